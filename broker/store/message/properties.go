@@ -1,0 +1,87 @@
+package message
+
+import (
+	"sort"
+	"strings"
+	"unicode/utf16"
+)
+
+// Separators of the properties string (Java MessageDecoder
+// NAME_VALUE_SEPARATOR and PROPERTY_SEPARATOR).
+const (
+	NameValueSeparator = '\x01'
+	PropertySeparator  = '\x02'
+)
+
+// Property names the store reads (Java MessageConst).
+const (
+	PropertyTags         = "TAGS"
+	PropertyKeys         = "KEYS"
+	PropertyUniqKey      = "UNIQ_KEY"
+	PropertyDelayLevel   = "DELAY"
+	PropertyRealTopic    = "REAL_TOPIC"
+	PropertyRealQueueID  = "REAL_QID"
+	PropertyWaitStoreOK  = "WAIT"
+	PropertyTranPrepared = "TRAN_MSG"
+	PropertyMinOffset    = "MIN_OFFSET"
+	PropertyMaxOffset    = "MAX_OFFSET"
+)
+
+// KeySeparator separates several keys in the KEYS property.
+const KeySeparator = " "
+
+// ParseProperties splits a properties string into a map. Like the Java and
+// Go clients, an item that is not exactly NAME\x01VALUE is dropped.
+func ParseProperties(s string) map[string]string {
+	m := make(map[string]string)
+	for item := range strings.SplitSeq(s, string(PropertySeparator)) {
+		parts := strings.Split(item, string(NameValueSeparator))
+		if len(parts) == 2 {
+			m[parts[0]] = parts[1]
+		}
+	}
+	return m
+}
+
+// FormatProperties builds a properties string with a trailing separator,
+// as Java writes it. Names are sorted so the same map always gives the same
+// bytes (Go's map order is random; stored bytes must not be).
+func FormatProperties(m map[string]string) string {
+	names := make([]string, 0, len(m))
+	for k := range m {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	var sb strings.Builder
+	for _, k := range names {
+		sb.WriteString(k)
+		sb.WriteByte(NameValueSeparator)
+		sb.WriteString(m[k])
+		sb.WriteByte(PropertySeparator)
+	}
+	return sb.String()
+}
+
+// Property finds one property without building a map: the store reads TAGS,
+// KEYS and UNIQ_KEY of every message it dispatches.
+func Property(s, name string) (string, bool) {
+	for item := range strings.SplitSeq(s, string(PropertySeparator)) {
+		k, v, ok := strings.Cut(item, string(NameValueSeparator))
+		if ok && k == name && !strings.ContainsRune(v, NameValueSeparator) {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// TagsCode is the consume queue's tag hash: Java's String.hashCode of the
+// TAGS value (31*h + UTF-16 unit), 0 for no tags
+// (MessageExtBrokerInner.tagsString2tagsCode). Consumers compare it to the
+// hash of their subscription's tags, so it must match Java's exactly.
+func TagsCode(tags string) int64 {
+	var h int32
+	for _, u := range utf16.Encode([]rune(tags)) {
+		h = 31*h + int32(u)
+	}
+	return int64(h)
+}
