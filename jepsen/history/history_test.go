@@ -1,0 +1,144 @@
+package history
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func sample() []Op {
+	r := NewRecorder()
+	q := &Queue{Broker: "broker-a", ID: 2}
+	s := r.Invoke(Op{Process: "p1", F: FSend, Time: 100, SimTime: 90, Topic: "T", Queue: q, Key: "k1", BodyDigest: "d1", Tags: "TagA", DelayLevel: 3})
+	r.Complete(s, OK, 150, func(o *Op) { o.Offset = Int64(0); o.MsgID = "m1"; o.SimTime = 140 })
+	r.Add(Op{Process: "c1", Type: OK, F: FReceive, Time: 200, Topic: "T", Queue: q, Offset: Int64(0), Key: "k1", Group: "G", Reconsume: 1})
+	t := r.Invoke(Op{Process: "p2", F: FSend, Time: 300, TxnID: "tx1", ShardingKey: "order-7"})
+	r.Complete(t, Info, 400, func(o *Op) { o.Error = "timeout" })
+	return r.Ops()
+}
+
+func TestRoundTrip(t *testing.T) {
+	ops := sample()
+	var buf bytes.Buffer
+	if err := Write(&buf, ops); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Read(bytes.NewReader(buf.Bytes()), "mem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, ops) {
+		t.Fatalf("round trip differs:\n got %+v\nwant %+v", got, ops)
+	}
+	// Offset 0 must survive (it is a real offset); absent offsets stay absent.
+	if !got[1].HasOffset() || got[1].OffsetValue() != 0 {
+		t.Fatalf("offset 0 lost: %+v", got[1])
+	}
+	if got[0].HasOffset() {
+		t.Fatalf("invoke gained an offset: %+v", got[0])
+	}
+	if !strings.Contains(buf.String(), `"offset":0`) {
+		t.Fatalf("offset 0 not written:\n%s", buf.String())
+	}
+	// The completion repeats the invoke's values.
+	if got[1].Key != "k1" || got[1].Index != 1 || got[4].Error != "timeout" || got[4].TxnID != "tx1" {
+		t.Fatalf("completion values: %+v %+v", got[1], got[4])
+	}
+}
+
+func TestRecorderWriteToCounts(t *testing.T) {
+	r := NewRecorder()
+	r.Add(Op{Process: "p", Type: OK, F: FReceive, Time: 1})
+	var buf bytes.Buffer
+	n, err := r.WriteTo(&buf)
+	if err != nil || n != int64(buf.Len()) || n == 0 {
+		t.Fatalf("WriteTo = %d, %v; buffer %d", n, err, buf.Len())
+	}
+}
+
+func TestMalformedLineNamesLine(t *testing.T) {
+	cases := map[string]string{
+		"bad json":      "{\"index\":0,\"process\":\"p\",\"type\":\"ok\",\"f\":\"send\",\"time\":1}\n\n{\"index\":1,\"process\":",
+		"unknown field": "{\"index\":0,\"process\":\"p\",\"type\":\"ok\",\"f\":\"send\",\"time\":1}\n\n{\"index\":1,\"process\":\"p\",\"type\":\"ok\",\"f\":\"send\",\"time\":1,\"ofset\":3}\n",
+		"bad type":      "{\"index\":0,\"process\":\"p\",\"type\":\"ok\",\"f\":\"send\",\"time\":1}\n\n{\"index\":1,\"process\":\"p\",\"type\":\"done\",\"f\":\"send\",\"time\":1}\n",
+		"index order":   "{\"index\":0,\"process\":\"p\",\"type\":\"ok\",\"f\":\"send\",\"time\":1}\n\n{\"index\":0,\"process\":\"p\",\"type\":\"ok\",\"f\":\"send\",\"time\":1}\n",
+	}
+	for name, text := range cases {
+		_, err := Read(strings.NewReader(text), "h.jsonl")
+		if err == nil || !strings.Contains(err.Error(), "h.jsonl:3:") {
+			t.Errorf("%s: error %v does not name line 3", name, err)
+		}
+	}
+}
+
+func TestTooLongLine(t *testing.T) {
+	text := "{\"index\":0,\"process\":\"" + strings.Repeat("x", MaxLineBytes) + "\"}\n"
+	_, err := Read(strings.NewReader(text), "h")
+	if err == nil || !strings.Contains(err.Error(), "h:1:") {
+		t.Fatalf("want line-1 error, got %v", err)
+	}
+}
+
+func TestReaderEOF(t *testing.T) {
+	rd := NewReader(strings.NewReader(""), "empty")
+	if _, err := rd.Next(); !errors.Is(err, io.EOF) {
+		t.Fatalf("want EOF, got %v", err)
+	}
+}
+
+func TestPair(t *testing.T) {
+	ops := []Op{
+		{Index: 0, Process: "p", Type: Invoke, F: FSend, Time: 10},
+		{Index: 1, Process: "c", Type: OK, F: FReceive, Time: 11},
+		{Index: 2, Process: "p", Type: Invoke, F: FPull, Time: 12},
+		{Index: 3, Process: "p", Type: OK, F: FSend, Time: 13},
+		{Index: 4, Process: "q", Type: Invoke, F: FSend, Time: 14},
+		{Index: 5, Process: "q", Type: Info, F: FSend, Time: 15},
+	}
+	got, err := Pair(ops)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 4 {
+		t.Fatalf("want 4 operations, got %d", len(got))
+	}
+	if got[0].Invoke.Index != 0 || got[0].Completion.Index != 3 || got[0].Start() != 10 || got[0].End() != 13 || got[0].Type() != OK {
+		t.Errorf("send: %+v", got[0])
+	}
+	if got[1].Invoke != nil || got[1].Start() != 11 || got[1].End() != 11 {
+		t.Errorf("point receive: %+v", got[1])
+	}
+	if got[2].Completion != nil || got[2].Type() != Info || got[2].End() != Never {
+		t.Errorf("open pull: %+v", got[2])
+	}
+	if got[3].End() != Never || got[3].Type() != Info {
+		t.Errorf("info send must end at Never: %+v", got[3])
+	}
+	ops = append(ops, Op{Index: 6, Process: "p", Type: Invoke, F: FPull, Time: 16})
+	if _, err := Pair(ops); err == nil {
+		t.Fatal("a second outstanding pull of one process must be an error")
+	}
+}
+
+func TestRecorderPanicsOnBadEvent(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Fatal("want panic for an event without a process")
+		}
+	}()
+	NewRecorder().Add(Op{Type: OK, F: FSend})
+}
+
+func TestUseSimTime(t *testing.T) {
+	ops := sample()
+	sim := UseSimTime(ops)
+	if sim[0].Time != 90 || ops[0].Time != 100 || sim[2].Time != 200 {
+		t.Fatalf("UseSimTime: %+v", sim[:3])
+	}
+	if End(ops) != 400 {
+		t.Fatalf("End = %d", End(ops))
+	}
+}

@@ -1,0 +1,170 @@
+// Package history is the one history format shared by the simulator and the
+// multi-process runner: JSON lines, one operation event per line.
+//
+// An operation is an invoke event followed (later, possibly after events of
+// other processes) by one completion of the same process and function: ok
+// (it happened), fail (it certainly did not happen) or info (unknown, e.g. a
+// timeout). As in Jepsen, a process performs one operation at a time; a
+// client with several operations in flight uses one process id per in-flight
+// slot ("producer-1/3"). A completion without an outstanding invoke of its
+// process and function is a point event: something the client observed at
+// one instant, such as a push consumer's delivery ("receive") or a listener's
+// verdict ("ack").
+package history
+
+import "fmt"
+
+// Type is an event's kind: invoke or one of the three completions.
+type Type string
+
+// The event types. They are Jepsen's.
+const (
+	Invoke Type = "invoke"
+	OK     Type = "ok"
+	Fail   Type = "fail"
+	Info   Type = "info"
+)
+
+func (t Type) valid() bool {
+	switch t {
+	case Invoke, OK, Fail, Info:
+		return true
+	}
+	return false
+}
+
+// Functions recorded by clients. The checkers give each one a meaning:
+//
+//   - send: a producer sends one message. The invoke carries topic, queue,
+//     key, msg_id, body_digest, tags, delay_level, txn_id, sharding_key; an ok
+//     completion adds the queue offset the broker assigned (for a delayed or
+//     transactional half message that offset is in a system topic and is not
+//     used). fail means the message was certainly not stored; any status
+//     where it may have been stored (timeout, FLUSH_DISK_TIMEOUT,
+//     SLAVE_NOT_AVAILABLE) is info.
+//   - pull: a read of one queue at one offset. ok with an empty msg_id means
+//     "no message at that offset yet" (NO_NEW_MSG); messages found are
+//     recorded as receive events.
+//   - receive: one message handed to the application, with group, topic,
+//     queue, offset, msg_id, key, body_digest and reconsume count. Usually a
+//     point event.
+//   - ack: the listener's verdict on a received message: ok is
+//     CONSUME_SUCCESS, fail is RECONSUME_LATER.
+//   - send-back: the consumer returned a failed message to the broker.
+//   - dlq: a message observed in the group's dead-letter queue.
+//   - commit, rollback: the producer's decision on a transaction (txn_id).
+//   - check: the broker's check-back reached the producer; txn_state is the
+//     producer's answer (commit, rollback, unknown).
+//   - commit-offset: a consumer committed its offset for a queue.
+const (
+	FSend         = "send"
+	FPull         = "pull"
+	FReceive      = "receive"
+	FAck          = "ack"
+	FSendBack     = "send-back"
+	FDLQ          = "dlq"
+	FCommit       = "commit"
+	FRollback     = "rollback"
+	FCheck        = "check"
+	FCommitOffset = "commit-offset"
+)
+
+// Transaction states, as recorded in txn_state.
+const (
+	TxnCommit   = "commit"
+	TxnRollback = "rollback"
+	TxnUnknown  = "unknown"
+)
+
+// Queue names one message queue: a broker's queue of a topic. The topic is
+// the op's own field.
+type Queue struct {
+	Broker string `json:"broker"`
+	ID     int    `json:"id"`
+}
+
+func (q Queue) String() string { return fmt.Sprintf("%s/%d", q.Broker, q.ID) }
+
+// Op is one event of a history. Zero-valued optional fields are left out of
+// the JSON; Offset is a pointer because offset 0 is a real offset.
+type Op struct {
+	Index   int64  `json:"index"`
+	Process string `json:"process"`
+	Type    Type   `json:"type"`
+	F       string `json:"f"`
+	// Time is the client's local wall clock, ns since the Unix epoch. Clocks of
+	// different clients may disagree; checkers that compare them take a
+	// configured clock-error bound.
+	Time int64 `json:"time"`
+	// SimTime is the simulator's true time in ns, for analysis only: a
+	// history from real processes has none, so no verdict may depend on it.
+	SimTime int64 `json:"sim_time,omitempty"`
+
+	Topic       string `json:"topic,omitempty"`
+	Queue       *Queue `json:"queue,omitempty"`
+	Offset      *int64 `json:"offset,omitempty"`
+	MsgID       string `json:"msg_id,omitempty"`
+	Key         string `json:"key,omitempty"`
+	BodyDigest  string `json:"body_digest,omitempty"`
+	Tags        string `json:"tags,omitempty"`
+	DelayLevel  int    `json:"delay_level,omitempty"`
+	Reconsume   int    `json:"reconsume,omitempty"`
+	TxnID       string `json:"txn_id,omitempty"`
+	TxnState    string `json:"txn_state,omitempty"`
+	Group       string `json:"group,omitempty"`
+	ShardingKey string `json:"sharding_key,omitempty"`
+	Error       string `json:"error,omitempty"`
+}
+
+// Int64 returns a pointer to v, for Op.Offset.
+func Int64(v int64) *int64 { return &v }
+
+// HasOffset reports whether the op carries an offset.
+func (o *Op) HasOffset() bool { return o.Offset != nil }
+
+// OffsetValue returns the op's offset, or -1 when it has none.
+func (o *Op) OffsetValue() int64 {
+	if o.Offset == nil {
+		return -1
+	}
+	return *o.Offset
+}
+
+// MessageID is the identity checkers use to follow one message from send to
+// delivery: the key when set (workloads give every message a unique key, and
+// keys survive retries and dead-lettering), else the msg_id.
+func (o *Op) MessageID() string {
+	if o.Key != "" {
+		return o.Key
+	}
+	return o.MsgID
+}
+
+// QueueKey names the op's queue including its topic ("topic@broker/id"), or
+// "" when the op has no queue.
+func (o *Op) QueueKey() string {
+	if o.Queue == nil {
+		return ""
+	}
+	return o.Topic + "@" + o.Queue.String()
+}
+
+// Validate reports the first structural problem of the event.
+func (o *Op) Validate() error {
+	if !o.Type.valid() {
+		return fmt.Errorf("index %d: bad type %q", o.Index, o.Type)
+	}
+	if o.Process == "" {
+		return fmt.Errorf("index %d: empty process", o.Index)
+	}
+	if o.F == "" {
+		return fmt.Errorf("index %d: empty f", o.Index)
+	}
+	if o.Offset != nil && *o.Offset < 0 {
+		return fmt.Errorf("index %d: negative offset %d", o.Index, *o.Offset)
+	}
+	if o.Reconsume < 0 || o.DelayLevel < 0 {
+		return fmt.Errorf("index %d: negative reconsume or delay_level", o.Index)
+	}
+	return nil
+}
