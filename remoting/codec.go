@@ -1,0 +1,242 @@
+package remoting
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"unicode/utf8"
+)
+
+// Serialization types in the high byte of the header-length word.
+const (
+	SerializeJSON     byte = 0
+	SerializeROCKETMQ byte = 1
+)
+
+// headerLengthMax is what the low 24 bits of the header-length word can
+// express; a longer header cannot be framed.
+const headerLengthMax = 1<<24 - 1
+
+// ErrMalformed is wrapped by every Decode error: the bytes are not a frame
+// this protocol allows. A connection that sends one is closed.
+var ErrMalformed = errors.New("malformed remoting frame")
+
+// Encode returns the whole frame for cmd, length prefix included, with a
+// JSON header. The header is written by hand so that field order is fixed
+// (alphabetical, as Java's fastjson writes it) and extFields keys are sorted:
+// the same command always yields the same bytes, which the simulator's trace
+// hash relies on.
+func Encode(cmd *Command) []byte {
+	header := appendJSONHeader(make([]byte, 0, 128+16*len(cmd.ExtFields)), cmd)
+	return frame(SerializeJSON, header, cmd.Body)
+}
+
+// EncodeROCKETMQ returns the frame for cmd with Java's binary header
+// (RocketMQSerializable). We never send it to peers; it exists so tests and
+// fuzz seeds can exercise the decoder with what a binary-configured Java peer
+// sends.
+func EncodeROCKETMQ(cmd *Command) []byte {
+	return frame(SerializeROCKETMQ, appendBinaryHeader(nil, cmd), cmd.Body)
+}
+
+func frame(kind byte, header, body []byte) []byte {
+	if len(header) > headerLengthMax {
+		panic(fmt.Sprintf("remoting: header of %d bytes exceeds the 24-bit length field", len(header)))
+	}
+	out := make([]byte, 8, 8+len(header)+len(body))
+	binary.BigEndian.PutUint32(out[0:4], uint32(4+len(header)+len(body)))
+	binary.BigEndian.PutUint32(out[4:8], uint32(kind)<<24|uint32(len(header)))
+	out = append(out, header...)
+	return append(out, body...)
+}
+
+// Decode parses one whole frame (length prefix included). max bounds the
+// frame size in bytes (0 means runtime.MaxFrameSizeDefault's 16 MiB). Body
+// aliases frame. Decode never panics, whatever the bytes.
+func Decode(frame []byte, max int) (*Command, error) {
+	if max <= 0 {
+		max = 16 << 20
+	}
+	if len(frame) < 8 {
+		return nil, fmt.Errorf("%w: %d bytes, shorter than the 8-byte prefix", ErrMalformed, len(frame))
+	}
+	if len(frame) > max {
+		return nil, fmt.Errorf("%w: %d bytes exceeds the maximum frame size %d", ErrMalformed, len(frame), max)
+	}
+	length := int32(binary.BigEndian.Uint32(frame[0:4]))
+	if length < 0 {
+		return nil, fmt.Errorf("%w: negative length %d", ErrMalformed, length)
+	}
+	if int64(length) != int64(len(frame)-4) {
+		return nil, fmt.Errorf("%w: length field %d but %d bytes follow it", ErrMalformed, length, len(frame)-4)
+	}
+	word := binary.BigEndian.Uint32(frame[4:8])
+	kind := byte(word >> 24)
+	headerLen := int(word & headerLengthMax)
+	if headerLen > len(frame)-8 {
+		return nil, fmt.Errorf("%w: header length %d exceeds the %d bytes left", ErrMalformed, headerLen, len(frame)-8)
+	}
+	header := frame[8 : 8+headerLen]
+	var cmd *Command
+	var err error
+	switch kind {
+	case SerializeJSON:
+		cmd, err = decodeJSONHeader(header)
+	case SerializeROCKETMQ:
+		cmd, err = decodeBinaryHeader(header)
+	default:
+		return nil, fmt.Errorf("%w: unknown serialize type %d", ErrMalformed, kind)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if body := frame[8+headerLen:]; len(body) > 0 {
+		cmd.Body = body
+	}
+	return cmd, nil
+}
+
+func appendJSONHeader(b []byte, c *Command) []byte {
+	b = append(b, `{"code":`...)
+	b = strconv.AppendInt(b, int64(c.Code), 10)
+	if c.ExtFields != nil {
+		b = append(b, `,"extFields":{`...)
+		for i, k := range sortedKeys(c.ExtFields) {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, k)
+			b = append(b, ':')
+			b = appendJSONString(b, c.ExtFields[k])
+		}
+		b = append(b, '}')
+	}
+	b = append(b, `,"flag":`...)
+	b = strconv.AppendInt(b, int64(c.Flag), 10)
+	b = append(b, `,"language":`...)
+	b = appendJSONString(b, c.Language)
+	b = append(b, `,"opaque":`...)
+	b = strconv.AppendInt(b, int64(c.Opaque), 10)
+	b = append(b, `,"remark":`...)
+	b = appendJSONString(b, c.Remark)
+	b = append(b, `,"serializeTypeCurrentRPC":"JSON","version":`...)
+	b = strconv.AppendInt(b, int64(c.Version), 10)
+	return append(b, '}')
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString writes s as a JSON string. Non-ASCII text is written as
+// is (as fastjson does); invalid UTF-8 becomes U+FFFD so the output is always
+// valid JSON.
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				b = append(b, '\\', c)
+			case c == '\n':
+				b = append(b, '\\', 'n')
+			case c == '\r':
+				b = append(b, '\\', 'r')
+			case c == '\t':
+				b = append(b, '\\', 't')
+			case c < 0x20 || c == 0x7f:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			default:
+				b = append(b, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, `\ufffd`...)
+		} else {
+			b = append(b, s[i:i+size]...)
+		}
+		i += size
+	}
+	return append(b, '"')
+}
+
+// jsonHeader is the decoding shape. Unknown keys (Java's
+// serializeTypeCurrentRPC and whatever a later version adds) are ignored.
+type jsonHeader struct {
+	Code      *int16                     `json:"code"`
+	Language  *string                    `json:"language"`
+	Version   int16                      `json:"version"`
+	Opaque    int32                      `json:"opaque"`
+	Flag      int32                      `json:"flag"`
+	Remark    *string                    `json:"remark"`
+	ExtFields map[string]json.RawMessage `json:"extFields"`
+}
+
+func decodeJSONHeader(data []byte) (*Command, error) {
+	var h jsonHeader
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&h); err != nil {
+		return nil, fmt.Errorf("%w: bad JSON header: %w", ErrMalformed, err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("%w: bad JSON header: trailing data after the object", ErrMalformed)
+	}
+	if h.Code == nil {
+		return nil, fmt.Errorf("%w: JSON header has no code", ErrMalformed)
+	}
+	cmd := &Command{Code: *h.Code, Version: h.Version, Opaque: h.Opaque, Flag: h.Flag}
+	if h.Language != nil {
+		cmd.Language = *h.Language
+	}
+	if h.Remark != nil {
+		cmd.Remark = *h.Remark
+	}
+	if h.ExtFields != nil {
+		cmd.ExtFields = make(map[string]string, len(h.ExtFields))
+		for k, raw := range h.ExtFields {
+			v, err := extValue(raw)
+			if err != nil {
+				return nil, fmt.Errorf("%w: extFields %q: %w", ErrMalformed, k, err)
+			}
+			cmd.ExtFields[k] = v
+		}
+	}
+	return cmd, nil
+}
+
+// extValue accepts a JSON string, and also a number or boolean as its text:
+// peers should send strings, but being lenient on input costs nothing here.
+func extValue(raw json.RawMessage) (string, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return "", errors.New("empty value")
+	}
+	switch raw[0] {
+	case '"':
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return "", err
+		}
+		return s, nil
+	case 'n':
+		return "", nil
+	case 't', 'f', '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+		return string(raw), nil
+	}
+	return "", fmt.Errorf("value %.40s is not a string", raw)
+}
