@@ -1,0 +1,151 @@
+package pingpong
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+
+	"rocketsim/runtime"
+)
+
+// Server logs every request durably before acknowledging it.
+type Server struct {
+	rt  runtime.Runtime
+	cfg Config
+	lis runtime.Listener
+	log runtime.File
+	// end is where the next record goes: the log's valid length. A failed
+	// write does not move it, so the next record overwrites any partial one.
+	end int64
+	// recovered is what the log held when this incarnation started.
+	recovered []Record
+	stopped   bool
+}
+
+// NewServer returns a runtime.NewNode that recovers the log on the node's
+// disk and listens on cfg.Port of the node's host.
+func NewServer(cfg Config, host string) runtime.NewNode {
+	cfg = cfg.WithDefaults()
+	return func(rt runtime.Runtime) (runtime.Node, error) {
+		s := &Server{rt: rt, cfg: cfg}
+		if err := s.open(); err != nil {
+			return nil, err
+		}
+		addr := host + ":" + strconv.Itoa(cfg.Port)
+		lis, err := rt.Listen(addr, s.accept)
+		if err != nil {
+			s.log.Close()
+			return nil, fmt.Errorf("pingpong server: listen on %s: %w", addr, err)
+		}
+		s.lis = lis
+		return s, nil
+	}
+}
+
+func (s *Server) open() error {
+	f, err := s.rt.Disk().Open(LogName, runtime.ReadWrite|runtime.Create)
+	if err != nil {
+		return fmt.Errorf("pingpong server: open %s: %w", LogName, err)
+	}
+	recs, end, err := recoverLog(f)
+	if err != nil {
+		f.Close()
+		return fmt.Errorf("pingpong server: recover: %w", err)
+	}
+	// Cut the torn tail so later records never follow garbage.
+	if size, err := f.Size(); err == nil && size > end {
+		if err := f.Truncate(end); err != nil {
+			f.Close()
+			return fmt.Errorf("pingpong server: truncate torn tail at %d: %w", end, err)
+		}
+		s.rt.Log().Info("pingpong: cut torn tail", slog.Int64("from", size), slog.Int64("to", end))
+	}
+	s.log, s.end, s.recovered = f, end, recs
+	return nil
+}
+
+// Recovered returns the records the log held when this incarnation started:
+// after a power loss, exactly what had been synced.
+func (s *Server) Recovered() []Record { return s.recovered }
+
+// Stop closes the listener and the log.
+func (s *Server) Stop() {
+	s.stopped = true
+	if s.lis != nil {
+		s.lis.Close()
+	}
+	if s.log != nil {
+		s.log.Close()
+	}
+}
+
+func (s *Server) accept(c runtime.Conn) runtime.ConnHandler { return serverConn{s} }
+
+// serverConn handles one accepted connection.
+type serverConn struct{ s *Server }
+
+func (serverConn) OnConnect(runtime.Conn)      {}
+func (serverConn) OnClose(runtime.Conn, error) {}
+
+func (h serverConn) OnFrame(c runtime.Conn, frame []byte) {
+	s := h.s
+	if s.stopped {
+		return
+	}
+	hdr, body, err := decodeFrame(frame)
+	if err == nil && hdr.Code != CodePing {
+		err = fmt.Errorf("unknown request code %d", hdr.Code)
+	}
+	var rec Record
+	if err == nil {
+		rec, err = parseRequest(hdr, body)
+	}
+	if err != nil {
+		// A peer that sends garbage is not one we can answer sensibly.
+		s.rt.Log().Warn("pingpong: bad request, closing", slog.Uint64("conn", c.ID()), slog.Any("err", err))
+		c.Close()
+		return
+	}
+	if _, err := s.log.WriteAt(rec.encode(), s.end); err != nil {
+		// Nothing valid was written: a partial record fails its checksum
+		// and the next write overwrites it.
+		reply(c, hdr.Opaque, CodeFailed, err.Error())
+		return
+	}
+	s.end += recordSize
+	s.log.SyncAsync(func(err error) {
+		if err != nil {
+			// The record is in the page cache and a later fsync may still
+			// make it durable: the outcome is unknown, not failed.
+			reply(c, hdr.Opaque, CodeUnknown, err.Error())
+			return
+		}
+		reply(c, hdr.Opaque, CodeOK, "")
+	})
+}
+
+func reply(c runtime.Conn, opaque int32, code int, remark string) {
+	err := c.Send(encodeFrame(header{Code: code, Opaque: opaque, Flag: flagResponse, Remark: remark}, nil))
+	if err != nil && !errors.Is(err, runtime.ErrClosed) && !errors.Is(err, runtime.ErrSendQueueFull) {
+		panic(fmt.Sprintf("pingpong: send returned an error the runtime does not document: %v", err))
+	}
+}
+
+// parseRequest reads the session and seq of a ping. The body carries them
+// again in binary so a corrupted body cannot pass as a valid request.
+func parseRequest(h header, body []byte) (Record, error) {
+	session, err := strconv.ParseUint(h.ExtFields["session"], 10, 64)
+	if err != nil {
+		return Record{}, fmt.Errorf("session: %w", err)
+	}
+	seq, err := strconv.ParseUint(h.ExtFields["seq"], 10, 64)
+	if err != nil {
+		return Record{}, fmt.Errorf("seq: %w", err)
+	}
+	if len(body) < 16 || binary.BigEndian.Uint64(body) != session || binary.BigEndian.Uint64(body[8:]) != seq {
+		return Record{}, fmt.Errorf("body does not repeat session %d seq %d", session, seq)
+	}
+	return Record{Session: session, Seq: seq}, nil
+}
