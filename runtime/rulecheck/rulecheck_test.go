@@ -1,0 +1,205 @@
+package rulecheck
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// wants reads the "// want RULE" markers of a fixture file as "line:rule".
+func wants(t *testing.T, file string) []string {
+	t.Helper()
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	for line := 1; sc.Scan(); line++ {
+		if _, rule, ok := strings.Cut(sc.Text(), "// want "); ok {
+			out = append(out, fmt.Sprintf("%d:%s", line, strings.TrimSpace(rule)))
+		}
+	}
+	return out
+}
+
+func TestFixtureEveryRuleReportedAtItsLine(t *testing.T) {
+	dir := filepath.Join("testdata", "violating")
+	vs, err := CheckDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, v := range vs {
+		got = append(got, fmt.Sprintf("%d:%s", v.Line, v.Rule))
+		if !strings.HasSuffix(v.File, "violating.go") || v.Detail == "" {
+			t.Errorf("bad violation record %+v", v)
+		}
+	}
+	want := wants(t, filepath.Join(dir, "violating.go"))
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("violations differ from the want markers\n got: %v\nwant: %v", got, want)
+		for _, v := range vs {
+			t.Log(v)
+		}
+	}
+	// Every rule has at least one planted violation, so a rule that stops
+	// firing fails this test.
+	for _, rule := range []string{RuleTime, RuleOS, RuleNet, RuleCryptoRand, RuleSyscall, RuleGlobalRand, RuleGo} {
+		if !slices.ContainsFunc(want, func(w string) bool { return strings.HasSuffix(w, ":"+rule) }) {
+			t.Errorf("fixture plants no %s violation", rule)
+		}
+	}
+}
+
+func TestMainPackageAndTestFilesSkipped(t *testing.T) {
+	for _, dir := range []string{"mainpkg", "clean"} {
+		vs, err := CheckDir(filepath.Join("testdata", dir))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(vs) != 0 {
+			t.Errorf("%s: unexpected violations %v", dir, vs)
+		}
+	}
+}
+
+func TestRenamedImportResolved(t *testing.T) {
+	src := []byte(`package p
+import (
+	clock "time"
+	time "strings"
+	r "math/rand/v2"
+)
+func f() {
+	clock.Sleep(1)
+	_ = time.ToUpper("x")
+	_ = r.IntN(2)
+	_ = r.New(r.NewPCG(1, 1))
+}
+`)
+	_, vs, err := CheckSource("p.go", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, v := range vs {
+		got = append(got, fmt.Sprintf("%d:%s", v.Line, v.Rule))
+	}
+	if want := []string{"8:time", "10:global-rand"}; !slices.Equal(got, want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+}
+
+func TestScopeMatches(t *testing.T) {
+	cases := []struct {
+		dir  string
+		want bool
+	}{
+		{"broker", true},
+		{"broker/store/commitlog", true},
+		{"brokerx", false},
+		{"jepsen/check", true},
+		{"jepsen/checkers/delivery", true},
+		{"jepsen/history", false},
+		{"runtime", true},
+		{"runtime/realrt", false},
+		{"runtime/rulecheck", false},
+		{"client/core", true},
+		{"client/blocking", false},
+		{"sim/pingpong", true},
+		{"sim/simrt", false},
+		{".", false},
+	}
+	for _, c := range cases {
+		if got := Core.Matches(c.dir); got != c.want {
+			t.Errorf("Core.Matches(%q) = %v, want %v", c.dir, got, c.want)
+		}
+	}
+}
+
+func TestCheckWalksScopeOnly(t *testing.T) {
+	// Against the testdata tree as a root: only the included directory is
+	// reported, and paths are relative to the root.
+	vs, err := Check("testdata", Scope{Include: []string{"viol*/...", "mainpkg", "clean"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(vs) == 0 {
+		t.Fatal("nothing reported")
+	}
+	for _, v := range vs {
+		if !strings.HasPrefix(v.File, "violating/") {
+			t.Errorf("reported outside the violating package: %v", v)
+		}
+	}
+	vs, err = Check("testdata", Scope{Include: []string{"..."}, Exclude: []string{"violating"}})
+	if err != nil || len(vs) != 0 {
+		t.Fatalf("exclude ignored: %v %v", vs, err)
+	}
+}
+
+// moduleRoot finds the directory holding go.mod above the working directory.
+func moduleRoot(t *testing.T) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("go.mod not found above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// TestCoreObeysTheRule is DESIGN.md's mechanical check: every core package
+// in the repository takes the world only from a runtime.Runtime.
+func TestCoreObeysTheRule(t *testing.T) {
+	root := moduleRoot(t)
+	vs, err := Check(root, Core)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range vs {
+		t.Errorf("%v", v)
+	}
+	if len(vs) > 0 {
+		t.Logf("%d violations of DESIGN.md's one rule; see runtime/rulecheck for the rules and the Core scope", len(vs))
+	}
+}
+
+func TestAllowanceExcusesOnlyItsRef(t *testing.T) {
+	all, err := Check("testdata", Scope{Include: []string{"violating"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	excused, err := Check("testdata", Scope{Include: []string{"violating"},
+		Allow: []Allowance{{Dir: "violating", Ref: "os.Getenv", Why: "test"}, {Dir: "elsewhere", Ref: "os.Open"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(excused) != len(all)-1 {
+		t.Fatalf("allowance removed %d violations, want 1", len(all)-len(excused))
+	}
+	for _, v := range excused {
+		if v.Ref == "os.Getenv" {
+			t.Fatalf("allowed ref still reported: %v", v)
+		}
+	}
+	if !slices.ContainsFunc(excused, func(v Violation) bool { return v.Ref == "os.Open" }) {
+		t.Fatal("allowance for another directory excused os.Open")
+	}
+}

@@ -1,0 +1,123 @@
+// Package rulecheck enforces DESIGN.md's one rule mechanically: core
+// packages (broker, name server, client cores, store, remoting, checkers)
+// take time, files, sockets, randomness and concurrency only from a
+// runtime.Runtime.
+//
+// It is a syntactic lint on go/parser ASTs, deliberately without type
+// information (go/packages would pull in the build system and a module
+// dependency). A package reference is an identifier resolved against the
+// file's own import specs, renamed imports included; a local variable that
+// shadows an import name is not a package reference (the parser's object
+// resolution tells them apart). What it cannot see without types, and so
+// leaves to the simulator's same-seed/same-trace-hash check:
+//   - map iteration whose order becomes observable;
+//   - methods that start goroutines on values of imported types, apart from
+//     the named type sync.WaitGroup (whose Go method does);
+//   - time read through a time.Time method such as Local().
+package rulecheck
+
+import "strings"
+
+// Rule names, as reported in Violation.Rule.
+const (
+	RuleTime       = "time"        // wall clock, sleeps, timers
+	RuleOS         = "os"          // files, environment, processes
+	RuleNet        = "net"         // sockets
+	RuleCryptoRand = "crypto-rand" // unseeded randomness
+	RuleSyscall    = "syscall"     // the kernel directly
+	RuleGlobalRand = "global-rand" // math/rand's shared, unseeded source
+	RuleGo         = "go"          // go statements and goroutine helpers
+)
+
+// pkgRule says which members of an imported package break the rule.
+// Exactly one of deny and allow is meaningful: with whole set, every member
+// is forbidden except those in allow; otherwise only those in deny are.
+type pkgRule struct {
+	rule  string
+	whole bool
+	allow map[string]bool
+	deny  map[string]bool
+	why   string
+}
+
+func set(names ...string) map[string]bool {
+	m := make(map[string]bool, len(names))
+	for _, n := range names {
+		m[n] = true
+	}
+	return m
+}
+
+// forbids reports whether member name of the package breaks the rule.
+func (r pkgRule) forbids(name string) bool {
+	if r.whole {
+		return !r.allow[name]
+	}
+	return r.deny[name]
+}
+
+// osAllow is the explicit allowlist of package os members core code may
+// name. It is empty on purpose: runtime.ErrNotExist and friends replace the
+// os error values, and nothing else in os is deterministic.
+var osAllow = set()
+
+// randAllow are the math/rand members that need an explicit seed: the
+// constructors and types. Everything else in math/rand (Intn, N, Float64,
+// Shuffle, Seed, ...) uses the process-wide source.
+var randAllow = set("New", "NewPCG", "NewChaCha8", "NewSource", "NewZipf",
+	"Rand", "Source", "Source64", "PCG", "ChaCha8", "Zipf")
+
+// rules maps an import path to what it forbids. Paths not listed (and not
+// matched by prefixRules) are free to use.
+var rules = map[string]pkgRule{
+	"time": {rule: RuleTime, deny: set("Now", "Sleep", "After", "AfterFunc", "NewTimer",
+		"NewTicker", "Tick", "Since", "Until", "LoadLocation"),
+		why: "use the node's runtime.Clock (Now, Monotonic, AfterFunc)"},
+	"os":                         {rule: RuleOS, whole: true, allow: osAllow, why: "use runtime.FS"},
+	"io/ioutil":                  {rule: RuleOS, whole: true, why: "use runtime.FS"},
+	"path/filepath":              {rule: RuleOS, deny: set("Walk", "WalkDir", "Glob", "Abs", "EvalSymlinks"), why: "use runtime.FS"},
+	"net":                        {rule: RuleNet, whole: true, why: "use runtime.Network"},
+	"net/smtp":                   {rule: RuleNet, whole: true, why: "use runtime.Network"},
+	"crypto/rand":                {rule: RuleCryptoRand, whole: true, why: "use runtime.Rand"},
+	"syscall":                    {rule: RuleSyscall, whole: true, why: "go through the runtime"},
+	"golang.org/x/sys/unix":      {rule: RuleSyscall, whole: true, why: "go through the runtime"},
+	"math/rand":                  {rule: RuleGlobalRand, whole: true, allow: randAllow, why: "use runtime.Rand or a *rand.Rand seeded from it"},
+	"math/rand/v2":               {rule: RuleGlobalRand, whole: true, allow: randAllow, why: "use runtime.Rand or a *rand.Rand seeded from it"},
+	"sync":                       {rule: RuleGo, deny: set("WaitGroup"), why: "nodes are single-threaded; ask the runtime for effects"},
+	"golang.org/x/sync/errgroup": {rule: RuleGo, whole: true, why: "nodes are single-threaded; ask the runtime for effects"},
+}
+
+// prefixRules cover whole families of packages.
+var prefixRules = []struct {
+	prefix string
+	rule   pkgRule
+}{
+	{"os", pkgRule{rule: RuleOS, whole: true, why: "use runtime.FS"}},
+	{"net/http", pkgRule{rule: RuleNet, whole: true, why: "use runtime.Network"}},
+	{"net/rpc", pkgRule{rule: RuleNet, whole: true, why: "use runtime.Network"}},
+}
+
+// ruleFor finds the rule for an import path.
+func ruleFor(path string) (pkgRule, bool) {
+	if r, ok := rules[path]; ok {
+		return r, true
+	}
+	for _, p := range prefixRules {
+		if path == p.prefix || strings.HasPrefix(path, p.prefix+"/") {
+			return p.rule, true
+		}
+	}
+	return pkgRule{}, false
+}
+
+// defaultName is the name an unrenamed import binds: the last path element,
+// or the one before a major-version suffix ("math/rand/v2" binds "rand").
+// Packages whose name differs from their directory are not among the rules.
+func defaultName(path string) string {
+	parts := strings.Split(path, "/")
+	last := parts[len(parts)-1]
+	if len(parts) > 1 && len(last) > 1 && last[0] == 'v' && strings.Trim(last[1:], "0123456789") == "" {
+		return parts[len(parts)-2]
+	}
+	return last
+}

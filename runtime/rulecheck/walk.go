@@ -1,0 +1,177 @@
+package rulecheck
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// Scope selects package directories under a module root. Patterns are
+// slash-separated paths relative to the root; each element may use
+// path.Match wildcards, and a trailing "/..." also matches every directory
+// below ("broker/..." matches broker and broker/store/commitlog).
+type Scope struct {
+	Include []string
+	// Exclude wins over Include: the real runtime, the blocking client
+	// facade and other places that are allowed to touch the world.
+	Exclude []string
+	// Allow lists narrow, justified exceptions inside included packages.
+	Allow []Allowance
+}
+
+// Allowance permits one reference (Violation.Ref) in the directories a
+// pattern matches. Keep each one narrow and say why: the lint is only as
+// strong as its exceptions are few.
+type Allowance struct {
+	Dir string // a directory pattern, as in Scope
+	Ref string // exactly as Violation.Ref
+	Why string
+}
+
+// allowed reports whether a violation in directory rel is excused.
+func (s Scope) allowed(rel string, v Violation) bool {
+	return slices.ContainsFunc(s.Allow, func(a Allowance) bool {
+		return a.Ref == v.Ref && matchDir(a.Dir, rel)
+	})
+}
+
+// Core is the set of packages that must obey the rule. Directories that do
+// not exist yet are simply not visited; main packages are skipped wherever
+// they are (a main package is the real world's entry point); so are
+// testdata, vendor, and directories starting with "." or "_", which the go
+// tool ignores as well.
+var Core = Scope{
+	Include: []string{
+		"broker/...",
+		"namesrv/...",
+		"client/...",
+		"remoting/...",
+		"jepsen/check*/...",
+		"sim/pingpong/...",
+		"runtime",
+	},
+	Exclude: []string{
+		"runtime/realrt/...",
+		// The blocking client facade waits for results on channels the
+		// event-driven core completes through Post; it lives at one of these.
+		"client/blocking/...",
+		"client/facade/...",
+	},
+	Allow: []Allowance{
+		{Dir: "jepsen/check", Ref: "os.MkdirAll",
+			Why: "the linearizability checker writes porcupine's HTML visualisation of a failing queue; " +
+				"output after the verdict, never an input to it"},
+	},
+}
+
+// Matches reports whether the slash-separated directory rel is in scope.
+func (s Scope) Matches(rel string) bool {
+	in := func(patterns []string) bool {
+		return slices.ContainsFunc(patterns, func(p string) bool { return matchDir(p, rel) })
+	}
+	return in(s.Include) && !in(s.Exclude)
+}
+
+// matchDir matches one pattern against a directory path, element by element.
+func matchDir(pattern, rel string) bool {
+	pat := strings.Split(pattern, "/")
+	dir := strings.Split(rel, "/")
+	if rel == "." || rel == "" {
+		dir = nil
+	}
+	recursive := len(pat) > 0 && pat[len(pat)-1] == "..."
+	if recursive {
+		pat = pat[:len(pat)-1]
+		if len(dir) < len(pat) {
+			return false
+		}
+		dir = dir[:len(pat)]
+	}
+	if len(dir) != len(pat) {
+		return false
+	}
+	for i := range pat {
+		if ok, err := path.Match(pat[i], dir[i]); err != nil || !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// Check lints every package directory under root that the scope selects.
+// Violation files are slash paths relative to root, sorted.
+func Check(root string, s Scope) ([]Violation, error) {
+	var vs []Violation
+	err := filepath.WalkDir(root, func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !e.IsDir() {
+			return nil
+		}
+		name := e.Name()
+		if p != root && (name == "testdata" || name == "vendor" || strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_")) {
+			return filepath.SkipDir
+		}
+		rel, err := filepath.Rel(root, p)
+		if err != nil {
+			return err
+		}
+		rel = filepath.ToSlash(rel)
+		if !s.Matches(rel) {
+			return nil
+		}
+		dvs, err := checkDir(p, rel)
+		for _, v := range dvs {
+			if !s.allowed(rel, v) {
+				vs = append(vs, v)
+			}
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("rulecheck: walk %s: %w", root, err)
+	}
+	sortViolations(vs)
+	return vs, nil
+}
+
+// CheckDir lints the package in one directory, whatever the scope.
+func CheckDir(dir string) ([]Violation, error) {
+	vs, err := checkDir(dir, filepath.ToSlash(dir))
+	sortViolations(vs)
+	return vs, err
+}
+
+// checkDir lints the non-test Go files of dir, naming them under label. A
+// main package yields nothing.
+func checkDir(dir, label string) ([]Violation, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("rulecheck: %w", err)
+	}
+	var vs []Violation
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		src, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			return nil, fmt.Errorf("rulecheck: %w", err)
+		}
+		pkg, fvs, err := CheckSource(path.Join(label, name), src)
+		if err != nil {
+			return nil, err
+		}
+		if pkg == "main" {
+			return nil, nil
+		}
+		vs = append(vs, fvs...)
+	}
+	return vs, nil
+}
