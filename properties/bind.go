@@ -99,6 +99,9 @@ func Bind(p *Props, dst any) error {
 	byKey := map[string]field{}
 	for _, f := range fieldsOf(rv.Type()) {
 		byKey[f.key] = f
+		for _, a := range f.aliases {
+			byKey[a] = f
+		}
 	}
 	var problems []Problem
 	for _, e := range p.entries {

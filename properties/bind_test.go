@@ -210,3 +210,19 @@ func TestDumpRoundTrip(t *testing.T) {
 		t.Fatalf("KeysOf = %v", got)
 	}
 }
+
+func TestBindAlias(t *testing.T) {
+	var s struct {
+		Size int64 `prop:"mappedFileSize,alias=mapedFileSize"`
+	}
+	p, _ := Parse(strings.NewReader("mapedFileSize=42"), "f")
+	if err := Bind(p, &s); err != nil || s.Size != 42 {
+		t.Fatalf("alias: %v %d", err, s.Size)
+	}
+	if k := KeysOf(&s); len(k) != 1 || k[0] != "mappedFileSize" {
+		t.Fatalf("KeysOf = %v", k)
+	}
+	if d := Dump(&s); d != "mappedFileSize=42\n" {
+		t.Fatalf("Dump = %q", d)
+	}
+}

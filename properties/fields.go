@@ -19,6 +19,9 @@ type field struct {
 	// sep splits a []string value (";" unless the tag says otherwise), the
 	// separator of namesrvAddr.
 	sep string
+	// aliases are other keys that set the same field (old spellings such as
+	// RocketMQ's "mapedFileSizeCommitLog").
+	aliases []string
 }
 
 var durationType = reflect.TypeFor[time.Duration]()
@@ -27,7 +30,8 @@ var durationType = reflect.TypeFor[time.Duration]()
 // A field is bindable when it has a `prop:"key[,opt...]"` tag; an untagged
 // struct field (embedded or not) is walked, so configs can be composed.
 // Options: "ms" or "s" (unit of a bare integer for a time.Duration),
-// "sep=semicolon|comma|blank" (separator of a []string).
+// "sep=semicolon|comma|blank" (separator of a []string), "alias=otherKey"
+// (another key for the same field; repeatable).
 // A malformed tag or a key used twice is a programming error and panics.
 func fieldsOf(t reflect.Type) []field {
 	var out []field
@@ -68,13 +72,19 @@ func fieldsOf(t reflect.Type) []field {
 				case "sep=blank":
 					f.sep = " "
 				default:
+					if a, ok := strings.CutPrefix(opt, "alias="); ok && a != "" {
+						f.aliases = append(f.aliases, a)
+						continue
+					}
 					panic(fmt.Sprintf("properties: field %s: unknown prop tag option %q", sf.Name, opt))
 				}
 			}
-			if seen[f.key] {
-				panic(fmt.Sprintf("properties: key %q is bound by two fields", f.key))
+			for _, k := range append([]string{f.key}, f.aliases...) {
+				if seen[k] {
+					panic(fmt.Sprintf("properties: key %q is bound by two fields", k))
+				}
+				seen[k] = true
 			}
-			seen[f.key] = true
 			out = append(out, f)
 		}
 	}
@@ -101,7 +111,7 @@ func structValue(v any, needPointer bool) reflect.Value {
 }
 
 // KeysOf returns the keys that Bind understands for the struct (or pointer
-// to struct) v, in declaration order.
+// to struct) v, in declaration order, aliases left out.
 func KeysOf(v any) []string {
 	fs := fieldsOf(structValue(v, false).Type())
 	keys := make([]string, len(fs))

@@ -116,3 +116,15 @@ func TestPropsAccessors(t *testing.T) {
 		t.Fatalf("Get(c) after delete = %q %v", v, ok)
 	}
 }
+
+func TestSetFromNamesSource(t *testing.T) {
+	p, _ := Parse(strings.NewReader("namesrvAddr=a:1"), "broker.conf")
+	p.SetFrom("namesrvAddr", "b:2", "-n flag")
+	if p.Where("namesrvAddr") != "-n flag" {
+		t.Fatalf("Where = %q", p.Where("namesrvAddr"))
+	}
+	p.Set("namesrvAddr", "c:3", 7)
+	if p.Where("namesrvAddr") != "broker.conf:7" {
+		t.Fatalf("Where after Set = %q", p.Where("namesrvAddr"))
+	}
+}

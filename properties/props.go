@@ -28,6 +28,8 @@ type Props struct {
 	Name    string
 	entries []Entry
 	index   map[string]int
+	// sources names where keys set by SetFrom came from ("-n flag").
+	sources map[string]string
 }
 
 // New returns an empty Props named name.
@@ -38,6 +40,7 @@ func New(name string) *Props {
 // Set adds key or replaces its value. line is 0 for values that did not come
 // from a file (command-line overrides, defaults).
 func (p *Props) Set(key, value string, line int) {
+	delete(p.sources, key)
 	if i, ok := p.index[key]; ok {
 		p.entries[i].Value = value
 		p.entries[i].Line = line
@@ -45,6 +48,16 @@ func (p *Props) Set(key, value string, line int) {
 	}
 	p.index[key] = len(p.entries)
 	p.entries = append(p.entries, Entry{Key: key, Value: value, Line: line})
+}
+
+// SetFrom sets key from somewhere other than the file, such as a
+// command-line flag; errors about the key then name source instead of a line.
+func (p *Props) SetFrom(key, value, source string) {
+	p.Set(key, value, 0)
+	if p.sources == nil {
+		p.sources = map[string]string{}
+	}
+	p.sources[key] = source
 }
 
 // Get returns the value of key and whether it is set.
@@ -73,6 +86,7 @@ func (p *Props) Delete(key string) bool {
 	}
 	p.entries = append(p.entries[:i], p.entries[i+1:]...)
 	delete(p.index, key)
+	delete(p.sources, key)
 	for j := i; j < len(p.entries); j++ {
 		p.index[p.entries[j].Key] = j
 	}
@@ -103,9 +117,12 @@ func (p *Props) SortedKeys() []string {
 	return keys
 }
 
-// Where names the place key came from: "file:line", or just the name when
-// the key has no line (an override) or is not set.
+// Where names the place key came from: "file:line", the source given to
+// SetFrom, or just the Props name when the key has no line or is not set.
 func (p *Props) Where(key string) string {
+	if src, ok := p.sources[key]; ok {
+		return src
+	}
 	e, ok := p.Lookup(key)
 	if !ok || e.Line == 0 {
 		return p.Name
