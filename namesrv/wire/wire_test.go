@@ -56,11 +56,11 @@ func TestTopicRouteRoundTrip(t *testing.T) {
 
 func TestQuoteBareKeys(t *testing.T) {
 	cases := map[string]string{
-		`{0:"a",1:"b"}`:                   `{"0":"a","1":"b"}`,
+		`{0:"a",1:"b"}`:                    `{"0":"a","1":"b"}`,
 		`{"x":{12:"a:b,c"},"y":[1,{3:4}]}`: `{"x":{"12":"a:b,c"},"y":[1,{"3":4}]}`,
-		`{"s":"{0:\"x\"}"}`:               `{"s":"{0:\"x\"}"}`,
-		`{ 0 : "a" }`:                     `{ "0" : "a" }`,
-		`[1,2]`:                           `[1,2]`,
+		`{"s":"{0:\"x\"}"}`:                `{"s":"{0:\"x\"}"}`,
+		`{ 0 : "a" }`:                      `{ "0" : "a" }`,
+		`[1,2]`:                            `[1,2]`,
 	}
 	for in, want := range cases {
 		if got := string(QuoteBareKeys([]byte(in))); got != want {
