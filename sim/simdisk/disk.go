@@ -124,11 +124,33 @@ func (d *Disk) Crash() {
 // are dropped except a random prefix of its dirty sectors that made it to
 // the media. Open handles and pending SyncAsync callbacks are gone.
 func (d *Disk) PowerLoss() {
+	d.PowerLossWith(nil)
+}
+
+// PowerLossWith is PowerLoss with the tearing chosen by the caller, for
+// tests that need a tear at an exact place: for every file (in path order)
+// keep receives its path and its number of dirty sectors and returns how
+// many of them, in offset order, reach the media (clamped to [0, sectors]).
+// A nil keep draws the number from the disk's rng, as PowerLoss does:
+// uniformly from [0, n]. Drawing a count rather than a subset models a disk
+// that writes back in order and stops at a random point, which is what tears
+// the tail of an append-only log. The rng is consulted once per file with
+// dirty data, in path order, so the same seed and operations tear alike.
+func (d *Disk) PowerLossWith(keep func(path string, sectors int64) int64) {
 	d.epoch++
 	d.used = 0
-	d.walkFiles(func(_ string, f *file) {
-		f.pending = nil
-		d.tear(f)
+	sector := int64(d.opts.SectorSize)
+	d.walkFiles(func(p string, f *file) {
+		n := countSectors(f.dirtySectors(sector), sector)
+		var k int64
+		switch {
+		case n == 0:
+		case keep != nil:
+			k = min(max(keep(p, n), 0), n)
+		default:
+			k = d.rng.Int64N(n + 1)
+		}
+		f.tear(sector, k)
 		d.used += f.size()
 	})
 }
