@@ -143,3 +143,6 @@ func dial(t testing.TB, rt *Runtime, addr string, rec *recorder) runtime.Conn {
 	onLoop(t, rt, func() { rt.Dial(addr, rec) })
 	return rec.expect(t, "connect").conn
 }
+
+// timeAfter is the standard wait for one test step.
+func timeAfter() <-chan time.Time { return time.After(waitLimit) }
