@@ -17,6 +17,7 @@ func frame(payload string) []byte {
 
 // connLog records what a connection's handler saw.
 type connLog struct {
+	conn      runtime.Conn // set for accepted connections
 	connected bool
 	frames    []string
 	closed    bool
@@ -59,7 +60,7 @@ func newServer(echo bool, w *World, out **server) runtime.NewNode {
 	return func(rt runtime.Runtime) (runtime.Node, error) {
 		s := &server{rt: rt, echo: echo}
 		l, err := rt.Listen(hostOf(rt)+":9000", func(c runtime.Conn) runtime.ConnHandler {
-			cl := &connLog{w: w}
+			cl := &connLog{w: w, conn: c}
 			if s.echo {
 				cl.onFrame = func(c runtime.Conn, p string) { _ = c.Send(frame(p)) }
 			}

@@ -18,7 +18,7 @@ type pinger struct {
 	ticks int
 }
 
-func (p *pinger) Stop() {}
+func (p *pinger) Stop()                    {}
 func (p *pinger) OnConnect(c runtime.Conn) { p.send() }
 func (p *pinger) OnFrame(c runtime.Conn, f []byte) {
 	p.got = append(p.got, string(f[4:]))
