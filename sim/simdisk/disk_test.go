@@ -497,3 +497,33 @@ func TestSparseTruncateReadsZeros(t *testing.T) {
 		t.Fatalf("after shrink and grow %q", b[:5])
 	}
 }
+
+func TestFsyncFailureDropsDirtyLikeLinux(t *testing.T) {
+	d, _ := newDisk(t, Options{FsyncFailProb: 1, FsyncFailDropsDirty: true}, 1)
+	fs := d.FS()
+	f := mustOpen(t, fs, "wal", rw)
+	mustWrite(t, f, fill(100, 'w'), 0)
+	if err := f.Sync(); !errors.Is(err, runtime.ErrIO) {
+		t.Fatalf("sync: %v", err)
+	}
+	if dirty, _ := d.DirtyBytes("wal"); dirty != 0 {
+		t.Fatalf("dirty %d after a failed fsync that drops pages", dirty)
+	}
+	// The process still reads its bytes, and a retried fsync succeeds...
+	d.SetFsyncFailProb(0)
+	if err := f.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if got := readAll(t, fs, "wal"); !bytes.Equal(got, fill(100, 'w')) {
+		t.Fatal("page cache lost the bytes")
+	}
+	// ...but nothing reached the media: the size did, the content did not.
+	media, _ := d.SyncedContent("wal")
+	if !bytes.Equal(media, make([]byte, 100)) {
+		t.Fatalf("media %q, want 100 zeros", media)
+	}
+	d.PowerLoss()
+	if got := readAll(t, fs, "wal"); !bytes.Equal(got, make([]byte, 100)) {
+		t.Fatal("power loss kept bytes whose fsync failed")
+	}
+}

@@ -6,8 +6,9 @@ import (
 
 // file is an inode: the bytes a process sees (cache), the bytes that would
 // survive a power loss (media), and which ranges of the cache are dirty.
-// Invariants: media.size <= cache.size; every cache byte outside dirty and
-// below media.size equals the media byte; every cache byte at or beyond
+// Invariants: media.size <= cache.size. Unless a failed fsync dropped dirty
+// state (Options.FsyncFailDropsDirty), every cache byte outside dirty and
+// below media.size equals the media byte, and every cache byte at or beyond
 // media.size is dirty.
 type file struct {
 	cache, media pages
@@ -118,16 +119,20 @@ func (f *file) persist(off, end int64) {
 	}
 }
 
-// syncAll makes the whole cache durable.
+// syncAll makes the whole cache durable. Bytes that are clean but differ
+// from the media (dropped by a failed fsync) stay lost: the size becomes
+// durable, their content reads as zeros after a power loss.
 func (f *file) syncAll() {
 	for _, e := range f.dirty {
 		f.persist(e.off, e.end)
 	}
 	f.dirty = nil
-	if f.media.size != f.cache.size {
-		panic("simdisk: media size differs from cache size after a full sync")
-	}
+	f.media.setSize(f.cache.size)
 }
+
+// dropDirty forgets that the whole cache is unsynced without persisting it:
+// Linux's page state after a failed fsync.
+func (f *file) dropDirty() { f.dirty = nil }
 
 // snapshot starts a SyncAsync: it covers what is dirty now.
 func (f *file) snapshot() *pendingSync {
@@ -138,18 +143,21 @@ func (f *file) snapshot() *pendingSync {
 
 // complete ends a SyncAsync; when ok, the snapshot's ranges that were not
 // rewritten since become durable (their cache bytes are the snapshot's).
-func (f *file) complete(s *pendingSync, ok bool) {
+// When it failed and drop is set, those ranges become clean but not durable.
+func (f *file) complete(s *pendingSync, ok, drop bool) {
 	i := slices.Index(f.pending, s)
 	if i < 0 {
 		panic("simdisk: completing a sync that is not pending")
 	}
 	f.pending = slices.Delete(f.pending, i, i+1)
-	if !ok {
+	if !ok && !drop {
 		return
 	}
 	done := s.ranges.minus(s.rewritten)
-	for _, e := range done {
-		f.persist(e.off, e.end)
+	if ok {
+		for _, e := range done {
+			f.persist(e.off, e.end)
+		}
 	}
 	f.dirty = f.dirty.minus(done)
 }

@@ -125,6 +125,9 @@ func (h *handle) Sync() error {
 	}
 	if h.d.fsyncFails() {
 		h.d.syncFails++
+		if h.d.opts.FsyncFailDropsDirty {
+			h.f.dropDirty()
+		}
 		return fmt.Errorf("simdisk: sync %s: %w", h.name, runtime.ErrIO)
 	}
 	h.f.syncAll()
@@ -154,7 +157,7 @@ func (h *handle) SyncAsync(done func(error)) {
 		if d.epoch != epoch {
 			return
 		}
-		f.complete(snap, !fail)
+		f.complete(snap, !fail, d.opts.FsyncFailDropsDirty)
 		if fail {
 			d.syncFails++
 			done(fmt.Errorf("simdisk: sync %s: %w", name, runtime.ErrIO))

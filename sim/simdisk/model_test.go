@@ -58,9 +58,16 @@ func (r *refFile) persistByte(i int) {
 	r.media[i], r.dirty[i] = r.cache[i], false
 }
 
+// sync persists the dirty bytes and the size; clean bytes that differ from
+// the media were dropped by a failed fsync and stay lost (zeros).
 func (r *refFile) sync() {
-	for i := range r.cache {
-		r.persistByte(i)
+	for i, d := range r.dirty {
+		if d {
+			r.persistByte(i)
+		}
+	}
+	for len(r.media) < len(r.cache) {
+		r.media = append(r.media, 0)
 	}
 }
 
@@ -131,8 +138,10 @@ func runModel(t *testing.T, seed uint64) {
 	sector := []int{64, 512, 4096}[ops.IntN(3)]
 	capacity := int64(6000 + ops.IntN(20000))
 	partial := ops.IntN(2) == 0
+	drop := ops.IntN(2) == 0
 	d, l := newDisk(t, Options{
 		Capacity: capacity, SectorSize: sector, PartialWriteOnFull: partial, FsyncFailProb: 0.2,
+		FsyncFailDropsDirty: drop,
 		FsyncLatency: func(r *rand.Rand) time.Duration { return time.Duration(r.IntN(5)) * time.Millisecond },
 	}, seed)
 	fs := d.FS()
@@ -201,10 +210,13 @@ func runModel(t *testing.T, seed uint64) {
 			}
 		case op < 12:
 			log = append(log, "sync "+name)
-			if err := h.Sync(); err == nil {
+			switch err := h.Sync(); {
+			case err == nil:
 				r.sync()
-			} else if !errors.Is(err, runtime.ErrIO) {
+			case !errors.Is(err, runtime.ErrIO):
 				fail("sync: %v", err)
+			case drop:
+				clear(r.dirty)
 			}
 		case op < 15:
 			log = append(log, "syncasync "+name)
@@ -213,12 +225,16 @@ func runModel(t *testing.T, seed uint64) {
 				if s.epoch != epoch {
 					fail("done ran for a snapshot from a dead incarnation")
 				}
-				if err != nil {
+				if err != nil && !drop {
 					return
 				}
 				for i, dirty := range s.dirty {
 					if dirty && i < len(s.f.cache) && s.f.wseq[i] <= s.seq {
-						s.f.persistByte(i)
+						if err == nil {
+							s.f.persistByte(i)
+						} else {
+							s.f.dirty[i] = false
+						}
 					}
 				}
 			})
