@@ -1,0 +1,362 @@
+package check
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/anishathalye/porcupine"
+
+	"rocketsim/jepsen/history"
+)
+
+// LinearizableOptions configures the per-queue linearizability checker.
+type LinearizableOptions struct {
+	// QueueTimeout bounds porcupine's search for one queue; when it runs out
+	// the queue's verdict is unknown. 0 means DefaultQueueTimeout.
+	QueueTimeout time.Duration
+	// UseClientTime orders operations by the clients' clocks, widened by
+	// ClockError on both sides, instead of by history index. Index order is
+	// the default and the right choice whenever all clients recorded into
+	// one recorder (the simulator, one runner process): an event recorded
+	// before another really happened before it, whatever the clocks say.
+	UseClientTime bool
+	ClockError    time.Duration
+	// VisualizeDir, when set, receives porcupine's HTML visualisation of
+	// every queue found not linearizable.
+	VisualizeDir string
+}
+
+// DefaultQueueTimeout is the porcupine budget per queue when none is given.
+const DefaultQueueTimeout = 10 * time.Second
+
+// logOp is one operation on a queue's log as porcupine sees it.
+type logOp struct {
+	write  bool
+	offset int64
+	// found is a read's result: a message (true) or "no message yet".
+	found bool
+	// consistent is false for a read whose value can be at that offset in no
+	// execution (wrong value, phantom): such a step is always illegal.
+	consistent bool
+	label      string
+	index      int64
+}
+
+// logModel is an append-only log that the history describes by offsets:
+// the state is the log's length. A write at offset o is legal only at or
+// beyond the end (offsets are assigned in order; a gap is an offset taken by
+// a write the history does not show, such as a timed-out send nobody read);
+// a read that found a message at o needs o inside the log; a read that found
+// nothing at o needs o at or beyond the end. Which value sits at each offset
+// is fixed before the search (each offset's writer is known), so the state
+// stays one integer and porcupine's cache stays small.
+var logModel = porcupine.Model{
+	Init: func() interface{} { return int64(0) },
+	Step: func(state, input, _ interface{}) (bool, interface{}) {
+		n := state.(int64)
+		in := input.(logOp)
+		switch {
+		case in.write:
+			if in.offset < n {
+				return false, n
+			}
+			return true, in.offset + 1
+		case !in.consistent:
+			return false, n
+		case in.found:
+			return in.offset < n, n
+		default:
+			return in.offset >= n, n
+		}
+	},
+	Equal: func(a, b interface{}) bool { return a.(int64) == b.(int64) },
+	Hash:  func(s interface{}) uint64 { return uint64(s.(int64)) },
+	DescribeOperation: func(input, _ interface{}) string {
+		return input.(logOp).label
+	},
+	DescribeState: func(s interface{}) string { return fmt.Sprintf("length %d", s.(int64)) },
+}
+
+// queueLog collects one queue's operations before the search.
+type queueLog struct {
+	ops []porcupine.Operation
+	// writer of each offset: the value and the op index that declared it.
+	value map[int64]string
+	by    map[int64]int64
+}
+
+// Linearizable checks every message queue as an append-only log: an
+// acknowledged send took the offset its ack names, and a read at an offset
+// returns what was written there. Delayed and transactional sends (whose
+// ack names a system-topic offset), sends with unknown outcome, and
+// internal client retries enter a queue where reads show them.
+func Linearizable(ops []history.Op, opt LinearizableOptions) Result {
+	b := newBuilder("linearizable")
+	b.ensure("queues", "queues_ok", "queues_illegal", "queues_unknown", "writes", "reads")
+	paired, err := history.Pair(ops)
+	if err != nil {
+		b.fail(err.Error())
+		return b.result()
+	}
+	if opt.QueueTimeout <= 0 {
+		opt.QueueTimeout = DefaultQueueTimeout
+	}
+	span := func(o history.Operation) (int64, int64) {
+		if !opt.UseClientTime {
+			end := int64(history.Never)
+			if o.End() != history.Never {
+				end = o.Completion.Index
+			}
+			return o.Index(), end
+		}
+		e := int64(opt.ClockError)
+		start, end := o.Start()-e, o.End()
+		if end != history.Never {
+			end += e
+		}
+		return start, end
+	}
+
+	// Every send, by the value it carries, for reads that name no declared
+	// writer.
+	sends := map[string][]sent{}
+	queues := map[string]*queueLog{}
+	queue := func(k string) *queueLog {
+		q := queues[k]
+		if q == nil {
+			q = &queueLog{value: map[int64]string{}, by: map[int64]int64{}}
+			queues[k] = q
+		}
+		return q
+	}
+	for _, o := range paired {
+		op := o.Op()
+		if op.F != history.FSend {
+			continue
+		}
+		v := valueOf(op)
+		sends[v] = append(sends[v], sent{o, v})
+		if o.Type() != history.OK || op.Queue == nil || op.Offset == nil || op.DelayLevel > 0 || op.TxnID != "" || isSystemTopic(op.Topic) {
+			continue
+		}
+		qk, off := op.QueueKey(), *op.Offset
+		q := queue(qk)
+		if prev, dup := q.by[off]; dup {
+			b.anomaly("offset_reused", qk, fmt.Sprintf("two acknowledged sends got offset %d of %s", off, qk), prev, o.Index())
+		} else {
+			q.value[off], q.by[off] = v, o.Index()
+		}
+		start, end := span(o)
+		q.ops = append(q.ops, porcupine.Operation{
+			Input: logOp{write: true, offset: off, label: fmt.Sprintf("send %s @%d [%d]", op.MessageID(), off, o.Index()), index: o.Index()},
+			Call:  start, Return: end, Metadata: o.Index(),
+		})
+		b.add("writes", 1)
+	}
+
+	// Reads, in history order; values never declared at their offset are
+	// resolved against all sends.
+	for _, o := range paired {
+		op := o.Op()
+		var found bool
+		switch {
+		case op.F == history.FReceive && o.Type() == history.OK && op.Reconsume == 0:
+			found = true
+		case op.F == history.FPull && o.Type() == history.OK && op.MsgID == "" && op.Key == "":
+			found = false
+		default:
+			continue
+		}
+		if op.Queue == nil || op.Offset == nil || isSystemTopic(op.Topic) {
+			continue
+		}
+		qk, off := op.QueueKey(), *op.Offset
+		q := queue(qk)
+		in := logOp{offset: off, found: found, consistent: true, index: o.Index()}
+		if found {
+			v := valueOf(op)
+			in.label = fmt.Sprintf("read @%d = %s [%d]", off, op.MessageID(), o.Index())
+			if want, ok := q.value[off]; ok {
+				if want != v {
+					in.consistent = false
+					b.anomaly("wrong_value", qk, fmt.Sprintf("read at offset %d of %s returned %s, but %s was written there", off, qk, v, want), q.by[off], o.Index())
+				}
+			} else if writers := sends[v]; len(writers) == 0 {
+				in.consistent = false
+				b.anomaly("phantom", qk, fmt.Sprintf("read at offset %d of %s returned %s, which no client sent", off, qk, v), o.Index())
+			} else if w, ok := plausibleWriter(writers); !ok {
+				in.consistent = false
+				b.anomaly("failed_send_visible", qk, fmt.Sprintf("read at offset %d of %s returned %s, whose every send failed", off, qk, v), w.Index(), o.Index())
+			} else {
+				// The first read of an offset no ack named: the message was
+				// stored there by a send we cannot place more precisely than
+				// "after it was invoked".
+				q.value[off], q.by[off] = v, w.Index()
+				start, _ := span(w)
+				q.ops = append(q.ops, porcupine.Operation{
+					Input: logOp{write: true, offset: off, label: fmt.Sprintf("store %s @%d [%d]", op.MessageID(), off, w.Index()), index: w.Index()},
+					Call:  start, Return: history.Never, Metadata: w.Index(),
+				})
+				b.add("writes_inferred", 1)
+			}
+		} else {
+			in.label = fmt.Sprintf("read @%d = none [%d]", off, o.Index())
+		}
+		start, end := span(o)
+		if end == history.Never {
+			continue // a read that never returned constrains nothing
+		}
+		q.ops = append(q.ops, porcupine.Operation{Input: in, Call: start, Return: end, Metadata: o.Index()})
+		b.add("reads", 1)
+	}
+
+	for _, qk := range sortedKeys(queues) {
+		q := queues[qk]
+		b.add("queues", 1)
+		boundInferred(q.ops)
+		assignClients(q.ops)
+		res := porcupine.CheckOperationsTimeout(logModel, q.ops, opt.QueueTimeout)
+		switch res {
+		case porcupine.Ok:
+			b.add("queues_ok", 1)
+		case porcupine.Unknown:
+			b.add("queues_unknown", 1)
+			b.unknown(fmt.Sprintf("%s: porcupine gave up after %v", qk, opt.QueueTimeout))
+		case porcupine.Illegal:
+			b.add("queues_illegal", 1)
+			expl := fmt.Sprintf("%s has no linearization as an append-only log", qk)
+			if opt.VisualizeDir != "" {
+				if path, err := visualize(opt.VisualizeDir, qk, q.ops, opt.QueueTimeout); err != nil {
+					expl += fmt.Sprintf(" (visualisation failed: %v)", err)
+				} else {
+					expl += "; see " + path
+				}
+			}
+			b.anomaly("nonlinearizable", qk, expl)
+		}
+	}
+	if n := b.count("queues_illegal"); n > 0 {
+		b.fail(fmt.Sprintf("%d queue(s) not linearizable", n))
+	}
+	// These anomalies are certain on their own, even when porcupine timed out.
+	for _, kind := range []string{"offset_reused", "wrong_value", "phantom", "failed_send_visible"} {
+		b.limit(kind, 0)
+	}
+	return b.result()
+}
+
+// boundInferred gives each inferred write (Return == Never) the latest
+// return any valid linearization allows: before the first return of a read
+// that found its offset, and before the first return of a write at a higher
+// offset (offsets are assigned in order). Without it an inferred write floats
+// free to the end of the history, and porcupine tries to place every such
+// write at every point: exponential in their number. The bound excludes no
+// valid linearization, so it changes speed, not verdicts.
+func boundInferred(ops []porcupine.Operation) {
+	type bound struct {
+		off int64
+		ret int64
+	}
+	var writes []bound
+	foundBy := map[int64]int64{} // offset -> earliest return of a read that found it
+	for _, op := range ops {
+		in := op.Input.(logOp)
+		switch {
+		case in.write && op.Return != history.Never:
+			writes = append(writes, bound{in.offset, op.Return})
+		case !in.write && in.found && in.consistent:
+			if r, ok := foundBy[in.offset]; !ok || op.Return < r {
+				foundBy[in.offset] = op.Return
+			}
+		}
+	}
+	sort.Slice(writes, func(i, j int) bool { return writes[i].off < writes[j].off })
+	// suffix[i] is the earliest return among writes[i:].
+	suffix := make([]int64, len(writes)+1)
+	suffix[len(writes)] = history.Never
+	for i := len(writes) - 1; i >= 0; i-- {
+		suffix[i] = min(suffix[i+1], writes[i].ret)
+	}
+	for i := range ops {
+		in := ops[i].Input.(logOp)
+		if !in.write || ops[i].Return != history.Never {
+			continue
+		}
+		ret := suffix[sort.Search(len(writes), func(j int) bool { return writes[j].off > in.offset })]
+		if r, ok := foundBy[in.offset]; ok {
+			ret = min(ret, r)
+		}
+		ops[i].Return = max(ret, ops[i].Call)
+	}
+}
+
+// valueOf is what a send wrote and a read returns: identity plus body
+// digest, so a corrupted body is a different value.
+func valueOf(op *history.Op) string {
+	return op.MessageID() + "#" + op.BodyDigest
+}
+
+// sent is one send operation and the value it carries.
+type sent struct {
+	op    history.Operation
+	value string
+}
+
+// plausibleWriter picks the send that may have stored a value found at an
+// offset no ack named: any send that was not a certain failure. When all
+// failed it returns the first, for the anomaly's op list.
+func plausibleWriter(ws []sent) (history.Operation, bool) {
+	for _, w := range ws {
+		if w.op.Type() != history.Fail {
+			return w.op, true
+		}
+	}
+	return ws[0].op, false
+}
+
+// assignClients numbers operations for porcupine's visualisation: one
+// client lane per run of non-overlapping operations, deterministic.
+func assignClients(ops []porcupine.Operation) {
+	var busyUntil []int64
+	for i := range ops {
+		lane := -1
+		for l, until := range busyUntil {
+			if until < ops[i].Call {
+				lane = l
+				break
+			}
+		}
+		if lane < 0 {
+			lane = len(busyUntil)
+			busyUntil = append(busyUntil, 0)
+		}
+		busyUntil[lane] = ops[i].Return
+		ops[i].ClientId = lane
+	}
+}
+
+// visualize writes porcupine's HTML for one queue and returns its path.
+// Porcupine needs the verbose search, which is repeated here only for
+// failing queues.
+func visualize(dir, queue string, ops []porcupine.Operation, timeout time.Duration) (string, error) {
+	_, info := porcupine.CheckOperationsVerbose(logModel, ops, timeout)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("visualise %s: %w", queue, err)
+	}
+	name := strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
+			return r
+		}
+		return '_'
+	}, queue)
+	path := filepath.Join(dir, "linearizability-"+name+".html")
+	if err := porcupine.VisualizePath(logModel, info, path); err != nil {
+		return "", fmt.Errorf("visualise %s: %w", queue, err)
+	}
+	return path, nil
+}
