@@ -142,7 +142,7 @@ func runModel(t *testing.T, seed uint64) {
 	d, l := newDisk(t, Options{
 		Capacity: capacity, SectorSize: sector, PartialWriteOnFull: partial, FsyncFailProb: 0.2,
 		FsyncFailDropsDirty: drop,
-		FsyncLatency: func(r *rand.Rand) time.Duration { return time.Duration(r.IntN(5)) * time.Millisecond },
+		FsyncLatency:        func(r *rand.Rand) time.Duration { return time.Duration(r.IntN(5)) * time.Millisecond },
 	}, seed)
 	fs := d.FS()
 	names := []string{"a", "b", "c"}
