@@ -283,7 +283,7 @@ func TestProperties(t *testing.T) {
 // TestTagsCode checks against Java's String.hashCode values.
 func TestTagsCode(t *testing.T) {
 	cases := map[string]int64{"": 0, "TagA": 2598919, "hello": 99162322,
-		"polygenelubricants": -2147483648, "日本": 26085 * 31 + 26412}
+		"polygenelubricants": -2147483648, "日本": 26085*31 + 26412}
 	for s, want := range cases {
 		if got := TagsCode(s); got != want {
 			t.Errorf("TagsCode(%q) = %d, want %d", s, got, want)

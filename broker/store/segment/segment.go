@@ -1,0 +1,360 @@
+// Package segment is a log cut into files of a fixed capacity, each named
+// by the 20-digit offset of its first byte (RocketMQ's MappedFileQueue).
+// The commit log and every consume queue are such logs.
+//
+// Files grow by appending rather than being preallocated: then a full disk
+// shows up as ENOSPC on the write that does not fit (possibly partial),
+// which the writer handles, instead of as a hole that only a later page
+// fault would find.
+package segment
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"strconv"
+
+	"rocketsim/runtime"
+)
+
+// NameLen is the width of a segment file name: offsets are zero-padded to
+// 20 digits (Java UtilAll.offset2FileName) so names sort as offsets.
+const NameLen = 20
+
+// FileName is the name of the segment starting at base.
+func FileName(base int64) string { return fmt.Sprintf("%020d", base) }
+
+// Segment is one file of a log.
+type Segment struct {
+	file runtime.File
+	Path string
+	// Base is the log offset of the segment's first byte.
+	Base int64
+	// Capacity is the segment's fixed size; no record crosses it.
+	Capacity int64
+	// Wrote is how many bytes of the segment hold records. Bytes past it
+	// are garbage from a failed write and are overwritten by the next one.
+	Wrote int64
+	// Synced is how many bytes a finished fsync covers.
+	Synced int64
+}
+
+// End is the log offset just after the segment's written bytes.
+func (s *Segment) End() int64 { return s.Base + s.Wrote }
+
+// Free is the room left in the segment.
+func (s *Segment) Free() int64 { return s.Capacity - s.Wrote }
+
+// Append writes p at the write position. On error the position does not
+// move, so whatever part of p reached the file is overwritten by the next
+// append: a failed put leaves no record behind.
+func (s *Segment) Append(p []byte) error {
+	if int64(len(p)) > s.Free() {
+		panic(fmt.Sprintf("segment %s: append of %d bytes with %d free", s.Path, len(p), s.Free()))
+	}
+	if _, err := s.file.WriteAt(p, s.Wrote); err != nil {
+		return fmt.Errorf("segment %s: write %d bytes at %d: %w", s.Path, len(p), s.Wrote, err)
+	}
+	s.Wrote += int64(len(p))
+	return nil
+}
+
+// WriteAt writes p at a position inside the segment without moving Wrote
+// past what the caller says (consume queues fill slots by queue offset).
+func (s *Segment) WriteAt(p []byte, rel int64) error {
+	if rel < 0 || rel+int64(len(p)) > s.Capacity {
+		panic(fmt.Sprintf("segment %s: write [%d,%d) outside capacity %d", s.Path, rel, rel+int64(len(p)), s.Capacity))
+	}
+	if _, err := s.file.WriteAt(p, rel); err != nil {
+		return fmt.Errorf("segment %s: write %d bytes at %d: %w", s.Path, len(p), rel, err)
+	}
+	return nil
+}
+
+// ReadAt reads len(p) bytes at rel, which must lie inside what was written.
+func (s *Segment) ReadAt(p []byte, rel int64) error {
+	if rel < 0 || rel+int64(len(p)) > s.Wrote {
+		return fmt.Errorf("segment %s: read [%d,%d) beyond written %d: %w", s.Path, rel, rel+int64(len(p)), s.Wrote, ErrBeyondEnd)
+	}
+	if _, err := s.file.ReadAt(p, rel); err != nil {
+		return fmt.Errorf("segment %s: read %d bytes at %d: %w", s.Path, len(p), rel, err)
+	}
+	return nil
+}
+
+// ReadRaw reads whatever the file holds at rel, ignoring Wrote: recovery
+// uses it to find where the valid records end. It returns the bytes read,
+// fewer than len(p) at the end of the file.
+func (s *Segment) ReadRaw(p []byte, rel int64) int {
+	n, _ := s.file.ReadAt(p, rel)
+	return n
+}
+
+// FileSize is the size of the file on disk.
+func (s *Segment) FileSize() (int64, error) { return s.file.Size() }
+
+// Sync makes the segment durable, blocking.
+func (s *Segment) Sync() error {
+	w := s.Wrote
+	if err := s.file.Sync(); err != nil {
+		return fmt.Errorf("segment %s: sync: %w", s.Path, err)
+	}
+	s.Synced = max(s.Synced, w)
+	return nil
+}
+
+// SyncAsync starts an fsync covering what is written now and calls done on
+// the loop when it finishes, after updating Synced.
+func (s *Segment) SyncAsync(done func(error)) {
+	w := s.Wrote
+	s.file.SyncAsync(func(err error) {
+		if err == nil {
+			s.Synced = max(s.Synced, w)
+		} else {
+			err = fmt.Errorf("segment %s: sync: %w", s.Path, err)
+		}
+		done(err)
+	})
+}
+
+// ErrBeyondEnd: a read past the written part of a log.
+var ErrBeyondEnd = errors.New("offset beyond the end of the log")
+
+// Log is an ordered list of segments in one directory.
+type Log struct {
+	fs       runtime.FS
+	Dir      string
+	Capacity int64
+	segs     []*Segment
+}
+
+// Open loads every segment in dir (created if missing). Each segment's
+// Wrote is set to its file size; recovery then moves the end with
+// TruncateTo after validating records.
+func Open(fs runtime.FS, dir string, capacity int64) (*Log, error) {
+	if capacity <= 0 {
+		panic(fmt.Sprintf("segment: capacity %d", capacity))
+	}
+	if err := fs.MkdirAll(dir); err != nil {
+		return nil, fmt.Errorf("segment log %s: mkdir: %w", dir, err)
+	}
+	names, err := fs.List(dir)
+	if err != nil {
+		return nil, fmt.Errorf("segment log %s: list: %w", dir, err)
+	}
+	l := &Log{fs: fs, Dir: dir, Capacity: capacity}
+	for _, name := range names {
+		base, ok := parseName(name)
+		if !ok {
+			continue // not ours (a temp file, a stray); leave it alone
+		}
+		if base%capacity != 0 {
+			return nil, fmt.Errorf("segment log %s: file %s does not start on a multiple of the segment size %d; was the size changed?", dir, name, capacity)
+		}
+		if n := len(l.segs); n > 0 && l.segs[n-1].Base+capacity != base {
+			return nil, fmt.Errorf("segment log %s: file %s does not follow %s: a segment is missing", dir, name, l.segs[n-1].Path)
+		}
+		p := path.Join(dir, name)
+		f, err := fs.Open(p, runtime.ReadWrite)
+		if err != nil {
+			return nil, fmt.Errorf("segment log %s: open %s: %w", dir, name, err)
+		}
+		size, err := f.Size()
+		if err != nil {
+			return nil, fmt.Errorf("segment log %s: size of %s: %w", dir, name, err)
+		}
+		if size > capacity {
+			return nil, fmt.Errorf("segment log %s: file %s has %d bytes, more than the segment size %d; was the size changed?", dir, name, size, capacity)
+		}
+		l.segs = append(l.segs, &Segment{file: f, Path: p, Base: base, Capacity: capacity, Wrote: size, Synced: size})
+	}
+	return l, nil
+}
+
+func parseName(name string) (int64, bool) {
+	if len(name) != NameLen {
+		return 0, false
+	}
+	v, err := strconv.ParseInt(name, 10, 64)
+	return v, err == nil && v >= 0
+}
+
+// Segments returns the segments, oldest first. The slice is the log's own.
+func (l *Log) Segments() []*Segment { return l.segs }
+
+// Last is the newest segment, nil when the log is empty.
+func (l *Log) Last() *Segment {
+	if len(l.segs) == 0 {
+		return nil
+	}
+	return l.segs[len(l.segs)-1]
+}
+
+// MinOffset is the first offset still on disk.
+func (l *Log) MinOffset() int64 {
+	if len(l.segs) == 0 {
+		return 0
+	}
+	return l.segs[0].Base
+}
+
+// MaxOffset is the offset after the last written byte.
+func (l *Log) MaxOffset() int64 {
+	if s := l.Last(); s != nil {
+		return s.End()
+	}
+	return 0
+}
+
+// Find returns the segment holding off, or nil.
+func (l *Log) Find(off int64) *Segment {
+	if len(l.segs) == 0 || off < l.segs[0].Base {
+		return nil
+	}
+	i := int((off - l.segs[0].Base) / l.Capacity)
+	if i >= len(l.segs) {
+		return nil
+	}
+	return l.segs[i]
+}
+
+// Create adds an empty segment starting at base, which must follow the last
+// one (or start an empty log on a segment boundary).
+func (l *Log) Create(base int64) (*Segment, error) {
+	if base%l.Capacity != 0 {
+		panic(fmt.Sprintf("segment log %s: base %d not a multiple of %d", l.Dir, base, l.Capacity))
+	}
+	if last := l.Last(); last != nil && last.Base+l.Capacity != base {
+		panic(fmt.Sprintf("segment log %s: new base %d does not follow %d", l.Dir, base, last.Base))
+	}
+	p := path.Join(l.Dir, FileName(base))
+	f, err := l.fs.Open(p, runtime.ReadWrite|runtime.Create)
+	if err != nil {
+		return nil, fmt.Errorf("segment log %s: create %s: %w", l.Dir, FileName(base), err)
+	}
+	// A crash between create and the first write can leave a stale file of
+	// that name from an older life: start it empty.
+	if err := f.Truncate(0); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("segment log %s: truncate new %s: %w", l.Dir, FileName(base), err)
+	}
+	if err := l.fs.SyncDir(l.Dir); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("segment log %s: sync dir: %w", l.Dir, err)
+	}
+	s := &Segment{file: f, Path: p, Base: base, Capacity: l.Capacity}
+	l.segs = append(l.segs, s)
+	return s, nil
+}
+
+// TruncateTo makes off the end of the log: later segments are removed and
+// the file holding off is cut there, so no torn or stale bytes remain past
+// the end for a later recovery to mistake for records.
+func (l *Log) TruncateTo(off int64) error {
+	for s := l.Last(); s != nil && s.Base > off; s = l.Last() {
+		if err := l.removeLast(); err != nil {
+			return err
+		}
+	}
+	s := l.Last()
+	if s == nil {
+		return nil
+	}
+	rel := off - s.Base
+	if rel > s.Capacity {
+		panic(fmt.Sprintf("segment log %s: truncate to %d past segment %d", l.Dir, off, s.Base))
+	}
+	size, err := s.file.Size()
+	if err != nil {
+		return fmt.Errorf("segment log %s: size of %s: %w", l.Dir, s.Path, err)
+	}
+	// A segment ended by a blank is shorter than its capacity: there is
+	// nothing to cut, and extending it would only spend disk.
+	if size > rel {
+		if err := s.file.Truncate(rel); err != nil {
+			return fmt.Errorf("segment log %s: truncate %s to %d: %w", l.Dir, s.Path, rel, err)
+		}
+		if err := s.file.Sync(); err != nil {
+			return fmt.Errorf("segment log %s: sync %s after truncate: %w", l.Dir, s.Path, err)
+		}
+	}
+	s.Wrote = rel
+	s.Synced = min(s.Synced, rel)
+	return nil
+}
+
+// MarkFull ends the segment: its remaining capacity is a blank whose header
+// the caller wrote, and nothing more goes into it.
+func (s *Segment) MarkFull() { s.Wrote = s.Capacity }
+
+func (l *Log) removeLast() error {
+	s := l.Last()
+	s.file.Close()
+	if err := l.fs.Remove(s.Path); err != nil {
+		return fmt.Errorf("segment log %s: remove %s: %w", l.Dir, s.Path, err)
+	}
+	l.segs = l.segs[:len(l.segs)-1]
+	return l.fs.SyncDir(l.Dir)
+}
+
+// RemoveFirst deletes the oldest segment (retention).
+func (l *Log) RemoveFirst() error {
+	if len(l.segs) == 0 {
+		return nil
+	}
+	s := l.segs[0]
+	s.file.Close()
+	if err := l.fs.Remove(s.Path); err != nil {
+		return fmt.Errorf("segment log %s: remove %s: %w", l.Dir, s.Path, err)
+	}
+	l.segs = l.segs[1:]
+	return l.fs.SyncDir(l.Dir)
+}
+
+// RemoveAll deletes every segment and the directory.
+func (l *Log) RemoveAll() error {
+	for _, s := range l.segs {
+		s.file.Close()
+	}
+	l.segs = nil
+	return l.fs.RemoveAll(l.Dir)
+}
+
+// Close closes every file.
+func (l *Log) Close() {
+	for _, s := range l.segs {
+		s.file.Close()
+	}
+}
+
+// Dirty reports whether some written bytes are not yet covered by a sync.
+func (l *Log) Dirty() bool {
+	for i := len(l.segs) - 1; i >= 0; i-- {
+		if l.segs[i].Synced < l.segs[i].Wrote {
+			return true
+		}
+	}
+	return false
+}
+
+// DirtyBytes counts written bytes no sync covers yet.
+func (l *Log) DirtyBytes() int64 {
+	var n int64
+	for i := len(l.segs) - 1; i >= 0; i-- {
+		s := l.segs[i]
+		if s.Synced >= s.Wrote {
+			break
+		}
+		n += s.Wrote - s.Synced
+	}
+	return n
+}
+
+// DirtySegments lists segments with unsynced bytes, oldest first.
+func (l *Log) DirtySegments() []*Segment {
+	i := len(l.segs)
+	for i > 0 && l.segs[i-1].Synced < l.segs[i-1].Wrote {
+		i--
+	}
+	return append([]*Segment(nil), l.segs[i:]...)
+}
