@@ -3,7 +3,9 @@
 package violating
 
 import (
+	"context"
 	crand "crypto/rand"
+	"hash/maphash"
 	"math/rand"
 	mrand "math/rand/v2"
 	"net"
@@ -56,6 +58,10 @@ func randomness(r *rand.Rand, v2 *mrand.Rand) {
 	_ = mrand.New(mrand.NewPCG(1, 2))
 	_ = rand.New(rand.NewSource(1))
 	_ = syscall.Getpid() // want syscall
+	var h maphash.Hash   // want global-rand
+	_ = h
+	_ = maphash.MakeSeed() // want global-rand
+	_ = time.Local         // want time
 }
 
 func concurrency() {
