@@ -61,6 +61,12 @@ func (r pkgRule) forbids(name string) bool {
 // os error values, and nothing else in os is deterministic.
 var osAllow = set()
 
+// netAllow are the members of package net that only parse, format or hold
+// addresses and touch no socket or resolver ("host:port" handling is part of
+// RocketMQ's wire format). net/netip is not ruled at all.
+var netAllow = set("JoinHostPort", "SplitHostPort", "ParseIP", "ParseCIDR", "IP", "IPv4",
+	"IPNet", "IPMask", "IPv4Mask", "CIDRMask", "IPv4len", "IPv6len", "AddrError", "ParseError")
+
 // randAllow are the math/rand members that need an explicit seed: the
 // constructors and types. Everything else in math/rand (Intn, N, Float64,
 // Shuffle, Seed, ...) uses the process-wide source.

@@ -45,6 +45,9 @@ func files() {
 func sockets() {
 	_, _ = net.Dial("tcp", "x:1") // want net
 	_, _ = url.Parse("http://x")
+	_, _, _ = net.SplitHostPort(net.JoinHostPort("127.0.0.1", "9876"))
+	_ = net.ParseIP("10.0.0.1").To4()
+	_, _ = net.LookupHost("example.org") // want net
 }
 
 func randomness(r *rand.Rand, v2 *mrand.Rand) {
