@@ -82,7 +82,7 @@ var rules = map[string]pkgRule{
 	"os":                    {rule: RuleOS, whole: true, allow: osAllow, why: "use runtime.FS"},
 	"io/ioutil":             {rule: RuleOS, whole: true, why: "use runtime.FS"},
 	"path/filepath":         {rule: RuleOS, deny: set("Walk", "WalkDir", "Glob", "Abs", "EvalSymlinks"), why: "use runtime.FS"},
-	"net":                   {rule: RuleNet, whole: true, why: "use runtime.Network"},
+	"net":                   {rule: RuleNet, whole: true, allow: netAllow, why: "use runtime.Network"},
 	"net/smtp":              {rule: RuleNet, whole: true, why: "use runtime.Network"},
 	"crypto/rand":           {rule: RuleCryptoRand, whole: true, why: "use runtime.Rand"},
 	"syscall":               {rule: RuleSyscall, whole: true, why: "go through the runtime"},
