@@ -41,6 +41,9 @@ func (h *handle) ReadAt(p []byte, off int64) (int, error) {
 		return 0, fmt.Errorf("simdisk: read %s at %d: %w", h.name, off, ErrInvalid)
 	}
 	size := h.f.size()
+	if len(p) == 0 {
+		return 0, nil
+	}
 	if off >= size {
 		return 0, io.EOF
 	}
