@@ -8,6 +8,7 @@ import (
 	"go/token"
 	"slices"
 	"strconv"
+	"strings"
 )
 
 // Violation is one place that breaks the rule.
@@ -29,16 +30,23 @@ func (v Violation) String() string {
 // CheckSource lints one Go source file. It reports the package name so
 // callers can skip main packages.
 func CheckSource(filename string, src []byte) (pkg string, vs []Violation, err error) {
+	return checkSource(filename, src, nil)
+}
+
+func checkSource(filename string, src []byte, forbid func(string) bool) (string, []Violation, error) {
 	fset := token.NewFileSet()
 	f, err := parser.ParseFile(fset, filename, src, parser.ParseComments)
 	if err != nil {
 		return "", nil, fmt.Errorf("rulecheck: parse: %w", err)
 	}
-	return f.Name.Name, checkFile(fset, f, filename), nil
+	if strings.HasSuffix(f.Name.Name, "test") {
+		forbid = nil
+	}
+	return f.Name.Name, checkFile(fset, f, filename, forbid), nil
 }
 
 // checkFile walks one parsed file.
-func checkFile(fset *token.FileSet, f *ast.File, filename string) []Violation {
+func checkFile(fset *token.FileSet, f *ast.File, filename string, forbid func(string) bool) []Violation {
 	var vs []Violation
 	report := func(pos token.Pos, rule, ref, detail string) {
 		vs = append(vs, Violation{File: filename, Line: fset.Position(pos).Line, Rule: rule, Ref: ref, Detail: detail})
@@ -54,6 +62,9 @@ func checkFile(fset *token.FileSet, f *ast.File, filename string) []Violation {
 		path, err := strconv.Unquote(spec.Path.Value)
 		if err != nil {
 			continue // the parser accepted it, so this cannot happen
+		}
+		if forbid != nil && forbid(path) {
+			report(spec.Pos(), RuleImport, path, fmt.Sprintf("import of %q: a core reaches the world only through runtime.Runtime", path))
 		}
 		r, ok := ruleFor(path)
 		if !ok {

@@ -203,3 +203,49 @@ func TestAllowanceExcusesOnlyItsRef(t *testing.T) {
 		t.Fatal("allowance for another directory excused os.Open")
 	}
 }
+
+func TestForbiddenModuleImports(t *testing.T) {
+	root := t.TempDir()
+	files := map[string]string{
+		"go.mod": "module example.com/m\n\ngo 1.26\n",
+		"core/a.go": `package core
+
+import (
+	"example.com/m/runtime"
+	"example.com/m/sim/simdisk"
+	rt "example.com/m/runtime/realrt"
+)
+
+var _ = runtime.X
+var _ = simdisk.X
+var _ = rt.X
+`,
+		// A test-helper package may wire cores to the simulator.
+		"core/coretest/h.go": "package coretest\n\nimport \"example.com/m/sim/simdisk\"\n\nvar _ = simdisk.X\n",
+	}
+	for name, src := range files {
+		p := filepath.Join(root, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := Scope{Include: []string{"core/..."}, ForbidImports: Core.ForbidImports}
+	vs, err := Check(root, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, v := range vs {
+		got = append(got, fmt.Sprintf("%s:%d:%s:%s", v.File, v.Line, v.Rule, v.Ref))
+	}
+	want := []string{
+		"core/a.go:5:import:example.com/m/sim/simdisk",
+		"core/a.go:6:import:example.com/m/runtime/realrt",
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("got %v\nwant %v", got, want)
+	}
+}

@@ -27,6 +27,7 @@ const (
 	RuleSyscall    = "syscall"     // the kernel directly
 	RuleGlobalRand = "global-rand" // math/rand's shared, unseeded source
 	RuleGo         = "go"          // go statements and goroutine helpers
+	RuleImport     = "import"      // a module package that implements the world
 )
 
 // pkgRule says which members of an imported package break the rule.

@@ -1,6 +1,7 @@
 package rulecheck
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -21,6 +22,13 @@ type Scope struct {
 	Exclude []string
 	// Allow lists narrow, justified exceptions inside included packages.
 	Allow []Allowance
+	// ForbidImports are module packages (patterns relative to the module
+	// root, as for Include) that in-scope packages must not import: the real
+	// world's and the simulator's implementations, which a core reaching
+	// past its runtime.Runtime would need. Test-helper packages (named
+	// "...test", like remotingtest) are exempt from this rule only: they
+	// exist to wire cores to the simulator.
+	ForbidImports []string
 }
 
 // Allowance permits one reference (Violation.Ref) in the directories a
@@ -58,6 +66,15 @@ var Core = Scope{
 		"runtime/realrt/...",
 		// The blocking client facade waits for results on channels the
 		// event-driven core completes through Post; it lives at one of these.
+		"client/blocking/...",
+		"client/facade/...",
+	},
+	ForbidImports: []string{
+		"runtime/realrt/...",
+		"sim/simrt/...",
+		"sim/simdisk/...",
+		"sim/simnet/...",
+		"sim/simclock/...",
 		"client/blocking/...",
 		"client/facade/...",
 	},
@@ -105,8 +122,12 @@ func matchDir(pattern, rel string) bool {
 // Check lints every package directory under root that the scope selects.
 // Violation files are slash paths relative to root, sorted.
 func Check(root string, s Scope) ([]Violation, error) {
+	forbid, err := s.importRule(root)
+	if err != nil {
+		return nil, err
+	}
 	var vs []Violation
-	err := filepath.WalkDir(root, func(p string, e fs.DirEntry, err error) error {
+	err = filepath.WalkDir(root, func(p string, e fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -125,7 +146,7 @@ func Check(root string, s Scope) ([]Violation, error) {
 		if !s.Matches(rel) {
 			return nil
 		}
-		dvs, err := checkDir(p, rel)
+		dvs, err := checkDir(p, rel, forbid)
 		for _, v := range dvs {
 			if !s.allowed(rel, v) {
 				vs = append(vs, v)
@@ -142,14 +163,48 @@ func Check(root string, s Scope) ([]Violation, error) {
 
 // CheckDir lints the package in one directory, whatever the scope.
 func CheckDir(dir string) ([]Violation, error) {
-	vs, err := checkDir(dir, filepath.ToSlash(dir))
+	vs, err := checkDir(dir, filepath.ToSlash(dir), nil)
 	sortViolations(vs)
 	return vs, err
 }
 
+// importRule builds the ForbidImports test for the module at root; it is
+// nil when the scope forbids nothing or root holds no go.mod.
+func (s Scope) importRule(root string) (func(string) bool, error) {
+	if len(s.ForbidImports) == 0 {
+		return nil, nil
+	}
+	mod, err := os.ReadFile(filepath.Join(root, "go.mod"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("rulecheck: %w", err)
+	}
+	module := modulePath(mod)
+	if module == "" {
+		return nil, fmt.Errorf("rulecheck: no module line in %s", filepath.Join(root, "go.mod"))
+	}
+	return func(imp string) bool {
+		rel, ok := strings.CutPrefix(imp, module+"/")
+		return ok && slices.ContainsFunc(s.ForbidImports, func(p string) bool { return matchDir(p, rel) })
+	}, nil
+}
+
+// modulePath reads the module line of a go.mod file.
+func modulePath(mod []byte) string {
+	for line := range strings.Lines(string(mod)) {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "module "); ok {
+			return strings.Trim(strings.TrimSpace(rest), `"`)
+		}
+	}
+	return ""
+}
+
 // checkDir lints the non-test Go files of dir, naming them under label. A
-// main package yields nothing.
-func checkDir(dir, label string) ([]Violation, error) {
+// main package yields nothing. forbid, when not nil, reports module imports
+// the package may not use.
+func checkDir(dir, label string, forbid func(string) bool) ([]Violation, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("rulecheck: %w", err)
@@ -164,7 +219,7 @@ func checkDir(dir, label string) ([]Violation, error) {
 		if err != nil {
 			return nil, fmt.Errorf("rulecheck: %w", err)
 		}
-		pkg, fvs, err := CheckSource(path.Join(label, name), src)
+		pkg, fvs, err := checkSource(path.Join(label, name), src, forbid)
 		if err != nil {
 			return nil, err
 		}
