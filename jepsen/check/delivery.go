@@ -1,0 +1,231 @@
+package check
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"rocketsim/jepsen/history"
+)
+
+// DeliveryOptions configures the delivery checker.
+type DeliveryOptions struct {
+	// Groups must each receive every acknowledged message of the topics they
+	// subscribe to. Groups seen in the history are always checked; list a
+	// group here so that one which received nothing at all is caught.
+	Groups []string
+	// Subscriptions maps a group to its topics. A group without an entry is
+	// taken to subscribe to the topics it received from.
+	Subscriptions map[string][]string
+	// Settle exempts messages acknowledged (or, when delayed, due) within
+	// Settle of the history's end: they may still be in flight. They are
+	// counted as pending, not lost.
+	Settle time.Duration
+	// DelayLevels is the broker's messageDelayLevel (nil: RocketMQ's default).
+	DelayLevels []time.Duration
+	// MaxLost and MaxUnexpected bound the counts (0: none allowed; negative:
+	// report only). MaxDupRatio bounds duplicates / deliveries; nil: report
+	// only, since RocketMQ promises at-least-once.
+	MaxLost       int64
+	MaxUnexpected int64
+	MaxDupRatio   *float64
+}
+
+// Delivery checks, per consumer group, that every acknowledged send was
+// delivered at least once or dead-lettered, and counts lost, duplicated and
+// unexpected messages. Sends with unknown outcome may or may not appear.
+// Transactional messages are expected only once committed, and must not
+// appear when rolled back.
+//
+// A duplicate is a second delivery of one message with the same reconsume
+// count in one group: a retry (reconsume count raised after a failed
+// attempt) is not a duplicate; a redelivery after a rebalance or restart
+// from the committed offset is.
+func Delivery(ops []history.Op, opt DeliveryOptions) Result {
+	b := newBuilder("delivery")
+	b.ensure("acknowledged", "unknown_sent", "delivered", "lost", "pending", "duplicates", "unexpected", "dead_lettered")
+	ms, err := indexMessages(ops)
+	if err != nil {
+		b.fail(err.Error())
+		return b.result()
+	}
+	txns := indexTxns(ms.ops)
+	groups := map[string]bool{}
+	for _, g := range ms.groups {
+		groups[g] = true
+	}
+	for _, g := range opt.Groups {
+		groups[g] = true
+	}
+	subs := map[string]map[string]bool{}
+	for g := range groups {
+		subs[g] = map[string]bool{}
+		if topics, ok := opt.Subscriptions[g]; ok {
+			for _, t := range topics {
+				subs[g][t] = true
+			}
+		}
+	}
+	for _, id := range ms.ids {
+		for _, r := range ms.byID[id].receives {
+			if _, explicit := opt.Subscriptions[r.Group]; !explicit && subs[r.Group] != nil && !isSystemTopic(r.Topic) {
+				subs[r.Group][r.Topic] = true
+			}
+		}
+	}
+	deadline := ms.end - int64(opt.Settle)
+	groupList := sortedKeys(groups)
+
+	var deliveries int64
+	for _, id := range ms.ids {
+		m := ms.byID[id]
+		send := m.sendOp()
+		out := m.outcome()
+		txn := ""
+		if send != nil {
+			txn = send.TxnID
+		}
+		state := txns.state(txn)
+		switch {
+		case out == history.OK && (txn == "" || state == history.TxnCommit):
+			b.add("acknowledged", 1)
+		case out == history.Info || out == history.OK:
+			b.add("unknown_sent", 1)
+		}
+		for _, g := range groupList {
+			var recv []*history.Op
+			for _, r := range m.receives {
+				if r.Group == g {
+					recv = append(recv, r)
+				}
+			}
+			var dead []*history.Op
+			for _, d := range m.dlq {
+				if d.Group == g {
+					dead = append(dead, d)
+				}
+			}
+			deliveries += int64(len(recv))
+			if len(recv) > 0 {
+				b.add("delivered", 1)
+			}
+			if len(dead) > 0 {
+				b.add("dead_lettered", 1)
+			}
+			// Duplicates: same reconsume count delivered again.
+			seen := map[int]bool{}
+			for _, r := range recv {
+				if seen[r.Reconsume] {
+					b.add("duplicates", 1)
+					b.anomaly("duplicate", id, fmt.Sprintf("group %s received %s again with reconsume %d", g, id, r.Reconsume), recv[0].Index, r.Index)
+				}
+				seen[r.Reconsume] = true
+			}
+			switch {
+			case out == "" && len(recv)+len(dead) > 0:
+				b.add("unexpected", 1)
+				b.anomaly("unexpected_never_sent", id, fmt.Sprintf("group %s received %s, which no client sent", g, id), firstIndex(recv, dead))
+			case out == history.Fail && len(recv)+len(dead) > 0:
+				b.add("unexpected", 1)
+				b.anomaly("unexpected_failed_send", id, fmt.Sprintf("group %s received %s, whose every send failed", g, id), m.sends[0].Index(), firstIndex(recv, dead))
+			case txn != "" && state == history.TxnRollback && len(recv) > 0:
+				b.add("unexpected", 1)
+				b.anomaly("unexpected_rolled_back", id, fmt.Sprintf("group %s received %s of rolled-back transaction %s", g, id, txn), m.sends[0].Index(), recv[0].Index)
+			}
+			if out != history.OK || (txn != "" && state != history.TxnCommit) || !subs[g][send.Topic] || len(recv)+len(dead) > 0 {
+				continue
+			}
+			s, _ := m.firstOK()
+			due := s.End() + int64(levelDelay(opt.DelayLevels, send.DelayLevel))
+			if txn != "" {
+				due = max(due, txns.decidedAt(txn))
+			}
+			if due > deadline {
+				b.add("pending", 1)
+				continue
+			}
+			b.add("lost:"+g, 1)
+			b.anomaly("lost", id, fmt.Sprintf("group %s never received %s of %s, acknowledged at %d", g, id, send.Topic, s.End()), s.Index())
+		}
+	}
+	b.add("deliveries", deliveries)
+	ratio := 0.0
+	if deliveries > 0 {
+		ratio = float64(b.count("duplicates")) / float64(deliveries)
+	}
+	b.figure("dup_ratio", ratio)
+	b.figure("groups", float64(len(groups)))
+	b.limit("lost", opt.MaxLost)
+	b.limit("unexpected", opt.MaxUnexpected)
+	if opt.MaxDupRatio != nil && ratio > *opt.MaxDupRatio {
+		b.fail(fmt.Sprintf("dup_ratio: %.4f > allowed %.4f", ratio, *opt.MaxDupRatio))
+	}
+	if len(groups) == 0 && b.count("acknowledged") > 0 {
+		b.unknown("no consumer group received anything and none was named: nothing to judge")
+	}
+	return b.result()
+}
+
+func firstIndex(lists ...[]*history.Op) int64 {
+	best := int64(-1)
+	for _, l := range lists {
+		for _, o := range l {
+			if best < 0 || o.Index < best {
+				best = o.Index
+			}
+		}
+	}
+	return best
+}
+
+// txnIndex is what the producers decided about each transaction.
+type txnIndex struct {
+	decisions map[string][]*history.Op // commit/rollback events and decided check answers, history order
+	checks    map[string][]*history.Op  // check events (any answer), history order
+}
+
+func indexTxns(ops []history.Operation) *txnIndex {
+	t := &txnIndex{decisions: map[string][]*history.Op{}, checks: map[string][]*history.Op{}}
+	for _, o := range ops {
+		op := o.Op()
+		if op.TxnID == "" || op.Type == history.Invoke {
+			continue
+		}
+		switch op.F {
+		case history.FCommit, history.FRollback:
+			t.decisions[op.TxnID] = append(t.decisions[op.TxnID], op)
+		case history.FCheck:
+			t.checks[op.TxnID] = append(t.checks[op.TxnID], op)
+			if op.TxnState == history.TxnCommit || op.TxnState == history.TxnRollback {
+				t.decisions[op.TxnID] = append(t.decisions[op.TxnID], op)
+			}
+		}
+	}
+	return t
+}
+
+func decisionOf(op *history.Op) string {
+	switch {
+	case op.F == history.FCommit:
+		return history.TxnCommit
+	case op.F == history.FRollback:
+		return history.TxnRollback
+	}
+	return strings.ToLower(op.TxnState)
+}
+
+// state is the producer's first decision on txn, or TxnUnknown.
+func (t *txnIndex) state(txn string) string {
+	if d := t.decisions[txn]; len(d) > 0 {
+		return decisionOf(d[0])
+	}
+	return history.TxnUnknown
+}
+
+// decidedAt is the client time of the first decision, or history.Never.
+func (t *txnIndex) decidedAt(txn string) int64 {
+	if d := t.decisions[txn]; len(d) > 0 {
+		return d[0].Time
+	}
+	return history.Never
+}

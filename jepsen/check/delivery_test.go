@@ -1,0 +1,66 @@
+package check
+
+import (
+	"testing"
+	"time"
+)
+
+func TestDeliveryGood(t *testing.T) {
+	zero := 0.0
+	r := Delivery(load(t, "del_good.jsonl"), DeliveryOptions{MaxDupRatio: &zero})
+	wantVerdict(t, r, Pass)
+	want := map[string]int64{"acknowledged": 3, "unknown_sent": 1, "lost": 0, "duplicates": 0, "unexpected": 0, "dead_lettered": 1, "delivered": 5, "deliveries": 6}
+	for k, v := range want {
+		if r.Counts[k] != v {
+			t.Errorf("%s = %d, want %d (counts %v)", k, r.Counts[k], v, r.Counts)
+		}
+	}
+}
+
+func TestDeliveryBad(t *testing.T) {
+	zero := 0.0
+	cases := []struct {
+		file, kind string
+		opt        DeliveryOptions
+		ops        []int64
+		count      string
+	}{
+		{"del_lost.jsonl", "lost", DeliveryOptions{}, []int64{2}, "lost"},
+		{"del_duplicate.jsonl", "duplicate", DeliveryOptions{MaxDupRatio: &zero}, []int64{2, 3}, "duplicates"},
+		{"del_unexpected_never_sent.jsonl", "unexpected_never_sent", DeliveryOptions{}, []int64{3}, "unexpected"},
+		{"del_unexpected_failed.jsonl", "unexpected_failed_send", DeliveryOptions{}, []int64{2, 5}, "unexpected"},
+		{"del_rolled_back.jsonl", "unexpected_rolled_back", DeliveryOptions{}, []int64{2, 7}, "unexpected"},
+		{"del_group_silent.jsonl", "lost", DeliveryOptions{Groups: []string{"H"}, Subscriptions: map[string][]string{"H": {"T"}}}, []int64{0}, "lost:H"},
+	}
+	for _, c := range cases {
+		t.Run(c.file, func(t *testing.T) {
+			r := Delivery(load(t, c.file), c.opt)
+			wantVerdict(t, r, Fail)
+			wantAnomaly(t, r, c.kind, c.ops...)
+			if r.Counts[c.count] != 1 {
+				t.Fatalf("%s = %d, want 1", c.count, r.Counts[c.count])
+			}
+		})
+	}
+}
+
+func TestDeliveryDuplicatesReportedNotJudgedByDefault(t *testing.T) {
+	r := Delivery(load(t, "del_duplicate.jsonl"), DeliveryOptions{})
+	wantVerdict(t, r, Pass)
+	if r.Figures["dup_ratio"] != 0.5 {
+		t.Fatalf("dup_ratio %v", r.Figures["dup_ratio"])
+	}
+}
+
+func TestDeliverySettle(t *testing.T) {
+	// b is acknowledged at 56, the history ends at 60: lost without settle
+	// time, pending with it.
+	wantVerdict(t, Delivery(load(t, "del_pending.jsonl"), DeliveryOptions{}), Fail)
+	r := Delivery(load(t, "del_pending.jsonl"), DeliveryOptions{Settle: 10 * time.Nanosecond})
+	wantVerdict(t, r, Pass)
+	if r.Counts["pending"] != 1 {
+		t.Fatalf("counts %v", r.Counts)
+	}
+	// Loss can be reported without being judged.
+	wantVerdict(t, Delivery(load(t, "del_lost.jsonl"), DeliveryOptions{MaxLost: -1}), Pass)
+}
