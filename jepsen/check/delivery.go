@@ -181,7 +181,7 @@ func firstIndex(lists ...[]*history.Op) int64 {
 // txnIndex is what the producers decided about each transaction.
 type txnIndex struct {
 	decisions map[string][]*history.Op // commit/rollback events and decided check answers, history order
-	checks    map[string][]*history.Op  // check events (any answer), history order
+	checks    map[string][]*history.Op // check events (any answer), history order
 }
 
 func indexTxns(ops []history.Operation) *txnIndex {
