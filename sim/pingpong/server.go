@@ -22,14 +22,30 @@ type Server struct {
 	// recovered is what the log held when this incarnation started.
 	recovered []Record
 	stopped   bool
+	bugs      Bugs
+}
+
+// Bugs are deliberate defects a test can plant in the server to show that
+// the checker catches them. Scenario files cannot set them.
+type Bugs struct {
+	// AckBeforeSync acknowledges as soon as the record is in the page
+	// cache and never fsyncs: a power loss loses acknowledged requests.
+	AckBeforeSync bool
+	// LogPhantom logs a second record no client sent with every request.
+	LogPhantom bool
 }
 
 // NewServer returns a runtime.NewNode that recovers the log on the node's
 // disk and listens on cfg.Port of the node's host.
 func NewServer(cfg Config, host string) runtime.NewNode {
+	return NewServerWith(cfg, host, Bugs{})
+}
+
+// NewServerWith is NewServer with planted bugs, for tests of the checker.
+func NewServerWith(cfg Config, host string, bugs Bugs) runtime.NewNode {
 	cfg = cfg.WithDefaults()
 	return func(rt runtime.Runtime) (runtime.Node, error) {
-		s := &Server{rt: rt, cfg: cfg}
+		s := &Server{rt: rt, cfg: cfg, bugs: bugs}
 		if err := s.open(); err != nil {
 			return nil, err
 		}
@@ -115,6 +131,16 @@ func (h serverConn) OnFrame(c runtime.Conn, frame []byte) {
 		return
 	}
 	s.end += recordSize
+	if s.bugs.LogPhantom {
+		phantom := Record{Session: rec.Session ^ 0x5A5A, Seq: rec.Seq}
+		if _, err := s.log.WriteAt(phantom.encode(), s.end); err == nil {
+			s.end += recordSize
+		}
+	}
+	if s.bugs.AckBeforeSync {
+		reply(c, hdr.Opaque, CodeOK, "")
+		return
+	}
 	s.log.SyncAsync(func(err error) {
 		if err != nil {
 			// The record is in the page cache and a later fsync may still

@@ -1,0 +1,163 @@
+package main
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"rocketsim/faults"
+	"rocketsim/sim/simdisk"
+	"rocketsim/sim/simnet"
+	"rocketsim/sim/simrt"
+)
+
+// injector applies faults to a simulated world. It also remembers what each
+// node started with, so healAll can undo every fault before the liveness
+// phase.
+type injector struct {
+	w     *simrt.World
+	names []string // every node, in topology order
+	// initial is each node's disk configuration at start.
+	initial map[string]simdisk.Options
+	// linksTouched records whether a link-latency fault ran, so healAll
+	// resets latencies only when needed (and the trace stays small).
+	linksTouched bool
+}
+
+var _ faults.Injector = (*injector)(nil)
+
+func newInjector(w *simrt.World, names []string, initial map[string]simdisk.Options) *injector {
+	return &injector{w: w, names: names, initial: initial}
+}
+
+// uniform draws a duration uniformly from [min, max].
+func uniform(lo, hi time.Duration) func(*rand.Rand) time.Duration {
+	if hi <= lo {
+		return func(*rand.Rand) time.Duration { return lo }
+	}
+	return func(r *rand.Rand) time.Duration { return lo + time.Duration(r.Int64N(int64(hi-lo)+1)) }
+}
+
+// Apply injects f. It checks every target first, so an unknown node leaves
+// the world untouched.
+func (in *injector) Apply(f faults.Fault) error {
+	if err := f.Validate(); err != nil {
+		return err
+	}
+	for _, name := range f.Targets() {
+		if in.w.Node(name) == nil {
+			return fmt.Errorf("fault %s: unknown node %q", f.Kind, name)
+		}
+	}
+	in.w.Log().Info("fault", "fault", f.String())
+	net := in.w.Net()
+	for _, name := range f.Nodes {
+		n := in.w.Node(name)
+		switch f.Kind {
+		case faults.Crash:
+			n.Crash()
+		case faults.Restart:
+			n.Restart()
+		case faults.PowerLoss:
+			n.PowerLoss()
+		case faults.Pause:
+			n.Pause()
+		case faults.Resume:
+			n.Resume()
+		case faults.DiskFull:
+			c := f.Capacity
+			if c == 0 {
+				c = n.Disk().Used()
+			}
+			n.Disk().SetCapacity(c)
+		case faults.DiskFree:
+			c := in.initial[name].Capacity
+			if c == 0 {
+				c = simdisk.CapacityDefault
+			}
+			n.Disk().SetCapacity(c)
+		case faults.FsyncLatency:
+			n.Disk().SetFsyncLatency(uniform(f.Min, f.Max))
+		case faults.FsyncFail:
+			n.Disk().SetFsyncFailProb(f.Prob)
+		case faults.ClockOffset:
+			n.Clock().SetOffset(f.Offset)
+		case faults.ClockDrift:
+			n.Clock().SetDrift(f.Rate)
+		case faults.ClockJump:
+			n.Clock().Jump(f.By)
+		}
+	}
+	switch f.Kind {
+	case faults.Partition:
+		for i := range f.Groups {
+			for j := i + 1; j < len(f.Groups); j++ {
+				if err := net.Partition(f.Groups[i], f.Groups[j]); err != nil {
+					panic(fmt.Sprintf("sim: partition after checking nodes: %v", err))
+				}
+			}
+		}
+	case faults.PartitionOneWay:
+		if err := net.PartitionOneWay(f.From, f.To); err != nil {
+			panic(fmt.Sprintf("sim: one-way partition after checking nodes: %v", err))
+		}
+	case faults.Heal:
+		net.Heal()
+	case faults.LinkLatency:
+		from, to := f.From, f.To
+		if len(from) == 0 {
+			from = in.names
+		}
+		if len(to) == 0 {
+			to = in.names
+		}
+		cfg := simnet.DefaultLink()
+		cfg.Min, cfg.Max = f.Min, f.Max
+		in.setLinks(from, to, cfg)
+		in.linksTouched = true
+	}
+	return nil
+}
+
+func (in *injector) setLinks(from, to []string, cfg simnet.LinkConfig) {
+	for _, a := range from {
+		for _, b := range to {
+			if a == b {
+				continue
+			}
+			if err := in.w.Net().SetLink(a, b, cfg); err != nil {
+				panic(fmt.Sprintf("sim: set link after checking nodes: %v", err))
+			}
+		}
+	}
+}
+
+// healAll ends every fault that stops progress: partitions, pauses, downed
+// processes, full or failing disks, slow links. Clocks keep their skew: a
+// node must make progress whatever its clock says.
+func (in *injector) healAll() {
+	in.w.Log().Info("healing every fault for the liveness phase")
+	in.w.Net().Heal()
+	if in.linksTouched {
+		in.setLinks(in.names, in.names, simnet.DefaultLink())
+		in.linksTouched = false
+	}
+	for _, name := range in.names {
+		n := in.w.Node(name)
+		init := in.initial[name]
+		d := n.Disk()
+		c := init.Capacity
+		if c == 0 {
+			c = simdisk.CapacityDefault
+		}
+		d.SetCapacity(c)
+		d.SetFsyncFailProb(init.FsyncFailProb)
+		d.SetFsyncLatency(init.FsyncLatency)
+		if n.Paused() {
+			n.Resume()
+		}
+		if !n.Up() {
+			n.Start()
+		}
+	}
+}
