@@ -26,7 +26,7 @@ const (
 type entry struct {
 	kind  entryKind
 	at    time.Duration // true delivery time
-	since time.Duration // for a SYN: when the dial started
+	since time.Duration // for a SYN or SYN-ACK: when the dial started
 	frame []byte
 }
 
@@ -102,7 +102,7 @@ func (p *pipe) deliver() {
 	}
 	switch e.kind {
 	case kindSyn:
-		p.accept()
+		p.accept(e.since)
 	case kindSynAck:
 		d := p.dst
 		n.k.Note("connect", d.id)
@@ -156,7 +156,7 @@ func (n *Network) checkFrame(f []byte) error {
 }
 
 // accept runs when a SYN reaches the listener's host.
-func (p *pipe) accept() {
+func (p *pipe) accept(since time.Duration) {
 	n := p.net
 	src := p.src
 	var l *listener
@@ -180,7 +180,7 @@ func (p *pipe) accept() {
 	if d.h == nil {
 		panic(fmt.Sprintf("simnet: accept on %s returned a nil handler", l.addr))
 	}
-	p.reverse.push(entry{kind: kindSynAck}, 0)
+	p.reverse.push(entry{kind: kindSynAck, since: since}, 0)
 }
 
 // stall holds the pipe until the partition heals or the timeout passes.
@@ -191,7 +191,8 @@ func (p *pipe) stall() {
 	n.stalled = append(n.stalled, p)
 	gen := p.stallGen
 	deadline := n.k.Now() + n.StallTimeout
-	if e := p.q[p.head]; e.kind == kindSyn {
+	if e := p.q[p.head]; e.kind == kindSyn || e.kind == kindSynAck {
+		// The handshake is bounded by the dialer's connect timeout.
 		deadline = max(e.since+n.ConnectTimeout, n.k.Now())
 	}
 	n.k.Note("stall", uint64(p.from.idx)<<32|uint64(p.to.idx))

@@ -188,6 +188,7 @@ func (n *Network) PartitionOneWay(from, to []string) error {
 		for _, t := range ts {
 			if f != t {
 				n.blocked[f.idx][t.idx] = true
+				n.k.Note("partition", uint64(f.idx)<<32|uint64(t.idx))
 			}
 		}
 	}
@@ -200,6 +201,7 @@ func (n *Network) Heal() {
 	for i := range n.blocked {
 		clear(n.blocked[i])
 	}
+	n.k.Note("heal", 0)
 	n.release()
 }
 
@@ -216,6 +218,7 @@ func (n *Network) HealOneWay(from, to []string) error {
 	for _, f := range fs {
 		for _, t := range ts {
 			n.blocked[f.idx][t.idx] = false
+			n.k.Note("heal", uint64(f.idx)<<32|uint64(t.idx))
 		}
 	}
 	n.release()

@@ -341,3 +341,30 @@ func TestPartitionUnknownHost(t *testing.T) {
 		t.Fatal("partition naming an unknown node succeeded")
 	}
 }
+
+func TestHandshakeAcrossPartitions(t *testing.T) {
+	// SYN held, partition heals within the connect timeout: the dial
+	// succeeds late.
+	w, _, c, srv := pair(t, 15)
+	_ = w.Net().Partition([]string{"c"}, []string{"s"})
+	_, l := dial(w, c, "192.0.2.1:9000")
+	w.At(w.Now()+time.Second, w.Net().Heal)
+	w.RunFor(2 * time.Second)
+	if !l.connected || l.closed || len((*srv).conns) != 1 {
+		t.Fatalf("dial across a healed partition: connected=%v err=%v", l.connected, l.closeErr)
+	}
+
+	// SYN passes but the SYN-ACK is held: the dialer times out at its
+	// connect timeout and the half-open server side fails too.
+	w2, _, c2, srv2 := pair(t, 16)
+	_ = w2.Net().PartitionOneWay([]string{"s"}, []string{"c"})
+	start := w2.Now()
+	_, l2 := dial(w2, c2, "192.0.2.1:9000")
+	w2.RunFor(time.Minute)
+	if l2.connected || !errors.Is(l2.closeErr, runtime.ErrTimeout) || l2.closeAt-start != simnet.ConnectTimeoutDefault {
+		t.Fatalf("dialer: connected=%v err=%v after %v", l2.connected, l2.closeErr, l2.closeAt-start)
+	}
+	if len((*srv2).conns) != 1 || !errors.Is((*srv2).conns[0].closeErr, runtime.ErrTimeout) {
+		t.Fatal("half-open server side did not time out")
+	}
+}
