@@ -95,6 +95,7 @@ func (w *World) Heal() { w.blocked = map[string]bool{} }
 
 // Node is a runtime.Runtime bound to a host name.
 type Node struct {
+	fs    runtime.FS
 	w     *World
 	host  string
 	start time.Duration
@@ -113,13 +114,21 @@ func (w *World) NewNode(host string, out io.Writer) *Node {
 
 var _ runtime.Runtime = (*Node)(nil)
 
-func (n *Node) Name() string             { return n.host }
-func (n *Node) Disk() runtime.FS         { panic("remotingtest: no disk") }
-func (n *Node) Rand() *rand.Rand         { return n.rng }
-func (n *Node) Log() *slog.Logger        { return n.log }
-func (n *Node) Post(fn func())           { n.w.schedule(0, fn) }
-func (n *Node) Now() time.Time           { return time.Unix(1_700_000_000, 0).Add(n.w.now) }
-func (n *Node) Monotonic() time.Duration { return n.w.now - n.start }
+func (n *Node) Name() string { return n.host }
+func (n *Node) Disk() runtime.FS {
+	if n.fs == nil {
+		panic("remotingtest: node has no disk; call WithDisk")
+	}
+	return n.fs
+}
+
+// WithDisk gives the node a file system (e.g. a sim/simdisk view).
+func (n *Node) WithDisk(fs runtime.FS) *Node { n.fs = fs; return n }
+func (n *Node) Rand() *rand.Rand             { return n.rng }
+func (n *Node) Log() *slog.Logger            { return n.log }
+func (n *Node) Post(fn func())               { n.w.schedule(0, fn) }
+func (n *Node) Now() time.Time               { return time.Unix(1_700_000_000, 0).Add(n.w.now) }
+func (n *Node) Monotonic() time.Duration     { return n.w.now - n.start }
 func (n *Node) AfterFunc(d time.Duration, fn func()) runtime.Timer {
 	return timer{n.w.schedule(d, fn)}
 }
