@@ -79,7 +79,13 @@ func (p *pipe) schedule() {
 		return
 	}
 	p.pending = true
-	p.net.k.Schedule(p.q[p.head].at, p.to.node, p.run)
+	node := p.to.node
+	if p.q[p.head].kind == kindSyn {
+		// The host's kernel answers a SYN even while the process is
+		// paused (SIGSTOP); only the accept callback waits for it.
+		node = -1
+	}
+	p.net.k.Schedule(p.q[p.head].at, node, p.run)
 }
 
 // deliver hands the head entry to the receiving end, on the receiver's loop.
@@ -170,17 +176,31 @@ func (p *pipe) accept(since time.Duration) {
 		p.q, p.head, p.bytes = nil, 0, 0
 		return
 	}
+	// The kernel completes the handshake at once and queues the
+	// connection for the process, which accepts it on its own loop; what
+	// the peer sends meanwhile queues behind the accept, on the same loop.
 	s := l.stack
 	d := s.newEnd(l.addr, src.local, nil)
 	d.state = stateOpen
 	d.out, d.in = p.reverse, p
 	p.dst, p.reverse.src = d, d
-	n.k.Note("accept", d.id)
-	d.h = l.accept(d)
-	if d.h == nil {
-		panic(fmt.Sprintf("simnet: accept on %s returned a nil handler", l.addr))
-	}
+	n.k.Note("syn", src.id)
 	p.reverse.push(entry{kind: kindSynAck, since: since}, 0)
+	n.k.Schedule(n.k.Now(), p.to.node, func() {
+		if s.dead || d.state == stateClosed {
+			return // the process died or the connection failed first
+		}
+		if l.closed {
+			n.k.Note("accept-closed", d.id)
+			d.shut(kindRst)
+			return
+		}
+		n.k.Note("accept", d.id)
+		d.h = l.accept(d)
+		if d.h == nil {
+			panic(fmt.Sprintf("simnet: accept on %s returned a nil handler", l.addr))
+		}
+	})
 }
 
 // stall holds the pipe until the partition heals or the timeout passes.
@@ -316,6 +336,9 @@ func (e *end) fail(err error) {
 	}
 	e.state = stateClosed
 	delete(e.stack.ends, e.id)
+	if e.h == nil {
+		return // never accepted by its process: nobody to tell
+	}
 	e.h.OnClose(e, err)
 }
 

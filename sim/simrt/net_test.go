@@ -368,3 +368,35 @@ func TestHandshakeAcrossPartitions(t *testing.T) {
 		t.Fatal("half-open server side did not time out")
 	}
 }
+
+func TestDialToPausedNodeConnectsAndWaits(t *testing.T) {
+	w, s, c, srv := pair(t, 17)
+	s.Pause()
+	conn, l := dial(w, c, "192.0.2.1:9000")
+	_ = conn.Send(frame("1"))
+	_ = conn.Send(frame("2"))
+	w.RunFor(time.Minute)
+	if !l.connected || l.closed {
+		t.Fatalf("dial to a paused process: connected=%v err=%v (its kernel answers SYNs)", l.connected, l.closeErr)
+	}
+	if len((*srv).conns) != 0 {
+		t.Fatal("paused process accepted a connection")
+	}
+	s.Resume()
+	w.RunFor(time.Millisecond)
+	if len((*srv).conns) != 1 || fmt.Sprint((*srv).conns[0].frames) != "[1 2]" {
+		t.Fatalf("after resume: %d conns", len((*srv).conns))
+	}
+}
+
+func TestCrashBeforeAcceptResetsDialer(t *testing.T) {
+	w, s, c, _ := pair(t, 18)
+	s.Pause()
+	_, l := dial(w, c, "192.0.2.1:9000")
+	w.RunFor(time.Second)
+	s.Crash()
+	w.RunFor(time.Second)
+	if !errors.Is(l.closeErr, runtime.ErrReset) {
+		t.Fatalf("dialer of a process that died before accepting: %v, want ErrReset", l.closeErr)
+	}
+}
