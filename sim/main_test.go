@@ -1,0 +1,282 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"rocketsim/sim/pingpong"
+	"rocketsim/sim/scenario"
+)
+
+const defaultScenario = "../scenarios/pingpong-partition-crash.yaml"
+
+// tail3 matches the three lines every run must end with, exactly.
+var tail3 = regexp.MustCompile(`\nseed: (\d+)\ntrace-hash: ([0-9a-f]+)\nverdict: (PASS|FAIL)\n$`)
+
+// cli runs the command in-process and returns its exit code and outputs.
+func cli(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := realMain(args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func lastThree(t *testing.T, out string) (seed, hash, verdict string) {
+	t.Helper()
+	m := tail3.FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("output does not end with the seed/trace-hash/verdict lines:\n%s", out)
+	}
+	return m[1], m[2], m[3]
+}
+
+// TestDeterminism is the empirical half of DESIGN.md's rule: one seed, one
+// trace hash; another seed, another hash.
+func TestDeterminism(t *testing.T) {
+	code1, out1, _ := cli(t, defaultScenario, "--seed", "7")
+	code2, out2, _ := cli(t, "--seed", "7", defaultScenario)
+	code3, out3, _ := cli(t, defaultScenario, "--seed=8")
+	s1, h1, v1 := lastThree(t, out1)
+	s2, h2, _ := lastThree(t, out2)
+	s3, h3, v3 := lastThree(t, out3)
+	if s1 != "7" || s2 != "7" || s3 != "8" {
+		t.Errorf("seeds printed %s %s %s", s1, s2, s3)
+	}
+	if h1 != h2 {
+		t.Errorf("seed 7 twice: trace hashes %s and %s differ", h1, h2)
+	}
+	if out1 != out2 {
+		t.Errorf("seed 7 twice: stdout differs:\n%s\n----\n%s", out1, out2)
+	}
+	if h1 == h3 {
+		t.Errorf("seeds 7 and 8 gave the same trace hash %s", h1)
+	}
+	if v1 != "PASS" || v3 != "PASS" || code1 != 0 || code2 != 0 || code3 != 0 {
+		t.Errorf("default scenario: verdicts %s %s, exit codes %d %d %d\n%s", v1, v3, code1, code2, code3, out1)
+	}
+}
+
+func TestTypoIsAUsageError(t *testing.T) {
+	src, err := os.ReadFile(defaultScenario)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := strings.Replace(string(src), "settle: 15s", "setle: 15s", 1)
+	if bad == string(src) {
+		t.Fatal("the default scenario no longer has settle: 15s")
+	}
+	path := filepath.Join(t.TempDir(), "typo.yaml")
+	if err := os.WriteFile(path, []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := cli(t, path, "--seed", "1")
+	if code != exitUsage {
+		t.Fatalf("exit %d, want %d; stdout:\n%s", code, exitUsage, out)
+	}
+	line := 1 + strings.Count(bad[:strings.Index(bad, "setle")], "\n")
+	want := fmt.Sprintf("%s:%d: unknown key %q", path, line, "setle")
+	if !strings.Contains(errOut, want) {
+		t.Errorf("stderr %q does not contain %q", errOut, want)
+	}
+	if strings.Contains(out, "verdict:") {
+		t.Error("a usage error printed a verdict")
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	cases := [][]string{
+		{},
+		{defaultScenario, defaultScenario},
+		{defaultScenario, "--seed", "minus-one"},
+		{defaultScenario, "--sede", "1"},
+		{"no/such/scenario.yaml"},
+		{defaultScenario, "--seed"},
+	}
+	for _, args := range cases {
+		code, out, errOut := cli(t, args...)
+		if code != exitUsage {
+			t.Errorf("%q: exit %d, want %d", args, code, exitUsage)
+		}
+		if errOut == "" {
+			t.Errorf("%q: no message on stderr", args)
+		}
+		if strings.Contains(out, "verdict:") {
+			t.Errorf("%q: printed a verdict", args)
+		}
+	}
+}
+
+func TestParseArgsOrder(t *testing.T) {
+	var sink bytes.Buffer
+	for _, args := range [][]string{
+		{"f.yaml", "--seed", "5", "-v", "--out", "d"},
+		{"--seed", "5", "f.yaml", "--out=d", "-v"},
+		{"-v", "--out", "d", "--seed=5", "f.yaml"},
+		{"-seed", "5", "-out", "d", "-v", "--", "f.yaml"},
+	} {
+		c, err := parseArgs(args, &sink)
+		if err != nil {
+			t.Errorf("%q: %v", args, err)
+			continue
+		}
+		if c.file != "f.yaml" || c.seed != 5 || !c.seedSet || !c.verbose || c.out != "d" || c.bench {
+			t.Errorf("%q: parsed %+v", args, c)
+		}
+	}
+	c, err := parseArgs([]string{"f.yaml"}, &sink)
+	if err != nil || c.seedSet {
+		t.Errorf("no --seed: %+v %v", c, err)
+	}
+}
+
+// TestFailurePrintsReplay: a violated expectation exits 1 and prints the
+// replay command just before the three lines.
+func TestFailurePrintsReplay(t *testing.T) {
+	src, err := os.ReadFile(defaultScenario)
+	if err != nil {
+		t.Fatal(err)
+	}
+	strict := strings.Replace(string(src), "min-acks-after-heal: 10", "min-acks-after-heal: 1000000", 1)
+	path := filepath.Join(t.TempDir(), "greedy.yaml")
+	os.WriteFile(path, []byte(strict), 0o644)
+	code, out, _ := cli(t, path, "--seed", "3")
+	if code != exitFail {
+		t.Fatalf("exit %d, want %d\n%s", code, exitFail, out)
+	}
+	_, _, verdict := lastThree(t, out)
+	if verdict != "FAIL" {
+		t.Errorf("verdict %s", verdict)
+	}
+	want := "replay: go run ./sim " + path + " --seed 3\nseed: 3\n"
+	if !strings.Contains(out, want) {
+		t.Errorf("no replay line before the three lines:\n%s", out)
+	}
+	if !strings.Contains(out, "liveness.min-acks-after-heal") || !strings.Contains(out, "VIOLATED") {
+		t.Errorf("the violated expectation is not named:\n%s", out)
+	}
+}
+
+// TestCheckerCatchesPlantedBugs: the checker has to be shown to fail. A
+// server that acknowledges before fsync loses acknowledged requests on the
+// power loss; one that logs phantoms shows records nobody sent.
+func TestCheckerCatchesPlantedBugs(t *testing.T) {
+	s, err := scenario.Load(defaultScenario)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := run(s, 7, runOptions{serverBugs: pingpong.Bugs{AckBeforeSync: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Pass || rep.Metrics["durability"]["lost"] == 0 {
+		t.Errorf("ack-before-sync passed: %s", rep.Counts)
+	}
+	rep, err = run(s, 7, runOptions{serverBugs: pingpong.Bugs{LogPhantom: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Pass || rep.Metrics["integrity"]["unexpected"] == 0 {
+		t.Errorf("phantom records passed: %s", rep.Counts)
+	}
+}
+
+func TestOutDirAndTrace(t *testing.T) {
+	dir := t.TempDir()
+	tracePath := filepath.Join(dir, "t.txt")
+	code, out, errOut := cli(t, defaultScenario, "--seed", "7", "--out", filepath.Join(dir, "o"), "--trace", tracePath)
+	if code != exitPass {
+		t.Fatalf("exit %d: %s %s", code, out, errOut)
+	}
+	_, hash, _ := lastThree(t, out)
+	var v struct {
+		Seed      uint64 `json:"seed"`
+		TraceHash string `json:"trace_hash"`
+		Verdict   string `json:"verdict"`
+		Events    uint64 `json:"events"`
+		Replay    string `json:"replay"`
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "o", "verdict.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatal(err)
+	}
+	if v.Seed != 7 || v.TraceHash != hash || v.Verdict != "PASS" || !strings.Contains(v.Replay, "--seed 7") {
+		t.Errorf("verdict.json %+v", v)
+	}
+	lines := countLines(t, filepath.Join(dir, "o", "trace.txt"))
+	if uint64(lines) != v.Events {
+		t.Errorf("trace.txt has %d lines for %d events", lines, v.Events)
+	}
+	if l2 := countLines(t, tracePath); l2 != lines {
+		t.Errorf("--trace has %d lines, --out's trace %d", l2, lines)
+	}
+	h, err := os.Open(filepath.Join(dir, "o", "history.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	sc := bufio.NewScanner(h)
+	n := 0
+	types := map[string]int{}
+	for sc.Scan() {
+		var e struct {
+			Type    string `json:"type"`
+			Process string `json:"process"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			t.Fatalf("history line %d: %v", n+1, err)
+		}
+		types[e.Type]++
+		n++
+	}
+	if n == 0 || types["invoke"] == 0 || types["ok"] == 0 || types["invoke"] != types["ok"]+types["fail"]+types["info"] {
+		t.Errorf("history of %d lines: %v", n, types)
+	}
+}
+
+func countLines(t *testing.T, path string) int {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bytes.Count(b, []byte("\n"))
+}
+
+// TestShippedScenariosPass runs every scenario in scenarios/ with a few
+// seeds: the library's expectations must hold.
+func TestShippedScenariosPass(t *testing.T) {
+	files, err := filepath.Glob("../scenarios/*.yaml")
+	if err != nil || len(files) < 2 {
+		t.Fatalf("scenarios: %v %v", files, err)
+	}
+	for _, f := range files {
+		s, err := scenario.Load(f)
+		if err != nil {
+			t.Errorf("%v", err)
+			continue
+		}
+		for _, seed := range []uint64{1, 2, 3} {
+			rep, err := run(s, seed, runOptions{})
+			if err != nil {
+				t.Errorf("%s seed %d: %v", f, seed, err)
+				continue
+			}
+			if !rep.Pass {
+				t.Errorf("%s seed %d: FAIL: %s %v %v", f, seed, rep.Counts, rep.Problems, rep.Judgements)
+			}
+			if rep.Metrics["durability"]["acked"] == 0 {
+				t.Errorf("%s seed %d: nothing acknowledged: the run tested nothing", f, seed)
+			}
+		}
+	}
+}
