@@ -9,7 +9,8 @@
 //     its media; SyncAsync does the same for a snapshot of the dirty ranges
 //     taken at call time, after a latency, via the node's Scheduler.
 //   - Metadata operations (create, mkdir, rename, remove, truncate) are
-//     journaled: durable the moment they return.
+//     journaled: durable the moment they return. With MetadataNeedsSyncDir
+//     namespace changes wait for a SyncDir of their directory instead.
 //   - Crash (a killed process) keeps the page cache; the next incarnation
 //     reads every byte written. PowerLoss drops unsynced bytes, except that a
 //     seeded random prefix (in offset order) of each file's dirty sectors may
@@ -56,6 +57,13 @@ type Options struct {
 	FsyncLatency func(r *rand.Rand) time.Duration
 	// FsyncFailProb is the probability that an fsync fails with ErrIO.
 	FsyncFailProb float64
+	// MetadataNeedsSyncDir makes namespace changes (create, mkdir, rename,
+	// remove) durable only when SyncDir runs on the directory that holds
+	// them, as POSIX promises, instead of at once as a journaling file
+	// system does in practice. A power loss rolls every directory back to
+	// its last SyncDir. It finds code that forgot a SyncDir the runtime's
+	// contract asks for. Truncate stays durable at once.
+	MetadataNeedsSyncDir bool
 	// FsyncFailDropsDirty selects Linux's behaviour after a failed fsync
 	// (see the package comment) instead of keeping the range dirty.
 	FsyncFailDropsDirty bool
@@ -145,8 +153,12 @@ func (d *Disk) PowerLoss() {
 func (d *Disk) PowerLossWith(keep func(path string, sectors int64) int64) {
 	d.epoch++
 	d.used = 0
+	if d.opts.MetadataNeedsSyncDir {
+		d.rollback()
+	}
 	sector := int64(d.opts.SectorSize)
 	d.walkFiles(func(p string, f *file) {
+		f.linked = true
 		n := countSectors(f.dirtySectors(sector), sector)
 		var k int64
 		switch {

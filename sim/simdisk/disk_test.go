@@ -558,3 +558,64 @@ func TestDigestFollowsContent(t *testing.T) {
 		t.Fatal("zero page and hole hash differently")
 	}
 }
+
+func TestMetadataNeedsSyncDir(t *testing.T) {
+	for _, strict := range []bool{false, true} {
+		d, _ := newDisk(t, Options{MetadataNeedsSyncDir: strict}, 1)
+		fs := d.FS()
+		fs.MkdirAll("/store/cq")
+		fs.SyncDir("/")
+		fs.SyncDir("/store")
+		old := mustOpen(t, fs, "/store/checkpoint", rw)
+		mustWrite(t, old, []byte("v1"), 0)
+		old.Sync()
+		fs.SyncDir("/store")
+		doomed := mustOpen(t, fs, "/store/doomed", rw)
+		doomed.Sync()
+		fs.SyncDir("/store")
+
+		// Unsynced namespace changes: a new file (its data fsynced), a
+		// rename over the checkpoint, a removal, a new directory.
+		fresh := mustOpen(t, fs, "/store/segment", rw)
+		mustWrite(t, fresh, []byte("data"), 0)
+		fresh.Sync()
+		tmp := mustOpen(t, fs, "/store/checkpoint.tmp", rw)
+		mustWrite(t, tmp, []byte("v2"), 0)
+		tmp.Sync()
+		if err := fs.Rename("/store/checkpoint.tmp", "/store/checkpoint"); err != nil {
+			t.Fatal(err)
+		}
+		fs.Remove("/store/doomed")
+		fs.MkdirAll("/store/newdir/0")
+		// A synced change in another directory survives either way.
+		synced := mustOpen(t, fs, "/store/cq/q", rw)
+		synced.Close()
+		fs.SyncDir("/store/cq")
+		usedBefore := d.Used()
+
+		d.PowerLoss()
+		names, _ := fs.List("/store")
+		cq, _ := fs.List("/store/cq")
+		if !strict {
+			if !slices.Equal(names, []string{"checkpoint", "cq", "newdir", "segment"}) || !slices.Equal(cq, []string{"q"}) {
+				t.Fatalf("journaled: %v %v", names, cq)
+			}
+			if got := readAll(t, fs, "/store/checkpoint"); string(got) != "v2" {
+				t.Fatalf("journaled rename lost: %q", got)
+			}
+			if d.Used() != usedBefore {
+				t.Fatalf("used %d, before %d", d.Used(), usedBefore)
+			}
+			continue
+		}
+		if !slices.Equal(names, []string{"checkpoint", "cq", "doomed"}) || !slices.Equal(cq, []string{"q"}) {
+			t.Fatalf("strict: /store %v, /store/cq %v", names, cq)
+		}
+		if got := readAll(t, fs, "/store/checkpoint"); string(got) != "v1" {
+			t.Fatalf("strict: rename without SyncDir survived: %q", got)
+		}
+		if d.Used() != 2 {
+			t.Fatalf("strict: used %d, want 2", d.Used())
+		}
+	}
+}

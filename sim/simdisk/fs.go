@@ -181,6 +181,11 @@ func (v fsView) SyncDir(dir string) error {
 	if _, _, err := v.dir("sync dir", dir); err != nil {
 		return err
 	}
+	n, _, _ := v.dir("sync dir", dir)
+	n.durable = make(map[string]*node, len(n.children))
+	for name, c := range n.children {
+		n.durable[name] = c
+	}
 	v.d.syncDirs++
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -139,14 +140,17 @@ func runModel(t *testing.T, seed uint64) {
 	capacity := int64(6000 + ops.IntN(20000))
 	partial := ops.IntN(2) == 0
 	drop := ops.IntN(2) == 0
+	strict := ops.IntN(2) == 0
 	d, l := newDisk(t, Options{
-		Capacity: capacity, SectorSize: sector, PartialWriteOnFull: partial, FsyncFailProb: 0.2,
+		MetadataNeedsSyncDir: strict,
+		Capacity:             capacity, SectorSize: sector, PartialWriteOnFull: partial, FsyncFailProb: 0.2,
 		FsyncFailDropsDirty: drop,
 		FsyncLatency:        func(r *rand.Rand) time.Duration { return time.Duration(r.IntN(5)) * time.Millisecond },
 	}, seed)
 	fs := d.FS()
 	names := []string{"a", "b", "c"}
 	model := map[string]*refFile{}
+	durable := map[string]*refFile{} // the root's entries at its last SyncDir
 	handles := map[string]runtime.File{}
 	var seq uint64
 	epoch := 0
@@ -168,7 +172,7 @@ func runModel(t *testing.T, seed uint64) {
 		seq++
 		name := names[ops.IntN(len(names))]
 		r, h := model[name], handles[name]
-		switch op := ops.IntN(20); {
+		switch op := ops.IntN(22); {
 		case r == nil || op == 0:
 			log = append(log, "create "+name)
 			if r == nil {
@@ -253,6 +257,9 @@ func runModel(t *testing.T, seed uint64) {
 			log = append(log, "powerloss")
 			d.PowerLoss()
 			epoch++
+			if strict {
+				model = maps.Clone(durable)
+			}
 			for _, n := range names {
 				f := model[n]
 				if f == nil {
@@ -273,6 +280,19 @@ func runModel(t *testing.T, seed uint64) {
 				}
 				f.reset(got, seq)
 			}
+			reopen()
+		case op == 19:
+			log = append(log, "syncdir")
+			if err := fs.SyncDir("/"); err != nil {
+				fail("sync dir: %v", err)
+			}
+			durable = maps.Clone(model)
+		case op == 20:
+			log = append(log, "remove "+name)
+			if err := fs.Remove(name); err != nil {
+				fail("remove: %v", err)
+			}
+			delete(model, name)
 			reopen()
 		default:
 			to := names[ops.IntN(len(names))]

@@ -12,10 +12,15 @@ import (
 type node struct {
 	name     string
 	children map[string]*node
-	file     *file
+	// durable are the entries as of the directory's last SyncDir; only
+	// Options.MetadataNeedsSyncDir uses them.
+	durable map[string]*node
+	file    *file
 }
 
-func newDir(name string) *node { return &node{name: name, children: map[string]*node{}} }
+func newDir(name string) *node {
+	return &node{name: name, children: map[string]*node{}, durable: map[string]*node{}}
+}
 
 func (n *node) isDir() bool { return n.children != nil }
 
@@ -89,6 +94,35 @@ func walk(n *node, p string, fn func(string, *file)) {
 	for _, name := range n.sortedNames() {
 		walk(n.children[name], path.Join(p, name), fn)
 	}
+}
+
+// rollback makes every directory's entries what its last SyncDir saw, for
+// a power loss under MetadataNeedsSyncDir. An entry reachable twice (a
+// rename whose source and destination were synced at different times) is
+// kept at its first path in path order only, so the tree stays a tree.
+func (d *Disk) rollback() {
+	seen := map[*node]bool{d.root: true}
+	var visit func(n *node)
+	visit = func(n *node) {
+		n.children = make(map[string]*node, len(n.durable))
+		for name, c := range n.durable {
+			n.children[name] = c
+		}
+		for _, name := range n.sortedNames() {
+			c := n.children[name]
+			if seen[c] {
+				delete(n.children, name)
+				delete(n.durable, name)
+				continue
+			}
+			seen[c] = true
+			c.name = name
+			if c.isDir() {
+				visit(c)
+			}
+		}
+	}
+	visit(d.root)
 }
 
 // treeSize is the cached size of all files under n.
