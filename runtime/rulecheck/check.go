@@ -70,6 +70,12 @@ func checkFile(fset *token.FileSet, f *ast.File, filename string, forbid func(st
 		if !ok {
 			continue
 		}
+		if r.rule == RuleImport {
+			// Banned as a dependency: the import itself is the violation,
+			// and its package name need not match its path.
+			report(spec.Pos(), r.rule, path, fmt.Sprintf("import of %q: %s", path, r.why))
+			continue
+		}
 		name := defaultName(path)
 		if spec.Name != nil {
 			name = spec.Name.Name

@@ -68,6 +68,11 @@ var osAllow = set()
 var netAllow = set("JoinHostPort", "SplitHostPort", "ParseIP", "ParseCIDR", "IP", "IPv4",
 	"IPNet", "IPMask", "IPv4Mask", "CIDRMask", "IPv4len", "IPv6len", "AddrError", "ParseError")
 
+// uuidAllow are the members of github.com/google/uuid that only parse,
+// format or hash (name-based UUIDs are deterministic).
+var uuidAllow = set("UUID", "Parse", "ParseBytes", "MustParse", "FromBytes", "Validate", "Must",
+	"NewSHA1", "NewMD5", "NewHash", "Nil", "Max", "NameSpaceDNS", "NameSpaceURL", "NameSpaceOID", "NameSpaceX500")
+
 // randAllow are the math/rand members that need an explicit seed: the
 // constructors and types. Everything else in math/rand (Intn, N, Float64,
 // Shuffle, Seed, ...) uses the process-wide source.
@@ -96,6 +101,8 @@ var rules = map[string]pkgRule{
 		why: "maphash seeds are random per process; hash with a fixed function (fnv, crc32)"},
 	"sync":                       {rule: RuleGo, deny: set("WaitGroup"), why: "nodes are single-threaded; ask the runtime for effects"},
 	"golang.org/x/sync/errgroup": {rule: RuleGo, whole: true, why: "nodes are single-threaded; ask the runtime for effects"},
+	"github.com/google/uuid": {rule: RuleCryptoRand, whole: true, allow: uuidAllow,
+		why: "random and time-based UUIDs read crypto/rand and the clock; derive ids from runtime.Rand"},
 }
 
 // prefixRules cover whole families of packages.
@@ -106,6 +113,11 @@ var prefixRules = []struct {
 	{"os", pkgRule{rule: RuleOS, whole: true, why: "use runtime.FS"}},
 	{"net/http", pkgRule{rule: RuleNet, whole: true, why: "use runtime.Network"}},
 	{"net/rpc", pkgRule{rule: RuleNet, whole: true, why: "use runtime.Network"}},
+	// The official client is a peer to test against, not a library for the
+	// core: it runs goroutines and real clocks (and its code must not be
+	// copied in; DESIGN.md's facts-not-code rule).
+	{"github.com/apache/rocketmq-client-go", pkgRule{rule: RuleImport, whole: true,
+		why: "the official client runs goroutines and real clocks; only tests and the multi-process runner use it"}},
 }
 
 // ruleFor finds the rule for an import path.

@@ -4,7 +4,10 @@ package violating
 
 import (
 	"context"
+
 	crand "crypto/rand"
+	"github.com/apache/rocketmq-client-go/v2/primitive" // want import
+	"github.com/google/uuid"
 	"hash/maphash"
 	"math/rand"
 	mrand "math/rand/v2"
