@@ -221,6 +221,7 @@ func (p *pipe) stall() {
 			n.k.Note("stall-timeout", uint64(p.from.idx)<<32|uint64(p.to.idx))
 			p.stalled = false
 			p.timeout()
+			n.forget(p)
 		}
 	})
 }
@@ -242,7 +243,10 @@ func (p *pipe) unstall() {
 // runtime.ErrTimeout on their own loops.
 func (p *pipe) timeout() {
 	p.failed, p.reverse.failed = true, true
-	p.reverse.stalled = false
+	if p.reverse.stalled {
+		p.reverse.stalled = false
+		p.net.forget(p.reverse)
+	}
 	p.q, p.head, p.bytes = nil, 0, 0
 	p.reverse.q, p.reverse.head, p.reverse.bytes = nil, 0, 0
 	for _, e := range []*end{p.src, p.dst} {

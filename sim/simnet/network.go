@@ -231,6 +231,23 @@ func (n *Network) Blocked(from, to string) bool {
 	return f != nil && t != nil && n.blocked[f.idx][t.idx]
 }
 
+// forget removes p from the stalled list once its connection failed, so a
+// partition that never heals does not accumulate dead pipes.
+func (n *Network) forget(p *pipe) {
+	for i, q := range n.stalled {
+		if q == p {
+			last := len(n.stalled) - 1
+			copy(n.stalled[i:], n.stalled[i+1:])
+			n.stalled[last] = nil
+			n.stalled = n.stalled[:last]
+			return
+		}
+	}
+}
+
+// Stalled is the number of connection directions a partition holds now.
+func (n *Network) Stalled() int { return len(n.stalled) }
+
 // release restarts every stalled pipe whose direction is open again.
 func (n *Network) release() {
 	kept := n.stalled[:0]

@@ -110,6 +110,14 @@ func TestLongPartitionTimesOutBothEnds(t *testing.T) {
 	if len(sc.frames) != 0 {
 		t.Fatal("frame delivered across a partition that never healed")
 	}
+	// Redials into the partition time out without piling up held pipes.
+	for range 20 {
+		dial(w, c, "192.0.2.1:9000")
+		w.RunFor(5 * time.Second)
+	}
+	if n := w.Net().Stalled(); n > 2 {
+		t.Fatalf("%d stalled pipes held after their connections failed", n)
+	}
 	w.Net().Heal()
 	w.RunFor(time.Second)
 	if len(sc.frames) != 0 {
