@@ -37,3 +37,28 @@ func BenchmarkAppendGroupCommit(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkScatteredWrites is the index file's pattern: small writes at
+// random offsets, so the dirty set holds many separate ranges.
+func BenchmarkScatteredWrites(b *testing.B) {
+	d, l := newDisk(&testing.T{}, Options{}, 1)
+	f, err := d.FS().Open("index", runtime.ReadWrite|runtime.Create)
+	if err != nil {
+		b.Fatal(err)
+	}
+	const size = 64 << 20
+	if err := f.Truncate(size); err != nil {
+		b.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(1, 1))
+	p := make([]byte, 4)
+	for i := 0; b.Loop(); i++ {
+		if _, err := f.WriteAt(p, r.Int64N(size/4)*4); err != nil {
+			b.Fatal(err)
+		}
+		if i%20000 == 19999 {
+			f.SyncAsync(func(error) {})
+			l.run(time.Millisecond)
+		}
+	}
+}

@@ -1,5 +1,10 @@
 package simdisk
 
+import (
+	"slices"
+	"sort"
+)
+
 // extent is the half-open byte range [off, end) of a file.
 type extent struct {
 	off, end int64
@@ -10,43 +15,46 @@ type extent struct {
 // and iteration order is the offset order (deterministic by construction).
 type extents []extent
 
-// add returns the set with [off, end) included.
+// add returns the set with [off, end) included. Like append, it may reuse
+// the receiver's backing array: callers keep only the result, and take a
+// clone for a snapshot.
 func (s extents) add(off, end int64) extents {
 	if off >= end {
 		return s
 	}
-	out := make(extents, 0, len(s)+1)
-	i := 0
-	for ; i < len(s) && s[i].end < off; i++ {
-		out = append(out, s[i])
-	}
-	for ; i < len(s) && s[i].off <= end; i++ {
+	// [i, j) are the ranges that overlap or touch [off, end).
+	i := sort.Search(len(s), func(k int) bool { return s[k].end >= off })
+	j := sort.Search(len(s), func(k int) bool { return s[k].off > end })
+	if i < j {
 		off = min(off, s[i].off)
-		end = max(end, s[i].end)
+		end = max(end, s[j-1].end)
 	}
-	out = append(out, extent{off, end})
-	return append(out, s[i:]...)
+	return slices.Replace(s, i, j, extent{off, end})
 }
 
-// remove returns the set with [off, end) excluded.
+// remove returns the set with [off, end) excluded; it may reuse the
+// receiver's backing array, as add does.
 func (s extents) remove(off, end int64) extents {
-	if off >= end || len(s) == 0 {
+	if off >= end {
 		return s
 	}
-	out := make(extents, 0, len(s)+1)
-	for _, e := range s {
-		if e.end <= off || e.off >= end {
-			out = append(out, e)
-			continue
-		}
-		if e.off < off {
-			out = append(out, extent{e.off, off})
-		}
-		if e.end > end {
-			out = append(out, extent{end, e.end})
-		}
+	// [i, j) are the ranges that overlap [off, end).
+	i := sort.Search(len(s), func(k int) bool { return s[k].end > off })
+	j := sort.Search(len(s), func(k int) bool { return s[k].off >= end })
+	if i >= j {
+		return s
 	}
-	return out
+	var keep [2]extent
+	n := 0
+	if s[i].off < off {
+		keep[n] = extent{s[i].off, off}
+		n++
+	}
+	if s[j-1].end > end {
+		keep[n] = extent{end, s[j-1].end}
+		n++
+	}
+	return slices.Replace(s, i, j, keep[:n]...)
 }
 
 // minus returns s without every range of t.
