@@ -60,10 +60,11 @@ func run(s *scenario.Scenario, seed uint64, opts runOptions) (*report, error) {
 	initial := map[string]simdisk.Options{}
 	for _, n := range s.Topology.Nodes {
 		disk := simdisk.Options{
-			Capacity:           int64(n.Disk.Capacity),
-			SectorSize:         n.Disk.SectorSize,
-			PartialWriteOnFull: n.Disk.PartialWriteOnFull,
-			FsyncFailProb:      n.Disk.FsyncFailProb,
+			Capacity:            int64(n.Disk.Capacity),
+			SectorSize:          n.Disk.SectorSize,
+			PartialWriteOnFull:  n.Disk.PartialWriteOnFull,
+			FsyncFailProb:       n.Disk.FsyncFailProb,
+			FsyncFailDropsDirty: n.Disk.FsyncFailDropsDirty,
 		}
 		if r := n.Disk.FsyncLatency; r.Max > 0 {
 			disk.FsyncLatency = uniform(r.Min, r.Max)

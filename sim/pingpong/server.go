@@ -23,6 +23,13 @@ type Server struct {
 	recovered []Record
 	stopped   bool
 	bugs      Bugs
+
+	// synced is the log's durable prefix: the end of the last successful
+	// fsync. syncing says one is running; waiting are the requests it (or
+	// the next one) will acknowledge, in log order.
+	synced  int64
+	syncing bool
+	waiting []waiter
 }
 
 // Bugs are deliberate defects a test can plant in the server to show that
@@ -33,6 +40,10 @@ type Bugs struct {
 	AckBeforeSync bool
 	// LogPhantom logs a second record no client sent with every request.
 	LogPhantom bool
+	// RetryFsyncBlindly does not rewrite the unsynced range after a failed
+	// fsync: with a disk that drops dirty pages on a failed fsync (as Linux
+	// does), acknowledged records after the hole are lost on recovery.
+	RetryFsyncBlindly bool
 }
 
 // NewServer returns a runtime.NewNode that recovers the log on the node's
@@ -78,7 +89,15 @@ func (s *Server) open() error {
 		}
 		s.rt.Log().Info("pingpong: cut torn tail", slog.Int64("from", size), slog.Int64("to", end))
 	}
-	s.log, s.end, s.recovered = f, end, recs
+	// What survived a process crash may still be only in the page cache.
+	// Make it durable before building on it; if that fails, treat the
+	// whole log as unsynced so a failed fsync later rewrites all of it.
+	synced := end
+	if err := f.Sync(); err != nil {
+		s.rt.Log().Warn("pingpong: fsync after recovery failed", slog.Any("err", err))
+		synced = 0
+	}
+	s.log, s.end, s.synced, s.recovered = f, end, synced, recs
 	return nil
 }
 
@@ -141,15 +160,87 @@ func (h serverConn) OnFrame(c runtime.Conn, frame []byte) {
 		reply(c, hdr.Opaque, CodeOK, "")
 		return
 	}
-	s.log.SyncAsync(func(err error) {
-		if err != nil {
-			// The record is in the page cache and a later fsync may still
-			// make it durable: the outcome is unknown, not failed.
-			reply(c, hdr.Opaque, CodeUnknown, err.Error())
+	if len(s.waiting) >= waitingMax {
+		// More unacknowledged requests than any client window allows: a
+		// stuck fsync. Refuse rather than grow without bound; the record
+		// may still become durable, so the outcome is unknown.
+		reply(c, hdr.Opaque, CodeUnknown, "too many requests waiting for fsync")
+		return
+	}
+	s.waiting = append(s.waiting, waiter{conn: c, opaque: hdr.Opaque, end: s.end})
+	s.sync()
+}
+
+// waitingMax bounds the requests waiting for an fsync.
+const waitingMax = 1 << 16
+
+// waiter is a request whose record ends at end and is not yet durable.
+type waiter struct {
+	conn   runtime.Conn
+	opaque int32
+	end    int64
+}
+
+// sync starts an fsync unless one is running: group commit. One fsync at a
+// time keeps the durable prefix simple to reason about: when it succeeds,
+// every byte below the end it was started at is on the media.
+func (s *Server) sync() {
+	if s.syncing || len(s.waiting) == 0 {
+		return
+	}
+	s.syncing = true
+	target := s.end
+	f := s.log
+	f.SyncAsync(func(err error) {
+		if s.stopped || s.log != f {
 			return
 		}
-		reply(c, hdr.Opaque, CodeOK, "")
+		s.syncing = false
+		if err != nil {
+			s.fsyncFailed(target, err)
+		} else {
+			s.synced = max(s.synced, target)
+			n := 0
+			for _, w := range s.waiting {
+				if w.end <= target {
+					reply(w.conn, w.opaque, CodeOK, "")
+					n++
+				}
+			}
+			s.waiting = s.waiting[n:]
+		}
+		s.sync()
 	})
+}
+
+// fsyncFailed answers the requests the failed fsync covered as unknown and
+// makes the unsynced range dirty again. After a failed fsync Linux may mark
+// the pages clean without writing them; retrying the fsync would then
+// "succeed" with the records missing from the media, and a later record
+// acknowledged on top of that hole would be lost on recovery. Rewriting the
+// range from the page cache (which still reads correctly) closes the hole.
+func (s *Server) fsyncFailed(target int64, err error) {
+	s.rt.Log().Warn("pingpong: fsync failed", slog.Int64("synced", s.synced), slog.Int64("target", target), slog.Any("err", err))
+	n := 0
+	for _, w := range s.waiting {
+		if w.end <= target {
+			reply(w.conn, w.opaque, CodeUnknown, err.Error())
+			n++
+		}
+	}
+	s.waiting = s.waiting[n:]
+	if s.bugs.RetryFsyncBlindly || s.synced >= s.end {
+		return
+	}
+	buf := make([]byte, s.end-s.synced)
+	if _, err := s.log.ReadAt(buf, s.synced); err != nil {
+		panic(fmt.Sprintf("pingpong: re-read of written log range [%d, %d): %v", s.synced, s.end, err))
+	}
+	if _, err := s.log.WriteAt(buf, s.synced); err != nil {
+		// Overwriting needs no new space, so only a dying disk gets
+		// here. Anything not yet acknowledged stays unacknowledged.
+		s.rt.Log().Error("pingpong: rewrite after failed fsync", slog.Any("err", err))
+	}
 }
 
 func reply(c runtime.Conn, opaque int32, code int, remark string) {

@@ -79,6 +79,9 @@ type Disk struct {
 	PartialWriteOnFull bool    `yaml:"partial-write-on-full"`
 	FsyncLatency       Range   `yaml:"fsync-latency"`
 	FsyncFailProb      float64 `yaml:"fsync-fail-prob"`
+	// FsyncFailDropsDirty makes a failed fsync mark the dirty pages clean
+	// without writing them, as Linux does after a writeback error.
+	FsyncFailDropsDirty bool `yaml:"fsync-fail-drops-dirty"`
 }
 
 // Clock configures a node's clock at start.
