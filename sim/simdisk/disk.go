@@ -275,3 +275,20 @@ func (d *Disk) fsyncFails() bool {
 	p := d.opts.FsyncFailProb
 	return p > 0 && d.rng.Float64() < p
 }
+
+// FileState describes one file for reports and failing-run dumps.
+type FileState struct {
+	Path       string
+	Size       int64 // what the process sees
+	SyncedSize int64 // what survives a power loss without tearing
+	DirtyBytes int64 // written but not yet synced
+}
+
+// Files lists every file on the disk in path order.
+func (d *Disk) Files() []FileState {
+	var out []FileState
+	d.walkFiles(func(p string, f *file) {
+		out = append(out, FileState{Path: p, Size: f.size(), SyncedSize: f.media.size, DirtyBytes: f.dirty.bytes()})
+	})
+	return out
+}

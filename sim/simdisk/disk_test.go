@@ -619,3 +619,18 @@ func TestMetadataNeedsSyncDir(t *testing.T) {
 		}
 	}
 }
+
+func TestFilesReport(t *testing.T) {
+	d, _ := newDisk(t, Options{}, 1)
+	fs := d.FS()
+	fs.MkdirAll("b")
+	f := mustOpen(t, fs, "b/y", rw)
+	mustWrite(t, f, fill(10, 'y'), 0)
+	f.Sync()
+	mustWrite(t, f, fill(5, 'y'), 10)
+	mustOpen(t, fs, "a", rw)
+	want := []FileState{{Path: "/a"}, {Path: "/b/y", Size: 15, SyncedSize: 10, DirtyBytes: 5}}
+	if got := d.Files(); !slices.Equal(got, want) {
+		t.Fatalf("files %+v, want %+v", got, want)
+	}
+}
