@@ -26,6 +26,10 @@ const (
 	RateMax = 2.0
 )
 
+// Never is a true time no simulation reaches; TrueAt returns it for
+// deadlines too far away to represent, such as AfterFunc(math.MaxInt64).
+const Never = time.Duration(1 << 62)
+
 // Clock is one machine's clock. The zero value is not usable; call New.
 type Clock struct {
 	// now reads the simulator's true time.
@@ -95,11 +99,17 @@ func (c *Clock) TrueAt(m time.Duration) time.Duration {
 	if c.elapsed(now) >= target {
 		return now
 	}
+	if m >= Never || target < m { // far away, or overflowed
+		return Never
+	}
 	var t time.Duration
 	if c.rate == 1 {
-		t = c.trueRef + (target - c.elapsedRef)
+		t = min(c.trueRef+(target-c.elapsedRef), Never)
 	} else {
 		q := float64(float64(target-c.elapsedRef) / c.rate)
+		if q >= float64(Never-c.trueRef) {
+			return Never
+		}
 		t = c.trueRef + time.Duration(math.Ceil(q))
 	}
 	t = max(t, now)

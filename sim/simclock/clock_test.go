@@ -115,3 +115,18 @@ func TestOnRateChangeRuns(t *testing.T) {
 		t.Fatalf("OnRateChange ran %d times, want 2", n)
 	}
 }
+
+func TestTrueAtFarFuture(t *testing.T) {
+	ft := &fakeTime{t: time.Hour}
+	c := New(ft.now)
+	c.SetDrift(0.5)
+	for _, m := range []time.Duration{Never, Never + 5, 1<<63 - 1} {
+		if got := c.TrueAt(m); got != Never {
+			t.Fatalf("TrueAt(%d) = %d, want Never", m, got)
+		}
+	}
+	c.SetDrift(1)
+	if got := c.TrueAt(1<<63 - 1); got != Never {
+		t.Fatalf("TrueAt(max) at rate 1 = %d, want Never", got)
+	}
+}

@@ -288,3 +288,18 @@ func TestSyncAsyncDroppedOnCrash(t *testing.T) {
 		t.Fatal("a crashed process's fsync completion ran")
 	}
 }
+
+func TestFarTimersNeverFire(t *testing.T) {
+	w, n := started(t, NodeConfig{ClockDrift: 0.9})
+	fired := false
+	n.Runtime().AfterFunc(1<<63-1, func() { fired = true })
+	n.Runtime().AfterFunc(-time.Second, func() {})
+	w.RunFor(24 * time.Hour)
+	if fired {
+		t.Fatal("AfterFunc(MaxInt64) fired within a day")
+	}
+	w.RunFor(1<<63 - 1) // saturates instead of wrapping
+	if w.Now() != simclock.Never {
+		t.Fatalf("Now = %v after RunFor(max), want Never", w.Now())
+	}
+}

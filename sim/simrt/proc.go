@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"rocketsim/runtime"
+	"rocketsim/sim/simclock"
 	"rocketsim/sim/simnet"
 )
 
@@ -67,7 +68,9 @@ func (t *timer) Stop() bool {
 func (p *proc) AfterFunc(d time.Duration, fn func()) runtime.Timer {
 	n := p.n
 	w := n.w
-	t := &timer{w: w, deadline: n.clock.Monotonic() + max(d, 0)}
+	// Clamp so that AfterFunc(math.MaxInt64) means "never", not an
+	// overflow into the past.
+	t := &timer{w: w, deadline: n.clock.Monotonic() + min(max(d, 0), simclock.Never)}
 	if p.dead {
 		t.done = true
 		return t

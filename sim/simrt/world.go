@@ -26,6 +26,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"rocketsim/sim/simclock"
 	"rocketsim/sim/simnet"
 )
 
@@ -180,7 +181,7 @@ func (w *World) step(limit time.Duration) bool {
 // RunFor delivers every event due in the next d of simulated time and then
 // sets the clock to the end of that span (idle time costs nothing).
 func (w *World) RunFor(d time.Duration) {
-	end := w.now + d
+	end := w.horizon(d)
 	for w.step(end) {
 	}
 	w.now = max(w.now, end)
@@ -189,7 +190,7 @@ func (w *World) RunFor(d time.Duration) {
 // RunUntil delivers events until cond holds (checked before each event) or
 // limit of simulated time has passed; it reports whether cond held.
 func (w *World) RunUntil(cond func() bool, limit time.Duration) bool {
-	end := w.now + limit
+	end := w.horizon(limit)
 	for {
 		if cond() {
 			return true
@@ -199,6 +200,11 @@ func (w *World) RunUntil(cond func() bool, limit time.Duration) bool {
 			return cond()
 		}
 	}
+}
+
+// horizon is now+d, saturated at simclock.Never.
+func (w *World) horizon(d time.Duration) time.Duration {
+	return w.now + min(max(d, 0), simclock.Never-w.now)
 }
 
 // Pending is the number of events queued (including cancelled timers not yet
