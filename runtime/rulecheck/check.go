@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"go/ast"
+	"go/build/constraint"
 	"go/parser"
 	"go/token"
 	"slices"
@@ -28,7 +29,8 @@ func (v Violation) String() string {
 }
 
 // CheckSource lints one Go source file. It reports the package name so
-// callers can skip main packages.
+// callers can skip main packages; the name is empty for a file that no
+// build includes (//go:build ignore).
 func CheckSource(filename string, src []byte) (pkg string, vs []Violation, err error) {
 	return checkSource(filename, src, nil)
 }
@@ -39,10 +41,45 @@ func checkSource(filename string, src []byte, forbid func(string) bool) (string,
 	if err != nil {
 		return "", nil, fmt.Errorf("rulecheck: parse: %w", err)
 	}
+	if ignored(f) {
+		// Not part of the package: its name (often main) says nothing.
+		return "", nil, nil
+	}
 	if strings.HasSuffix(f.Name.Name, "test") {
 		forbid = nil
 	}
 	return f.Name.Name, checkFile(fset, f, filename, forbid), nil
+}
+
+// ignored reports whether the file is excluded from every build by the
+// "ignore" tag convention (//go:build ignore), as generators are. Other
+// constraints (GOOS, GOARCH, custom tags) are assumed satisfied: a file
+// built anywhere must obey the rule.
+func ignored(f *ast.File) bool {
+	for _, g := range f.Comments {
+		if g.Pos() >= f.Package {
+			break
+		}
+		for _, c := range g.List {
+			if !constraint.IsGoBuild(c.Text) {
+				continue
+			}
+			expr, err := constraint.Parse(c.Text)
+			if err != nil {
+				return false
+			}
+			mentions := false
+			all := expr.Eval(func(tag string) bool {
+				if tag == "ignore" {
+					mentions = true
+					return false
+				}
+				return true
+			})
+			return mentions && !all
+		}
+	}
+	return false
 }
 
 // checkFile walks one parsed file.

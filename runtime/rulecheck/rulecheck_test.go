@@ -140,7 +140,7 @@ func TestCheckWalksScopeOnly(t *testing.T) {
 			t.Errorf("reported outside the violating package: %v", v)
 		}
 	}
-	vs, err = Check("testdata", Scope{Include: []string{"..."}, Exclude: []string{"violating"}})
+	vs, err = Check("testdata", Scope{Include: []string{"..."}, Exclude: []string{"violating", "tagged"}})
 	if err != nil || len(vs) != 0 {
 		t.Fatalf("exclude ignored: %v %v", vs, err)
 	}
@@ -247,5 +247,18 @@ var _ = rt.X
 	}
 	if !slices.Equal(got, want) {
 		t.Fatalf("got %v\nwant %v", got, want)
+	}
+}
+
+func TestBuildConstraints(t *testing.T) {
+	// gen.go (//go:build ignore, package main) is not part of the package
+	// and must neither be checked nor make the directory a main package;
+	// linux.go is built on Linux and must be checked.
+	vs, err := CheckDir(filepath.Join("testdata", "tagged"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(vs) != 1 || !strings.HasSuffix(vs[0].File, "linux.go") || vs[0].Ref != "time.Sleep" {
+		t.Fatalf("got %v, want only linux.go's time.Sleep", vs)
 	}
 }
