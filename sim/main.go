@@ -29,6 +29,7 @@ import (
 	"strings"
 	"time"
 
+	"rocketsim/jepsen/history"
 	"rocketsim/sim/scenario"
 )
 
@@ -259,24 +260,7 @@ func writeOut(dir string, rep *report, replay string) error {
 	if err != nil {
 		return err
 	}
-	bw := bufio.NewWriter(f)
-	enc := json.NewEncoder(bw)
-	for _, e := range rep.History {
-		line := struct {
-			At        int64  `json:"at_ns"`
-			Process   string `json:"process"`
-			Type      string `json:"type"`
-			Session   uint64 `json:"session"`
-			Seq       uint64 `json:"seq"`
-			Monotonic int64  `json:"client_monotonic_ns"`
-			Remark    string `json:"remark,omitempty"`
-		}{int64(e.At), e.Client, e.Outcome.String(), e.Session, e.Seq, int64(e.Monotonic), e.Remark}
-		if err := enc.Encode(line); err != nil {
-			f.Close()
-			return fmt.Errorf("history.jsonl: %w", err)
-		}
-	}
-	if err := bw.Flush(); err != nil {
+	if err := history.Write(f, toHistory(rep.History)); err != nil {
 		f.Close()
 		return fmt.Errorf("history.jsonl: %w", err)
 	}

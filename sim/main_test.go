@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"rocketsim/jepsen/history"
 	"rocketsim/sim/pingpong"
 	"rocketsim/sim/scenario"
 )
@@ -238,22 +238,20 @@ func TestOutDirAndTrace(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer h.Close()
-	sc := bufio.NewScanner(h)
-	n := 0
-	types := map[string]int{}
-	for sc.Scan() {
-		var e struct {
-			Type    string `json:"type"`
-			Process string `json:"process"`
-		}
-		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-			t.Fatalf("history line %d: %v", n+1, err)
-		}
-		types[e.Type]++
-		n++
+	ops, err := history.Read(h, "history.jsonl")
+	if err != nil {
+		t.Fatalf("history.jsonl does not read back in the shared format: %v", err)
 	}
-	if n == 0 || types["invoke"] == 0 || types["ok"] == 0 || types["invoke"] != types["ok"]+types["fail"]+types["info"] {
-		t.Errorf("history of %d lines: %v", n, types)
+	pairs, err := history.Pair(ops)
+	if err != nil {
+		t.Fatalf("history.jsonl does not pair invokes with completions: %v", err)
+	}
+	types := map[history.Type]int{}
+	for _, op := range ops {
+		types[op.Type]++
+	}
+	if len(ops) == 0 || types[history.Invoke] == 0 || types[history.OK] == 0 || len(pairs) != types[history.Invoke] {
+		t.Errorf("history of %d events, %d operations: %v", len(ops), len(pairs), types)
 	}
 }
 

@@ -42,8 +42,10 @@ type Event struct {
 	Session uint64
 	Seq     uint64
 	Outcome Outcome
-	// Monotonic is the client's own monotonic clock at the event.
+	// Monotonic and Wall are the client's own clocks at the event: the
+	// wall clock may be skewed or jump, as a real client's may.
 	Monotonic time.Duration
+	Wall      time.Time
 	Remark    string
 }
 
@@ -182,7 +184,7 @@ func (c *Client) failPending(why string) {
 
 func (c *Client) record(seq uint64, o Outcome, remark string) {
 	if c.rec != nil {
-		c.rec(Event{Client: c.rt.Name(), Session: c.session, Seq: seq, Outcome: o, Monotonic: c.rt.Monotonic(), Remark: remark})
+		c.rec(Event{Client: c.rt.Name(), Session: c.session, Seq: seq, Outcome: o, Monotonic: c.rt.Monotonic(), Wall: c.rt.Now(), Remark: remark})
 	}
 }
 
