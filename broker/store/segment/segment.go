@@ -358,3 +358,39 @@ func (l *Log) DirtySegments() []*Segment {
 	}
 	return append([]*Segment(nil), l.segs[i:]...)
 }
+
+// rewriteChunk bounds the buffer Rewrite reads through.
+const rewriteChunk = 1 << 20
+
+// Rewrite writes the unsynced range [Synced, Wrote) again with the bytes
+// the page cache holds. After a failed fsync Linux may mark those pages
+// clean without having written them (a retried fsync then "succeeds" and
+// persists nothing); writing them again makes them dirty, so the next
+// fsync really covers them.
+func (s *Segment) Rewrite() error {
+	buf := make([]byte, min(rewriteChunk, max(s.Wrote-s.Synced, 0)))
+	for off := s.Synced; off < s.Wrote; {
+		n := min(int64(len(buf)), s.Wrote-off)
+		if _, err := s.file.ReadAt(buf[:n], off); err != nil {
+			return fmt.Errorf("segment %s: rewrite: read at %d: %w", s.Path, off, err)
+		}
+		if _, err := s.file.WriteAt(buf[:n], off); err != nil {
+			return fmt.Errorf("segment %s: rewrite: write at %d: %w", s.Path, off, err)
+		}
+		off += n
+	}
+	return nil
+}
+
+// SyncRetry syncs, and after a failure rewrites the unsynced range and
+// tries once more (see Rewrite).
+func (s *Segment) SyncRetry() error {
+	err := s.Sync()
+	if err == nil {
+		return nil
+	}
+	if rwErr := s.Rewrite(); rwErr != nil {
+		return errors.Join(err, rwErr)
+	}
+	return s.Sync()
+}

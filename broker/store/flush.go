@@ -1,0 +1,221 @@
+package store
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"rocketsim/broker/config"
+	"rocketsim/broker/store/segment"
+	"rocketsim/runtime"
+)
+
+// waiter is a SYNC_FLUSH put waiting for an fsync that covers it.
+type waiter struct {
+	end      int64 // commit log offset after the record
+	deadline time.Duration
+	res      PutResult
+	done     func(PutResult)
+}
+
+// flusher syncs the commit log. Under SYNC_FLUSH it is group commit: one
+// fsync at a time covers every record appended before it started, and the
+// puts that arrive meanwhile wait for the next one. Under ASYNC_FLUSH a
+// timer starts the same fsync when enough pages are dirty.
+type flusher struct {
+	s *Store
+	// synced is the commit log offset a finished fsync covers.
+	synced   int64
+	waiters  []waiter
+	head     int // waiters[head:] are pending
+	inFlight bool
+	// again: records were appended during the fsync in flight.
+	again        bool
+	timeout      runtime.Timer
+	retry        runtime.Timer
+	lastThorough time.Duration
+	indexBroken  bool
+}
+
+func (f *flusher) pending() int { return len(f.waiters) - f.head }
+
+// wait queues a put until an fsync covers end.
+func (f *flusher) wait(w waiter) {
+	f.waiters = append(f.waiters, w)
+	if f.timeout == nil {
+		f.armTimeout()
+	}
+	f.kick()
+}
+
+// kick starts an fsync, or asks for another after the one in flight.
+func (f *flusher) kick() {
+	if f.inFlight {
+		f.again = true
+		return
+	}
+	if f.retry != nil {
+		return // a failed fsync is being retried shortly
+	}
+	f.start()
+}
+
+func (f *flusher) start() {
+	s := f.s
+	segs := s.cl.Segments().DirtySegments()
+	target, ts := s.cl.MaxOffset(), s.lastStoreTimestamp
+	if len(segs) == 0 {
+		f.flushedTo(target, ts)
+		return
+	}
+	f.inFlight, f.again = true, false
+	left := len(segs)
+	var firstErr error
+	for _, seg := range segs {
+		seg.SyncAsync(func(err error) {
+			left--
+			if err != nil && firstErr == nil {
+				firstErr = err
+			}
+			if left == 0 {
+				f.finished(segs, target, ts, firstErr)
+			}
+		})
+	}
+}
+
+func (f *flusher) finished(segs []*segment.Segment, target, ts int64, err error) {
+	s := f.s
+	f.inFlight = false
+	if s.closed {
+		return
+	}
+	s.Stats.Fsyncs++
+	if err != nil {
+		s.Stats.FsyncErrors++
+		s.log.Error("commit log fsync failed; rewriting the unsynced range and retrying", slog.Any("err", err))
+		for _, seg := range segs {
+			if rwErr := seg.Rewrite(); rwErr != nil {
+				s.log.Error("commit log rewrite after failed fsync", slog.Any("err", rwErr))
+			}
+		}
+		f.retry = s.clock.AfterFunc(fsyncRetryDelayMillis*time.Millisecond, func() {
+			f.retry = nil
+			f.start()
+		})
+		return
+	}
+	f.flushedTo(target, ts)
+	if f.again || (f.pending() > 0 && f.waiters[f.head].end > f.synced) {
+		f.start()
+	}
+}
+
+func (f *flusher) flushedTo(off, ts int64) {
+	if ts > f.s.flushedStoreTimestamp {
+		f.s.flushedStoreTimestamp = ts
+	}
+	f.advance(off)
+}
+
+// advance records that the commit log is durable below off and answers
+// the puts it covers.
+func (f *flusher) advance(off int64) {
+	if off > f.synced {
+		f.synced = off
+	}
+	for f.pending() > 0 && f.waiters[f.head].end <= f.synced {
+		w := f.pop()
+		w.done(w.res)
+	}
+}
+
+func (f *flusher) pop() waiter {
+	w := f.waiters[f.head]
+	f.waiters[f.head] = waiter{}
+	f.head++
+	if f.head == len(f.waiters) {
+		f.waiters, f.head = f.waiters[:0], 0
+	} else if f.head > 1024 && f.head*2 > len(f.waiters) {
+		// Compact so a long-running queue does not grow forever.
+		n := copy(f.waiters, f.waiters[f.head:])
+		f.waiters, f.head = f.waiters[:n], 0
+	}
+	return w
+}
+
+func (f *flusher) armTimeout() {
+	if f.pending() == 0 {
+		f.timeout = nil
+		return
+	}
+	d := f.waiters[f.head].deadline - f.s.clock.Monotonic()
+	f.timeout = f.s.clock.AfterFunc(d, f.expire)
+}
+
+// expire answers FLUSH_DISK_TIMEOUT to puts whose fsync took longer than
+// syncFlushTimeout. Their records stay in the log and may survive.
+func (f *flusher) expire() {
+	now := f.s.clock.Monotonic()
+	for f.pending() > 0 && f.waiters[f.head].deadline <= now {
+		w := f.pop()
+		w.res.Status = FlushDiskTimeout
+		w.res.Err = fmt.Errorf("flush disk timeout: no fsync covered offset %d within syncFlushTimeout %v", w.end, f.s.cfg.SyncFlushTimeout)
+		f.s.Stats.FlushTimeouts++
+		w.done(w.res)
+	}
+	f.armTimeout()
+}
+
+// failAll answers every waiting put (shutdown).
+func (f *flusher) failAll(st PutStatus, err error) {
+	for f.pending() > 0 {
+		w := f.pop()
+		w.res.Status, w.res.Err = st, err
+		w.done(w.res)
+	}
+	if f.timeout != nil {
+		f.timeout.Stop()
+		f.timeout = nil
+	}
+	if f.retry != nil {
+		f.retry.Stop()
+		f.retry = nil
+	}
+}
+
+// onFlushTick is the ASYNC_FLUSH flusher: sync when flushCommitLogLeastPages
+// pages are dirty, or everything every flushCommitLogThoroughInterval.
+func (s *Store) onFlushTick() {
+	if s.closed {
+		return
+	}
+	now := s.clock.Monotonic()
+	dirty := s.cl.Segments().DirtyBytes()
+	least := int64(s.cfg.FlushCommitLogLeastPages) * pageSize
+	if dirty > 0 && (dirty >= least || now-s.flush.lastThorough >= s.cfg.FlushCommitLogThoroughInterval) {
+		s.flush.lastThorough = now
+		s.flush.kick()
+	}
+	s.after(timerFlush, s.cfg.FlushIntervalCommitLog, s.onFlushTick)
+}
+
+// onLogicsTick syncs consume queues and index and writes the checkpoint
+// (Java FlushConsumeQueueService).
+func (s *Store) onLogicsTick() {
+	if s.closed {
+		return
+	}
+	if err := s.flushLogics(); err != nil {
+		s.log.Error("consume queue flush failed; checkpoint not advanced", slog.Any("err", err))
+	}
+	s.after(timerLogics, s.cfg.FlushIntervalConsumeQueue, s.onLogicsTick)
+}
+
+func (s *Store) startTimers() {
+	if s.cfg.FlushDiskType == config.AsyncFlush {
+		s.after(timerFlush, s.cfg.FlushIntervalCommitLog, s.onFlushTick)
+	}
+	s.after(timerLogics, s.cfg.FlushIntervalConsumeQueue, s.onLogicsTick)
+	s.after(timerClean, s.cfg.CleanResourceInterval, s.onCleanTick)
+}

@@ -1,0 +1,275 @@
+package store
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+
+	"rocketsim/broker/store/consumequeue"
+	"rocketsim/broker/store/message"
+)
+
+// Filter decides which messages a pull returns (the broker's tag and SQL
+// filters). MatchTagsCode sees the consume queue's tag hash before the
+// record is read; MatchRecord, if not nil, the record's properties after.
+type Filter interface {
+	MatchTagsCode(tagsCode int64) bool
+	MatchProperties(properties string) bool
+}
+
+// GetResult is a pull's answer (Java GetMessageResult).
+type GetResult struct {
+	Status GetStatus
+	// Records are the stored bytes of each message, as a pull response
+	// body concatenates them.
+	Records         [][]byte
+	NextBeginOffset int64
+	MinOffset       int64
+	MaxOffset       int64
+	// SuggestPullingFromSlave is never set: this store has no slaves yet.
+	SuggestPullingFromSlave bool
+}
+
+// Body concatenates the records: a PULL_MESSAGE response body.
+func (r *GetResult) Body() []byte { return bytes.Join(r.Records, nil) }
+
+// GetMessage reads up to maxMsgNums messages of topic/queueID from queue
+// offset offset (Java DefaultMessageStore.getMessage), bounded also by
+// maxTransferCountOnMessageInMemory and maxTransferBytesOnMessageInMemory.
+// The bounds apply to what is returned, and at least one message is
+// returned whatever its size.
+func (s *Store) GetMessage(topic string, queueID int32, offset int64, maxMsgNums int, filter Filter) GetResult {
+	q, _ := s.queue(topic, queueID, false)
+	if q == nil {
+		return GetResult{Status: NoMatchedLogicQueue}
+	}
+	r := GetResult{MinOffset: q.MinOffset(), MaxOffset: q.MaxOffset()}
+	switch {
+	case r.MaxOffset == 0:
+		r.Status, r.NextBeginOffset = NoMessageInQueue, 0
+		return r
+	case offset < r.MinOffset:
+		r.Status, r.NextBeginOffset = OffsetTooSmall, r.MinOffset
+		return r
+	case offset == r.MaxOffset:
+		r.Status, r.NextBeginOffset = OffsetOverflowOne, offset
+		return r
+	case offset > r.MaxOffset:
+		r.Status = OffsetOverflowBadly
+		if r.MinOffset == 0 {
+			r.NextBeginOffset = r.MinOffset
+		} else {
+			r.NextBeginOffset = r.MaxOffset
+		}
+		return r
+	}
+	countMax := min(maxMsgNums, s.cfg.MaxTransferCountOnMessageInMemory)
+	bytesMax := s.cfg.MaxTransferBytesOnMessageInMemory
+	// Filtered-out units cost a read of the queue only; bound how many
+	// a pull looks at (Java reads at most 16000 units' worth).
+	scanMax := max(countMax, 1) * 16
+	if scanMax > 16000 {
+		scanMax = 16000
+	}
+	units, err := q.Get(offset, scanMax)
+	if err != nil || len(units) == 0 {
+		r.Status, r.NextBeginOffset = OffsetFoundNull, offset
+		return r
+	}
+	r.Status = NoMatchedMessage
+	next := offset
+	total := 0
+	minPhy := s.cl.MinOffset()
+	for i, u := range units {
+		if len(r.Records) >= countMax || (len(r.Records) > 0 && total+int(u.Size) > bytesMax) {
+			break
+		}
+		next = offset + int64(i) + 1
+		if u.Offset < minPhy {
+			r.Status = MessageWasRemoving
+			continue
+		}
+		if filter != nil && !filter.MatchTagsCode(u.TagsCode) {
+			continue
+		}
+		b, err := s.cl.Read(u.Offset, u.Size)
+		if err != nil {
+			if len(r.Records) == 0 {
+				r.Status = OffsetFoundNull
+			}
+			next = offset + int64(i)
+			break
+		}
+		if filter != nil {
+			rec, err := message.Decode(b, false)
+			if err != nil || !filter.MatchProperties(rec.Properties) {
+				continue
+			}
+		}
+		r.Records = append(r.Records, b)
+		total += len(b)
+	}
+	if len(r.Records) > 0 {
+		r.Status = Found
+	}
+	r.NextBeginOffset = next
+	return r
+}
+
+// MinOffsetInQueue is the first queue offset still served (0 if none).
+func (s *Store) MinOffsetInQueue(topic string, queueID int32) int64 {
+	if q, _ := s.queue(topic, queueID, false); q != nil {
+		return q.MinOffset()
+	}
+	return 0
+}
+
+// MaxOffsetInQueue is the queue offset the next message gets.
+func (s *Store) MaxOffsetInQueue(topic string, queueID int32) int64 {
+	if q, _ := s.queue(topic, queueID, false); q != nil {
+		return q.MaxOffset()
+	}
+	return 0
+}
+
+// OffsetInQueueByTime is the first queue offset stored at or after ts
+// (milliseconds), MaxOffset past the end (Java getOffsetInQueueByTime).
+func (s *Store) OffsetInQueueByTime(topic string, queueID int32, ts int64) (int64, error) {
+	q, _ := s.queue(topic, queueID, false)
+	if q == nil {
+		return 0, nil
+	}
+	return q.OffsetByTime(ts, func(u consumequeue.Unit) (int64, error) {
+		return s.storeTimestampAt(u.Offset, u.Size)
+	})
+}
+
+// storeTimestampAt reads one record's STORETIMESTAMP.
+func (s *Store) storeTimestampAt(off int64, size int32) (int64, error) {
+	b, err := s.cl.Read(off, size)
+	if err != nil {
+		return 0, err
+	}
+	rec, err := message.Decode(b, false)
+	if err != nil {
+		return 0, fmt.Errorf("store: record at %d: %w", off, err)
+	}
+	return rec.StoreTimestamp, nil
+}
+
+// MessageStoreTimestamp is the store time of the message at a queue offset.
+func (s *Store) MessageStoreTimestamp(topic string, queueID int32, offset int64) (int64, error) {
+	q, _ := s.queue(topic, queueID, false)
+	if q == nil {
+		return 0, fmt.Errorf("store: no queue %s-%d", topic, queueID)
+	}
+	us, err := q.Get(offset, 1)
+	if err != nil || len(us) == 0 {
+		return 0, fmt.Errorf("store: %s-%d has no offset %d: %v", topic, queueID, offset, err)
+	}
+	return s.storeTimestampAt(us[0].Offset, us[0].Size)
+}
+
+// CommitLogOffsetInQueue is the commit log offset of a queue offset.
+func (s *Store) CommitLogOffsetInQueue(topic string, queueID int32, offset int64) (int64, error) {
+	q, _ := s.queue(topic, queueID, false)
+	if q == nil {
+		return 0, fmt.Errorf("store: no queue %s-%d", topic, queueID)
+	}
+	us, err := q.Get(offset, 1)
+	if err != nil || len(us) == 0 {
+		return 0, fmt.Errorf("store: %s-%d has no offset %d: %v", topic, queueID, offset, err)
+	}
+	return us[0].Offset, nil
+}
+
+// LookMessageByOffset reads the record at a commit log offset (a message
+// id's offset), checking its CRC, and returns its decoded form and bytes.
+func (s *Store) LookMessageByOffset(phy int64) (message.Record, []byte, error) {
+	if phy < s.cl.MinOffset() || phy >= s.cl.MaxOffset() {
+		return message.Record{}, nil, fmt.Errorf("store: offset %d outside [%d,%d)", phy, s.cl.MinOffset(), s.cl.MaxOffset())
+	}
+	return s.cl.ReadRecord(phy)
+}
+
+// QueryMessage finds up to maxNum messages of topic whose KEYS contain key
+// or whose UNIQ_KEY is key, stored within [begin, end] milliseconds, newest
+// index file first (Java queryMessage). Each hit is checked against the
+// record itself, so hash collisions and stale index entries never leak.
+func (s *Store) QueryMessage(topic, key string, maxNum int, begin, end int64) ([][]byte, error) {
+	if s.ix == nil {
+		return nil, fmt.Errorf("store: messageIndexEnable is false")
+	}
+	maxNum = min(maxNum, queryMaxNum)
+	offs, err := s.ix.Query(topic, key, maxNum*2, begin, end)
+	if err != nil {
+		return nil, fmt.Errorf("store: query %s#%s: %w", topic, key, err)
+	}
+	var out [][]byte
+	seen := map[int64]bool{}
+	for _, off := range offs {
+		if len(out) >= maxNum {
+			break
+		}
+		if seen[off] || off < s.cl.MinOffset() || off >= s.cl.MaxOffset() {
+			continue
+		}
+		seen[off] = true
+		rec, b, err := s.cl.ReadRecord(off)
+		if err != nil || rec.Topic != topic || !hasKey(rec.Properties, key) {
+			continue
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+func hasKey(props, key string) bool {
+	if v, ok := message.Property(props, message.PropertyUniqKey); ok && v == key {
+		return true
+	}
+	if v, ok := message.Property(props, message.PropertyKeys); ok {
+		for k := range strings.FieldsSeq(v) {
+			if k == key {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// MinPhyOffset and MaxPhyOffset bound the commit log.
+func (s *Store) MinPhyOffset() int64 { return s.cl.MinOffset() }
+func (s *Store) MaxPhyOffset() int64 { return s.cl.MaxOffset() }
+
+// SyncedPhyOffset is the commit log offset a finished fsync covers.
+func (s *Store) SyncedPhyOffset() int64 { return s.flush.synced }
+
+// DispatchedPhyOffset is how far consume queues and index are built.
+func (s *Store) DispatchedPhyOffset() int64 { return s.dispatched }
+
+// Topics lists the topic-queues the store holds, sorted.
+func (s *Store) Topics() map[string][]int32 {
+	out := map[string][]int32{}
+	for _, q := range s.sortedQueues() {
+		out[q.Topic] = append(out[q.Topic], q.QueueID)
+	}
+	return out
+}
+
+// DeleteTopic drops a topic's consume queues (Java cleanUnusedTopic); its
+// records stay in the commit log until retention.
+func (s *Store) DeleteTopic(topic string) error {
+	for _, q := range s.sortedQueues() {
+		if q.Topic != topic {
+			continue
+		}
+		if err := q.Destroy(); err != nil {
+			return fmt.Errorf("store: delete topic %s: %w", topic, err)
+		}
+		delete(s.queues, qkey{q.Topic, q.QueueID})
+		delete(s.queueOffsets, qkey{q.Topic, q.QueueID})
+	}
+	return nil
+}
+
