@@ -8,6 +8,8 @@
 //   - WriteAt changes the page cache only. Sync copies the file's cache to
 //     its media; SyncAsync does the same for a snapshot of the dirty ranges
 //     taken at call time, after a latency, via the node's Scheduler.
+//     SyncAsync completions keep call order across the disk, like the real
+//     runtime's single flusher.
 //   - Metadata operations (create, mkdir, rename, remove, truncate) are
 //     journaled: durable the moment they return. With MetadataNeedsSyncDir
 //     namespace changes wait for a SyncDir of their directory instead.
@@ -95,6 +97,8 @@ type Disk struct {
 	// epoch counts Crash and PowerLoss events; a handle or pending fsync from
 	// an older epoch belongs to a dead process.
 	epoch uint64
+	// syncQueue are the SyncAsync calls not yet completed, in call order.
+	syncQueue []*asyncSync
 	// used is the sum of the cached sizes of all linked files.
 	used      int64
 	syncDirs  int
@@ -131,6 +135,7 @@ func (d *Disk) FS() runtime.FS { return fsView{d} }
 // pending SyncAsync callbacks do not.
 func (d *Disk) Crash() {
 	d.epoch++
+	d.syncQueue = nil
 	d.walkFiles(func(_ string, f *file) { f.pending = nil })
 }
 
@@ -152,6 +157,7 @@ func (d *Disk) PowerLoss() {
 // dirty data, in path order, so the same seed and operations tear alike.
 func (d *Disk) PowerLossWith(keep func(path string, sectors int64) int64) {
 	d.epoch++
+	d.syncQueue = nil
 	d.used = 0
 	if d.opts.MetadataNeedsSyncDir {
 		d.rollback()

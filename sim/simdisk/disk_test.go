@@ -634,3 +634,37 @@ func TestFilesReport(t *testing.T) {
 		t.Fatalf("files %+v, want %+v", got, want)
 	}
 }
+
+func TestSyncAsyncCompletesInCallOrder(t *testing.T) {
+	lat := []time.Duration{10 * time.Millisecond, time.Millisecond, 3 * time.Millisecond}
+	d, l := newDisk(t, Options{FsyncLatency: func(*rand.Rand) time.Duration {
+		next := lat[0]
+		lat = lat[1:]
+		return next
+	}}, 1)
+	fs := d.FS()
+	var order []string
+	var at []time.Duration
+	for _, name := range []string{"slow", "fast", "mid"} {
+		f := mustOpen(t, fs, name, rw)
+		mustWrite(t, f, []byte(name), 0)
+		f.SyncAsync(func(err error) {
+			if err != nil {
+				t.Error(err)
+			}
+			order = append(order, name)
+			at = append(at, l.now)
+		})
+	}
+	l.run(5 * time.Millisecond)
+	if len(order) != 0 {
+		t.Fatalf("completed before the slow fsync ahead of them: %v", order)
+	}
+	if s, _ := d.SyncedSize("fast"); s != 0 {
+		t.Fatal("a waiting fsync made its data durable early")
+	}
+	l.run(10 * time.Millisecond)
+	if !slices.Equal(order, []string{"slow", "fast", "mid"}) || at[0] != 10*time.Millisecond || at[2] != 10*time.Millisecond {
+		t.Fatalf("order %v at %v", order, at)
+	}
+}

@@ -141,6 +141,9 @@ func (h *handle) Sync() error {
 // SyncAsync snapshots the file's dirty ranges now and, after the drawn
 // fsync latency, makes that snapshot durable (later writes stay dirty) and
 // calls done on the loop. A crash or power loss in between drops both.
+// Completions are in call order across the disk, as from the real
+// runtime's single flusher: one that is drawn faster waits for the slower
+// ones before it (a stuck fsync holds back every later one).
 func (h *handle) SyncAsync(done func(error)) {
 	d := h.d
 	if d.sched == nil {
@@ -156,10 +159,7 @@ func (h *handle) SyncAsync(done func(error)) {
 	}
 	fail := d.fsyncFails()
 	f, snap, epoch, name := h.f, h.f.snapshot(), d.epoch, h.name
-	d.sched(latency, func() {
-		if d.epoch != epoch {
-			return
-		}
+	op := &asyncSync{complete: func() {
 		f.complete(snap, !fail, d.opts.FsyncFailDropsDirty)
 		if fail {
 			d.syncFails++
@@ -168,7 +168,30 @@ func (h *handle) SyncAsync(done func(error)) {
 		}
 		d.syncs++
 		done(nil)
+	}}
+	d.syncQueue = append(d.syncQueue, op)
+	d.sched(latency, func() {
+		if d.epoch != epoch {
+			return
+		}
+		op.ready = true
+		d.drainSyncs()
 	})
+}
+
+// asyncSync is a SyncAsync in flight.
+type asyncSync struct {
+	ready    bool // its latency has elapsed
+	complete func()
+}
+
+// drainSyncs completes, in call order, every ready sync at the queue's head.
+func (d *Disk) drainSyncs() {
+	for len(d.syncQueue) > 0 && d.syncQueue[0].ready {
+		op := d.syncQueue[0]
+		d.syncQueue = d.syncQueue[1:]
+		op.complete()
+	}
 }
 
 func (h *handle) Close() error {
