@@ -151,6 +151,7 @@ func (n *Node) Start() {
 		w.schedule(w.now+d, n.idx, inc, kindDisk, fn, nil)
 	})
 	w.Note("start/"+n.name, uint64(inc))
+	w.log.Debug("node start", slog.String("node", n.name), slog.Int("incarnation", int(inc)))
 	v, err := n.newNode(p)
 	if err != nil {
 		n.err = fmt.Errorf("simrt: start %s (incarnation %d): %w", n.name, inc, err)
@@ -171,6 +172,7 @@ func (n *Node) Crash() {
 		return
 	}
 	n.w.Note("crash/"+n.name, uint64(n.inc))
+	n.w.log.Debug("node crash", slog.String("node", n.name))
 	n.kill(false)
 }
 
@@ -178,6 +180,7 @@ func (n *Node) Crash() {
 // lost or torn.
 func (n *Node) PowerLoss() {
 	n.w.Note("powerloss/"+n.name, uint64(n.inc))
+	n.w.log.Debug("node power loss", slog.String("node", n.name))
 	if n.up {
 		n.kill(true)
 		return
@@ -199,6 +202,7 @@ func (n *Node) Stop() {
 		return
 	}
 	n.w.Note("stop/"+n.name, uint64(n.inc))
+	n.w.log.Debug("node stop", slog.String("node", n.name))
 	if n.paused {
 		n.Resume() // a stopped (SIGSTOPped) process must run to exit cleanly
 	}
