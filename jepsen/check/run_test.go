@@ -1,0 +1,100 @@
+package check
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+func TestRunCombines(t *testing.T) {
+	// lin_good's delayed message arrives nanoseconds after its send: only
+	// the delay checker objects.
+	rep := Run(load(t, "lin_good.jsonl"), Config{})
+	if rep.Verdict != Fail || !reflect.DeepEqual(rep.Failed, []string{"delay"}) {
+		t.Fatalf("verdict %s failed %v\n%s", rep.Verdict, rep.Failed, rep.Summary())
+	}
+	anyEarly := int64(-1)
+	rep = Run(load(t, "lin_good.jsonl"), Config{Expect: Expectations{EarlyDelay: &anyEarly}})
+	if rep.Verdict != Pass || len(rep.Checkers) != 7 {
+		t.Fatalf("verdict %s\n%s", rep.Verdict, rep.Summary())
+	}
+}
+
+func TestRunExpectations(t *testing.T) {
+	rep := Run(load(t, "del_lost.jsonl"), Config{})
+	if rep.Verdict != Fail || !reflect.DeepEqual(rep.Failed, []string{"delivery"}) {
+		t.Fatalf("verdict %s failed %v", rep.Verdict, rep.Failed)
+	}
+	anyLoss := int64(-1)
+	rep = Run(load(t, "del_lost.jsonl"), Config{Expect: Expectations{Lost: &anyLoss}})
+	if rep.Verdict != Pass {
+		t.Fatalf("report-only loss failed the run:\n%s", rep.Summary())
+	}
+	if !strings.Contains(rep.Summary(), "lost=1") {
+		t.Fatalf("loss not reported:\n%s", rep.Summary())
+	}
+	// A checker that is not required reports but cannot fail the run.
+	no := false
+	rep = Run(load(t, "ord_fifo_reorder.jsonl"), Config{Expect: Expectations{Ordering: &no, Linearizable: &no, Lost: &anyLoss, Unexpected: &anyLoss}})
+	if rep.Verdict != Pass || rep.Checkers[2].Verdict != Fail || rep.Checkers[2].Required {
+		t.Fatalf("verdict %s\n%s", rep.Verdict, rep.Summary())
+	}
+}
+
+func TestRunUnknownIsNotPass(t *testing.T) {
+	rep := Run(hardHistory(64), Config{Linearizable: LinearizableOptions{QueueTimeout: 100 * time.Millisecond}})
+	if rep.Verdict != Unknown {
+		t.Fatalf("verdict %s\n%s", rep.Verdict, rep.Summary())
+	}
+}
+
+func TestVerdictFileDeterministic(t *testing.T) {
+	ops := synthetic(5000, 4, 3)
+	dir1, dir2 := t.TempDir(), t.TempDir()
+	if err := Run(ops, Config{}).WriteVerdict(dir1); err != nil {
+		t.Fatal(err)
+	}
+	if err := Run(ops, Config{}).WriteVerdict(dir2); err != nil {
+		t.Fatal(err)
+	}
+	a, err := os.ReadFile(filepath.Join(dir1, VerdictFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir2, VerdictFile))
+	if !bytes.Equal(a, b) {
+		t.Fatal("two checks of one history wrote different verdict.json")
+	}
+	var back Report
+	if err := json.Unmarshal(a, &back); err != nil {
+		t.Fatal(err)
+	}
+	if back.Verdict == "" || len(back.Checkers) != 7 || back.Checkers[0].Name != "linearizable" || back.Events != len(ops) {
+		t.Fatalf("verdict.json: %+v", back)
+	}
+}
+
+func TestExpectationsYAML(t *testing.T) {
+	text := "lost: -1\nmax_dup_ratio: 0.01\nordering: false\norderly_groups: [O]\nmin_availability: 0.5\n"
+	var e Expectations
+	dec := yaml.NewDecoder(strings.NewReader(text))
+	dec.KnownFields(true)
+	if err := dec.Decode(&e); err != nil {
+		t.Fatal(err)
+	}
+	if *e.Lost != -1 || *e.MaxDupRatio != 0.01 || *e.Ordering || e.OrderlyGroups[0] != "O" || e.MinAvailability != 0.5 || e.Linearizable != nil {
+		t.Fatalf("%+v", e)
+	}
+	dec = yaml.NewDecoder(strings.NewReader("lots: 0\n"))
+	dec.KnownFields(true)
+	if err := dec.Decode(&e); err == nil {
+		t.Fatal("unknown expectation accepted")
+	}
+}
