@@ -66,7 +66,7 @@ func TestLogsCarrySimulatedTimeAndNode(t *testing.T) {
 	w.RunFor(1500 * time.Millisecond)
 	n.Runtime().Log().With("topic", "T").Info("hello", "k", 3)
 	got := buf.String()
-	if !strings.HasPrefix(got, "1.500000 broker-a level=INFO msg=hello") {
+	if !strings.Contains(got, "\n1.500000 broker-a level=INFO msg=hello") || !strings.HasPrefix(got, "0.000000 world ") {
 		t.Fatalf("log line %q lacks the simulated-time and node prefix", got)
 	}
 	for _, want := range []string{"k=3", "topic=T"} {
