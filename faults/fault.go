@@ -36,6 +36,9 @@ const (
 	ClockJump       Kind = "clock-jump"        // nodes, by: the wall clock jumps by a signed duration
 	Partition       Kind = "partition"         // groups: nodes in different groups cannot reach each other
 	PartitionOneWay Kind = "partition-one-way" // from, to: frames from one side to the other are stalled
+	Isolate         Kind = "isolate"           // nodes: cut the named nodes off from every other node
+	PartitionRandom Kind = "partition-random"  // (none): split all nodes into two random halves (drawn by the injector's seed)
+	Bridge          Kind = "bridge"            // nodes (one): split the others into two random halves that both reach only the bridge node
 	Heal            Kind = "heal"              // (none): remove every partition
 	LinkLatency     Kind = "link-latency"      // from, to (optional), min, max: latency of the links between them
 )
@@ -45,7 +48,7 @@ var Kinds = []Kind{
 	Crash, Restart, PowerLoss, Pause, Resume,
 	DiskFull, DiskFree, FsyncLatency, FsyncFail,
 	ClockOffset, ClockDrift, ClockJump,
-	Partition, PartitionOneWay, Heal, LinkLatency,
+	Partition, PartitionOneWay, Isolate, PartitionRandom, Bridge, Heal, LinkLatency,
 }
 
 // param names a parameter as spelt in scenario files.
@@ -83,6 +86,9 @@ var kindParams = map[Kind]struct{ required, optional []param }{
 	ClockJump:       {required: []param{pNodes, pBy}},
 	Partition:       {required: []param{pGroups}},
 	PartitionOneWay: {required: []param{pFrom, pTo}},
+	Isolate:         {required: []param{pNodes}},
+	PartitionRandom: {},
+	Bridge:          {required: []param{pNodes}},
 	Heal:            {},
 	LinkLatency:     {required: []param{pMin, pMax}, optional: []param{pFrom, pTo}},
 }
@@ -205,6 +211,10 @@ func (f Fault) Validate() error {
 				}
 				seen[n] = true
 			}
+		}
+	case Bridge:
+		if len(f.Nodes) != 1 {
+			return fmt.Errorf("fault %s: name exactly one bridge node, got %d", f.Kind, len(f.Nodes))
 		}
 	case PartitionOneWay:
 		for _, n := range f.From {

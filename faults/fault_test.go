@@ -38,6 +38,9 @@ func TestDecodeEveryKind(t *testing.T) {
 		{"{kind: partition, groups: [[a], [b, c]]}", Fault{Kind: Partition, Groups: [][]string{{"a"}, {"b", "c"}}}},
 		{"{kind: partition-one-way, from: a, to: [b, c]}", Fault{Kind: PartitionOneWay, From: []string{"a"}, To: []string{"b", "c"}}},
 		{"{kind: heal}", Fault{Kind: Heal}},
+		{"{kind: isolate, nodes: [a, b]}", Fault{Kind: Isolate, Nodes: []string{"a", "b"}}},
+		{"{kind: partition-random}", Fault{Kind: PartitionRandom}},
+		{"{kind: bridge, node: b}", Fault{Kind: Bridge, Nodes: []string{"b"}}},
 		{"{kind: link-latency, min: 1ms, max: 5ms}", Fault{Kind: LinkLatency, Min: time.Millisecond, Max: 5 * time.Millisecond}},
 		{"{kind: link-latency, from: a, to: b, min: 0s, max: 5ms}", Fault{Kind: LinkLatency, From: []string{"a"}, To: []string{"b"}, Max: 5 * time.Millisecond}},
 	}
@@ -90,6 +93,8 @@ func TestDecodeErrorsNameLineAndKey(t *testing.T) {
 		{"kind: crash\nnodes: {a: 1}\n", []string{"line 2", "got a mapping"}},
 		{"[crash]\n", []string{"must be a mapping"}},
 		{"kind: crash\nkind: heal\n", []string{"line 2", "given twice"}},
+		{"kind: bridge\nnodes: [a, b]\n", []string{"exactly one bridge node"}},
+		{"kind: partition-random\nnodes: [a]\n", []string{"line 2", `does not take "nodes"`}},
 	}
 	for _, c := range cases {
 		_, err := decodeString(t, c.src)

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"rocketsim/faults"
@@ -22,12 +23,15 @@ type injector struct {
 	// linksTouched records whether a link-latency fault ran, so healAll
 	// resets latencies only when needed (and the trace stays small).
 	linksTouched bool
+	// rng draws random partitions; it is the world's stream for the
+	// purpose, so a seed replays the same halves.
+	rng *rand.Rand
 }
 
 var _ faults.Injector = (*injector)(nil)
 
 func newInjector(w *simrt.World, names []string, initial map[string]simdisk.Options) *injector {
-	return &injector{w: w, names: names, initial: initial}
+	return &injector{w: w, names: names, initial: initial, rng: w.Rand("faults/inject")}
 }
 
 // uniform draws a duration uniformly from [min, max].
@@ -90,17 +94,19 @@ func (in *injector) Apply(f faults.Fault) error {
 	}
 	switch f.Kind {
 	case faults.Partition:
-		for i := range f.Groups {
-			for j := i + 1; j < len(f.Groups); j++ {
-				if err := net.Partition(f.Groups[i], f.Groups[j]); err != nil {
-					panic(fmt.Sprintf("sim: partition after checking nodes: %v", err))
-				}
-			}
-		}
+		in.partition(f.Groups)
 	case faults.PartitionOneWay:
 		if err := net.PartitionOneWay(f.From, f.To); err != nil {
 			panic(fmt.Sprintf("sim: one-way partition after checking nodes: %v", err))
 		}
+	case faults.Isolate:
+		in.partition([][]string{f.Nodes, in.others(f.Nodes)})
+	case faults.PartitionRandom:
+		in.partition(in.halves(in.names))
+	case faults.Bridge:
+		h := in.halves(in.others(f.Nodes))
+		// Both halves keep the bridge node; only the halves are cut apart.
+		in.partition(h)
 	case faults.Heal:
 		net.Heal()
 	case faults.LinkLatency:
@@ -117,6 +123,44 @@ func (in *injector) Apply(f faults.Fault) error {
 		in.linksTouched = true
 	}
 	return nil
+}
+
+// partition cuts every pair of groups apart, both ways.
+func (in *injector) partition(groups [][]string) {
+	for i := range groups {
+		for j := i + 1; j < len(groups); j++ {
+			if len(groups[i]) == 0 || len(groups[j]) == 0 {
+				continue
+			}
+			if err := in.w.Net().Partition(groups[i], groups[j]); err != nil {
+				panic(fmt.Sprintf("sim: partition after checking nodes: %v", err))
+			}
+		}
+	}
+	in.w.Log().Info("partitioned", "groups", fmt.Sprint(groups))
+}
+
+// others returns every node not in names, in topology order.
+func (in *injector) others(names []string) []string {
+	var out []string
+	for _, n := range in.names {
+		if !slices.Contains(names, n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// halves splits names into two non-empty random halves (sizes differing by
+// at most one) when there are at least two names.
+func (in *injector) halves(names []string) [][]string {
+	shuffled := slices.Clone(names)
+	in.rng.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+	mid := len(shuffled) / 2
+	a, b := shuffled[:mid], shuffled[mid:]
+	slices.Sort(a)
+	slices.Sort(b)
+	return [][]string{a, b}
 }
 
 func (in *injector) setLinks(from, to []string, cfg simnet.LinkConfig) {

@@ -129,6 +129,64 @@ func TestInjectorNetworkFaults(t *testing.T) {
 	}
 }
 
+func TestInjectorPartitionShapes(t *testing.T) {
+	w, in := testWorld(t)
+	net := w.Net()
+	in.Apply(faults.Fault{Kind: faults.Isolate, Nodes: []string{"b"}})
+	if !net.Blocked("b", "a") || !net.Blocked("c", "b") || net.Blocked("a", "c") {
+		t.Error("isolate b: wrong links cut")
+	}
+	in.Apply(faults.Fault{Kind: faults.Heal})
+
+	in.Apply(faults.Fault{Kind: faults.Bridge, Nodes: []string{"b"}})
+	if net.Blocked("a", "b") || net.Blocked("b", "c") || net.Blocked("c", "b") || !net.Blocked("a", "c") || !net.Blocked("c", "a") {
+		t.Error("bridge b: a and c must be cut apart, both keeping b")
+	}
+	in.Apply(faults.Fault{Kind: faults.Heal})
+
+	// Random halves of three nodes: one alone, two together, drawn by
+	// seed; over several draws more than one node ends up alone.
+	alone := map[string]bool{}
+	for range 20 {
+		in.Apply(faults.Fault{Kind: faults.PartitionRandom})
+		cut := 0
+		for _, a := range in.names {
+			blockedFromAll := true
+			for _, b := range in.names {
+				if a != b && !net.Blocked(a, b) {
+					blockedFromAll = false
+				}
+				if a != b && net.Blocked(a, b) {
+					cut++
+				}
+			}
+			if blockedFromAll {
+				alone[a] = true
+			}
+		}
+		if cut != 4 {
+			t.Fatalf("random halves of 3 nodes: %d directed links cut, want 4", cut)
+		}
+		in.Apply(faults.Fault{Kind: faults.Heal})
+	}
+	if len(alone) < 2 {
+		t.Errorf("20 random partitions always isolated the same node: %v", alone)
+	}
+
+	// Same seed, same halves.
+	w2, in2 := testWorld(t)
+	in2.Apply(faults.Fault{Kind: faults.PartitionRandom})
+	_, in1 := testWorld(t)
+	in1.Apply(faults.Fault{Kind: faults.PartitionRandom})
+	for _, a := range in.names {
+		for _, b := range in.names {
+			if w2.Net().Blocked(a, b) != in1.w.Net().Blocked(a, b) {
+				t.Fatalf("one seed drew two different random partitions (%s>%s)", a, b)
+			}
+		}
+	}
+}
+
 func TestInjectorRefusesUnknownNodes(t *testing.T) {
 	w, in := testWorld(t)
 	err := in.Apply(faults.Fault{Kind: faults.Crash, Nodes: []string{"a", "zz"}})
