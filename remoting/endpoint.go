@@ -146,6 +146,17 @@ func (e *Endpoint) state(c runtime.Conn) *connState {
 	return s
 }
 
+// sendState returns the state to send on c. A connection the endpoint has
+// not seen (dialed elsewhere, or already closed and forgotten) gets a state
+// that is kept only once a send on it succeeds, so a closed connection fails
+// Invoke at once instead of leaking a state that waits for a timeout.
+func (e *Endpoint) sendState(c runtime.Conn) (s *connState, fresh bool) {
+	if s, ok := e.conns[c.ID()]; ok {
+		return s, false
+	}
+	return &connState{conn: c, pending: map[int32]*call{}, connected: true}, true
+}
+
 // Invoke sends req on c and calls done once with the response, or with an
 // error wrapping ErrTimeout, ErrConnClosed or ErrEndpointClosed. It assigns
 // req.Opaque. When Invoke itself returns an error, done is never called.
@@ -156,11 +167,14 @@ func (e *Endpoint) Invoke(c runtime.Conn, req *Command, timeout time.Duration, d
 	if e.pending >= e.opts.PendingMax {
 		return fmt.Errorf("%w: %d outstanding, bound %d", ErrTooManyPending, e.pending, e.opts.PendingMax)
 	}
-	s := e.state(c)
+	s, fresh := e.sendState(c)
 	req.Flag &^= FlagResponse | FlagOneway
 	req.Opaque = e.nextOpaque(s)
 	if err := e.send(s, Encode(req)); err != nil {
 		return fmt.Errorf("invoke %s on %s: %w", RequestName(req.Code), c.RemoteAddr(), err)
+	}
+	if fresh {
+		e.conns[c.ID()] = s
 	}
 	opaque, id := req.Opaque, c.ID()
 	cl := &call{code: req.Code, done: done}
@@ -176,7 +190,7 @@ func (e *Endpoint) InvokeOneway(c runtime.Conn, req *Command) error {
 	if e.closed {
 		return ErrEndpointClosed
 	}
-	s := e.state(c)
+	s, _ := e.sendState(c) // nothing awaits an answer: no need to keep a fresh state
 	req.Flag = (req.Flag &^ FlagResponse) | FlagOneway
 	req.Opaque = e.nextOpaque(s)
 	if err := e.send(s, Encode(req)); err != nil {

@@ -268,3 +268,22 @@ func TestEndpointCloseFailsEverything(t *testing.T) {
 		t.Fatalf("callback ran %d times", r.n)
 	}
 }
+
+func TestInvokeOnClosedConnFailsAtOnce(t *testing.T) {
+	p := newPair(t, remoting.Options{})
+	p.w.RunFor(10 * time.Millisecond)
+	_ = p.conn.Close()
+	p.w.RunFor(10 * time.Millisecond)
+	var r result
+	err := p.client.Invoke(p.conn, remoting.NewRequest(remoting.ReqHeartBeat, nil), time.Second, r.done)
+	if !errors.Is(err, runtime.ErrClosed) {
+		t.Fatalf("invoke on a closed conn: %v", err)
+	}
+	if err := p.client.InvokeOneway(p.conn, remoting.NewRequest(remoting.ReqHeartBeat, nil)); !errors.Is(err, runtime.ErrClosed) {
+		t.Fatalf("oneway on a closed conn: %v", err)
+	}
+	p.w.RunFor(2 * time.Second)
+	if r.n != 0 || p.client.Pending() != 0 {
+		t.Fatalf("callback %d pending %d", r.n, p.client.Pending())
+	}
+}
