@@ -34,7 +34,6 @@
 package simdisk
 
 import (
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"time"
@@ -76,15 +75,6 @@ const (
 	CapacityDefault = int64(1) << 40
 	// SectorSizeDefault is the classic disk sector size.
 	SectorSizeDefault = 512
-)
-
-// Errors beyond the runtime's sentinels, for conditions POSIX names.
-var (
-	ErrIsDir    = errors.New("is a directory")
-	ErrNotDir   = errors.New("not a directory")
-	ErrNotEmpty = errors.New("directory not empty")
-	ErrReadOnly = errors.New("file opened read-only")
-	ErrInvalid  = errors.New("invalid argument")
 )
 
 // Disk is one simulated volume. It outlives node incarnations: a restarted

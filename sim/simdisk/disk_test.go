@@ -3,6 +3,7 @@ package simdisk
 import (
 	"bytes"
 	"errors"
+	iofs "io/fs"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -666,5 +667,27 @@ func TestSyncAsyncCompletesInCallOrder(t *testing.T) {
 	l.run(10 * time.Millisecond)
 	if !slices.Equal(order, []string{"slow", "fast", "mid"}) || at[0] != 10*time.Millisecond || at[2] != 10*time.Millisecond {
 		t.Fatalf("order %v at %v", order, at)
+	}
+}
+
+func TestErrorsMatchRuntimeAndStdlibSentinels(t *testing.T) {
+	d, _ := newDisk(t, Options{}, 1)
+	fs := d.FS()
+	_, err := fs.Open("missing", runtime.ReadOnly)
+	if !errors.Is(err, runtime.ErrNotExist) || !errors.Is(err, iofs.ErrNotExist) {
+		t.Errorf("not exist: %v", err)
+	}
+	f := mustOpen(t, fs, "f", rw)
+	_, err = fs.Open("f", rw|runtime.Exclusive)
+	if !errors.Is(err, runtime.ErrExist) || !errors.Is(err, iofs.ErrExist) {
+		t.Errorf("exist: %v", err)
+	}
+	f.Close()
+	_, err = f.ReadAt(make([]byte, 1), 0)
+	if !errors.Is(err, runtime.ErrClosed) || !errors.Is(err, iofs.ErrClosed) {
+		t.Errorf("closed: %v", err)
+	}
+	if errors.Is(err, runtime.ErrNotExist) {
+		t.Errorf("closed matches not-exist: %v", err)
 	}
 }

@@ -20,7 +20,7 @@ func (v fsView) Open(name string, flag runtime.OpenFlag) (runtime.File, error) {
 	d, p := v.d, clean(name)
 	n, err := d.lookup(p)
 	switch {
-	case err == runtime.ErrNotExist && flag&runtime.Create != 0:
+	case err == errNotExist && flag&runtime.Create != 0:
 		dir, base, err := d.parent(p)
 		if err != nil {
 			return nil, pathErr("open", p, err)
@@ -30,7 +30,7 @@ func (v fsView) Open(name string, flag runtime.OpenFlag) (runtime.File, error) {
 	case err != nil:
 		return nil, pathErr("open", p, err)
 	case flag&runtime.Create != 0 && flag&runtime.Exclusive != 0:
-		return nil, pathErr("open", p, runtime.ErrExist)
+		return nil, pathErr("open", p, errExist)
 	case n.isDir():
 		return nil, pathErr("open", p, ErrIsDir)
 	}
@@ -47,7 +47,7 @@ func (v fsView) Remove(name string) error {
 	n, ok := dir.children[base]
 	switch {
 	case !ok:
-		return pathErr("remove", p, runtime.ErrNotExist)
+		return pathErr("remove", p, errNotExist)
 	case n.isDir() && len(n.children) > 0:
 		return pathErr("remove", p, ErrNotEmpty)
 	}
@@ -65,7 +65,7 @@ func (v fsView) RemoveAll(name string) error {
 		return nil
 	}
 	dir, base, err := d.parent(p)
-	if err == runtime.ErrNotExist {
+	if err == errNotExist {
 		return nil
 	}
 	if err != nil {
@@ -96,7 +96,7 @@ func (v fsView) Rename(from, to string) error {
 	}
 	src, ok := sdir.children[sbase]
 	if !ok {
-		return pathErr(op, pt, runtime.ErrNotExist)
+		return pathErr(op, pt, errNotExist)
 	}
 	if pf == pt {
 		return nil

@@ -26,9 +26,9 @@ func (h *handle) Name() string { return h.name }
 func (h *handle) check(op string) error {
 	switch {
 	case h.closed:
-		return fmt.Errorf("simdisk: %s %s: %w", op, h.name, runtime.ErrClosed)
+		return fmt.Errorf("simdisk: %s %s: %w", op, h.name, errClosed)
 	case h.epoch != h.d.epoch:
-		return fmt.Errorf("simdisk: %s %s: handle from before a crash: %w", op, h.name, runtime.ErrClosed)
+		return fmt.Errorf("simdisk: %s %s: handle from before a crash: %w", op, h.name, errClosed)
 	}
 	return nil
 }

@@ -4,8 +4,6 @@ import (
 	"path"
 	"slices"
 	"strings"
-
-	"rocketsim/runtime"
 )
 
 // node is a directory entry: a directory (children != nil) or a file.
@@ -58,7 +56,7 @@ func (d *Disk) lookup(p string) (*node, error) {
 		}
 		child, ok := n.children[c]
 		if !ok {
-			return nil, runtime.ErrNotExist
+			return nil, errNotExist
 		}
 		n = child
 	}
