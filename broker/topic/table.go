@@ -1,0 +1,343 @@
+package topic
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"time"
+
+	"rocketsim/broker/config"
+	"rocketsim/broker/config/jsonfile"
+	"rocketsim/runtime"
+)
+
+// Clock is what the table needs of time: the node's wall clock, for
+// DataVersion timestamps.
+type Clock interface{ Now() time.Time }
+
+// Options is what the table needs of the broker configuration.
+type Options struct {
+	// Path is topics.json.
+	Path                  string
+	ClusterName           string
+	BrokerName            string
+	DefaultTopicQueueNums int
+	AutoCreateTopicEnable bool
+	ClusterTopicEnable    bool
+	BrokerTopicEnable     bool
+	TraceTopicEnable      bool
+	TraceTopicName        string
+}
+
+// OptionsFrom takes the table's options from the broker configuration.
+func OptionsFrom(c *config.Config) Options {
+	return Options{
+		Path:                  c.TopicsPath(),
+		ClusterName:           c.BrokerClusterName,
+		BrokerName:            c.BrokerName,
+		DefaultTopicQueueNums: c.DefaultTopicQueueNums,
+		AutoCreateTopicEnable: c.AutoCreateTopicEnable,
+		ClusterTopicEnable:    c.ClusterTopicEnable,
+		BrokerTopicEnable:     c.BrokerTopicEnable,
+		TraceTopicEnable:      c.TraceTopicEnable,
+		TraceTopicName:        c.MsgTraceTopicName,
+	}
+}
+
+// Errors of auto-creation; the send path answers TOPIC_NOT_EXIST with them.
+var (
+	ErrNoDefaultTopic     = errors.New("default topic does not exist")
+	ErrNotInherited       = errors.New("default topic has no inherit permission")
+	ErrAutoCreateDisabled = errors.New("autoCreateTopicEnable is false")
+)
+
+// Table is the broker's topic table. It lives on the broker's event loop:
+// no locks, no goroutines. Every change bumps the DataVersion and is written
+// to topics.json before the method returns; a write that fails leaves the
+// change in memory (as RocketMQ does) and returns the error, so the caller
+// can answer the client and log, and the next successful write persists it.
+type Table struct {
+	fs      runtime.FS
+	clock   Clock
+	opts    Options
+	log     *slog.Logger
+	topics  map[string]Config
+	system  map[string]bool
+	version DataVersion
+}
+
+// Open builds the table: the system topics, then whatever topics.json (or
+// its .bak) holds, which wins, as RocketMQ loads the file over the built-in
+// entries. A missing file is a first start; a corrupt one is an error.
+func Open(fs runtime.FS, clock Clock, opts Options, log *slog.Logger) (*Table, error) {
+	if opts.ClusterName == "" || opts.BrokerName == "" || opts.Path == "" {
+		return nil, fmt.Errorf("topic table: cluster name, broker name and path are required")
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	t := &Table{
+		fs: fs, clock: clock, opts: opts, log: log,
+		topics:  map[string]Config{},
+		system:  map[string]bool{},
+		version: DataVersion{Timestamp: clock.Now().UnixMilli()},
+	}
+	t.addSystemTopics()
+	data, from, err := jsonfile.Read(fs, opts.Path, func(b []byte) error {
+		_, err := decode(b)
+		return err
+	})
+	switch {
+	case errors.Is(err, runtime.ErrNotExist):
+		return t, nil
+	case err != nil:
+		return nil, fmt.Errorf("topic table: %w", err)
+	}
+	w, _ := decode(data)
+	for _, name := range sortedKeys(w.TopicConfigTable) {
+		t.topics[name] = w.TopicConfigTable[name]
+	}
+	t.version = w.DataVersion
+	if from != opts.Path {
+		log.Warn("topic table read from backup", slog.String("path", from))
+	}
+	return t, nil
+}
+
+func (t *Table) addSystemTopics() {
+	add := func(c Config) {
+		t.topics[c.TopicName] = c
+		t.system[c.TopicName] = true
+	}
+	one := func(name string) Config {
+		c := NewConfig(name)
+		c.ReadQueueNums, c.WriteQueueNums = 1, 1
+		return c
+	}
+	add(one(SelfTestTopic))
+	if t.opts.AutoCreateTopicEnable {
+		c := NewConfig(AutoCreateTopicKey)
+		c.ReadQueueNums, c.WriteQueueNums = t.opts.DefaultTopicQueueNums, t.opts.DefaultTopicQueueNums
+		c.Perm = PermInherit | PermReadWrite
+		add(c)
+	}
+	bench := NewConfig(BenchmarkTopic)
+	bench.ReadQueueNums, bench.WriteQueueNums = BenchmarkQueueNums, BenchmarkQueueNums
+	add(bench)
+	cluster := NewConfig(t.opts.ClusterName)
+	cluster.Perm = PermInherit
+	if t.opts.ClusterTopicEnable {
+		cluster.Perm |= PermReadWrite
+	}
+	add(cluster)
+	broker := one(t.opts.BrokerName)
+	broker.Perm = PermInherit
+	if t.opts.BrokerTopicEnable {
+		broker.Perm |= PermReadWrite
+	}
+	add(broker)
+	add(one(OffsetMovedEventTopic))
+	sched := NewConfig(ScheduleTopic)
+	sched.ReadQueueNums, sched.WriteQueueNums = ScheduleTopicQueueNums, ScheduleTopicQueueNums
+	add(sched)
+	if t.opts.TraceTopicEnable {
+		add(one(t.opts.TraceTopicName))
+	}
+	add(one(ReplyTopic(t.opts.ClusterName)))
+	// RocketMQ creates the transaction topics on first use; creating them
+	// now costs nothing and makes them visible to admin tools from the start.
+	add(one(TransHalfTopic))
+	add(one(TransOpHalfTopic))
+}
+
+// wrapper is topics.json, and the TopicConfigSerializeWrapper body of a
+// broker registration.
+type wrapper struct {
+	DataVersion      DataVersion       `json:"dataVersion"`
+	TopicConfigTable map[string]Config `json:"topicConfigTable"`
+}
+
+func decode(b []byte) (wrapper, error) {
+	var w wrapper
+	if err := json.Unmarshal(b, &w); err != nil {
+		return w, err
+	}
+	for name, c := range w.TopicConfigTable {
+		if c.TopicName == "" {
+			c.TopicName = name
+			w.TopicConfigTable[name] = c
+		}
+		if c.TopicName != name {
+			return w, fmt.Errorf("entry %q holds topic %q", name, c.TopicName)
+		}
+	}
+	return w, nil
+}
+
+// Encode returns the table as topics.json holds it, which is also the
+// TopicConfigSerializeWrapper a broker registers with. Keys are sorted, so
+// the same table always encodes to the same bytes.
+func (t *Table) Encode() ([]byte, error) {
+	return json.MarshalIndent(wrapper{DataVersion: t.version, TopicConfigTable: t.topics}, "", "\t")
+}
+
+// Get returns the topic's configuration.
+func (t *Table) Get(name string) (Config, bool) {
+	c, ok := t.topics[name]
+	return c, ok
+}
+
+// Len is the number of topics.
+func (t *Table) Len() int { return len(t.topics) }
+
+// Names returns every topic name, sorted.
+func (t *Table) Names() []string { return sortedKeys(t.topics) }
+
+// Configs returns every topic's configuration, sorted by name.
+func (t *Table) Configs() []Config {
+	out := make([]Config, 0, len(t.topics))
+	for _, n := range t.Names() {
+		out = append(out, t.topics[n])
+	}
+	return out
+}
+
+// Version is the table's current DataVersion.
+func (t *Table) Version() DataVersion { return t.version }
+
+// IsSystem reports whether name is a system topic: one of RocketMQ's
+// reserved names, this broker's cluster, broker and reply topics, or a name
+// with the rmq_sys_ prefix.
+func (t *Table) IsSystem(name string) bool {
+	return t.system[name] || fixedSystemTopics[name] ||
+		len(name) >= len(SystemTopicPrefix) && name[:len(SystemTopicPrefix)] == SystemTopicPrefix
+}
+
+// Update creates or replaces a topic (the admin's UPDATE_AND_CREATE_TOPIC).
+func (t *Table) Update(c Config) error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	old, existed := t.topics[c.TopicName]
+	t.topics[c.TopicName] = c
+	t.log.Info("topic updated", slog.String("topic", c.TopicName), slog.Bool("existed", existed),
+		slog.Any("old", old), slog.Any("new", c))
+	return t.changed()
+}
+
+// Delete removes a topic; it reports whether it existed.
+func (t *Table) Delete(name string) (bool, error) {
+	if _, ok := t.topics[name]; !ok {
+		return false, nil
+	}
+	delete(t.topics, name)
+	t.log.Info("topic deleted", slog.String("topic", name))
+	return true, t.changed()
+}
+
+// CreateInSend returns the topic a send names, creating it from
+// defaultTopic if it does not exist (createTopicInSendMessageMethod): the
+// new topic takes min(clientQueueNums, default's write queues) queues and the
+// default's permission without the inherit bit. created tells the caller to
+// register with the name servers at once. When the topic cannot be created
+// the error is ErrNoDefaultTopic, ErrAutoCreateDisabled, ErrNotInherited or
+// ErrBadName.
+func (t *Table) CreateInSend(name, defaultTopic string, clientQueueNums, sysFlag int) (c Config, created bool, err error) {
+	if c, ok := t.topics[name]; ok {
+		return c, false, nil
+	}
+	if err := ValidateName(name); err != nil {
+		return Config{}, false, err
+	}
+	def, ok := t.topics[defaultTopic]
+	switch {
+	case !ok:
+		return Config{}, false, fmt.Errorf("create topic %s: %w: %s", name, ErrNoDefaultTopic, defaultTopic)
+	case defaultTopic == AutoCreateTopicKey && !t.opts.AutoCreateTopicEnable:
+		return Config{}, false, fmt.Errorf("create topic %s: %w", name, ErrAutoCreateDisabled)
+	case !Inherited(def.Perm):
+		return Config{}, false, fmt.Errorf("create topic %s: %w: %s has perm %s", name, ErrNotInherited, defaultTopic, PermString(def.Perm))
+	}
+	n := max(min(clientQueueNums, def.WriteQueueNums), 0)
+	c = Config{
+		TopicName:       name,
+		ReadQueueNums:   n,
+		WriteQueueNums:  n,
+		Perm:            def.Perm &^ PermInherit,
+		TopicSysFlag:    sysFlag,
+		TopicFilterType: def.TopicFilterType,
+	}
+	if c.TopicFilterType == "" {
+		c.TopicFilterType = SingleTag
+	}
+	t.topics[name] = c
+	t.log.Info("topic auto-created", slog.String("topic", name), slog.String("from", defaultTopic), slog.Int("queues", n))
+	return c, true, t.changed()
+}
+
+// CreateInSendBack returns a retry or dead-letter topic, creating it with
+// the given shape if missing (createTopicInSendMessageBackMethod).
+func (t *Table) CreateInSendBack(name string, queueNums, perm, sysFlag int) (c Config, created bool, err error) {
+	if c, ok := t.topics[name]; ok {
+		return c, false, nil
+	}
+	c = NewConfig(name)
+	c.ReadQueueNums, c.WriteQueueNums, c.Perm, c.TopicSysFlag = queueNums, queueNums, perm, sysFlag
+	if err := c.Validate(); err != nil {
+		return Config{}, false, err
+	}
+	t.topics[name] = c
+	t.log.Info("topic created", slog.String("topic", name), slog.Int("queues", queueNums))
+	return c, true, t.changed()
+}
+
+// UpdateOrderTopics sets the order flag on exactly the given topics (the
+// name server's ORDER_TOPIC_CONFIG table); it reports whether anything
+// changed.
+func (t *Table) UpdateOrderTopics(order []string) (bool, error) {
+	want := make(map[string]bool, len(order))
+	for _, n := range order {
+		want[n] = true
+	}
+	changed := false
+	for _, n := range t.Names() {
+		c := t.topics[n]
+		if c.Order != want[n] {
+			c.Order = want[n]
+			t.topics[n] = c
+			changed = true
+		}
+	}
+	if !changed {
+		return false, nil
+	}
+	return true, t.changed()
+}
+
+// Persist writes topics.json now.
+func (t *Table) Persist() error {
+	data, err := t.Encode()
+	if err != nil {
+		return fmt.Errorf("topic table: encode: %w", err)
+	}
+	if err := jsonfile.Write(t.fs, t.opts.Path, data); err != nil {
+		return fmt.Errorf("topic table: %w", err)
+	}
+	return nil
+}
+
+func (t *Table) changed() error {
+	t.version.Next(t.clock.Now())
+	return t.Persist()
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
