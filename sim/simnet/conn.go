@@ -28,6 +28,9 @@ type entry struct {
 	at    time.Duration // true delivery time
 	since time.Duration // for a SYN or SYN-ACK: when the dial started
 	frame []byte
+	// dead marks a frame every retransmission of which was lost: when its
+	// time comes the connection fails instead.
+	dead bool
 }
 
 // pipe is one direction of a connection: a FIFO of entries in flight.
@@ -64,7 +67,13 @@ func (p *pipe) push(e entry, size int) {
 	now := p.net.k.Now()
 	start := max(now, p.txFree)
 	p.txFree = start + p.link.serialisation(size)
-	e.at = max(p.txFree+p.link.latency(), p.lastAt)
+	delay := p.link.latency()
+	if e.kind == kindFrame {
+		var extra time.Duration
+		extra, e.dead = p.link.retransmissions()
+		delay += extra
+	}
+	e.at = max(p.txFree+delay, p.lastAt)
 	p.lastAt = e.at
 	p.bytes += len(e.frame)
 	if p.head > 0 && p.head == len(p.q) {
@@ -100,6 +109,11 @@ func (p *pipe) deliver() {
 		return
 	}
 	e := p.q[p.head]
+	if e.dead {
+		n.k.Note("retransmit-timeout", uint64(p.from.idx)<<32|uint64(p.to.idx))
+		p.timeout()
+		return
+	}
 	p.q[p.head] = entry{}
 	p.head++
 	p.bytes -= len(e.frame)

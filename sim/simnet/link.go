@@ -18,7 +18,24 @@ type LinkConfig struct {
 	// DropConnectProb is the probability that a dial's SYN is lost, so the
 	// dial fails by timeout.
 	DropConnectProb float64
+	// LossProb is the probability that one transmission of a frame is
+	// lost. TCP retransmits, so a loss never drops or reorders a frame: it
+	// delays it (and, in order, everything behind it) by a retransmission
+	// timeout that doubles on each further loss. After RetransmitMax
+	// losses in a row the connection fails with runtime.ErrTimeout.
+	LossProb float64
+	// RetransmitTimeout is the first retransmission delay; 0 means
+	// RetransmitTimeoutDefault.
+	RetransmitTimeout time.Duration
 }
+
+// RetransmitTimeoutDefault is Linux's minimum TCP retransmission timeout.
+const RetransmitTimeoutDefault = 200 * time.Millisecond
+
+// RetransmitMax bounds the retransmissions of one frame, like Linux's
+// tcp_retries2 bounds a connection's (which is larger; ours keeps lossy
+// runs short).
+const RetransmitMax = 8
 
 // DefaultLink is the configuration of a link nobody set.
 func DefaultLink() LinkConfig {
@@ -40,6 +57,27 @@ func (l *link) latency() time.Duration {
 		return max(0, l.cfg.Min)
 	}
 	return l.cfg.Min + time.Duration(l.rng.Int64N(int64(l.cfg.Max-l.cfg.Min)+1))
+}
+
+// retransmissions draws the extra delay lost transmissions add to one
+// frame, and whether the frame is never acknowledged (the connection dies).
+func (l *link) retransmissions() (time.Duration, bool) {
+	if l.cfg.LossProb <= 0 {
+		return 0, false
+	}
+	rto := l.cfg.RetransmitTimeout
+	if rto <= 0 {
+		rto = RetransmitTimeoutDefault
+	}
+	var delay time.Duration
+	for range RetransmitMax {
+		if l.rng.Float64() >= l.cfg.LossProb {
+			return delay, false
+		}
+		delay += rto
+		rto *= 2
+	}
+	return delay, true
 }
 
 // serialisation is how long n bytes occupy the link.

@@ -205,10 +205,11 @@ func chaosRun(t *testing.T, seed uint64, faults int, span time.Duration) (*World
 			fn = func() { n.Clock().Jump(d) }
 		case 9:
 			hi := time.Duration(r.Int64N(int64(50 * time.Millisecond)))
+			loss := float64(r.IntN(3)) * 0.05
 			other := names[r.IntN(size)]
 			fn = func() {
 				if other != n.Name() {
-					_ = w.Net().SetLink(n.Name(), other, simnet.LinkConfig{Max: hi})
+					_ = w.Net().SetLink(n.Name(), other, simnet.LinkConfig{Max: hi, LossProb: loss})
 				}
 			}
 		}
@@ -217,6 +218,11 @@ func chaosRun(t *testing.T, seed uint64, faults int, span time.Duration) (*World
 	w.RunFor(span)
 	// Liveness phase: heal everything and let the peers reconnect.
 	w.Net().Heal()
+	for _, a := range names {
+		for _, b := range names {
+			_ = w.Net().SetLinkOneWay(a, b, simnet.DefaultLink())
+		}
+	}
 	for _, n := range nodes {
 		n.Resume()
 		n.Start()

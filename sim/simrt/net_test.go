@@ -408,3 +408,35 @@ func TestCrashBeforeAcceptResetsDialer(t *testing.T) {
 		t.Fatalf("dialer of a process that died before accepting: %v, want ErrReset", l.closeErr)
 	}
 }
+
+func TestLossDelaysButKeepsOrder(t *testing.T) {
+	run := func(loss float64) (time.Duration, []string, *connLog) {
+		w, _, c, srv := pair(t, 19)
+		conn, cl := dial(w, c, "192.0.2.1:9000")
+		w.RunFor(10 * time.Millisecond)
+		_ = w.Net().SetLink("c", "s", simnet.LinkConfig{Min: time.Millisecond, Max: time.Millisecond, LossProb: loss})
+		for i := range 200 {
+			_ = conn.Send(frame(fmt.Sprint(i)))
+			w.RunFor(time.Millisecond)
+		}
+		sc := (*srv).conns[0]
+		start := w.Now()
+		w.RunUntil(func() bool { return len(sc.frames) == 200 || sc.closed }, time.Hour)
+		return w.Now() - start, sc.frames, cl
+	}
+	clean, framesClean, _ := run(0)
+	lossy, framesLossy, cl := run(0.2)
+	if fmt.Sprint(framesLossy) != fmt.Sprint(framesClean) || len(framesLossy) != 200 {
+		t.Fatalf("a lossy link lost or reordered frames: %d delivered", len(framesLossy))
+	}
+	if lossy <= clean+simnet.RetransmitTimeoutDefault {
+		t.Fatalf("20%% loss finished in %v vs %v clean: no retransmission delay", lossy, clean)
+	}
+	if cl.closed {
+		t.Fatal("20% loss killed the connection")
+	}
+	_, frames, cl := run(1)
+	if len(frames) != 0 || !errors.Is(cl.closeErr, runtime.ErrTimeout) {
+		t.Fatalf("a link losing everything: %d frames, sender %v; want ErrTimeout", len(frames), cl.closeErr)
+	}
+}
