@@ -10,12 +10,12 @@ import (
 // DelayOptions configures the delay-level checker.
 type DelayOptions struct {
 	// Levels is the broker's messageDelayLevel (nil: RocketMQ's default).
-	Levels []time.Duration
+	Levels []time.Duration `yaml:"levels" json:"levels,omitempty"`
 	// ClockError bounds how far the producer's and consumer's clocks may
 	// disagree; an early delivery within it is forgiven.
-	ClockError time.Duration
+	ClockError time.Duration `yaml:"clock_error" json:"clock_error,omitempty"`
 	// MaxEarly bounds the early deliveries (0: none; negative: report only).
-	MaxEarly int64
+	MaxEarly int64 `yaml:"max_early" json:"max_early,omitempty"`
 }
 
 // Delay checks that a delayed message is never delivered before its level's

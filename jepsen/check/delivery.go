@@ -13,22 +13,22 @@ type DeliveryOptions struct {
 	// Groups must each receive every acknowledged message of the topics they
 	// subscribe to. Groups seen in the history are always checked; list a
 	// group here so that one which received nothing at all is caught.
-	Groups []string
+	Groups []string `yaml:"groups" json:"groups,omitempty"`
 	// Subscriptions maps a group to its topics. A group without an entry is
 	// taken to subscribe to the topics it received from.
-	Subscriptions map[string][]string
+	Subscriptions map[string][]string `yaml:"subscriptions" json:"subscriptions,omitempty"`
 	// Settle exempts messages acknowledged (or, when delayed, due) within
 	// Settle of the history's end: they may still be in flight. They are
 	// counted as pending, not lost.
-	Settle time.Duration
+	Settle time.Duration `yaml:"settle" json:"settle,omitempty"`
 	// DelayLevels is the broker's messageDelayLevel (nil: RocketMQ's default).
-	DelayLevels []time.Duration
+	DelayLevels []time.Duration `yaml:"delay_levels" json:"delay_levels,omitempty"`
 	// MaxLost and MaxUnexpected bound the counts (0: none allowed; negative:
 	// report only). MaxDupRatio bounds duplicates / deliveries; nil: report
 	// only, since RocketMQ promises at-least-once.
-	MaxLost       int64
-	MaxUnexpected int64
-	MaxDupRatio   *float64
+	MaxLost       int64    `yaml:"max_lost" json:"max_lost,omitempty"`
+	MaxUnexpected int64    `yaml:"max_unexpected" json:"max_unexpected,omitempty"`
+	MaxDupRatio   *float64 `yaml:"max_dup_ratio" json:"max_dup_ratio,omitempty"`
 }
 
 // Delivery checks, per consumer group, that every acknowledged send was

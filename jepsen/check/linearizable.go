@@ -17,17 +17,17 @@ import (
 type LinearizableOptions struct {
 	// QueueTimeout bounds porcupine's search for one queue; when it runs out
 	// the queue's verdict is unknown. 0 means DefaultQueueTimeout.
-	QueueTimeout time.Duration
+	QueueTimeout time.Duration `yaml:"queue_timeout" json:"queue_timeout,omitempty"`
 	// UseClientTime orders operations by the clients' clocks, widened by
 	// ClockError on both sides, instead of by history index. Index order is
 	// the default and the right choice whenever all clients recorded into
 	// one recorder (the simulator, one runner process): an event recorded
 	// before another really happened before it, whatever the clocks say.
-	UseClientTime bool
-	ClockError    time.Duration
+	UseClientTime bool          `yaml:"use_client_time" json:"use_client_time,omitempty"`
+	ClockError    time.Duration `yaml:"clock_error" json:"clock_error,omitempty"`
 	// VisualizeDir, when set, receives porcupine's HTML visualisation of
 	// every queue found not linearizable.
-	VisualizeDir string
+	VisualizeDir string `yaml:"-" json:"-"`
 }
 
 // DefaultQueueTimeout is the porcupine budget per queue when none is given.

@@ -12,10 +12,10 @@ type OrderingOptions struct {
 	// group. Leave out groups whose listener runs concurrently: a consume
 	// thread pool hands messages to the application out of queue order by
 	// design.
-	FIFOGroups []string
+	FIFOGroups []string `yaml:"fifo_groups" json:"fifo_groups,omitempty"`
 	// OrderlyGroups consume orderly: per sharding key, messages arrive in
 	// send order with no gaps. nil checks no group.
-	OrderlyGroups []string
+	OrderlyGroups []string `yaml:"orderly_groups" json:"orderly_groups,omitempty"`
 }
 
 // Ordering checks two things.

@@ -15,22 +15,22 @@ const DefaultMaxReconsumeTimes = 16
 type RetryOptions struct {
 	// MaxReconsumeTimes is the consumer's maxReconsumeTimes; 0 or negative
 	// means DefaultMaxReconsumeTimes (as in RocketMQ, where -1 means 16).
-	MaxReconsumeTimes int
+	MaxReconsumeTimes int `yaml:"max_reconsume_times" json:"max_reconsume_times,omitempty"`
 	// RetryDelays[k-1] is the least time between a failed attempt and the
 	// attempt with reconsume count k. nil: RocketMQ's, where retry k waits
 	// delay level 2+k (10s, 30s, 1m, 2m, ...).
-	RetryDelays []time.Duration
+	RetryDelays []time.Duration `yaml:"retry_delays" json:"retry_delays,omitempty"`
 	// ClockError bounds how far two clients' clocks may disagree.
-	ClockError time.Duration
+	ClockError time.Duration `yaml:"clock_error" json:"clock_error,omitempty"`
 	// RequireDLQ says the workload reads the dead-letter queues, so a message
 	// that exhausted its retries must be seen there.
-	RequireDLQ bool
+	RequireDLQ bool `yaml:"require_dlq" json:"require_dlq,omitempty"`
 	// Settle exempts retries and dead-letterings due within Settle of the
 	// history's end.
-	Settle time.Duration
+	Settle time.Duration `yaml:"settle" json:"settle,omitempty"`
 	// OrderlyGroups retry locally, without the broker's delay levels: their
 	// delays are not judged.
-	OrderlyGroups []string
+	OrderlyGroups []string `yaml:"orderly_groups" json:"orderly_groups,omitempty"`
 }
 
 func (o RetryOptions) max() int {

@@ -18,8 +18,8 @@ import (
 type Expectations struct {
 	// Linearizable requires every queue to be linearizable (default true).
 	Linearizable *bool `yaml:"linearizable" json:"linearizable,omitempty"`
-	// Lost is the most acknowledged messages a group may lose (default 0;
-	// -1: report only, for modes where loss is documented, such as
+	// Lost is the most acknowledged messages a group may lose (default: the
+	// delivery options' max_lost, itself 0 by default; -1: report only, for modes where loss is documented, such as
 	// ASYNC_FLUSH under power loss).
 	Lost *int64 `yaml:"lost" json:"lost,omitempty"`
 	// Unexpected bounds deliveries of never-sent, failed or rolled-back
@@ -49,23 +49,23 @@ type Expectations struct {
 // limits...). ClockError and Settle apply to every checker whose own option
 // is zero.
 type Config struct {
-	Expect Expectations
+	Expect Expectations `yaml:"expect" json:"expect,omitempty"`
 	// ClockError bounds how far any two clients' clocks may disagree.
-	ClockError time.Duration
+	ClockError time.Duration `yaml:"clock_error" json:"clock_error,omitempty"`
 	// Settle is how long before the history's end a message may still be in
 	// flight without counting as lost.
-	Settle time.Duration
+	Settle time.Duration `yaml:"settle" json:"settle,omitempty"`
 	// OutDir receives porcupine's visualisations of failing queues ("" for
 	// none).
-	OutDir string
+	OutDir string `yaml:"-" json:"-"`
 
-	Linearizable LinearizableOptions
-	Delivery     DeliveryOptions
-	Ordering     OrderingOptions
-	Retry        RetryOptions
-	Delay        DelayOptions
-	Txn          TxnOptions
-	Stats        StatsOptions
+	Linearizable LinearizableOptions `yaml:"linearizable" json:"linearizable,omitempty"`
+	Delivery     DeliveryOptions     `yaml:"delivery" json:"delivery,omitempty"`
+	Ordering     OrderingOptions     `yaml:"ordering" json:"ordering,omitempty"`
+	Retry        RetryOptions        `yaml:"retry" json:"retry,omitempty"`
+	Delay        DelayOptions        `yaml:"delay" json:"delay,omitempty"`
+	Txn          TxnOptions          `yaml:"txn" json:"txn,omitempty"`
+	Stats        StatsOptions        `yaml:"stats" json:"stats,omitempty"`
 }
 
 // Checked is one checker's result in a report.
@@ -86,13 +86,6 @@ type Report struct {
 
 func orTrue(b *bool) bool { return b == nil || *b }
 
-func orZero(p *int64) int64 {
-	if p == nil {
-		return 0
-	}
-	return *p
-}
-
 // Run judges a history under cfg: every checker runs, the required ones
 // decide. The overall verdict is fail if any required checker failed, else
 // unknown if any was unknown, else pass.
@@ -112,7 +105,12 @@ func Run(ops []history.Op, cfg Config) Report {
 	}
 	del := cfg.Delivery
 	del.Settle = dur(del.Settle, cfg.Settle)
-	del.MaxLost, del.MaxUnexpected = orZero(e.Lost), orZero(e.Unexpected)
+	if e.Lost != nil {
+		del.MaxLost = *e.Lost
+	}
+	if e.Unexpected != nil {
+		del.MaxUnexpected = *e.Unexpected
+	}
 	if e.MaxDupRatio != nil {
 		del.MaxDupRatio = e.MaxDupRatio
 	}
@@ -131,7 +129,9 @@ func Run(ops []history.Op, cfg Config) Report {
 	}
 	dly := cfg.Delay
 	dly.ClockError = dur(dly.ClockError, cfg.ClockError)
-	dly.MaxEarly = orZero(e.EarlyDelay)
+	if e.EarlyDelay != nil {
+		dly.MaxEarly = *e.EarlyDelay
+	}
 	if dly.Levels == nil {
 		dly.Levels = del.DelayLevels
 	}

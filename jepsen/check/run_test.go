@@ -98,3 +98,17 @@ func TestExpectationsYAML(t *testing.T) {
 		t.Fatal("unknown expectation accepted")
 	}
 }
+
+func TestConfigYAMLDurations(t *testing.T) {
+	text := "clock_error: 50ms\nsettle: 2m\nretry:\n  max_reconsume_times: 3\n  retry_delays: [1s, 5s]\ntxn:\n  check_within: 70s\ndelay:\n  levels: [1s, 2s]\n"
+	var c Config
+	dec := yaml.NewDecoder(strings.NewReader(text))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		t.Fatal(err)
+	}
+	if c.ClockError != 50*time.Millisecond || c.Settle != 2*time.Minute || c.Retry.MaxReconsumeTimes != 3 ||
+		c.Retry.RetryDelays[1] != 5*time.Second || c.Txn.CheckWithin != 70*time.Second || c.Delay.Levels[1] != 2*time.Second {
+		t.Fatalf("%+v", c)
+	}
+}

@@ -13,12 +13,12 @@ const DefaultWindow = time.Second
 // StatsOptions configures the statistics checker.
 type StatsOptions struct {
 	// Window is the width of an availability window (0: DefaultWindow).
-	Window time.Duration
+	Window time.Duration `yaml:"window" json:"window,omitempty"`
 	// MinAvailability and MinWindowAvailability are lower bounds on the
 	// share of sends that succeeded, over the whole run and in the worst
 	// window; 0: report only.
-	MinAvailability       float64
-	MinWindowAvailability float64
+	MinAvailability       float64 `yaml:"min_availability" json:"min_availability,omitempty"`
+	MinWindowAvailability float64 `yaml:"min_window_availability" json:"min_window_availability,omitempty"`
 }
 
 // Window is the sends invoked during one availability window.

@@ -16,22 +16,22 @@ const DefaultMaxChecks = 15
 type TxnOptions struct {
 	// Groups must each receive every committed message; groups that
 	// received any message of a transaction's topic are always checked.
-	Groups []string
+	Groups []string `yaml:"groups" json:"groups,omitempty"`
 	// CheckWithin bounds the time from a half message's acknowledgement to
 	// its first check-back when the producer had not decided by then
 	// (roughly transactionTimeOut + transactionCheckInterval). 0: not judged.
-	CheckWithin time.Duration
+	CheckWithin time.Duration `yaml:"check_within" json:"check_within,omitempty"`
 	// MaxChecks is transactionCheckMax (0: DefaultMaxChecks).
-	MaxChecks int
+	MaxChecks int `yaml:"max_checks" json:"max_checks,omitempty"`
 	// AllowDuplicates accepts more than one delivery of a committed message
 	// to a group (a consumer restarting from its committed offset). By
 	// default committed means exactly once per group.
-	AllowDuplicates bool
+	AllowDuplicates bool `yaml:"allow_duplicates" json:"allow_duplicates,omitempty"`
 	// ClockError bounds how far two clients' clocks may disagree.
-	ClockError time.Duration
+	ClockError time.Duration `yaml:"clock_error" json:"clock_error,omitempty"`
 	// Settle exempts deliveries and check-backs due within Settle of the
 	// history's end.
-	Settle time.Duration
+	Settle time.Duration `yaml:"settle" json:"settle,omitempty"`
 }
 
 // Transactions checks transactional messages by the producers' decisions:
