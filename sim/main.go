@@ -25,6 +25,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	goruntime "runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -53,6 +54,10 @@ type cliFlags struct {
 	out     string
 	verbose bool
 	bench   bool
+	// seeds, when set, asks for a sweep over [first, last].
+	seeds       string
+	first, last uint64
+	jobs        int
 }
 
 // parseArgs parses flags that may come before or after the scenario file.
@@ -68,8 +73,10 @@ func parseArgs(args []string, stderr io.Writer) (cliFlags, error) {
 	fs.StringVar(&c.out, "out", "", "write verdict.json, history.jsonl and trace.txt into `DIR`")
 	fs.BoolVar(&c.verbose, "v", false, "write the nodes' logs and wall-clock figures to stderr")
 	fs.BoolVar(&c.bench, "bench", false, "report events per wall second and simulated seconds per wall second on stderr")
+	fs.StringVar(&c.seeds, "seeds", "", "sweep seeds `N` (1..N) or A..B, on every core")
+	fs.IntVar(&c.jobs, "jobs", goruntime.GOMAXPROCS(0), "parallel runs in a sweep")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: go run ./sim FILE [--seed N] [--trace FILE] [--out DIR] [-v] [--bench]")
+		fmt.Fprintln(stderr, "usage: go run ./sim FILE [--seed N | --seeds N|A..B [--jobs J]] [--trace FILE] [--out DIR] [-v] [--bench]")
 		fs.PrintDefaults()
 	}
 
@@ -116,6 +123,19 @@ func parseArgs(args []string, stderr io.Writer) (cliFlags, error) {
 		}
 		c.seed, c.seedSet = n, true
 	}
+	if c.seeds != "" {
+		if c.seedSet || c.trace != "" {
+			return c, fmt.Errorf("--seeds runs many seeds: it does not combine with --seed or --trace (replay one seed for its trace)")
+		}
+		first, last, err := parseSeeds(c.seeds)
+		if err != nil {
+			return c, err
+		}
+		c.first, c.last = first, last
+		if c.jobs < 1 {
+			return c, fmt.Errorf("--jobs %d: want at least 1", c.jobs)
+		}
+	}
 	return c, nil
 }
 
@@ -132,6 +152,9 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintln(stderr, "sim:", err)
 		return exitUsage
+	}
+	if c.seeds != "" {
+		return sweep(s, c.file, c.first, c.last, c.jobs, c.out, stdout, stderr)
 	}
 	seed := c.seed
 	switch {
