@@ -210,3 +210,36 @@ func TestDuplicateHostPanics(t *testing.T) {
 	}()
 	n.AddHost("b", "10.0.0.1", 1)
 }
+
+func TestAddressForms(t *testing.T) {
+	k, _, a, b := twoHosts()
+	srvA, srvB := &rec{}, &rec{}
+	if _, err := a.Listen(":7", func(runtime.Conn) runtime.ConnHandler { return srvA }); err != nil {
+		t.Fatalf("listen on :port: %v", err)
+	}
+	if _, err := b.Listen("b:7", func(runtime.Conn) runtime.ConnHandler { return srvB }); err != nil {
+		t.Fatalf("listen on node-name:port: %v", err)
+	}
+	for _, addr := range []string{"127.0.0.1:7", "localhost:7", "10.0.0.1:7", "a:7"} {
+		c := &rec{}
+		a.Dial(addr, c)
+		k.run(time.Second)
+		if !c.open {
+			t.Fatalf("dial %s from a did not reach a's listener: %v", addr, c.err)
+		}
+	}
+	c := &rec{}
+	a.Dial("b:7", c)
+	k.run(time.Second)
+	if !c.open {
+		t.Fatalf("dial by node name failed: %v", c.err)
+	}
+	for _, addr := range []string{"nohost:7", "10.0.0.1:99999", "10.0.0.1:x"} {
+		c := &rec{}
+		a.Dial(addr, c)
+		k.run(time.Minute)
+		if c.open || c.closed != 1 || c.err == nil {
+			t.Fatalf("dial %s: open=%v closed=%d err=%v", addr, c.open, c.closed, c.err)
+		}
+	}
+}

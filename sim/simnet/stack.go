@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
+	"strings"
 
 	"rocketsim/runtime"
 )
@@ -24,13 +25,37 @@ type Stack struct {
 
 var _ runtime.Network = (*Stack)(nil)
 
-// parseAddr splits "host:port". Only IPv4 literals name simulated hosts.
-func parseAddr(addr string) (netip.AddrPort, error) {
-	ap, err := netip.ParseAddrPort(addr)
-	if err != nil {
-		return netip.AddrPort{}, fmt.Errorf("simnet: bad address %q: %w", addr, err)
+// splitAddr splits "host:port" (host may be empty, as in ":9876").
+func splitAddr(addr string) (string, int, error) {
+	i := strings.LastIndexByte(addr, ':')
+	if i < 0 {
+		return "", 0, fmt.Errorf("simnet: bad address %q: missing port", addr)
 	}
-	return ap, nil
+	port, err := strconv.Atoi(addr[i+1:])
+	if err != nil || port < 0 || port > 65535 {
+		return "", 0, fmt.Errorf("simnet: bad address %q: bad port", addr)
+	}
+	host := strings.TrimSuffix(strings.TrimPrefix(addr[:i], "["), "]")
+	return host, port, nil
+}
+
+// resolve finds the host an address names, as seen from s's host: its own
+// IP, a loopback or unspecified address, or "localhost" name the process's
+// own machine (configs often say 127.0.0.1:9876); another host's IP or node
+// name names that host. It returns nil for anything else.
+func (s *Stack) resolve(host string) *Host {
+	n := s.host.net
+	switch host {
+	case "", "localhost":
+		return s.host
+	}
+	if ip, err := netip.ParseAddr(host); err == nil {
+		if ip.IsLoopback() || ip.IsUnspecified() {
+			return s.host
+		}
+		return n.byIP[ip.String()]
+	}
+	return n.byName[host]
 }
 
 // Listen registers accept for inbound connections to addr. The host part
@@ -39,14 +64,13 @@ func (s *Stack) Listen(addr string, accept func(runtime.Conn) runtime.ConnHandle
 	if s.dead {
 		return nil, fmt.Errorf("simnet: listen %s: process is down", addr)
 	}
-	ap, err := parseAddr(addr)
+	host, port, err := splitAddr(addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen: %w", err)
 	}
-	if ip := ap.Addr().String(); ip != s.host.ip && !ap.Addr().IsUnspecified() {
+	if s.resolve(host) != s.host {
 		return nil, fmt.Errorf("simnet: listen %s: address not on host %s (%s)", addr, s.host.name, s.host.ip)
 	}
-	port := int(ap.Port())
 	if port == 0 {
 		port = s.allocPort()
 	}
@@ -82,14 +106,14 @@ func (s *Stack) Dial(addr string, h runtime.ConnHandler) runtime.Conn {
 	n := s.host.net
 	k := n.k
 	e := s.newEnd(s.host.ip+":"+strconv.Itoa(s.allocPort()), addr, h)
-	ap, err := parseAddr(addr)
+	host, port, err := splitAddr(addr)
 	if err != nil {
 		// The kernel reports a bad address at once; the handler still
 		// hears about it on the loop, never inside Dial.
 		e.failLater(k.Now(), fmt.Errorf("dial: %w", err))
 		return e
 	}
-	target := n.byIP[ap.Addr().String()]
+	target := s.resolve(host)
 	if target == nil {
 		e.failLater(k.Now()+n.ConnectTimeout, fmt.Errorf("simnet: dial %s: no such host: %w", addr, runtime.ErrTimeout))
 		return e
@@ -99,7 +123,7 @@ func (s *Stack) Dial(addr string, h runtime.ConnHandler) runtime.Conn {
 	out.src, in.dst = e, e
 	out.reverse, in.reverse = in, out
 	e.out, e.in = out, in
-	e.port = int(ap.Port())
+	e.port = port
 	if out.link.cfg.DropConnectProb > 0 && out.link.rng.Float64() < out.link.cfg.DropConnectProb {
 		// The SYN (and every retry) is lost: nothing travels.
 		out.failed, in.failed = true, true
