@@ -46,7 +46,6 @@ type Node struct {
 	value    runtime.Node
 	err      error
 	deferred []*event // events held while paused, in delivery order
-	starts   int
 }
 
 // AddNode adds a machine called name that runs newNode when started. It

@@ -303,3 +303,43 @@ func TestFarTimersNeverFire(t *testing.T) {
 		t.Fatalf("Now = %v after RunFor(max), want Never", w.Now())
 	}
 }
+
+func TestLifecycleWhilePaused(t *testing.T) {
+	w, s, c, srv := pair(t, 30)
+	conn, cl := dial(w, c, "192.0.2.1:9000")
+	w.RunFor(10 * time.Millisecond)
+	fired := false
+	s.Runtime().AfterFunc(time.Millisecond, func() { fired = true })
+	s.Pause()
+	_ = conn.Send(frame("held"))
+	w.RunFor(time.Second)
+	s.Restart() // a paused process can be killed
+	if s.Paused() || !s.Up() || s.Incarnation() != 2 {
+		t.Fatalf("restart of paused node: paused=%v up=%v inc=%d", s.Paused(), s.Up(), s.Incarnation())
+	}
+	w.RunFor(time.Second)
+	if fired {
+		t.Fatal("the old incarnation's deferred timer ran after the restart")
+	}
+	if len((*srv).conns) != 0 {
+		t.Fatal("the new incarnation inherited a connection")
+	}
+	if !errors.Is(cl.closeErr, runtime.ErrReset) {
+		t.Fatalf("peer of a process killed while paused: %v, want ErrReset", cl.closeErr)
+	}
+	// Stop of a paused node runs its Stop (it is resumed to exit).
+	c.Pause()
+	v := c.Value().(*idle)
+	c.Stop()
+	if !v.stopped || c.Up() || c.Paused() {
+		t.Fatal("Stop of a paused node did not stop it")
+	}
+	// Power loss of a node that is down still hits its disk.
+	f, _ := s.Runtime().Disk().Open("x", runtime.ReadWrite|runtime.Create)
+	_, _ = f.WriteAt([]byte("unsynced"), 0)
+	s.Crash()
+	s.PowerLoss()
+	if d, _ := s.Disk().DirtyBytes("x"); d != 0 {
+		t.Fatal("power loss of a down node kept unsynced bytes")
+	}
+}
