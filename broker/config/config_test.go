@@ -265,3 +265,20 @@ func TestEnumText(t *testing.T) {
 		t.Fatal("String")
 	}
 }
+
+func TestLoadMap(t *testing.T) {
+	c, warns, err := LoadMap(map[string]string{"brokerName": "b1", "flushDiskType": "SYNC_FLUSH", "listenPort": "0", "typo": "1"}, "scenario broker-a", testHost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.BrokerName != "b1" || c.FlushDiskType != SyncFlush || c.ListenPort != 0 || c.HAPort() != 0 {
+		t.Fatalf("%+v", c)
+	}
+	if len(warns) != 1 || !strings.Contains(warns[0], "scenario broker-a: typo") {
+		t.Fatalf("warnings %q", warns)
+	}
+	_, _, err = LoadMap(map[string]string{"brokerRole": "LEADER"}, "scenario", testHost)
+	if err == nil || !strings.Contains(err.Error(), "scenario: brokerRole: key brokerRole") {
+		t.Fatalf("got %v", err)
+	}
+}

@@ -53,6 +53,23 @@ func Load(path string, host Host) (*Config, []string, error) {
 	return LoadProps(p, host)
 }
 
+// LoadMap builds a Config from key/value pairs that did not come from a
+// file (a simulator scenario's broker section); source names them in
+// messages. Keys are applied in sorted order, so the result and the
+// warnings do not depend on map iteration.
+func LoadMap(kv map[string]string, source string, host Host) (*Config, []string, error) {
+	p := properties.New(source)
+	keys := make([]string, 0, len(kv))
+	for k := range kv {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		p.SetFrom(k, kv[k], source+": "+k)
+	}
+	return LoadProps(p, host)
+}
+
 // LoadProps builds a Config from defaults, p and host, and validates it.
 //
 // It returns warnings for what it accepted but the user should see:
