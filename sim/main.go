@@ -58,6 +58,7 @@ type cliFlags struct {
 	seeds       string
 	first, last uint64
 	jobs        int
+	shrink      bool
 }
 
 // parseArgs parses flags that may come before or after the scenario file.
@@ -75,8 +76,9 @@ func parseArgs(args []string, stderr io.Writer) (cliFlags, error) {
 	fs.BoolVar(&c.bench, "bench", false, "report events per wall second and simulated seconds per wall second on stderr")
 	fs.StringVar(&c.seeds, "seeds", "", "sweep seeds `N` (1..N) or A..B, on every core")
 	fs.IntVar(&c.jobs, "jobs", goruntime.GOMAXPROCS(0), "parallel runs in a sweep")
+	fs.BoolVar(&c.shrink, "shrink", false, "for a failing seed, remove faults, nodes and time while it still fails, and write the smallest failing scenario")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: go run ./sim FILE [--seed N | --seeds N|A..B [--jobs J]] [--trace FILE] [--out DIR] [-v] [--bench]")
+		fmt.Fprintln(stderr, "usage: go run ./sim FILE [--seed N | --seeds N|A..B [--jobs J]] [--shrink] [--trace FILE] [--out DIR] [-v] [--bench]")
 		fs.PrintDefaults()
 	}
 
@@ -123,6 +125,9 @@ func parseArgs(args []string, stderr io.Writer) (cliFlags, error) {
 		}
 		c.seed, c.seedSet = n, true
 	}
+	if c.shrink && (c.seeds != "" || c.trace != "") {
+		return c, fmt.Errorf("--shrink works on one seed: it does not combine with --seeds or --trace")
+	}
 	if c.seeds != "" {
 		if c.seedSet || c.trace != "" {
 			return c, fmt.Errorf("--seeds runs many seeds: it does not combine with --seed or --trace (replay one seed for its trace)")
@@ -163,6 +168,10 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 		seed = *s.Seed
 	default:
 		seed = randomSeed()
+	}
+
+	if c.shrink {
+		return shrinkMain(s, c.file, seed, c.out, stdout, stderr)
 	}
 
 	var opts runOptions
@@ -234,6 +243,52 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 		return exitFail
 	}
 	return exitPass
+}
+
+// shrinkMain runs --shrink and prints the smallest failing scenario.
+func shrinkMain(s *scenario.Scenario, file string, seed uint64, outDir string, stdout, stderr io.Writer) int {
+	fmt.Fprintf(stdout, "scenario: %s (%s)\n", s.Name, file)
+	best, err := shrinkScenario(s, seed, runOptions{}, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "sim: %s: %v\n", file, err)
+		return exitUsage
+	}
+	if best == nil {
+		rep, _ := run(s, seed, runOptions{})
+		fmt.Fprintln(stdout, "shrink: the run passes; nothing to shrink")
+		fmt.Fprintf(stdout, "seed: %d\ntrace-hash: %s\nverdict: PASS\n", seed, rep.TraceHash)
+		return exitPass
+	}
+	var path string
+	if outDir != "" {
+		if err := os.MkdirAll(outDir, 0o755); err != nil {
+			fmt.Fprintln(stderr, "sim: --out:", err)
+			return exitUsage
+		}
+		path = filepath.Join(outDir, "shrunk.yaml")
+		err = os.WriteFile(path, best.src, 0o644)
+	} else {
+		var f *os.File
+		f, err = os.CreateTemp("", fmt.Sprintf("%s-seed%d-shrunk-*.yaml", s.Name, seed))
+		if err == nil {
+			path = f.Name()
+			_, err = f.Write(best.src)
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "sim: writing the shrunk scenario:", err)
+		return exitUsage
+	}
+	fmt.Fprintf(stdout, "shrink: %d faults -> %d, %d nodes -> %d, duration %v -> %v, in %d runs\n",
+		len(s.Faults), len(best.s.Faults), len(s.Topology.Nodes), len(best.s.Topology.Nodes), s.Duration, best.s.Duration, best.runs)
+	fmt.Fprintf(stdout, "--- %s\n%s---\n", path, best.src)
+	printReport(stdout, best.rep)
+	fmt.Fprintf(stdout, "replay: %s\n", replayCommand(path, seed))
+	fmt.Fprintf(stdout, "seed: %d\ntrace-hash: %s\nverdict: FAIL\n", seed, best.rep.TraceHash)
+	return exitFail
 }
 
 // randomSeed picks a seed when none is given. Only this main package may
