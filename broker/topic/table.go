@@ -183,6 +183,22 @@ func (t *Table) Encode() ([]byte, error) {
 	return json.MarshalIndent(wrapper{DataVersion: t.version, TopicConfigTable: t.topics}, "", "\t")
 }
 
+// EncodeCompact is Encode without indentation: the body of
+// GET_ALL_TOPIC_CONFIG and of a registration.
+func (t *Table) EncodeCompact() ([]byte, error) {
+	return json.Marshal(wrapper{DataVersion: t.version, TopicConfigTable: t.topics})
+}
+
+// Snapshot returns the version and a copy of every topic's configuration,
+// what a broker registers with the name servers.
+func (t *Table) Snapshot() (DataVersion, map[string]Config) {
+	m := make(map[string]Config, len(t.topics))
+	for k, v := range t.topics {
+		m[k] = v
+	}
+	return t.version, m
+}
+
 // Get returns the topic's configuration.
 func (t *Table) Get(name string) (Config, bool) {
 	c, ok := t.topics[name]

@@ -224,6 +224,16 @@ func TestReadsRocketMQFile(t *testing.T) {
 	if v := tab.Version(); v != (DataVersion{Counter: 7, Timestamp: 1655976032361}) {
 		t.Fatalf("version %+v", v)
 	}
+	compact, _ := tab.EncodeCompact()
+	if !strings.Contains(string(compact), `"TopicTest":{"order":false,"perm":6,"readQueueNums":4,"topicFilterType":"SINGLE_TAG","topicName":"TopicTest","topicSysFlag":0,"writeQueueNums":4}`) ||
+		!strings.HasPrefix(string(compact), `{"dataVersion":{"counter":7,"timestamp":1655976032361},"topicConfigTable":{`) {
+		t.Fatalf("compact %s", compact)
+	}
+	v, snap := tab.Snapshot()
+	snap["TopicTest"] = Config{}
+	if c, _ := tab.Get("TopicTest"); c.ReadQueueNums != 4 || v.Counter != 7 || len(snap) != tab.Len() {
+		t.Fatal("snapshot aliases the table")
+	}
 	out, _ := tab.Encode()
 	if !strings.Contains(string(out), `"topicName": "TopicTest"`) || !strings.Contains(string(out), `"counter": 7`) {
 		t.Fatalf("encoded %s", out)
