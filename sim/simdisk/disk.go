@@ -54,6 +54,12 @@ type Options struct {
 	// PartialWriteOnFull makes a WriteAt that does not fit write the prefix
 	// that fits before failing, as some file systems do.
 	PartialWriteOnFull bool
+	// TearSubset makes a power loss keep each dirty sector independently
+	// (a fair coin per sector, in path and offset order) instead of a
+	// prefix of them: a disk whose volatile write cache reorders writes, so
+	// a later sector can survive while an earlier one is lost. Bytes of a
+	// file's new tail that no kept sector covered read as zeros.
+	TearSubset bool
 	// FsyncLatency draws the delay of each SyncAsync; nil means zero.
 	FsyncLatency func(r *rand.Rand) time.Duration
 	// FsyncFailProb is the probability that an fsync fails with ErrIO.
@@ -145,6 +151,8 @@ func (d *Disk) PowerLoss() {
 // that writes back in order and stops at a random point, which is what tears
 // the tail of an append-only log. The rng is consulted once per file with
 // dirty data, in path order, so the same seed and operations tear alike.
+// With Options.TearSubset a nil keep instead decides every dirty sector
+// by its own coin flip.
 func (d *Disk) PowerLossWith(keep func(path string, sectors int64) int64) {
 	d.epoch++
 	d.syncQueue = nil
@@ -156,15 +164,22 @@ func (d *Disk) PowerLossWith(keep func(path string, sectors int64) int64) {
 	d.walkFiles(func(p string, f *file) {
 		f.linked = true
 		n := countSectors(f.dirtySectors(sector), sector)
-		var k int64
+		var kept func(i int64) bool
 		switch {
 		case n == 0:
-		case keep != nil:
-			k = min(max(keep(p, n), 0), n)
+			kept = func(int64) bool { return false }
+		case keep == nil && d.opts.TearSubset:
+			kept = func(int64) bool { return d.rng.IntN(2) == 0 }
 		default:
-			k = d.rng.Int64N(n + 1)
+			var k int64
+			if keep != nil {
+				k = min(max(keep(p, n), 0), n)
+			} else {
+				k = d.rng.Int64N(n + 1)
+			}
+			kept = func(i int64) bool { return i < k }
 		}
-		f.tear(sector, k)
+		f.tear(sector, kept)
 		d.used += f.size()
 	})
 }

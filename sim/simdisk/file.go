@@ -173,16 +173,18 @@ func (f *file) dirtySectors(sector int64) extents {
 	return out
 }
 
-// tear applies a power loss to the file: the first keep sectors of its dirty
-// sectors (in offset order) reach the media, then the cache reverts to it.
-func (f *file) tear(sector int64, keep int64) {
+// tear applies a power loss to the file: each dirty sector, numbered from 0
+// in offset order, reaches the media when kept says so; then the cache
+// reverts to the media.
+func (f *file) tear(sector int64, kept func(i int64) bool) {
+	var i int64
 	for _, e := range f.dirtySectors(sector) {
-		if keep <= 0 {
-			break
+		for off := e.off; off < e.end; off += sector {
+			if kept(i) {
+				f.persist(off, min(off+sector, e.end))
+			}
+			i++
 		}
-		n := min((e.end-e.off+sector-1)/sector, keep)
-		f.persist(e.off, min(e.off+n*sector, e.end))
-		keep -= n
 	}
 	f.cache = f.media.clone()
 	f.dirty = nil
