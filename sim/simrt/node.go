@@ -243,7 +243,7 @@ func (n *Node) down() {
 	})
 	for _, e := range n.deferred {
 		if e.inc == 0 {
-			e.at, e.seq = w.now, w.nextSeq()
+			e.at, e.tie, e.seq = w.now, w.tie(e.node, w.now), w.nextSeq()
 			w.q.push(e)
 		} else {
 			w.dropEvent(e)
@@ -286,7 +286,7 @@ func (n *Node) Resume() {
 	w.Note("resume/"+n.name, uint64(n.inc))
 	n.paused = false
 	for _, e := range n.deferred {
-		e.at, e.seq = w.now, w.nextSeq()
+		e.at, e.tie, e.seq = w.now, w.tie(e.node, w.now), w.nextSeq()
 		w.q.push(e)
 	}
 	clear(n.deferred)
@@ -303,6 +303,7 @@ func (n *Node) retime() {
 	for _, e := range w.q.h {
 		if e.node == n.idx && e.tm != nil && e.inc == n.inc {
 			e.at = max(n.clock.TrueAt(e.tm.deadline), w.now)
+			e.tie = w.tie(e.node, e.at)
 		}
 	}
 	w.q.init()

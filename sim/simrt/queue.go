@@ -18,7 +18,12 @@ var kindNames = [...]string{"world", "timer", "post", "disk", "net"}
 // event is one entry of the world's queue. Events are pooled: the hot path
 // (a frame delivery) allocates nothing.
 type event struct {
-	at   time.Duration
+	at time.Duration
+	// tie orders events due at the same time: 0 for world events (faults
+	// apply first), else a hash of (seed, node, at). Two nodes' events at
+	// one instant run in an order the seed picks, while one node's events
+	// at one instant keep the order they were scheduled in (seq).
+	tie  uint64
 	seq  uint64
 	node int32 // index into World.nodes; -1 for a world event
 	// inc is the node incarnation the event belongs to; a crash drops them.
@@ -32,7 +37,13 @@ type event struct {
 }
 
 func (e *event) before(o *event) bool {
-	return e.at < o.at || (e.at == o.at && e.seq < o.seq)
+	if e.at != o.at {
+		return e.at < o.at
+	}
+	if e.tie != o.tie {
+		return e.tie < o.tie
+	}
+	return e.seq < o.seq
 }
 
 // queue is a binary min-heap on (at, seq), hand-rolled so that no event is

@@ -119,9 +119,22 @@ func (w *World) schedule(at time.Duration, node int32, inc uint32, kind eventKin
 		e = new(event)
 	}
 	w.seq++
-	*e = event{at: max(at, w.now), seq: w.seq, node: node, inc: inc, kind: kind, fn: fn, tm: tm}
+	at = max(at, w.now)
+	*e = event{at: at, tie: w.tie(node, at), seq: w.seq, node: node, inc: inc, kind: kind, fn: fn, tm: tm}
 	w.q.push(e)
 	return e
+}
+
+// tie is the tie-break key of node's events at true time at: splitmix64 of
+// (seed, node, at), never 0 so world events go first.
+func (w *World) tie(node int32, at time.Duration) uint64 {
+	if node < 0 {
+		return 0
+	}
+	z := w.seed ^ uint64(node+1)*0x9e3779b97f4a7c15 ^ uint64(at)*0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return z ^ (z >> 31) | 1
 }
 
 func (w *World) release(e *event) {
