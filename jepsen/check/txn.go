@@ -140,8 +140,16 @@ func Transactions(ops []history.Op, opt TxnOptions) Result {
 					}
 					continue
 				}
-				if len(rs) > 1 && !opt.AllowDuplicates {
-					b.anomaly("committed_duplicate", txn, fmt.Sprintf("group %s received committed %s of transaction %s %d times", g, id, txn, len(rs)), rs[0].Index, rs[1].Index)
+				// Retries (reconsume > 0) after a failed attempt are the
+				// listener's doing, not a second delivery.
+				var firsts []*history.Op
+				for _, r := range rs {
+					if r.Reconsume == 0 {
+						firsts = append(firsts, r)
+					}
+				}
+				if len(firsts) > 1 && !opt.AllowDuplicates {
+					b.anomaly("committed_duplicate", txn, fmt.Sprintf("group %s received committed %s of transaction %s %d times", g, id, txn, len(firsts)), firsts[0].Index, firsts[1].Index)
 				}
 				if rs[0].Time < at-int64(opt.ClockError) {
 					b.anomaly("delivered_before_commit", txn, fmt.Sprintf("group %s received %s %v before transaction %s was committed",

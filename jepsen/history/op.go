@@ -12,7 +12,11 @@
 // verdict ("ack").
 package history
 
-import "fmt"
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+)
 
 // Type is an event's kind: invoke or one of the three completions.
 type Type string
@@ -167,4 +171,12 @@ func (o *Op) Validate() error {
 		return fmt.Errorf("index %d: negative reconsume or delay_level", o.Index)
 	}
 	return nil
+}
+
+// Digest is the body_digest every recorder uses: the first 8 bytes of the
+// body's SHA-256, in hex. Checkers compare digests, so all clients must
+// compute them alike.
+func Digest(body []byte) string {
+	sum := sha256.Sum256(body)
+	return hex.EncodeToString(sum[:8])
 }
