@@ -184,6 +184,26 @@ func (d *Disk) PowerLossWith(keep func(path string, sectors int64) int64) {
 	})
 }
 
+// Corrupt inverts n bytes of name's media from off (clipped to what the
+// media holds), as bit rot or a misdirected write would: the process reads
+// the damage wherever its page cache has no newer unsynced bytes. It is for
+// tests of checksums and of recovery that must refuse damaged records.
+func (d *Disk) Corrupt(name string, off int64, n int) error {
+	f, err := d.lookupFile(name, "corrupt")
+	if err != nil {
+		return err
+	}
+	f.corrupt(off, off+int64(n))
+	return nil
+}
+
+// SetPartialWriteOnFull selects whether a write that does not fit writes
+// the prefix that fits before failing.
+func (d *Disk) SetPartialWriteOnFull(partial bool) { d.opts.PartialWriteOnFull = partial }
+
+// SetTearSubset selects the power-loss tear shape (see Options.TearSubset).
+func (d *Disk) SetTearSubset(subset bool) { d.opts.TearSubset = subset }
+
 // SetCapacity changes the volume size; raising it lets writes resume.
 func (d *Disk) SetCapacity(n int64) {
 	if n < 0 {

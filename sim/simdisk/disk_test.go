@@ -719,3 +719,42 @@ func TestTearSubsetKeepsSectorsOutOfOrder(t *testing.T) {
 		t.Fatal("no seed kept a later sector while losing an earlier one")
 	}
 }
+
+func TestCorrupt(t *testing.T) {
+	d, _ := newDisk(t, Options{}, 1)
+	fs := d.FS()
+	f := mustOpen(t, fs, "cl", rw)
+	mustWrite(t, f, fill(8192, 'a'), 0)
+	if err := f.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	mustWrite(t, f, fill(4, 'b'), 100) // newer than the media
+	if err := d.Corrupt("cl", 98, 4); err != nil {
+		t.Fatal(err)
+	}
+	want := fill(8192, 'a')
+	copy(want[100:], fill(4, 'b'))
+	want[98], want[99] = 'a'^0xFF, 'a'^0xFF
+	if got := readAll(t, fs, "cl"); !bytes.Equal(got, want) {
+		t.Fatalf("process view: %q", got[96:106])
+	}
+	media, _ := d.SyncedContent("cl")
+	if media[98] != 'a'^0xFF || media[101] != 'a'^0xFF || media[102] != 'a' {
+		t.Fatalf("media: %q", media[96:106])
+	}
+	if dirty, _ := d.DirtyBytes("cl"); dirty != 4 {
+		t.Fatalf("corrupt changed the dirty set: %d", dirty)
+	}
+	// Pages shared between cache and media are flipped once, not twice.
+	if err := d.Corrupt("cl", 5000, 1); err != nil {
+		t.Fatal(err)
+	}
+	b := make([]byte, 1)
+	f.ReadAt(b, 5000)
+	if b[0] != 'a'^0xFF {
+		t.Fatalf("shared page: %q", b)
+	}
+	if err := d.Corrupt("nope", 0, 1); !errors.Is(err, runtime.ErrNotExist) {
+		t.Fatalf("corrupt missing: %v", err)
+	}
+}

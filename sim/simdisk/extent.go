@@ -87,3 +87,9 @@ func (s extents) clone() extents {
 
 // maxOffset is larger than any file offset the simulator can hold.
 const maxOffset = int64(1) << 62
+
+// contains reports whether byte off is in the set.
+func (s extents) contains(off int64) bool {
+	i := sort.Search(len(s), func(k int) bool { return s[k].end > off })
+	return i < len(s) && s[i].off <= off
+}

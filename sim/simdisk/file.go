@@ -199,3 +199,31 @@ func countSectors(s extents, sector int64) int64 {
 	}
 	return n
 }
+
+// corrupt inverts the media's bytes in [off, end) and, where the cache
+// mirrors the media (not dirty), the cache's too: damage on the platter
+// that the process sees once it reads what the media holds.
+func (f *file) corrupt(off, end int64) {
+	end = min(end, f.media.size)
+	for i := max(off, 0); i < end; i++ {
+		pi, lo := i/pageSize, i%pageSize
+		if cp := f.cache.m[pi]; cp != nil && cp == f.media.m[pi] {
+			private := *cp
+			f.cache.m[pi] = &private
+		}
+		mp := f.media.m[pi]
+		if mp == nil {
+			mp = new(page)
+			f.media.m[pi] = mp
+		}
+		mp[lo] ^= 0xFF
+		if !f.dirty.contains(i) {
+			cp := f.cache.m[pi]
+			if cp == nil {
+				cp = new(page)
+				f.cache.m[pi] = cp
+			}
+			cp[lo] ^= 0xFF
+		}
+	}
+}
