@@ -343,3 +343,14 @@ func TestLifecycleWhilePaused(t *testing.T) {
 		t.Fatal("power loss of a down node kept unsynced bytes")
 	}
 }
+
+func TestSmallDriftTimer(t *testing.T) {
+	w, n := started(t, NodeConfig{ClockDrift: 1.0001})
+	var at time.Duration
+	n.Runtime().AfterFunc(10*time.Second, func() { at = w.Now() })
+	w.RunFor(time.Minute)
+	want := time.Duration(float64(10*time.Second) / 1.0001)
+	if d := at - want; d < 0 || d > 1 {
+		t.Fatalf("10 s timer at rate 1.0001 fired at %v true, want %v (within 1ns, never early)", at, want)
+	}
+}
