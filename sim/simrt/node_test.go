@@ -349,7 +349,8 @@ func TestSmallDriftTimer(t *testing.T) {
 	var at time.Duration
 	n.Runtime().AfterFunc(10*time.Second, func() { at = w.Now() })
 	w.RunFor(time.Minute)
-	want := time.Duration(float64(10*time.Second) / 1.0001)
+	rate := 1.0001
+	want := time.Duration(float64(10*time.Second) / rate)
 	if d := at - want; d < 0 || d > 1 {
 		t.Fatalf("10 s timer at rate 1.0001 fired at %v true, want %v (within 1ns, never early)", at, want)
 	}
