@@ -262,3 +262,21 @@ func TestBuildConstraints(t *testing.T) {
 		t.Fatalf("got %v, want only linux.go's time.Sleep", vs)
 	}
 }
+
+func TestCoreAllowsCheckersFilesOnly(t *testing.T) {
+	cases := []struct {
+		dir, ref string
+		want     bool
+	}{
+		{"jepsen/check", "os.Open", true},
+		{"jepsen/check/delivery", "os.WriteFile", true},
+		{"jepsen/check", "os.Getenv", false},
+		{"jepsen/check", "time.Now", false},
+		{"broker/store", "os.Open", false},
+	}
+	for _, c := range cases {
+		if got := Core.allowed(c.dir, Violation{Ref: c.ref}); got != c.want {
+			t.Errorf("Core allows %s in %s = %v, want %v", c.ref, c.dir, got, c.want)
+		}
+	}
+}
