@@ -25,14 +25,21 @@ func DecodeProperties(s string) map[string]string {
 	return m
 }
 
-// lookupProperty finds one property without building the map: the tag
-// filter reads only TAGS, on every message of a pull.
+// lookupProperty finds one property in place, without allocating: filters
+// read one or a few properties of every message a pull scans. A later
+// duplicate wins, as in DecodeProperties.
 func lookupProperty(s, name string) (string, bool) {
 	var value string
 	found := false
-	for item := range strings.SplitSeq(s, string(propertySeparator)) {
-		if n, v, ok := strings.Cut(item, string(nameValueSeparator)); ok && n == name {
-			value, found = v, true
+	for len(s) > 0 {
+		item := s
+		if i := strings.IndexByte(s, propertySeparator); i >= 0 {
+			item, s = s[:i], s[i+1:]
+		} else {
+			s = ""
+		}
+		if len(item) > len(name) && item[len(name)] == nameValueSeparator && item[:len(name)] == name {
+			value, found = item[len(name)+1:], true
 		}
 	}
 	return value, found
@@ -45,7 +52,7 @@ func (f *Filter) MatchProperties(properties string) bool {
 	case f.all:
 		return true
 	case f.sql != nil:
-		return f.sql.Match(DecodeProperties(properties))
+		return f.sql.MatchWith(func(name string) (string, bool) { return lookupProperty(properties, name) })
 	}
 	tag, _ := lookupProperty(properties, PropertyTags)
 	return f.MatchMessage(tag, nil)

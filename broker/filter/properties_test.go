@@ -2,6 +2,7 @@ package filter
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -53,4 +54,20 @@ func TestMatchPropertiesAsStoreFilter(t *testing.T) {
 			t.Errorf("all on %q = %v", tt.props, got)
 		}
 	}
+}
+
+func FuzzLookupAgreesWithDecode(f *testing.F) {
+	f.Add("TAGS\x01TagA\x02KEYS\x01k\x02", "TAGS")
+	f.Add("a\x01\x01b\x02a\x01c", "a")
+	f.Add("\x02\x02x", "x")
+	f.Fuzz(func(t *testing.T, props, name string) {
+		if name == "" || strings.ContainsAny(name, "\x01\x02") {
+			return // property names never hold the separators
+		}
+		v, ok := lookupProperty(props, name)
+		w, wok := DecodeProperties(props)[name]
+		if v != w || ok != wok {
+			t.Fatalf("lookup %q in %q = %q %v, decode says %q %v", name, props, v, ok, w, wok)
+		}
+	})
 }

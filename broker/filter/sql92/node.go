@@ -7,7 +7,7 @@ import (
 
 // node is one compiled sub-expression.
 type node interface {
-	eval(props map[string]string) (value, error)
+	eval(props Getter) (value, error)
 	String() string
 }
 
@@ -27,13 +27,13 @@ func isBoolean(n node) bool {
 
 type constNode struct{ v value }
 
-func (n constNode) eval(map[string]string) (value, error) { return n.v, nil }
+func (n constNode) eval(Getter) (value, error) { return n.v, nil }
 func (n constNode) String() string                        { return n.v.String() }
 
 type propNode struct{ name string }
 
-func (n propNode) eval(props map[string]string) (value, error) {
-	s, ok := props[n.name]
+func (n propNode) eval(props Getter) (value, error) {
+	s, ok := props(n.name)
 	if !ok {
 		return vNull, nil
 	}
@@ -44,7 +44,7 @@ func (n propNode) String() string { return n.name }
 // negNode is unary minus: numbers negate, anything else is NULL.
 type negNode struct{ x node }
 
-func (n negNode) eval(props map[string]string) (value, error) {
+func (n negNode) eval(props Getter) (value, error) {
 	v, err := n.x.eval(props)
 	if err != nil {
 		return vNull, err
@@ -65,7 +65,7 @@ func (n negNode) String() string { return "(-" + n.x.String() + ")" }
 // value that is not a Boolean (every property value is a string) is FALSE.
 type castNode struct{ x node }
 
-func (n castNode) eval(props map[string]string) (value, error) {
+func (n castNode) eval(props Getter) (value, error) {
 	v, err := n.x.eval(props)
 	if err != nil || v.k == kNull {
 		return vNull, err
@@ -79,7 +79,7 @@ func (n castNode) String() string { return n.x.String() }
 
 type notNode struct{ x node }
 
-func (n notNode) eval(props map[string]string) (value, error) {
+func (n notNode) eval(props Getter) (value, error) {
 	v, err := n.x.eval(props)
 	if err != nil || v.k != kBool {
 		return vNull, err
@@ -93,7 +93,7 @@ func (n notNode) String() string { return "(NOT " + n.x.String() + ")" }
 // the right is not reached when the left decides.
 type andNode struct{ l, r node }
 
-func (n andNode) eval(props map[string]string) (value, error) {
+func (n andNode) eval(props Getter) (value, error) {
 	lv, err := n.l.eval(props)
 	if err != nil {
 		return vNull, err
@@ -117,7 +117,7 @@ func (n andNode) String() string { return "(" + n.l.String() + " AND " + n.r.Str
 
 type orNode struct{ l, r node }
 
-func (n orNode) eval(props map[string]string) (value, error) {
+func (n orNode) eval(props Getter) (value, error) {
 	lv, err := n.l.eval(props)
 	if err != nil {
 		return vNull, err
@@ -142,7 +142,7 @@ func (n orNode) String() string { return "(" + n.l.String() + " OR " + n.r.Strin
 // eqNode is =, and IS NULL when r is the NULL literal.
 type eqNode struct{ l, r node }
 
-func (n eqNode) eval(props map[string]string) (value, error) {
+func (n eqNode) eval(props Getter) (value, error) {
 	lv, err := n.l.eval(props)
 	if err != nil {
 		return vNull, err
@@ -180,7 +180,7 @@ type cmpNode struct {
 	l, r node
 }
 
-func (n cmpNode) eval(props map[string]string) (value, error) {
+func (n cmpNode) eval(props Getter) (value, error) {
 	lv, err := n.l.eval(props)
 	if err != nil || lv.k == kNull {
 		return vNull, err
@@ -225,7 +225,7 @@ type inNode struct {
 	not  bool
 }
 
-func (n inNode) eval(props map[string]string) (value, error) {
+func (n inNode) eval(props Getter) (value, error) {
 	v, _ := n.prop.eval(props)
 	if v.k != kString {
 		return vNull, nil
@@ -255,7 +255,7 @@ type strOpNode struct {
 	search string
 }
 
-func (n strOpNode) eval(props map[string]string) (value, error) {
+func (n strOpNode) eval(props Getter) (value, error) {
 	if n.search == "" {
 		return vFalse, nil
 	}

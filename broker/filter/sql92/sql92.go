@@ -96,11 +96,28 @@ func (e *Expr) Source() string { return e.src }
 // check precedence.
 func (e *Expr) String() string { return e.root.String() }
 
+// Getter looks a message property up; ok is false when it is missing.
+type Getter func(name string) (value string, ok bool)
+
+// MapGetter reads properties from a map.
+func MapGetter(props map[string]string) Getter {
+	return func(name string) (string, bool) {
+		v, ok := props[name]
+		return v, ok
+	}
+}
+
 // Eval evaluates the selector against a message's properties. A missing
 // key is NULL. The error reports a failed conversion; the message then does
 // not match.
 func (e *Expr) Eval(props map[string]string) (Truth, error) {
-	v, err := e.root.eval(props)
+	return e.EvalWith(MapGetter(props))
+}
+
+// EvalWith is Eval over any property source, so a caller can look
+// properties up in place instead of building a map per message.
+func (e *Expr) EvalWith(get Getter) (Truth, error) {
+	v, err := e.root.eval(get)
 	if err != nil {
 		return Unknown, err
 	}
@@ -116,6 +133,11 @@ func (e *Expr) Eval(props map[string]string) (Truth, error) {
 // Match reports whether a message with props is delivered: only when the
 // selector is TRUE.
 func (e *Expr) Match(props map[string]string) bool {
-	t, err := e.Eval(props)
+	return e.MatchWith(MapGetter(props))
+}
+
+// MatchWith is Match over any property source.
+func (e *Expr) MatchWith(get Getter) bool {
+	t, err := e.EvalWith(get)
 	return err == nil && t == True
 }
