@@ -3,6 +3,12 @@
 // take time, files, sockets, randomness and concurrency only from a
 // runtime.Runtime.
 //
+// TestCoreObeysTheRule runs Check over the module with the Core scope, so
+// `go test ./runtime/rulecheck/` fails, naming file, line and rule, as soon
+// as a core package breaks the rule. New core directories are covered by
+// the scope's patterns as they land; a genuine exception goes into
+// Core.Allow with its reason, never into a blanket exclusion.
+//
 // It is a syntactic lint on go/parser ASTs, deliberately without type
 // information (go/packages would pull in the build system and a module
 // dependency). A package reference is an identifier resolved against the
