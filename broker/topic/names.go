@@ -81,8 +81,31 @@ var fixedSystemTopics = map[string]bool{
 	OffsetMovedEventTopic: true,
 }
 
-// ErrBadName is returned for topic names RocketMQ refuses.
-var ErrBadName = errors.New("invalid topic name")
+// Errors for topic names RocketMQ refuses.
+var (
+	ErrBadName = errors.New("invalid topic name")
+	// ErrNotAllowedSend: a system topic only the broker writes, or the
+	// auto-create template; sends to it are refused.
+	ErrNotAllowedSend = errors.New("sending to this topic is not allowed")
+	// ErrReserved: the admin may not create a topic named after the cluster.
+	ErrReserved = errors.New("topic name is reserved")
+)
+
+// ValidateSendTopic is the send path's check (SendMessageProcessor's
+// msgCheck): a valid name that is neither the TBW102 template nor a topic
+// only the broker writes.
+func ValidateSendTopic(name string) error {
+	if err := ValidateName(name); err != nil {
+		return err
+	}
+	if name == AutoCreateTopicKey {
+		return fmt.Errorf("%w: %s is the auto-create template topic", ErrNotAllowedSend, name)
+	}
+	if IsNotAllowedSend(name) {
+		return fmt.Errorf("%w: %s is written by the broker only", ErrNotAllowedSend, name)
+	}
+	return nil
+}
 
 // ValidateName applies TopicValidator's rules: not empty, at most 127
 // characters, only letters, digits, '%', '|', '-' and '_'.

@@ -232,9 +232,13 @@ func (t *Table) IsSystem(name string) bool {
 }
 
 // Update creates or replaces a topic (the admin's UPDATE_AND_CREATE_TOPIC).
+// As in RocketMQ, a topic named after the cluster is refused.
 func (t *Table) Update(c Config) error {
 	if err := c.Validate(); err != nil {
 		return err
+	}
+	if c.TopicName == t.opts.ClusterName {
+		return fmt.Errorf("%w: %s is the cluster name", ErrReserved, c.TopicName)
 	}
 	old, existed := t.topics[c.TopicName]
 	t.topics[c.TopicName] = c

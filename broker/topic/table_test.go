@@ -341,3 +341,24 @@ func TestNamesAndPerm(t *testing.T) {
 		t.Fatal(got)
 	}
 }
+
+func TestSendAndAdminNameChecks(t *testing.T) {
+	for name, want := range map[string]error{
+		"orders":              nil,
+		"%RETRY%g":            nil,
+		"TBW102":              ErrNotAllowedSend,
+		"SCHEDULE_TOPIC_XXXX": ErrNotAllowedSend,
+		TransHalfTopic:        ErrNotAllowedSend,
+		"a b":                 ErrBadName,
+		"":                    ErrBadName,
+	} {
+		if err := ValidateSendTopic(name); !errors.Is(err, want) || (want == nil) != (err == nil) {
+			t.Errorf("ValidateSendTopic(%q) = %v, want %v", name, err, want)
+		}
+	}
+	_, fs := newFS()
+	tab := open(t, fs, &fakeClock{}, testOptions())
+	if err := tab.Update(NewConfig("DefaultCluster")); !errors.Is(err, ErrReserved) {
+		t.Fatalf("cluster-named topic: %v", err)
+	}
+}
