@@ -440,3 +440,26 @@ func TestLossDelaysButKeepsOrder(t *testing.T) {
 		t.Fatalf("a link losing everything: %d frames, sender %v; want ErrTimeout", len(frames), cl.closeErr)
 	}
 }
+
+func TestListenerClosedBeforeAcceptResets(t *testing.T) {
+	w, s, c, srv := pair(t, 22)
+	s.Pause()
+	_, l := dial(w, c, "192.0.2.1:9000")
+	w.RunFor(time.Second) // handshake done by the kernel, accept pending
+	if err := (*srv).l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s.Resume()
+	w.RunFor(time.Second)
+	if len((*srv).conns) != 0 {
+		t.Fatal("a closed listener accepted a connection")
+	}
+	if !l.connected || !errors.Is(l.closeErr, runtime.ErrReset) {
+		t.Fatalf("dialer: connected=%v err=%v, want connected then ErrReset", l.connected, l.closeErr)
+	}
+	_, l2 := dial(w, c, "192.0.2.1:9000")
+	w.RunFor(time.Second)
+	if !errors.Is(l2.closeErr, runtime.ErrRefused) {
+		t.Fatalf("dial after listener close: %v, want ErrRefused", l2.closeErr)
+	}
+}
