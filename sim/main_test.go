@@ -264,8 +264,9 @@ func countLines(t *testing.T, path string) int {
 	return bytes.Count(b, []byte("\n"))
 }
 
-// TestShippedScenariosPass runs every scenario in scenarios/ with a few
-// seeds: the library's expectations must hold.
+// TestShippedScenariosPass runs every scenario in scenarios/ with one seed:
+// the library's expectations must hold. (.ci/run sweeps more seeds with
+// --seeds; go test stays quick.)
 func TestShippedScenariosPass(t *testing.T) {
 	files, err := filepath.Glob("../scenarios/*.yaml")
 	if err != nil || len(files) < 2 {
@@ -277,7 +278,7 @@ func TestShippedScenariosPass(t *testing.T) {
 			t.Errorf("%v", err)
 			continue
 		}
-		for _, seed := range []uint64{1, 2} {
+		for _, seed := range []uint64{1} {
 			rep, err := run(s, seed, runOptions{})
 			if err != nil {
 				t.Errorf("%s seed %d: %v", f, seed, err)

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"rocketsim/remoting"
 	"rocketsim/runtime"
 )
 
@@ -136,14 +137,12 @@ func (c *Client) send() {
 	body := make([]byte, max(16, c.cfg.Payload))
 	binary.BigEndian.PutUint64(body, c.session)
 	binary.BigEndian.PutUint64(body[8:], seq)
-	frame := encodeFrame(header{
-		Code:   CodePing,
-		Opaque: opaque,
-		ExtFields: map[string]string{
-			"session": strconv.FormatUint(c.session, 10),
-			"seq":     strconv.FormatUint(seq, 10),
-		},
-	}, body)
+	req := remoting.NewRequest(CodePing, map[string]string{
+		"session": strconv.FormatUint(c.session, 10),
+		"seq":     strconv.FormatUint(seq, 10),
+	})
+	req.Opaque, req.Body = opaque, body
+	frame := encodeFrame(req)
 	c.record(seq, Invoked, "")
 	if err := c.conn.Send(frame); err != nil {
 		// Not sent at all: the server cannot have logged it.
@@ -204,8 +203,11 @@ func (h clientConn) OnFrame(conn runtime.Conn, frame []byte) {
 	if c.conn != conn || !c.connected || c.stopped {
 		return
 	}
-	hdr, _, err := decodeFrame(frame)
-	if err != nil || hdr.Flag&flagResponse == 0 {
+	hdr, err := decodeFrame(frame)
+	if err == nil && !hdr.IsResponse() {
+		err = fmt.Errorf("not a response: %v", hdr)
+	}
+	if err != nil {
 		c.rt.Log().Warn("pingpong: bad response, closing", slog.Any("err", err))
 		c.failPending("bad response")
 		c.connected = false

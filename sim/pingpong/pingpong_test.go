@@ -7,40 +7,44 @@ import (
 	"testing"
 	"time"
 
+	"rocketsim/remoting"
 	"rocketsim/runtime"
 	"rocketsim/sim/simdisk"
 )
 
 func TestFrameRoundTrip(t *testing.T) {
-	h := header{Code: CodePing, Opaque: 42, ExtFields: map[string]string{"seq": "7", "session": "9"}}
-	body := []byte("hello")
-	f := encodeFrame(h, body)
+	req := remoting.NewRequest(CodePing, map[string]string{"seq": "7", "session": "9"})
+	req.Opaque, req.Body = 42, []byte("hello")
+	f := encodeFrame(req)
 	if n := binary.BigEndian.Uint32(f); int(n) != len(f)-4 {
 		t.Fatalf("length prefix %d, frame %d bytes: the prefix must count the bytes after it", n, len(f))
 	}
-	got, gotBody, err := decodeFrame(f)
+	if f[4] != 0 {
+		t.Errorf("serialize type %d, want 0 (JSON)", f[4])
+	}
+	got, err := decodeFrame(f)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Code != CodePing || got.Opaque != 42 || got.ExtFields["seq"] != "7" || got.Language != "GO" || !bytes.Equal(gotBody, body) {
-		t.Errorf("round trip: %+v %q", got, gotBody)
+	if got.Code != CodePing || got.Opaque != 42 || got.ExtFields["seq"] != "7" || got.IsResponse() || !bytes.Equal(got.Body, req.Body) {
+		t.Errorf("round trip: %+v", got)
 	}
 }
 
 func TestDecodeFrameRejectsDamage(t *testing.T) {
-	good := encodeFrame(header{Code: CodePing}, []byte("x"))
+	good := encodeFrame(remoting.NewRequest(CodePing, nil))
 	bad := map[string][]byte{
 		"short":      good[:6],
 		"truncated":  good[:len(good)-1],
-		"binary hdr": append([]byte{}, good...),
+		"serialize":  append([]byte{}, good...),
 		"hdr length": append([]byte{}, good...),
 		"json":       append([]byte{}, good...),
 	}
-	bad["binary hdr"][4] = 1
+	bad["serialize"][4] = 7
 	binary.BigEndian.PutUint32(bad["hdr length"][4:], uint32(len(good)))
 	bad["json"][8] = '['
 	for name, f := range bad {
-		if _, _, err := decodeFrame(f); err == nil {
+		if _, err := decodeFrame(f); err == nil {
 			t.Errorf("%s: decoded", name)
 		}
 	}
@@ -50,13 +54,18 @@ func TestParseRequestChecksBody(t *testing.T) {
 	body := make([]byte, 16)
 	binary.BigEndian.PutUint64(body, 9)
 	binary.BigEndian.PutUint64(body[8:], 7)
-	h := header{ExtFields: map[string]string{"session": "9", "seq": "7"}}
-	if r, err := parseRequest(h, body); err != nil || r != (Record{9, 7}) {
+	h := remoting.NewRequest(CodePing, map[string]string{"session": "9", "seq": "7"})
+	h.Body = body
+	if r, err := parseRequest(h); err != nil || r != (Record{9, 7}) {
 		t.Fatalf("good request: %v %v", r, err)
 	}
 	body[15] ^= 1
-	if _, err := parseRequest(h, body); err == nil {
+	if _, err := parseRequest(h); err == nil {
 		t.Error("a body that disagrees with the header was accepted")
+	}
+	h.ExtFields["seq"] = "x"
+	if _, err := parseRequest(h); err == nil {
+		t.Error("a non-numeric seq was accepted")
 	}
 }
 

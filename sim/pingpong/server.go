@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strconv"
 
+	"rocketsim/remoting"
 	"rocketsim/runtime"
 )
 
@@ -129,13 +130,13 @@ func (h serverConn) OnFrame(c runtime.Conn, frame []byte) {
 	if s.stopped {
 		return
 	}
-	hdr, body, err := decodeFrame(frame)
-	if err == nil && hdr.Code != CodePing {
-		err = fmt.Errorf("unknown request code %d", hdr.Code)
+	hdr, err := decodeFrame(frame)
+	if err == nil && (hdr.Code != CodePing || hdr.IsResponse()) {
+		err = fmt.Errorf("unexpected command %v", hdr)
 	}
 	var rec Record
 	if err == nil {
-		rec, err = parseRequest(hdr, body)
+		rec, err = parseRequest(hdr)
 	}
 	if err != nil {
 		// A peer that sends garbage is not one we can answer sensibly.
@@ -243,8 +244,9 @@ func (s *Server) fsyncFailed(target int64, err error) {
 	}
 }
 
-func reply(c runtime.Conn, opaque int32, code int, remark string) {
-	err := c.Send(encodeFrame(header{Code: code, Opaque: opaque, Flag: flagResponse, Remark: remark}, nil))
+func reply(c runtime.Conn, opaque int32, code int16, remark string) {
+	resp := remoting.NewResponse(&remoting.Command{Opaque: opaque}, code, remark)
+	err := c.Send(encodeFrame(resp))
 	if err != nil && !errors.Is(err, runtime.ErrClosed) && !errors.Is(err, runtime.ErrSendQueueFull) {
 		panic(fmt.Sprintf("pingpong: send returned an error the runtime does not document: %v", err))
 	}
@@ -252,7 +254,8 @@ func reply(c runtime.Conn, opaque int32, code int, remark string) {
 
 // parseRequest reads the session and seq of a ping. The body carries them
 // again in binary so a corrupted body cannot pass as a valid request.
-func parseRequest(h header, body []byte) (Record, error) {
+func parseRequest(h *remoting.Command) (Record, error) {
+	body := h.Body
 	session, err := strconv.ParseUint(h.ExtFields["session"], 10, 64)
 	if err != nil {
 		return Record{}, fmt.Errorf("session: %w", err)
