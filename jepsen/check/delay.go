@@ -26,7 +26,7 @@ type DelayOptions struct {
 // first attempts (reconsume 0) count: retries have their own delays.
 func Delay(ops []history.Op, opt DelayOptions) Result {
 	b := newBuilder("delay")
-	b.ensure("delayed_sent", "delayed_delivered", "early_delivery")
+	b.ensure(countNames["delay"]...)
 	ms, err := indexMessages(ops)
 	if err != nil {
 		b.fail(err.Error())

@@ -43,7 +43,7 @@ type DeliveryOptions struct {
 // from the committed offset is.
 func Delivery(ops []history.Op, opt DeliveryOptions) Result {
 	b := newBuilder("delivery")
-	b.ensure("acknowledged", "unknown_sent", "delivered", "lost", "pending", "duplicates", "unexpected", "dead_lettered")
+	b.ensure(countNames["delivery"]...)
 	ms, err := indexMessages(ops)
 	if err != nil {
 		b.fail(err.Error())

@@ -96,7 +96,7 @@ type queueLog struct {
 // internal client retries enter a queue where reads show them.
 func Linearizable(ops []history.Op, opt LinearizableOptions) Result {
 	b := newBuilder("linearizable")
-	b.ensure("queues", "queues_ok", "queues_illegal", "queues_unknown", "writes", "reads")
+	b.ensure(countNames["linearizable"]...)
 	paired, err := history.Pair(ops)
 	if err != nil {
 		b.fail(err.Error())

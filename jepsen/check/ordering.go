@@ -36,7 +36,7 @@ type OrderingOptions struct {
 // earlier message again is a redelivery.
 func Ordering(ops []history.Op, opt OrderingOptions) Result {
 	b := newBuilder("ordering")
-	b.ensure("fifo_reorder", "redeliveries", "key_reorder", "key_gap", "keys", "queues")
+	b.ensure(countNames["ordering"]...)
 	ms, err := indexMessages(ops)
 	if err != nil {
 		b.fail(err.Error())

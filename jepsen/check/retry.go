@@ -62,8 +62,7 @@ func (o RetryOptions) retryDelay(k int) time.Duration {
 // attempt is followed by a retry, a success, or (after the last) the DLQ.
 func Retry(ops []history.Op, opt RetryOptions) Result {
 	b := newBuilder("retry")
-	b.ensure("retried_messages", "dead_lettered", "consumed_and_dead_lettered", "premature_dlq",
-		"too_many_attempts", "early_retry", "retry_lost", "dlq_missing")
+	b.ensure(countNames["retry"]...)
 	ms, err := indexMessages(ops)
 	if err != nil {
 		b.fail(err.Error())

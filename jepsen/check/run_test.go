@@ -6,11 +6,14 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"rocketsim/jepsen/history"
 )
 
 func TestRunCombines(t *testing.T) {
@@ -110,5 +113,43 @@ func TestConfigYAMLDurations(t *testing.T) {
 	if c.ClockError != 50*time.Millisecond || c.Settle != 2*time.Minute || c.Retry.MaxReconsumeTimes != 3 ||
 		c.Retry.RetryDelays[1] != 5*time.Second || c.Txn.CheckWithin != 70*time.Second || c.Delay.Levels[1] != 2*time.Second {
 		t.Fatalf("%+v", c)
+	}
+}
+
+// Every count and figure a checker reports is in the catalog scenario files
+// are validated against, and the catalog names nothing never reported.
+func TestMetricCatalog(t *testing.T) {
+	reported := map[string]map[string]bool{}
+	histories := [][]history.Op{synthetic(3000, 2, 1), load(t, "retry_good.jsonl"), load(t, "delay_good.jsonl"), load(t, "txn_good.jsonl"),
+		load(t, "ord_good.jsonl"), load(t, "del_good.jsonl"), statsHistory()}
+	for _, bad := range []string{"lin_phantom.jsonl", "lin_lost_write.jsonl", "lin_failed_visible.jsonl"} {
+		histories = append(histories, load(t, bad))
+	}
+	for _, ops := range histories {
+		for c, m := range Run(ops, Config{}).Metrics() {
+			if reported[c] == nil {
+				reported[c] = map[string]bool{}
+			}
+			for k := range m {
+				if !strings.Contains(k, ":") {
+					reported[c][k] = true
+				}
+			}
+		}
+	}
+	names := MetricNames()
+	for c, ks := range reported {
+		for k := range ks {
+			if !slices.Contains(names[c], k) {
+				t.Errorf("%s reports %s, missing from the catalog", c, k)
+			}
+		}
+	}
+	for c, ks := range names {
+		for _, k := range ks {
+			if !reported[c][k] {
+				t.Errorf("catalog names %s.%s, never reported", c, k)
+			}
+		}
 	}
 }

@@ -95,7 +95,7 @@ func Availability(ops []history.Op, w time.Duration) ([]Window, error) {
 // by design and judged by their own checkers.
 func Stats(ops []history.Op, opt StatsOptions) Result {
 	b := newBuilder("stats")
-	b.ensure("sends", "sends_ok", "sends_fail", "sends_info", "windows")
+	b.ensure(countNames["stats"]...)
 	windows, err := Availability(ops, opt.Window)
 	if err != nil {
 		b.fail(err.Error())

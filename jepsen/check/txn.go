@@ -42,9 +42,7 @@ type TxnOptions struct {
 // checker can no longer tell what the broker should have done.
 func Transactions(ops []history.Op, opt TxnOptions) Result {
 	b := newBuilder("transactions")
-	b.ensure("transactions", "committed", "rolled_back", "undecided", "checks",
-		"committed_lost", "committed_duplicate", "delivered_before_commit", "rolled_back_delivered",
-		"undecided_delivered", "conflicting_decision", "check_missing", "check_late", "too_many_checks", "failed_half_delivered")
+	b.ensure(countNames["transactions"]...)
 	ms, err := indexMessages(ops)
 	if err != nil {
 		b.fail(err.Error())
@@ -105,12 +103,14 @@ func Transactions(ops []history.Op, opt TxnOptions) Result {
 		}
 		// Check-backs are due when the producer had not decided by the time
 		// the half message was stored plus the bound.
+		if halfOK && len(checks) > 0 {
+			checkDelays = append(checkDelays, float64(checks[0].Time-half.End())/float64(time.Millisecond))
+		}
 		if halfOK && opt.CheckWithin > 0 {
 			due := half.End() + int64(opt.CheckWithin) + int64(opt.ClockError)
 			undecidedAtDue := txns.decidedAt(txn) > due
 			switch {
 			case len(checks) > 0:
-				checkDelays = append(checkDelays, float64(checks[0].Time-half.End())/float64(time.Millisecond))
 				if checks[0].Time > due && undecidedAtDue {
 					b.anomaly("check_late", txn, fmt.Sprintf("transaction %s: first check-back %v after the half message, bound %v",
 						txn, time.Duration(checks[0].Time-half.End()), opt.CheckWithin), half.Index(), checks[0].Index)
