@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 
 	"rocketsim/broker/filter/sql92"
@@ -97,8 +98,12 @@ func TestSubscriptionJSONFromClients(t *testing.T) {
 		t.Fatalf("null codeSet: %v", err)
 	}
 	out, _ := json.Marshal(SubscriptionData{Topic: "T", CodeSet: CodeSet{1}})
-	if string(out) != `{"topic":"T","subString":"","tagsSet":null,"codeSet":[1],"subVersion":0,"expressionType":"","classFilterMode":false}` {
+	if string(out) != `{"topic":"T","subString":"","tagsSet":[],"codeSet":[1],"subVersion":0,"expressionType":"","classFilterMode":false}` {
 		t.Fatalf("encoded %s", out)
+	}
+	out, _ = json.Marshal(&SubscriptionData{Topic: "T"})
+	if !strings.Contains(string(out), `"tagsSet":[],"codeSet":[]`) {
+		t.Fatalf("encoded through a pointer %s", out)
 	}
 }
 

@@ -34,6 +34,20 @@ type SubscriptionData struct {
 	ClassFilterMode bool `json:"classFilterMode"`
 }
 
+// MarshalJSON writes empty sets as [] rather than null: Java consumers
+// iterate tagsSet and codeSet without a null check.
+func (s SubscriptionData) MarshalJSON() ([]byte, error) {
+	type plain SubscriptionData // no MarshalJSON: no recursion
+	p := plain(s)
+	if p.TagsSet == nil {
+		p.TagsSet = []string{}
+	}
+	if p.CodeSet == nil {
+		p.CodeSet = CodeSet{}
+	}
+	return json.Marshal(p)
+}
+
 // NewSubscription builds the SubscriptionData a client would send for
 // (topic, expr, typ) at version, as FilterAPI.build does: a TAG expression
 // is split into tags and hashed; "" and "*" become SubAll. It does not check
