@@ -14,6 +14,11 @@ type DeliveryOptions struct {
 	// subscribe to. Groups seen in the history are always checked; list a
 	// group here so that one which received nothing at all is caught.
 	Groups []string `yaml:"groups" json:"groups,omitempty"`
+	// BroadcastGroups consume in broadcasting mode: every consumer instance
+	// must receive every message. An instance is a process name up to its
+	// first "/" ("c1/q3" is instance c1), so a consumer may record with one
+	// process per queue.
+	BroadcastGroups []string `yaml:"broadcast_groups" json:"broadcast_groups,omitempty"`
 	// Subscriptions maps a group to its topics. A group without an entry is
 	// taken to subscribe to the topics it received from.
 	Subscriptions map[string][]string `yaml:"subscriptions" json:"subscriptions,omitempty"`
@@ -74,7 +79,31 @@ func Delivery(ops []history.Op, opt DeliveryOptions) Result {
 		}
 	}
 	deadline := ms.end - int64(opt.Settle)
-	groupList := sortedKeys(groups)
+	// A clustering group is one member; a broadcasting group has one member
+	// per consumer instance, each of which must receive every message.
+	broadcast := groupFilter(opt.BroadcastGroups, false)
+	instances := map[string]map[string]bool{}
+	for _, id := range ms.ids {
+		for _, r := range ms.byID[id].receives {
+			if broadcast(r.Group) {
+				if instances[r.Group] == nil {
+					instances[r.Group] = map[string]bool{}
+				}
+				instances[r.Group][instanceOf(r.Process)] = true
+			}
+		}
+	}
+	type member struct{ label, group, instance string }
+	var members []member
+	for _, g := range sortedKeys(groups) {
+		if !broadcast(g) {
+			members = append(members, member{g, g, ""})
+			continue
+		}
+		for _, inst := range sortedKeys(instances[g]) {
+			members = append(members, member{g + "@" + inst, g, inst})
+		}
+	}
 
 	var deliveries int64
 	for _, id := range ms.ids {
@@ -92,16 +121,17 @@ func Delivery(ops []history.Op, opt DeliveryOptions) Result {
 		case out == history.Info || out == history.OK:
 			b.add("unknown_sent", 1)
 		}
-		for _, g := range groupList {
+		for _, mem := range members {
+			g := mem.label
 			var recv []*history.Op
 			for _, r := range m.receives {
-				if r.Group == g {
+				if r.Group == mem.group && (mem.instance == "" || instanceOf(r.Process) == mem.instance) {
 					recv = append(recv, r)
 				}
 			}
 			var dead []*history.Op
 			for _, d := range m.dlq {
-				if d.Group == g {
+				if d.Group == mem.group {
 					dead = append(dead, d)
 				}
 			}
@@ -132,7 +162,7 @@ func Delivery(ops []history.Op, opt DeliveryOptions) Result {
 				b.add("unexpected", 1)
 				b.anomaly("unexpected_rolled_back", id, fmt.Sprintf("group %s received %s of rolled-back transaction %s", g, id, txn), m.sends[0].Index(), recv[0].Index)
 			}
-			if out != history.OK || (txn != "" && state != history.TxnCommit) || !subs[g][send.Topic] || len(recv)+len(dead) > 0 {
+			if out != history.OK || (txn != "" && state != history.TxnCommit) || !subs[mem.group][send.Topic] || len(recv)+len(dead) > 0 {
 				continue
 			}
 			s, _ := m.firstOK()
@@ -164,6 +194,11 @@ func Delivery(ops []history.Op, opt DeliveryOptions) Result {
 		b.unknown("no consumer group received anything and none was named: nothing to judge")
 	}
 	return b.result()
+}
+
+func instanceOf(process string) string {
+	inst, _, _ := strings.Cut(process, "/")
+	return inst
 }
 
 func firstIndex(lists ...[]*history.Op) int64 {

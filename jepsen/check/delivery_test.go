@@ -64,3 +64,21 @@ func TestDeliverySettle(t *testing.T) {
 	// Loss can be reported without being judged.
 	wantVerdict(t, Delivery(load(t, "del_lost.jsonl"), DeliveryOptions{MaxLost: -1}), Pass)
 }
+
+func TestDeliveryBroadcast(t *testing.T) {
+	opt := DeliveryOptions{BroadcastGroups: []string{"B"}}
+	r := Delivery(load(t, "del_broadcast_good.jsonl"), opt)
+	wantVerdict(t, r, Pass)
+	if r.Counts["delivered"] != 4 {
+		t.Fatalf("counts %v", r.Counts)
+	}
+	// Instance c2 never got b: lost for c2, though the group as a whole
+	// (clustering) received everything.
+	r = Delivery(load(t, "del_broadcast_lost.jsonl"), opt)
+	wantVerdict(t, r, Fail)
+	wantAnomaly(t, r, "lost", 2)
+	if r.Counts["lost:B@c2"] != 1 {
+		t.Fatalf("counts %v", r.Counts)
+	}
+	wantVerdict(t, Delivery(load(t, "del_broadcast_lost.jsonl"), DeliveryOptions{}), Pass)
+}
