@@ -463,3 +463,37 @@ func TestListenerClosedBeforeAcceptResets(t *testing.T) {
 		t.Fatalf("dial after listener close: %v, want ErrRefused", l2.closeErr)
 	}
 }
+
+func TestExtraNodeDoesNotPerturbOthers(t *testing.T) {
+	arrivals := func(extra bool) []time.Duration {
+		w := New(33, Options{})
+		var times []time.Duration
+		s := w.AddNode("s", NodeConfig{}, newServer(false, w, nil))
+		c := w.AddNode("c", NodeConfig{}, newIdle)
+		if extra {
+			// Another pair that chats on its own links.
+			w.AddNode("x", NodeConfig{}, newServer(true, w, nil)).Start()
+			y := w.AddNode("y", NodeConfig{}, newIdle)
+			y.Start()
+			yc, _ := dial(w, y, "192.0.2.3:9000")
+			for range 100 {
+				_ = yc.Send(frame("noise"))
+			}
+		}
+		s.Start()
+		c.Start()
+		conn, _ := dial(w, c, "192.0.2.1:9000")
+		w.RunFor(10 * time.Millisecond)
+		w.Node("s").Value().(*server).conns[0].onFrame = func(runtime.Conn, string) { times = append(times, w.Now()) }
+		for range 50 {
+			_ = conn.Send(frame("x"))
+			w.RunFor(time.Millisecond)
+		}
+		w.RunFor(time.Second)
+		return times
+	}
+	a, b := arrivals(false), arrivals(true)
+	if len(a) != 50 || fmt.Sprint(a) != fmt.Sprint(b) {
+		t.Fatalf("adding an unrelated pair changed delivery times:\n%v\n%v", a, b)
+	}
+}
