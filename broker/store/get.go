@@ -272,4 +272,3 @@ func (s *Store) DeleteTopic(topic string) error {
 	}
 	return nil
 }
-

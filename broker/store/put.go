@@ -67,6 +67,7 @@ func (s *Store) put(m *Message) (PutResult, bool) {
 		rec.SysFlag |= message.FlagStoreHostV6
 	}
 	s.rewriteDelay(&rec)
+	rec.Properties = message.WithCRCPlaceholder(rec.Properties)
 	tran := message.TransactionType(rec.SysFlag)
 	k := qkey{rec.Topic, rec.QueueID}
 	if tran == message.FlagTransactionNot || tran == message.FlagTransCommit {

@@ -45,6 +45,15 @@ func (s *Store) recover(abnormal bool) error {
 			from = segs[max(len(segs)-recoverCleanSegments, 0)].Base
 		}
 	}
+	// What was scanned may be only in the page cache (a process crash
+	// keeps unsynced writes): count it as unsynced so it is synced before
+	// it is served. Segments before the scan were synced, or the
+	// checkpoint would not have pointed past them.
+	for _, seg := range segs {
+		if seg.Base >= from {
+			seg.Synced = 0
+		}
+	}
 	oldEnd := s.cl.MaxOffset()
 	end, err := s.cl.Recover(from, s.cfg.CheckCRCOnRecover, nil)
 	if err != nil {
@@ -66,7 +75,7 @@ func (s *Store) recover(abnormal bool) error {
 	}
 	replayFrom := bound
 	if s.ix != nil {
-		ixFrom, err := s.ix.Recover(abnormal, cp.IndexOffset)
+		ixFrom, err := s.ix.Recover(abnormal, cp.IndexOffset, end)
 		if err != nil {
 			return fmt.Errorf("store: recover index: %w", err)
 		}

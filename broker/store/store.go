@@ -64,9 +64,9 @@ type Store struct {
 	flush flusher
 
 	// Refusal state: why writes are refused now, if they are.
-	diskFull      bool   // usage above the warning level, or ENOSPC seen
-	dispatchStuck error  // a consume queue/index write failed
-	fsyncBroken   bool   // an fsync failed: acknowledged data would be at risk
+	diskFull      bool  // usage above the warning level, or ENOSPC seen
+	dispatchStuck error // a consume queue/index write failed
+	fsyncBroken   bool  // an fsync failed: acknowledged data would be at risk
 	lastUsage     float64
 
 	timers  [timerSlots]runtime.Timer

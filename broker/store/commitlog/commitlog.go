@@ -80,6 +80,7 @@ func (l *Log) Append(rec []byte) (int64, error) {
 	}
 	off := s.End()
 	binary.BigEndian.PutUint64(rec[message.OffsetPhysicalOffset:], uint64(off))
+	message.SealCRC(rec)
 	if err := s.Append(rec); err != nil {
 		return 0, fmt.Errorf("commit log: append at %d: %w", off, err)
 	}

@@ -74,6 +74,9 @@ scan:
 			if err != nil {
 				break scan
 			}
+			if checkCRC && message.VerifySealed(b) != nil {
+				break scan
+			}
 			if rec.PhysicalOffset != s.Base+rel {
 				// A whole, valid record at the wrong place is a stale
 				// one from a previous life of this file region.

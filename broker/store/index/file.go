@@ -170,10 +170,12 @@ func (x *file) query(key string, maxNum int, begin, end int64, out []int64) ([]i
 	return out, nil
 }
 
-// rebuildSlots rewrites the slot table from the units the header counts:
-// after a power loss, slots may hold unsynced writes pointing at units that
-// never reached the disk, cutting the chains of older ones.
-func (x *file) rebuildSlots() error {
+// rebuildSlots rewrites the slot table from the units the header counts,
+// cutting units for records at or past logEnd: after a power loss, slots
+// may hold unsynced writes pointing at units that never reached the disk,
+// cutting the chains of older ones, and units may point at commit log
+// records that were lost.
+func (x *file) rebuildSlots(logEnd int64) error {
 	heads := make(map[int32]int32)
 	var u [UnitSize]byte
 	for n := int32(1); n < x.h.indexCount; n++ {
@@ -181,10 +183,19 @@ func (x *file) rebuildSlots() error {
 			return fmt.Errorf("index %s: read unit %d: %w", x.path, n, err)
 		}
 		hash := int32(binary.BigEndian.Uint32(u[0:]))
+		phy := int64(binary.BigEndian.Uint64(u[4:]))
 		if hash < 0 {
 			return fmt.Errorf("index %s: unit %d has negative hash", x.path, n)
 		}
+		if phy >= logEnd {
+			x.h.indexCount = n
+			break
+		}
+		x.h.endPhyOffset = phy
 		heads[hash%x.slotNum] = n
+	}
+	if x.h.indexCount <= 1 {
+		x.h.endPhyOffset = 0
 	}
 	zero := make([]byte, 64<<10)
 	slots := int64(x.slotNum) * SlotSize

@@ -63,14 +63,22 @@ func (ix *Index) valid(x *file) bool {
 // claims more than the checkpoint says was synced (durableEnd, the newest
 // record offset the last index sync covered) are removed, and the newest
 // remaining file gets its slot table rebuilt from its synced units.
-func (ix *Index) Recover(abnormal bool, durableEnd int64) (int64, error) {
+//
+// logEnd is the recovered end of the commit log: entries for records at or
+// past it (lost from an unsynced commit log tail) are cut as well, or the
+// records later written at those offsets would be skipped as indexed.
+func (ix *Index) Recover(abnormal bool, durableEnd, logEnd int64) (int64, error) {
+	durableEnd = min(durableEnd, logEnd-1)
 	var from int64 = -1
 	for len(ix.files) > 0 {
 		x := ix.files[len(ix.files)-1]
-		if ix.valid(x) && (!abnormal || x.h.indexCount <= 1 || x.h.endPhyOffset <= durableEnd) {
+		base, _ := strconv.ParseInt(path.Base(x.path), 10, 64)
+		// A file begun after the last index sync may have a predecessor
+		// whose header (written only at a sync) undercounts its units:
+		// dropping the newer file makes the replay start early enough.
+		if ix.valid(x) && base < logEnd && (!abnormal || (base <= durableEnd && (x.h.indexCount <= 1 || x.h.endPhyOffset <= durableEnd))) {
 			break
 		}
-		base, _ := strconv.ParseInt(path.Base(x.path), 10, 64)
 		from = base
 		x.f.Close()
 		if err := ix.fs.Remove(x.path); err != nil {
@@ -82,8 +90,8 @@ func (ix *Index) Recover(abnormal bool, durableEnd int64) (int64, error) {
 		return max(from, 0), nil
 	}
 	last := ix.files[len(ix.files)-1]
-	if abnormal {
-		if err := last.rebuildSlots(); err != nil {
+	if abnormal || last.h.endPhyOffset >= logEnd {
+		if err := last.rebuildSlots(logEnd); err != nil {
 			return 0, err
 		}
 	}

@@ -248,6 +248,9 @@ func Decode(b []byte, checkCRC bool) (Record, error) {
 		if crc := BodyCRC(r.Body); crc != r.BodyCRC {
 			return r, fmt.Errorf("body crc %d, stored %d: %w", crc, r.BodyCRC, ErrCorrupt)
 		}
+		if err := CheckRecordCRC(b[:size]); err != nil {
+			return r, err
+		}
 	}
 	return r, nil
 }

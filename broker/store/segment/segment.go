@@ -328,35 +328,36 @@ func (l *Log) Close() {
 }
 
 // Dirty reports whether some written bytes are not yet covered by a sync.
-func (l *Log) Dirty() bool {
-	for i := len(l.segs) - 1; i >= 0; i-- {
-		if l.segs[i].Synced < l.segs[i].Wrote {
-			return true
-		}
-	}
-	return false
-}
+func (l *Log) Dirty() bool { return len(l.DirtySegments()) > 0 }
 
 // DirtyBytes counts written bytes no sync covers yet.
 func (l *Log) DirtyBytes() int64 {
 	var n int64
-	for i := len(l.segs) - 1; i >= 0; i-- {
-		s := l.segs[i]
-		if s.Synced >= s.Wrote {
-			break
-		}
+	for _, s := range l.DirtySegments() {
 		n += s.Wrote - s.Synced
 	}
 	return n
 }
 
-// DirtySegments lists segments with unsynced bytes, oldest first.
+// DirtySegments lists segments with unsynced bytes, oldest first. Only
+// the tail of a log is written, so the scan runs back from the newest
+// segment and stops at the first non-empty one that is fully synced (an
+// empty newest segment, just created, does not hide its predecessor's
+// unsynced end-of-segment blank).
 func (l *Log) DirtySegments() []*Segment {
-	i := len(l.segs)
-	for i > 0 && l.segs[i-1].Synced < l.segs[i-1].Wrote {
-		i--
+	var out []*Segment
+	for i := len(l.segs) - 1; i >= 0; i-- {
+		s := l.segs[i]
+		if s.Synced < s.Wrote {
+			out = append(out, s)
+		} else if s.Wrote > 0 {
+			break
+		}
 	}
-	return append([]*Segment(nil), l.segs[i:]...)
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	return out
 }
 
 // rewriteChunk bounds the buffer Rewrite reads through.
@@ -371,13 +372,16 @@ func (s *Segment) Rewrite() error {
 	buf := make([]byte, min(rewriteChunk, max(s.Wrote-s.Synced, 0)))
 	for off := s.Synced; off < s.Wrote; {
 		n := min(int64(len(buf)), s.Wrote-off)
-		if _, err := s.file.ReadAt(buf[:n], off); err != nil {
-			return fmt.Errorf("segment %s: rewrite: read at %d: %w", s.Path, off, err)
+		got, err := s.file.ReadAt(buf[:n], off)
+		if got == 0 && err != nil {
+			// A segment ended by a blank is shorter than Wrote: nothing
+			// is left to rewrite past the end of the file.
+			return nil
 		}
-		if _, err := s.file.WriteAt(buf[:n], off); err != nil {
+		if _, err := s.file.WriteAt(buf[:got], off); err != nil {
 			return fmt.Errorf("segment %s: rewrite: write at %d: %w", s.Path, off, err)
 		}
-		off += n
+		off += int64(got)
 	}
 	return nil
 }

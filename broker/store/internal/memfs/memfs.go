@@ -35,6 +35,8 @@ type FS struct {
 	SyncFailProb float64
 	// Syncs counts successful syncs.
 	Syncs int
+	// OutOfOrderTears: see PowerLoss.
+	OutOfOrderTears bool
 }
 
 type inode struct {
@@ -68,27 +70,44 @@ func (fs *FS) Used() int64 {
 // Crash models a killed process: handles go stale, the page cache stays.
 func (fs *FS) Crash() { fs.gen++ }
 
-// PowerLoss drops unsynced bytes; of each unsynced sector a random choice
-// survives, so the last writes are torn at sector granularity.
+// PowerLoss drops unsynced bytes. Of each file's dirty sectors a random
+// prefix, in offset order, reaches the media (a disk that writes back in
+// order and stops at a random point, as sim/simdisk models it): the last
+// writes are torn at sector granularity.
+//
+// With OutOfOrderTears a random subset survives instead. RocketMQ's record
+// format checksums only the body, so a header sector lost out of order can
+// leave a record that passes every check; tests use it to show that limit.
 func (fs *FS) PowerLoss() {
 	fs.gen++
-	names := fs.sortedFiles()
-	for _, name := range names {
+	for _, name := range fs.sortedFiles() {
 		f := fs.files[name]
 		if f.version == f.durableVer {
 			continue
 		}
 		out := make([]byte, len(f.cache))
+		copy(out, f.durable)
+		var dirty []int
 		for s := 0; s < len(out); s += SectorSize {
 			e := min(s+SectorSize, len(out))
 			var old []byte
 			if s < len(f.durable) {
 				old = f.durable[s:min(e, len(f.durable))]
 			}
-			if fs.rng.IntN(2) == 0 {
+			if !bytesEqualPadded(f.cache[s:e], old) {
+				dirty = append(dirty, s)
+			}
+		}
+		keep := fs.rng.IntN(len(dirty) + 1)
+		for i, s := range dirty {
+			e := min(s+SectorSize, len(out))
+			if (fs.OutOfOrderTears && fs.rng.IntN(2) == 0) || (!fs.OutOfOrderTears && i < keep) {
 				copy(out[s:e], f.cache[s:e])
 			} else {
-				copy(out[s:e], old)
+				clear(out[s:e])
+				if s < len(f.durable) {
+					copy(out[s:e], f.durable[s:min(e, len(f.durable))])
+				}
 			}
 		}
 		f.cache = out
@@ -96,6 +115,19 @@ func (fs *FS) PowerLoss() {
 		f.version++
 		f.durableVer = f.version
 	}
+}
+
+func bytesEqualPadded(a, b []byte) bool {
+	for i := range a {
+		var v byte
+		if i < len(b) {
+			v = b[i]
+		}
+		if a[i] != v {
+			return false
+		}
+	}
+	return true
 }
 
 // Durable returns the synced bytes of a file (tests compare with them).
