@@ -16,7 +16,8 @@
 //   - Crash (a killed process) keeps the page cache; the next incarnation
 //     reads every byte written. PowerLoss drops unsynced bytes, except that a
 //     seeded random prefix (in offset order) of each file's dirty sectors may
-//     have reached the media; a sector is all-or-nothing.
+//     have reached the media; a sector is all-or-nothing. With TearSubset
+//     any subset of them may have (a write cache that reorders).
 //   - A failed fsync (FsyncFailProb) by default changes nothing: the range
 //     stays dirty, a later successful fsync persists it, and a power loss
 //     before that loses it. With FsyncFailDropsDirty it behaves like Linux
@@ -28,6 +29,11 @@
 //   - Both Crash and PowerLoss invalidate every open handle (an epoch
 //     counter) and drop pending SyncAsync callbacks: the process that waited
 //     for them is gone, and we assume the in-flight fsync did not finish.
+//
+// Tests reach below the FS with SyncedSize, CachedSize, SyncedContent,
+// DirtyBytes, Files, Digest, PowerLossWith (a tear chosen exactly) and
+// Corrupt (bit rot on the media); disktest checks any runtime.FS against
+// the contract both runtimes share.
 //
 // A Disk is driven from the simulator's single goroutine and is not safe for
 // concurrent use. Every random choice comes from the rng given to New.
