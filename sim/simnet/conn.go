@@ -133,6 +133,7 @@ func (p *pipe) deliver() {
 	case kindRefused:
 		d := p.dst
 		n.k.Note("refused", d.id)
+		n.stats.Refused++
 		d.fail(fmt.Errorf("simnet: dial %s: %w", d.remote, runtime.ErrRefused))
 	case kindFrame:
 		d := p.dst
@@ -141,18 +142,27 @@ func (p *pipe) deliver() {
 		}
 		n.k.Note("frame", d.id<<32|uint64(crc32.Checksum(e.frame, castagnoli)))
 		if err := n.checkFrame(e.frame); err != nil {
+			n.stats.BadFrames++
 			d.abort(err)
 			break
 		}
+		n.stats.Frames++
+		n.stats.Bytes += uint64(len(e.frame))
 		d.h.OnFrame(d, e.frame)
 	case kindFin:
 		if d := p.dst; d != nil {
 			n.k.Note("fin", d.id)
+			if d.state != stateClosed {
+				n.stats.PeerCloses++
+			}
 			d.fail(ErrPeerClosed)
 		}
 	case kindRst:
 		if d := p.dst; d != nil {
 			n.k.Note("rst", d.id)
+			if d.state != stateClosed {
+				n.stats.Resets++
+			}
 			d.fail(fmt.Errorf("simnet: %s from %s: %w", d.local, d.remote, runtime.ErrReset))
 		}
 	}
@@ -199,6 +209,7 @@ func (p *pipe) accept(since time.Duration) {
 	d.out, d.in = p.reverse, p
 	p.dst, p.reverse.src = d, d
 	n.k.Note("syn", src.id)
+	n.stats.Accepts++
 	p.reverse.push(entry{kind: kindSynAck, since: since}, 0)
 	n.k.Schedule(n.k.Now(), p.to.node, func() {
 		if s.dead || d.state == stateClosed {
@@ -222,6 +233,7 @@ func (p *pipe) stall() {
 	n := p.net
 	p.stalled = true
 	p.stallGen++
+	n.stats.Stalls++
 	n.stalled = append(n.stalled, p)
 	gen := p.stallGen
 	deadline := n.k.Now() + n.StallTimeout
@@ -256,6 +268,7 @@ func (p *pipe) unstall() {
 // timeout fails the whole connection: both ends that are still open hear
 // runtime.ErrTimeout on their own loops.
 func (p *pipe) timeout() {
+	p.net.stats.Timeouts++
 	p.failed, p.reverse.failed = true, true
 	if p.reverse.stalled {
 		p.reverse.stalled = false
@@ -305,6 +318,7 @@ func (e *end) Send(frame []byte) error {
 		return nil // the dial already failed; OnClose is on its way
 	}
 	if p.bytes+len(frame) > p.net.SendQueueMax {
+		p.net.stats.SendQueueFulls++
 		return fmt.Errorf("simnet: send on %s to %s (%d bytes queued): %w", e.local, e.remote, p.bytes, runtime.ErrSendQueueFull)
 	}
 	p.push(entry{kind: kindFrame, frame: frame}, len(frame))

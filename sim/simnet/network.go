@@ -77,6 +77,8 @@ type Network struct {
 	// stalled, so healing releases them deterministically.
 	stalled []*pipe
 
+	stats Stats
+
 	// ConnectTimeout, StallTimeout, SendQueueMax and MaxFrameSize are the
 	// network's bounds; New sets the defaults.
 	ConnectTimeout time.Duration
@@ -98,6 +100,18 @@ func New(k Kernel) *Network {
 		MaxFrameSize:   runtime.MaxFrameSizeDefault,
 	}
 }
+
+// Stats counts what the network did, for run summaries and reports.
+type Stats struct {
+	Dials, Accepts, Refused   uint64
+	Frames, Bytes             uint64 // delivered to a handler
+	Stalls, Timeouts          uint64 // held by a partition; failed by it (or by loss)
+	Resets, PeerCloses        uint64 // RST and FIN delivered to an open end
+	BadFrames, SendQueueFulls uint64
+}
+
+// Stats returns the counters so far.
+func (n *Network) Stats() Stats { return n.stats }
 
 // Host is one machine. Its processes come and go (Boot, Crash, Shutdown);
 // the host, its address and its links stay.

@@ -105,6 +105,7 @@ func (s *Stack) Dial(addr string, h runtime.ConnHandler) runtime.Conn {
 	}
 	n := s.host.net
 	k := n.k
+	n.stats.Dials++
 	e := s.newEnd(s.host.ip+":"+strconv.Itoa(s.allocPort()), addr, h)
 	host, port, err := splitAddr(addr)
 	if err != nil {

@@ -126,6 +126,9 @@ func TestLongPartitionTimesOutBothEnds(t *testing.T) {
 	if err := conn.Send(frame("x")); !errors.Is(err, runtime.ErrClosed) {
 		t.Fatalf("Send after timeout = %v, want ErrClosed", err)
 	}
+	if st := w.Net().Stats(); st.Timeouts == 0 || st.Stalls == 0 || st.Frames != 0 || st.Dials < 21 {
+		t.Fatalf("stats after a timed-out partition: %+v", st)
+	}
 }
 
 func TestOneWayPartition(t *testing.T) {
@@ -229,6 +232,9 @@ func TestCrashResetsPeerAfterDeliveringSentFrames(t *testing.T) {
 	w.RunFor(time.Second)
 	if !errors.Is(cl2.closeErr, runtime.ErrReset) {
 		t.Fatalf("client of crashed server: %v, want ErrReset", cl2.closeErr)
+	}
+	if st := w.Net().Stats(); st.Resets != 2 || st.Frames != 2 || st.Bytes != 10 || st.Accepts != 2 {
+		t.Fatalf("stats: %+v, want 2 resets, 2 frames of 5 bytes, 2 accepts", st)
 	}
 	if err := conn2.Send(frame("x")); !errors.Is(err, runtime.ErrClosed) {
 		t.Fatalf("Send after reset = %v", err)
