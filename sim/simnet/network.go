@@ -2,10 +2,17 @@
 // simulated hosts that carry whole remoting frames.
 //
 // It keeps TCP's promises and breaks nothing else: frames on a connection
-// arrive in order, whole, or not at all. Latency, bandwidth and connect
-// failures come from seeded per-link streams. A partition holds the frames
-// that cross it (TCP retransmits); if it heals before the stall timeout they
-// arrive late and in order, otherwise both ends fail with a timeout.
+// arrive in order, whole, or not at all. Latency, bandwidth, packet loss
+// (retransmission delays) and connect failures come from seeded per-link
+// streams. A partition holds the frames that cross it (TCP retransmits); if
+// it heals before the stall timeout they arrive late and in order, otherwise
+// both ends fail with a timeout. A crashed process's peers receive what it
+// had already sent, then a reset; a graceful close sends a FIN behind the
+// queued frames. Handshakes, closes and frames share each direction's FIFO,
+// which is what makes their relative order right by construction.
+//
+// Addresses are "ip:port"; a node's name, "localhost", loopback and
+// unspecified addresses also resolve (to the named or the own host).
 //
 // The network runs on the simulator's single event loop and never starts a
 // goroutine. It asks the simulator (the Kernel) to run callbacks at given
