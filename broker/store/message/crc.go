@@ -2,7 +2,6 @@ package message
 
 import (
 	"fmt"
-	"hash/crc32"
 	"strings"
 )
 
@@ -54,9 +53,21 @@ func hasCRC(rec []byte) bool {
 	return string(tail[:len(crcPrefix)]) == crcPrefix && tail[len(tail)-1] == PropertySeparator
 }
 
-// recordCRC is the CRC of everything before the digits.
-func recordCRC(rec []byte) uint32 {
-	return crc32.ChecksumIEEE(rec[:len(rec)-crcDigits-1])
+// recordCRC is Java's: UtilAll.crc32 (sign bit cleared) of the record up
+// to the CRC property.
+func recordCRC(rec []byte) int32 {
+	return BodyCRC(rec[:len(rec)-CRCPropertyLen])
+}
+
+// crcText writes the value as Java's MessageDecoder.createCrc32 does: ten
+// decimal digits, least significant first.
+func crcText(v int32) string {
+	var b [crcDigits]byte
+	for i := range b {
+		b[i] = '0' + byte(v%10)
+		v /= 10
+	}
+	return string(b[:])
 }
 
 // SealCRC fills the CRC property of an encoded record, once every other
@@ -66,8 +77,7 @@ func SealCRC(rec []byte) {
 	if !hasCRC(rec) {
 		return
 	}
-	digits := fmt.Sprintf("%0*d", crcDigits, recordCRC(rec))
-	copy(rec[len(rec)-crcDigits-1:], digits)
+	copy(rec[len(rec)-crcDigits-1:], crcText(recordCRC(rec)))
 }
 
 // CheckRecordCRC verifies the whole-record CRC when the record has one.
@@ -75,7 +85,7 @@ func CheckRecordCRC(rec []byte) error {
 	if !hasCRC(rec) {
 		return nil
 	}
-	want := fmt.Sprintf("%0*d", crcDigits, recordCRC(rec))
+	want := crcText(recordCRC(rec))
 	if got := string(rec[len(rec)-crcDigits-1 : len(rec)-1]); got != want {
 		return fmt.Errorf("record crc %s, computed %s: %w", got, want, ErrCorrupt)
 	}
