@@ -280,3 +280,60 @@ func TestCoreAllowsCheckersFilesOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestCoreScopeOnAModule plants the same violation across a module laid out
+// like ours and checks which directories Core reports.
+func TestCoreScopeOnAModule(t *testing.T) {
+	root := t.TempDir()
+	bad := func(pkg string) string {
+		return "package " + pkg + "\n\nimport \"time\"\n\nfunc f() { time.Sleep(1) }\n"
+	}
+	files := map[string]string{
+		"go.mod":                           "module example.com/m\n",
+		"broker/main.go":                   bad("main"),
+		"broker/store/commitlog/log.go":    bad("commitlog"),
+		"broker/store/commitlog/x_test.go": bad("commitlog"),
+		"broker/store/testdata/t.go":       bad("t"),
+		"namesrv/routes/r.go":              bad("routes"),
+		"client/core/c.go":                 bad("core"),
+		"client/blocking/b.go":             bad("blocking"),
+		"remoting/codec.go":                bad("remoting"),
+		"jepsen/check/ch.go":               bad("check"),
+		"jepsen/history/h.go":              bad("history"),
+		"sim/pingpong/p.go":                bad("pingpong"),
+		"sim/simrt/w.go":                   bad("simrt"),
+		"runtime/runtime.go":               bad("runtime"),
+		"runtime/realrt/rt.go":             bad("realrt"),
+		"faults/f.go":                      bad("faults"),
+		".hidden/broker/h.go":              bad("h"),
+	}
+	for name, src := range files {
+		p := filepath.Join(root, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	vs, err := Check(root, Core)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, v := range vs {
+		got = append(got, v.File)
+	}
+	want := []string{
+		"broker/store/commitlog/log.go",
+		"client/core/c.go",
+		"jepsen/check/ch.go",
+		"namesrv/routes/r.go",
+		"remoting/codec.go",
+		"runtime/runtime.go",
+		"sim/pingpong/p.go",
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("reported %v\nwant %v", got, want)
+	}
+}
