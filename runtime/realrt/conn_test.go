@@ -450,3 +450,84 @@ func TestListenerAddrAndClose(t *testing.T) {
 		t.Fatal("dial after listener Close succeeded")
 	}
 }
+
+func TestFramesBeforeBadPrefixInSameWriteAreDelivered(t *testing.T) {
+	server := startRT(t, "server", Options{}, nil)
+	srec := newRecorder()
+	addr, _ := listen(t, server, srec)
+	nc := rawConn(t, addr)
+	var buf []byte
+	for i := range 5 {
+		buf = append(buf, frameOf(uint32(i), 40)...)
+	}
+	buf = append(buf, 0xff, 0xff, 0xff, 0xff) // length -1
+	if _, err := nc.Write(buf); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		e := srec.expect(t, "frame")
+		if seq := binary.BigEndian.Uint32(e.frame[8:]); seq != uint32(i) {
+			t.Fatalf("frame %d has seq %d", i, seq)
+		}
+	}
+	if e := srec.expect(t, "close"); !errors.Is(e.err, runtime.ErrBadFrame) {
+		t.Fatalf("OnClose(%v), want ErrBadFrame", e.err)
+	}
+}
+
+func TestCloseInOnFrameDropsRestOfBatch(t *testing.T) {
+	server := startRT(t, "server", Options{}, nil)
+	srec := newRecorder()
+	srec.onFrame = func(c runtime.Conn, frame []byte) {
+		if binary.BigEndian.Uint32(frame[8:]) == 2 {
+			c.Close()
+		}
+	}
+	addr, _ := listen(t, server, srec)
+	nc := rawConn(t, addr)
+	var buf []byte
+	for i := range 10 {
+		buf = append(buf, frameOf(uint32(i), 40)...)
+	}
+	if _, err := nc.Write(buf); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		e := srec.expect(t, "frame")
+		if seq := binary.BigEndian.Uint32(e.frame[8:]); seq != uint32(i) {
+			t.Fatalf("frame %d has seq %d", i, seq)
+		}
+	}
+	if e := srec.expect(t, "close"); e.err != nil {
+		t.Fatalf("OnClose(%v), want nil after a local Close", e.err)
+	}
+	srec.quiet(t, 50*time.Millisecond)
+}
+
+func TestFramesSplitAcrossTinyWrites(t *testing.T) {
+	server := startRT(t, "server", Options{}, nil)
+	srec := newRecorder()
+	addr, _ := listen(t, server, srec)
+	nc := rawConn(t, addr)
+	var buf []byte
+	for i := range 20 {
+		buf = append(buf, frameOf(uint32(i), 12+i*7)...)
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for len(buf) > 0 {
+		n := min(len(buf), 1+rng.IntN(9))
+		if _, err := nc.Write(buf[:n]); err != nil {
+			t.Fatal(err)
+		}
+		buf = buf[n:]
+		if rng.IntN(4) == 0 {
+			time.Sleep(time.Millisecond) // let the reader see a partial frame
+		}
+	}
+	for i := range 20 {
+		e := srec.expect(t, "frame")
+		if !bytes.Equal(e.frame, frameOf(uint32(i), 12+i*7)) {
+			t.Fatalf("frame %d arrived corrupted", i)
+		}
+	}
+}

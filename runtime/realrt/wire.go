@@ -22,42 +22,41 @@ const readBufferSize = 64 << 10
 // frame always carries its own 4-byte header-length field after it.
 const frameBodyMin = 4
 
+// readBatchMax bounds how many frames the reader hands to the loop in one
+// event. Frames already in the read buffer go together, so a pipelining
+// peer costs one queue operation per batch rather than per frame; the bound
+// keeps one connection from holding the loop for long.
+const readBatchMax = 256
+
 // readLoop is the conn's reader goroutine: it splits the stream into frames
-// and posts each to the loop, pausing while RecvQueueMax bytes wait there.
+// and posts them to the loop, pausing while RecvQueueMax bytes wait there.
 func (c *conn) readLoop() {
 	defer c.rt.wg.Done()
 	r := c.rt
 	br := bufio.NewReaderSize(c.nc, readBufferSize)
 	max := int64(r.opts.RecvQueueMax)
-	var prefix [4]byte
 	for {
-		if _, err := io.ReadFull(br, prefix[:]); err != nil {
-			c.postFail(readError(c, err))
+		frame, err := c.readFrame(br)
+		if err != nil {
+			c.postFail(err)
 			return
 		}
-		n := int64(int32(binary.BigEndian.Uint32(prefix[:])))
-		if n < frameBodyMin {
-			c.postFail(fmt.Errorf("realrt: conn %d from %s: length prefix %d: %w", c.id, c.remote, n, runtime.ErrBadFrame))
-			return
-		}
-		if n+4 > int64(r.opts.MaxFrameSize) {
-			c.postFail(fmt.Errorf("realrt: conn %d from %s: %d-byte frame over the %d-byte bound: %w",
-				c.id, c.remote, n+4, r.opts.MaxFrameSize, runtime.ErrFrameTooLarge))
-			return
-		}
-		frame := make([]byte, 4+n)
-		copy(frame, prefix[:])
-		if _, err := io.ReadFull(br, frame[4:]); err != nil {
-			if errors.Is(err, io.EOF) {
-				err = io.ErrUnexpectedEOF // the peer left mid-frame
+		batch, size := [][]byte{frame}, len(frame)
+		for len(batch) < readBatchMax && c.rbytes.Load()+int64(size) < max && c.frameBuffered(br) {
+			if frame, err = c.readFrame(br); err != nil {
+				break // deliver what came before the bad frame, then fail
 			}
-			c.postFail(readError(c, err))
+			batch = append(batch, frame)
+			size += len(frame)
+		}
+		if !r.post(func() { c.deliver(batch, size) }) {
 			return
 		}
-		if !r.post(func() { c.deliver(frame) }) {
+		if err != nil {
+			c.postFail(err)
 			return
 		}
-		if c.rbytes.Add(int64(len(frame))) > max {
+		if c.rbytes.Add(int64(size)) > max {
 			// Stop reading until the loop drains below the bound; the
 			// kernel's socket buffer then fills and TCP pushes back.
 			for c.rbytes.Load() > max {
@@ -71,19 +70,70 @@ func (c *conn) readLoop() {
 	}
 }
 
-// deliver runs on the loop for each received frame.
-func (c *conn) deliver(frame []byte) {
-	left := c.rbytes.Add(-int64(len(frame)))
-	if left <= int64(c.rt.opts.RecvQueueMax) && left+int64(len(frame)) > int64(c.rt.opts.RecvQueueMax) {
+// readFrame reads one frame, validating its length prefix before it
+// allocates anything.
+func (c *conn) readFrame(br *bufio.Reader) ([]byte, error) {
+	var prefix [4]byte
+	if _, err := io.ReadFull(br, prefix[:]); err != nil {
+		return nil, readError(c, err)
+	}
+	n := int64(int32(binary.BigEndian.Uint32(prefix[:])))
+	if err := c.checkLength(n); err != nil {
+		return nil, err
+	}
+	frame := make([]byte, 4+n)
+	copy(frame, prefix[:])
+	if _, err := io.ReadFull(br, frame[4:]); err != nil {
+		if errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF // the peer left mid-frame
+		}
+		return nil, readError(c, err)
+	}
+	return frame, nil
+}
+
+// checkLength validates a length prefix n (the bytes after the prefix).
+func (c *conn) checkLength(n int64) error {
+	if n < frameBodyMin {
+		return fmt.Errorf("realrt: conn %d from %s: length prefix %d: %w", c.id, c.remote, n, runtime.ErrBadFrame)
+	}
+	if n+4 > int64(c.rt.opts.MaxFrameSize) {
+		return fmt.Errorf("realrt: conn %d from %s: %d-byte frame over the %d-byte bound: %w",
+			c.id, c.remote, n+4, c.rt.opts.MaxFrameSize, runtime.ErrFrameTooLarge)
+	}
+	return nil
+}
+
+// frameBuffered reports whether readFrame would return without a read
+// syscall: a whole frame, or a bad length prefix, is already buffered.
+func (c *conn) frameBuffered(br *bufio.Reader) bool {
+	if br.Buffered() < 4 {
+		return false
+	}
+	prefix, _ := br.Peek(4)
+	n := int64(int32(binary.BigEndian.Uint32(prefix)))
+	if c.checkLength(n) != nil {
+		return true
+	}
+	return int64(br.Buffered()) >= 4+n
+}
+
+// deliver runs on the loop for each batch of received frames.
+func (c *conn) deliver(batch [][]byte, size int) {
+	limit := int64(c.rt.opts.RecvQueueMax)
+	left := c.rbytes.Add(-int64(size))
+	if left <= limit && left+int64(size) > limit {
 		select {
 		case c.rwake <- struct{}{}:
 		default:
 		}
 	}
-	if c.state != connOpen {
-		return // closed locally; frames still in flight are dropped
+	for _, frame := range batch {
+		if c.state != connOpen {
+			return // closed by an earlier handler or locally; drop the rest
+		}
+		c.h.OnFrame(c, frame)
 	}
-	c.h.OnFrame(c, frame)
 }
 
 // postFail hands a connection failure to the loop.
