@@ -758,3 +758,52 @@ func TestCorrupt(t *testing.T) {
 		t.Fatalf("corrupt missing: %v", err)
 	}
 }
+
+func TestCloneTriesEveryTear(t *testing.T) {
+	d, _ := newDisk(t, Options{MetadataNeedsSyncDir: true}, 1)
+	fs := d.FS()
+	fs.MkdirAll("/s")
+	fs.SyncDir("/")
+	f := mustOpen(t, fs, "/s/log", rw)
+	fs.SyncDir("/s")
+	mustWrite(t, f, fill(512, 'a'), 0)
+	f.Sync()
+	mustWrite(t, f, fill(3*512, 'b'), 512)
+	before := d.Digest()
+
+	// Every tear of this moment, from 0 to 3 unsynced sectors kept.
+	var sizes []int64
+	for k := range int64(4) {
+		c := d.Clone(rand.New(rand.NewPCG(9, 9)))
+		c.PowerLossWith(func(string, int64) int64 { return k })
+		s, err := c.CachedSize("/s/log")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sizes = append(sizes, s)
+	}
+	if !slices.Equal(sizes, []int64{512, 1024, 1536, 2048}) {
+		t.Fatalf("sizes after each tear: %v", sizes)
+	}
+	if d.Digest() != before {
+		t.Fatal("tearing clones changed the original")
+	}
+	// Writes to the original do not reach a clone, and the other way round.
+	c := d.Clone(rand.New(rand.NewPCG(1, 1)))
+	if c.Digest() != before {
+		t.Fatal("clone differs from the original")
+	}
+	mustWrite(t, f, fill(10, 'z'), 0)
+	cf := mustOpen(t, c.FS(), "/s/log", runtime.ReadWrite)
+	mustWrite(t, cf, fill(10, 'y'), 600)
+	if c.Digest() == d.Digest() {
+		t.Fatal("clone and original share state")
+	}
+	got := readAll(t, c.FS(), "/s/log")
+	if got[0] != 'a' || got[600] != 'y' {
+		t.Fatalf("clone content %q %q", got[0], got[600])
+	}
+	if own := readAll(t, fs, "/s/log"); own[600] != 'b' || own[0] != 'z' {
+		t.Fatal("original content changed by the clone")
+	}
+}
