@@ -531,3 +531,62 @@ func TestFramesSplitAcrossTinyWrites(t *testing.T) {
 		}
 	}
 }
+
+func TestCloseWhileDialingReportsNilOnceAndNoConnect(t *testing.T) {
+	server := startRT(t, "server", Options{}, nil)
+	client := startRT(t, "client", Options{}, nil)
+	srec := newRecorder()
+	addr, _ := listen(t, server, srec)
+	crec := newRecorder()
+	onLoop(t, client, func() {
+		c := client.Dial(addr, crec)
+		if c.LocalAddr() != "" {
+			t.Errorf("LocalAddr before connect = %q", c.LocalAddr())
+		}
+		if err := c.Close(); err != nil {
+			t.Errorf("close while dialing: %v", err)
+		}
+	})
+	if e := crec.expect(t, "close"); e.err != nil {
+		t.Fatalf("OnClose(%v), want nil", e.err)
+	}
+	crec.quiet(t, 100*time.Millisecond) // no OnConnect, no second OnClose
+	var n int
+	onLoop(t, client, func() { n = len(client.conns) })
+	if n != 0 {
+		t.Fatalf("%d conns still registered", n)
+	}
+}
+
+func TestSendBeforeConnectIsWrittenAfter(t *testing.T) {
+	server := startRT(t, "server", Options{}, nil)
+	client := startRT(t, "client", Options{}, nil)
+	srec := newRecorder()
+	addr, _ := listen(t, server, srec)
+	crec := newRecorder()
+	onLoop(t, client, func() {
+		c := client.Dial(addr, crec)
+		if err := c.Send(frameOf(5, 32)); err != nil {
+			t.Errorf("send while dialing: %v", err)
+		}
+	})
+	crec.expect(t, "connect")
+	if e := srec.expect(t, "frame"); !bytes.Equal(e.frame, frameOf(5, 32)) {
+		t.Fatal("frame queued before connect arrived corrupted")
+	}
+}
+
+func TestSendMalformedFramePanics(t *testing.T) {
+	server := startRT(t, "server", Options{}, nil)
+	client := startRT(t, "client", Options{}, nil)
+	addr, _ := listen(t, server, newRecorder())
+	c := dial(t, client, addr, newRecorder())
+	var recovered any
+	onLoop(t, client, func() {
+		defer func() { recovered = recover() }()
+		c.Send([]byte{0, 0, 0, 9, 1, 2}) // prefix says 9, carries 2
+	})
+	if recovered == nil {
+		t.Fatal("a frame whose prefix lies was accepted")
+	}
+}

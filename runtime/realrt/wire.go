@@ -147,7 +147,7 @@ func (c *conn) postFail(err error) {
 func (c *conn) writeLoop() {
 	defer c.rt.wg.Done()
 	defer c.nc.Close()
-	var bufs net.Buffers
+	var vec [][]byte // backing array for the vectored write, reused
 	for {
 		c.wmu.Lock()
 		for len(c.wq) == 0 && !c.wclosed {
@@ -164,7 +164,8 @@ func (c *conn) writeLoop() {
 			for _, f := range batch {
 				size += len(f)
 			}
-			bufs = append(bufs[:0], batch...)
+			vec = append(vec[:0], batch...)
+			bufs := net.Buffers(vec) // WriteTo consumes bufs, not vec's array
 			_, err := bufs.WriteTo(c.nc)
 			clear(batch)
 			c.wmu.Lock()
