@@ -1,9 +1,7 @@
 package remoting
 
 import (
-	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -173,70 +171,4 @@ func appendJSONString(b []byte, s string) []byte {
 		i += size
 	}
 	return append(b, '"')
-}
-
-// jsonHeader is the decoding shape. Unknown keys (Java's
-// serializeTypeCurrentRPC and whatever a later version adds) are ignored.
-type jsonHeader struct {
-	Code      *int16                     `json:"code"`
-	Language  *string                    `json:"language"`
-	Version   int16                      `json:"version"`
-	Opaque    int32                      `json:"opaque"`
-	Flag      int32                      `json:"flag"`
-	Remark    *string                    `json:"remark"`
-	ExtFields map[string]json.RawMessage `json:"extFields"`
-}
-
-func decodeJSONHeader(data []byte) (*Command, error) {
-	var h jsonHeader
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&h); err != nil {
-		return nil, fmt.Errorf("%w: bad JSON header: %w", ErrMalformed, err)
-	}
-	if dec.More() {
-		return nil, fmt.Errorf("%w: bad JSON header: trailing data after the object", ErrMalformed)
-	}
-	if h.Code == nil {
-		return nil, fmt.Errorf("%w: JSON header has no code", ErrMalformed)
-	}
-	cmd := &Command{Code: *h.Code, Version: h.Version, Opaque: h.Opaque, Flag: h.Flag}
-	if h.Language != nil {
-		cmd.Language = *h.Language
-	}
-	if h.Remark != nil {
-		cmd.Remark = *h.Remark
-	}
-	if h.ExtFields != nil {
-		cmd.ExtFields = make(map[string]string, len(h.ExtFields))
-		for k, raw := range h.ExtFields {
-			v, err := extValue(raw)
-			if err != nil {
-				return nil, fmt.Errorf("%w: extFields %q: %w", ErrMalformed, k, err)
-			}
-			cmd.ExtFields[k] = v
-		}
-	}
-	return cmd, nil
-}
-
-// extValue accepts a JSON string, and also a number or boolean as its text:
-// peers should send strings, but being lenient on input costs nothing here.
-func extValue(raw json.RawMessage) (string, error) {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 {
-		return "", errors.New("empty value")
-	}
-	switch raw[0] {
-	case '"':
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return "", err
-		}
-		return s, nil
-	case 'n':
-		return "", nil
-	case 't', 'f', '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
-		return string(raw), nil
-	}
-	return "", fmt.Errorf("value %.40s is not a string", raw)
 }
