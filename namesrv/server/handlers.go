@@ -240,8 +240,10 @@ func (s *Server) getRouteInfoByTopic(req *remoting.Command) *remoting.Command {
 
 func (s *Server) getBrokerClusterInfo(req *remoting.Command) *remoting.Command {
 	resp := ok(req)
-	// Java writes ClusterInfo with fastjson's default (bare integer keys)
-	// whatever the client version; standard JSON only for new clients.
+	// Java writes bare integer keys here whatever the client's version; we
+	// write them to old clients as Java does, and standard JSON to clients of
+	// V4_9_4 and later, as Java does for routes: every parser we know of
+	// accepts the standard form.
 	resp.Body = wire.EncodeClusterInfo(s.table.ClusterInfo(), req.Version >= remoting.VersionV4_9_4)
 	return resp
 }
