@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -36,7 +37,18 @@ type harness struct {
 
 func (h *harness) open() *Store {
 	h.t.Helper()
-	s, err := Open(h.cfg, Options{FS: h.fs, Clock: h.clock, StoreHost: message.AddrV4(192, 168, 0, 1, 10911)})
+	// A failed fsync during recovery fails Open, as it should; like a
+	// supervisor, try again a bounded number of times.
+	var s *Store
+	var err error
+	for try := 0; try < 5; try++ {
+		if s, err = Open(h.cfg, Options{FS: h.fs, Clock: h.clock, StoreHost: message.AddrV4(192, 168, 0, 1, 10911)}); err == nil {
+			break
+		}
+		if !errors.Is(err, runtime.ErrIO) {
+			break
+		}
+	}
 	if err != nil {
 		h.t.Fatalf("open: %v", err)
 	}
