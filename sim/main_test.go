@@ -290,6 +290,11 @@ func TestShippedScenariosPass(t *testing.T) {
 			if rep.Metrics["durability"]["acked"] == 0 {
 				t.Errorf("%s seed %d: nothing acknowledged: the run tested nothing", f, seed)
 			}
+			// Crashed clients leave operations open; the shared history
+			// format must still pair every completion with its invoke.
+			if _, err := history.Pair(toHistory(rep.History)); err != nil {
+				t.Errorf("%s seed %d: history does not pair: %v", f, seed, err)
+			}
 		}
 	}
 }
