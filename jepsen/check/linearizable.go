@@ -217,7 +217,7 @@ func Linearizable(ops []history.Op, opt LinearizableOptions) Result {
 	for _, qk := range sortedKeys(queues) {
 		q := queues[qk]
 		b.add("queues", 1)
-		boundInferred(q.ops)
+		tighten(q.ops)
 		assignClients(q.ops)
 		res := porcupine.CheckOperationsTimeout(logModel, q.ops, opt.QueueTimeout)
 		switch res {
@@ -249,48 +249,69 @@ func Linearizable(ops []history.Op, opt LinearizableOptions) Result {
 	return b.result()
 }
 
-// boundInferred gives each inferred write (Return == Never) the latest
-// return any valid linearization allows: before the first return of a read
-// that found its offset, and before the first return of a write at a higher
-// offset (offsets are assigned in order). Without it an inferred write floats
-// free to the end of the history, and porcupine tries to place every such
-// write at every point: exponential in their number. The bound excludes no
-// valid linearization, so it changes speed, not verdicts.
-func boundInferred(ops []porcupine.Operation) {
-	type bound struct {
-		off int64
-		ret int64
+// tighten narrows each write's interval to what every valid linearization
+// allows, so porcupine has less to try. In the model a write at offset k
+// comes after every write at a lower offset and after every read that found
+// nothing at an offset <= k; and it comes before every write at a higher
+// offset and every read that found a message at an offset >= k. So its
+// call may rise to the latest call among the former, and its return fall to
+// the earliest return among the latter. No valid linearization is excluded:
+// this changes speed, not verdicts. When the bounds cross, the history is
+// illegal anyway and the write keeps its own interval, for an honest
+// visualisation.
+//
+// It matters most for inferred writes (delayed, transactional and timed-out
+// sends), which have no return of their own: left to float from their
+// invoke to the end of the history, each can be tried at every point, and
+// porcupine's search grows exponentially with how many float at once.
+func tighten(ops []porcupine.Operation) {
+	type point struct {
+		off  int64
+		time int64
 	}
-	var writes []bound
-	foundBy := map[int64]int64{} // offset -> earliest return of a read that found it
+	var calls, returns []point // lower bounds from below, upper bounds from above
 	for _, op := range ops {
 		in := op.Input.(logOp)
 		switch {
-		case in.write && op.Return != history.Never:
-			writes = append(writes, bound{in.offset, op.Return})
-		case !in.write && in.found && in.consistent:
-			if r, ok := foundBy[in.offset]; !ok || op.Return < r {
-				foundBy[in.offset] = op.Return
-			}
+		case in.write:
+			calls = append(calls, point{in.offset + 1, op.Call})       // binds writes at offsets > k
+			returns = append(returns, point{in.offset - 1, op.Return}) // binds writes at offsets < k
+		case !in.consistent:
+		case in.found:
+			returns = append(returns, point{in.offset, op.Return}) // binds writes at offsets <= j
+		default:
+			calls = append(calls, point{in.offset, op.Call}) // binds writes at offsets >= j
 		}
 	}
-	sort.Slice(writes, func(i, j int) bool { return writes[i].off < writes[j].off })
-	// suffix[i] is the earliest return among writes[i:].
-	suffix := make([]int64, len(writes)+1)
-	suffix[len(writes)] = history.Never
-	for i := len(writes) - 1; i >= 0; i-- {
-		suffix[i] = min(suffix[i+1], writes[i].ret)
+	// latestCall(k): max time over calls with off <= k.
+	sort.Slice(calls, func(i, j int) bool { return calls[i].off < calls[j].off })
+	prefix := make([]int64, len(calls))
+	for i, c := range calls {
+		prefix[i] = c.time
+		if i > 0 {
+			prefix[i] = max(prefix[i], prefix[i-1])
+		}
+	}
+	// earliestReturn(k): min time over returns with off >= k.
+	sort.Slice(returns, func(i, j int) bool { return returns[i].off < returns[j].off })
+	suffix := make([]int64, len(returns)+1)
+	suffix[len(returns)] = history.Never
+	for i := len(returns) - 1; i >= 0; i-- {
+		suffix[i] = min(suffix[i+1], returns[i].time)
 	}
 	for i := range ops {
 		in := ops[i].Input.(logOp)
-		if !in.write || ops[i].Return != history.Never {
+		if !in.write {
 			continue
 		}
-		ret := suffix[sort.Search(len(writes), func(j int) bool { return writes[j].off > in.offset })]
-		if r, ok := foundBy[in.offset]; ok {
-			ret = min(ret, r)
+		call, ret := ops[i].Call, ops[i].Return
+		if n := sort.Search(len(calls), func(j int) bool { return calls[j].off > in.offset }); n > 0 {
+			call = max(call, prefix[n-1])
 		}
-		ops[i].Return = max(ret, ops[i].Call)
+		ret = min(ret, suffix[sort.Search(len(returns), func(j int) bool { return returns[j].off >= in.offset })])
+		if call <= ret {
+			ops[i].Call, ops[i].Return = call, ret
+		}
 	}
 }
 
