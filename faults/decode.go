@@ -40,7 +40,7 @@ func Decode(n *yaml.Node) (Fault, error) {
 	}
 	// Keys the kind does not take are reported with their own line.
 	if spec, ok := kindParams[f.Kind]; ok {
-		for _, name := range []string{"node", "nodes", "groups", "from", "to", "capacity", "prob", "min", "max", "offset", "rate", "by"} {
+		for _, name := range []string{"node", "nodes", "groups", "from", "to", "capacity", "prob", "min", "max", "offset", "rate", "by", "pick"} {
 			k := seen[name]
 			if k == nil {
 				continue
@@ -124,8 +124,16 @@ func decodeKey(f *Fault, key string, v *yaml.Node) error {
 		f.Offset, err = duration(v)
 	case "by":
 		f.By, err = duration(v)
+	case "pick":
+		var x float64
+		if x, err = float(v); err == nil {
+			f.Pick = int(x)
+			if float64(f.Pick) != x || f.Pick < 1 {
+				err = fmt.Errorf("want a positive whole number, got %q", v.Value)
+			}
+		}
 	default:
-		return fmt.Errorf("unknown key (fault keys: kind, node, nodes, groups, from, to, capacity, prob, min, max, offset, rate, by)")
+		return fmt.Errorf("unknown key (fault keys: kind, node, nodes, groups, from, to, capacity, prob, min, max, offset, rate, by, pick)")
 	}
 	return err
 }

@@ -22,6 +22,8 @@ type Kind string
 
 // The fault kinds. Each takes the parameters listed beside it (see params).
 const (
+	// Every kind that takes nodes also takes pick: N, to hit N of them
+	// chosen at random each time the fault is applied.
 	Crash           Kind = "crash"             // nodes: kill the process; the page cache survives
 	Restart         Kind = "restart"           // nodes: start a stopped node, or crash and start a running one
 	PowerLoss       Kind = "power-loss"        // nodes: the machine loses power; unsynced bytes are lost
@@ -66,27 +68,28 @@ const (
 	pGroups   param = "groups"
 	pFrom     param = "from"
 	pTo       param = "to"
+	pPick     param = "pick"
 )
 
 // kindParams says which parameters each kind takes and which of them are
 // required. A parameter not listed for a kind is an error, so a scenario that
 // writes `prob` on a clock jump is told so instead of silently ignored.
 var kindParams = map[Kind]struct{ required, optional []param }{
-	Crash:           {required: []param{pNodes}},
-	Restart:         {required: []param{pNodes}},
-	PowerLoss:       {required: []param{pNodes}},
-	Pause:           {required: []param{pNodes}},
-	Resume:          {required: []param{pNodes}},
-	DiskFull:        {required: []param{pNodes}, optional: []param{pCapacity}},
-	DiskFree:        {required: []param{pNodes}},
-	FsyncLatency:    {required: []param{pNodes, pMin, pMax}},
-	FsyncFail:       {required: []param{pNodes, pProb}},
-	ClockOffset:     {required: []param{pNodes, pOffset}},
-	ClockDrift:      {required: []param{pNodes, pRate}},
-	ClockJump:       {required: []param{pNodes, pBy}},
+	Crash:           {required: []param{pNodes}, optional: []param{pPick}},
+	Restart:         {required: []param{pNodes}, optional: []param{pPick}},
+	PowerLoss:       {required: []param{pNodes}, optional: []param{pPick}},
+	Pause:           {required: []param{pNodes}, optional: []param{pPick}},
+	Resume:          {required: []param{pNodes}, optional: []param{pPick}},
+	DiskFull:        {required: []param{pNodes}, optional: []param{pCapacity, pPick}},
+	DiskFree:        {required: []param{pNodes}, optional: []param{pPick}},
+	FsyncLatency:    {required: []param{pNodes, pMin, pMax}, optional: []param{pPick}},
+	FsyncFail:       {required: []param{pNodes, pProb}, optional: []param{pPick}},
+	ClockOffset:     {required: []param{pNodes, pOffset}, optional: []param{pPick}},
+	ClockDrift:      {required: []param{pNodes, pRate}, optional: []param{pPick}},
+	ClockJump:       {required: []param{pNodes, pBy}, optional: []param{pPick}},
 	Partition:       {required: []param{pGroups}},
 	PartitionOneWay: {required: []param{pFrom, pTo}},
-	Isolate:         {required: []param{pNodes}},
+	Isolate:         {required: []param{pNodes}, optional: []param{pPick}},
 	PartitionRandom: {},
 	Bridge:          {required: []param{pNodes}},
 	Heal:            {},
@@ -132,6 +135,9 @@ type Fault struct {
 	Rate float64
 	// By is the signed size of a clock-jump.
 	By time.Duration
+	// Pick, when not zero, applies a node fault to that many of Nodes,
+	// chosen at random (from the injector's seeded stream) each time.
+	Pick int
 }
 
 // Targets returns every node the fault names, sorted and without duplicates.
@@ -165,6 +171,9 @@ func (f Fault) Validate() error {
 		if !slices.Contains(spec.required, p) && !slices.Contains(spec.optional, p) {
 			return fmt.Errorf("fault %s: does not take %q", f.Kind, p)
 		}
+	}
+	if f.Pick < 0 || f.Pick > len(f.Nodes) {
+		return fmt.Errorf("fault %s: pick %d of %d nodes", f.Kind, f.Pick, len(f.Nodes))
 	}
 	for _, n := range f.Targets() {
 		if n == "" {
@@ -260,6 +269,9 @@ func (f Fault) paramsSet() map[param]bool {
 	mark(pOffset, f.Offset != 0)
 	mark(pRate, f.Rate != 0)
 	mark(pBy, f.By != 0)
+	if f.Pick != 0 {
+		set[pPick] = true
+	}
 	return set
 }
 
@@ -292,6 +304,9 @@ func (f Fault) String() string {
 		}
 	}
 	list("nodes", f.Nodes)
+	if f.Pick != 0 {
+		fmt.Fprintf(&b, ", pick: %d", f.Pick)
+	}
 	if len(f.Groups) > 0 {
 		gs := make([]string, len(f.Groups))
 		for i, g := range f.Groups {

@@ -38,6 +38,7 @@ func TestDecodeEveryKind(t *testing.T) {
 		{"{kind: partition, groups: [[a], [b, c]]}", Fault{Kind: Partition, Groups: [][]string{{"a"}, {"b", "c"}}}},
 		{"{kind: partition-one-way, from: a, to: [b, c]}", Fault{Kind: PartitionOneWay, From: []string{"a"}, To: []string{"b", "c"}}},
 		{"{kind: heal}", Fault{Kind: Heal}},
+		{"{kind: crash, nodes: [a, b, c], pick: 2}", Fault{Kind: Crash, Nodes: []string{"a", "b", "c"}, Pick: 2}},
 		{"{kind: isolate, nodes: [a, b]}", Fault{Kind: Isolate, Nodes: []string{"a", "b"}}},
 		{"{kind: partition-random}", Fault{Kind: PartitionRandom}},
 		{"{kind: bridge, node: b}", Fault{Kind: Bridge, Nodes: []string{"b"}}},
@@ -94,6 +95,9 @@ func TestDecodeErrorsNameLineAndKey(t *testing.T) {
 		{"[crash]\n", []string{"must be a mapping"}},
 		{"kind: crash\nkind: heal\n", []string{"line 2", "given twice"}},
 		{"kind: bridge\nnodes: [a, b]\n", []string{"exactly one bridge node"}},
+		{"kind: crash\nnodes: [a, b]\npick: 3\n", []string{"pick 3 of 2 nodes"}},
+		{"kind: crash\nnodes: [a, b]\npick: 1.5\n", []string{"line 3", "whole number"}},
+		{"kind: heal\npick: 1\n", []string{"line 2", `does not take "pick"`}},
 		{"kind: partition-random\nnodes: [a]\n", []string{"line 2", `does not take "nodes"`}},
 	}
 	for _, c := range cases {

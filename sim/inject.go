@@ -53,6 +53,10 @@ func (in *injector) Apply(f faults.Fault) error {
 			return fmt.Errorf("fault %s: unknown node %q", f.Kind, name)
 		}
 	}
+	if f.Pick > 0 {
+		f.Nodes = in.pick(f.Nodes, f.Pick)
+		f.Pick = 0
+	}
 	in.w.Log().Info("fault", "fault", f.String())
 	net := in.w.Net()
 	for _, name := range f.Nodes {
@@ -138,6 +142,17 @@ func (in *injector) partition(groups [][]string) {
 		}
 	}
 	in.w.Log().Info("partitioned", "groups", fmt.Sprint(groups))
+}
+
+// pick chooses n of names at random, keeping their order.
+func (in *injector) pick(names []string, n int) []string {
+	idx := in.rng.Perm(len(names))[:n]
+	slices.Sort(idx)
+	out := make([]string, n)
+	for i, j := range idx {
+		out[i] = names[j]
+	}
+	return out
 }
 
 // others returns every node not in names, in topology order.

@@ -187,6 +187,30 @@ func TestInjectorPartitionShapes(t *testing.T) {
 	}
 }
 
+func TestInjectorPick(t *testing.T) {
+	w, in := testWorld(t)
+	seen := map[string]bool{}
+	for range 20 {
+		if err := in.Apply(faults.Fault{Kind: faults.Crash, Nodes: []string{"a", "b", "c"}, Pick: 1}); err != nil {
+			t.Fatal(err)
+		}
+		var down []string
+		for _, n := range w.Nodes() {
+			if !n.Up() {
+				down = append(down, n.Name())
+			}
+		}
+		if len(down) != 1 {
+			t.Fatalf("crash pick 1: %v down", down)
+		}
+		seen[down[0]] = true
+		in.healAll()
+	}
+	if len(seen) < 2 {
+		t.Errorf("pick 1 of 3 always chose %v", seen)
+	}
+}
+
 func TestInjectorRefusesUnknownNodes(t *testing.T) {
 	w, in := testWorld(t)
 	err := in.Apply(faults.Fault{Kind: faults.Crash, Nodes: []string{"a", "zz"}})
