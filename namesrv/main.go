@@ -4,9 +4,10 @@
 //
 // -c names a RocketMQ properties file (listenPort, bindAddress,
 // kvConfigPath, orderMessageEnable, scanNotActiveBrokerInterval,
-// brokerChannelExpiredTime, frameMaxLength); unknown keys and bad values are
-// reported with file:line and the server does not start. -p prints the
-// effective configuration and exits. SIGINT or SIGTERM stops it gracefully.
+// brokerChannelExpiredTime, serverChannelMaxIdleTime, frameMaxLength; see
+// namesrv.properties). Unknown keys and bad values are reported with
+// file:line and the server does not start. -p prints the effective
+// configuration and exits. SIGINT or SIGTERM stops it gracefully.
 package main
 
 import (

@@ -80,6 +80,9 @@ type connState struct {
 	outbox    [][]byte // frames queued while a dial is in progress
 	connected bool
 	broken    bool // a bad frame arrived; we closed it and ignore the rest
+	// lastActive is the monotonic time of the last frame in or out, for
+	// idle-connection sweeps (Java's IdleStateHandler).
+	lastActive time.Duration
 }
 
 type call struct {
@@ -140,7 +143,7 @@ func (e *Endpoint) Pending() int { return e.pending }
 func (e *Endpoint) state(c runtime.Conn) *connState {
 	s, ok := e.conns[c.ID()]
 	if !ok {
-		s = &connState{conn: c, pending: map[int32]*call{}}
+		s = &connState{conn: c, pending: map[int32]*call{}, lastActive: e.rt.Monotonic()}
 		e.conns[c.ID()] = s
 	}
 	return s
@@ -154,7 +157,22 @@ func (e *Endpoint) sendState(c runtime.Conn) (s *connState, fresh bool) {
 	if s, ok := e.conns[c.ID()]; ok {
 		return s, false
 	}
-	return &connState{conn: c, pending: map[int32]*call{}, connected: true}, true
+	return &connState{conn: c, pending: map[int32]*call{}, connected: true, lastActive: e.rt.Monotonic()}, true
+}
+
+// IdleConns returns the connections with no frame in or out for longer than
+// idle, by id. The caller decides what to do with them (a name server closes
+// them, as Java's server closes channels idle for 120 s).
+func (e *Endpoint) IdleConns(idle time.Duration) []runtime.Conn {
+	now := e.rt.Monotonic()
+	var out []runtime.Conn
+	for _, s := range e.conns {
+		if !s.broken && now-s.lastActive > idle {
+			out = append(out, s.conn)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID() < out[j].ID() })
+	return out
 }
 
 // Invoke sends req on c and calls done once with the response, or with an
@@ -221,7 +239,11 @@ func (e *Endpoint) send(s *connState, frame []byte) error {
 		s.outbox = append(s.outbox, frame)
 		return nil
 	}
-	return s.conn.Send(frame)
+	if err := s.conn.Send(frame); err != nil {
+		return err
+	}
+	s.lastActive = e.rt.Monotonic()
+	return nil
 }
 
 func (e *Endpoint) expire(connID uint64, opaque int32, timeout time.Duration) {
@@ -262,6 +284,7 @@ func (e *Endpoint) OnFrame(c runtime.Conn, frame []byte) {
 	if s.broken {
 		return
 	}
+	s.lastActive = e.rt.Monotonic()
 	cmd, err := Decode(frame, e.opts.MaxFrameSize)
 	if err != nil {
 		e.log.Warn("closing connection after undecodable frame",

@@ -287,3 +287,24 @@ func TestInvokeOnClosedConnFailsAtOnce(t *testing.T) {
 		t.Fatalf("callback %d pending %d", r.n, p.client.Pending())
 	}
 }
+
+func TestIdleConns(t *testing.T) {
+	p := newPair(t, remoting.Options{})
+	p.server.Handle(remoting.ReqHeartBeat, func(req *remoting.Request) {
+		_ = req.Reply(remoting.NewResponse(req.Cmd, remoting.RespSuccess, ""))
+	})
+	quiet := p.client.Dial(serverAddr)
+	p.w.RunFor(10 * time.Millisecond)
+	for i := 0; i < 5; i++ {
+		var r result
+		_ = p.client.Invoke(p.conn, remoting.NewRequest(remoting.ReqHeartBeat, nil), time.Second, r.done)
+		p.w.RunFor(30 * time.Second)
+	}
+	idle := p.client.IdleConns(120 * time.Second)
+	if len(idle) != 1 || idle[0].ID() != quiet.ID() {
+		t.Fatalf("idle %v, want only the quiet connection %d", idle, quiet.ID())
+	}
+	if got := p.server.IdleConns(120 * time.Second); len(got) != 1 {
+		t.Fatalf("server side idle %d", len(got))
+	}
+}

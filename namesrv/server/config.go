@@ -30,6 +30,12 @@ type Config struct {
 	// BrokerChannelExpiredTime is how long a broker may stay silent before it
 	// is dropped (Java BROKER_CHANNEL_EXPIRED_TIME, 120 s).
 	BrokerChannelExpiredTime time.Duration `prop:"brokerChannelExpiredTime"`
+	// ServerChannelMaxIdleTime closes a connection with no traffic either
+	// way for this long (Java NettyServerConfig.serverChannelMaxIdleTimeSeconds,
+	// 120 s; here in milliseconds or a Go duration). Brokers register every
+	// 30 s and clients refresh routes every 30 s, so only dead peers and
+	// forgotten sockets are closed; a broker's close drops it from the table.
+	ServerChannelMaxIdleTime time.Duration `prop:"serverChannelMaxIdleTime"`
 	// FrameMaxLength bounds one remoting frame in bytes (Java's
 	// com.rocketmq.remoting.frameMaxLength).
 	FrameMaxLength int `prop:"frameMaxLength"`
@@ -43,6 +49,7 @@ func DefaultConfig() Config {
 		KVConfigPath:                "namesrv/kvConfig.json",
 		ScanNotActiveBrokerInterval: 10 * time.Second,
 		BrokerChannelExpiredTime:    120 * time.Second,
+		ServerChannelMaxIdleTime:    120 * time.Second,
 		FrameMaxLength:              runtime.MaxFrameSizeDefault,
 	}
 }
@@ -57,6 +64,9 @@ func (c Config) Validate() error {
 	}
 	if c.BrokerChannelExpiredTime <= 0 {
 		return fmt.Errorf("brokerChannelExpiredTime %v must be positive", c.BrokerChannelExpiredTime)
+	}
+	if c.ServerChannelMaxIdleTime <= 0 {
+		return fmt.Errorf("serverChannelMaxIdleTime %v must be positive", c.ServerChannelMaxIdleTime)
 	}
 	if c.FrameMaxLength < 1024 {
 		return fmt.Errorf("frameMaxLength %d below 1024", c.FrameMaxLength)

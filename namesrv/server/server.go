@@ -98,6 +98,7 @@ func (s *Server) armScan() {
 			return
 		}
 		s.scanNotActiveBrokers()
+		s.closeIdleConns()
 		s.armScan()
 	})
 }
@@ -111,6 +112,16 @@ func (s *Server) scanNotActiveBrokers() {
 		if c, ok := s.conns[l.ConnID]; ok {
 			_ = c.Close()
 		}
+	}
+}
+
+// closeIdleConns closes connections silent both ways for
+// ServerChannelMaxIdleTime, so dead peers do not hold sockets forever.
+func (s *Server) closeIdleConns() {
+	for _, c := range s.ep.IdleConns(s.cfg.ServerChannelMaxIdleTime) {
+		s.log.Info("closing idle connection", slog.String("peer", c.RemoteAddr()),
+			slog.Duration("idle", s.cfg.ServerChannelMaxIdleTime))
+		_ = c.Close()
 	}
 }
 

@@ -414,3 +414,24 @@ func TestEmptyCompressedRegisterBodyRejected(t *testing.T) {
 		t.Fatal("empty compressed body accepted")
 	}
 }
+
+func TestIdleConnectionsAreClosed(t *testing.T) {
+	h := newHarness(t, nil)
+	h.register("c", "a", "10.0.0.5:10911", 0, map[string]int{"T": 4})
+	quiet := h.cli.Dial(h.nsAddr)
+	h.w.RunFor(10 * time.Millisecond)
+	// The registered broker's connection stays busy; the quiet one does not.
+	for i := 0; i < 5; i++ {
+		h.w.RunFor(30 * time.Second)
+		h.register("c", "a", "10.0.0.5:10911", 0, map[string]int{"T": 4})
+	}
+	if quiet.Send(remoting.Encode(remoting.NewRequest(remoting.ReqGetAllTopicListFromNameserver, nil))) == nil {
+		t.Fatal("idle connection still open after 150 s")
+	}
+	if len(h.srv.Table().LiveBrokers()) != 1 {
+		t.Fatal("the busy broker was dropped")
+	}
+	if !strings.Contains(h.logs.String(), "closing idle connection") {
+		t.Fatal("no log for the idle close")
+	}
+}
