@@ -189,3 +189,37 @@ func BenchmarkLinearizable100k(b *testing.B) {
 	b.ReportMetric(float64(len(ops)), "events/op")
 	b.ReportMetric(float64(peak)/(1<<20), "heapMiB")
 }
+
+// Tightening intervals must change speed only: on small random histories,
+// valid and broken, the verdict with and without it is the same.
+func TestTightenKeepsVerdicts(t *testing.T) {
+	rng := rand.New(rand.NewPCG(42, 42))
+	verdicts := map[Verdict]int{}
+	for i := 0; i < 300; i++ {
+		ops := synthetic(40+rng.IntN(40), 1, uint64(i))
+		// Break about half of them: move one offset somewhere else.
+		if rng.IntN(2) == 0 {
+			var withOffset []int
+			for j := range ops {
+				if ops[j].Offset != nil && ops[j].Type != history.Invoke {
+					withOffset = append(withOffset, j)
+				}
+			}
+			if len(withOffset) > 0 {
+				j := withOffset[rng.IntN(len(withOffset))]
+				ops[j].Offset = history.Int64(int64(rng.IntN(8)))
+			}
+		}
+		a := Linearizable(ops, LinearizableOptions{})
+		b := Linearizable(ops, LinearizableOptions{untightened: true})
+		if a.Verdict != b.Verdict {
+			var sb strings.Builder
+			history.Write(&sb, ops)
+			t.Fatalf("history %d: tightened %s, untightened %s\n%s", i, a.Verdict, b.Verdict, sb.String())
+		}
+		verdicts[a.Verdict]++
+	}
+	if verdicts[Pass] < 50 || verdicts[Fail] < 50 {
+		t.Fatalf("the sample should hold both kinds: %v", verdicts)
+	}
+}
