@@ -108,6 +108,8 @@ type Runtime struct {
 	startOnce sync.Once
 	stopOnce  sync.Once
 	started   atomic.Bool
+	done      chan struct{} // closed when the loop has exited for good
+	doneOnce  sync.Once
 
 	// Loop-owned state.
 	node      runtime.Node
@@ -170,6 +172,7 @@ func New(name string, opts Options) *Runtime {
 		conns:     make(map[uint64]*conn),
 		listeners: make(map[*listener]struct{}),
 		files:     make(map[*file]struct{}),
+		done:      make(chan struct{}),
 	}
 	r.fs = &fsys{rt: r, root: opts.DataDir}
 	r.flusher = newFlusher(r)
@@ -218,6 +221,7 @@ func (r *Runtime) Stop() {
 			<-done
 		} else {
 			r.q.close()
+			r.closeDone()
 		}
 		r.flusher.stop()
 		r.cancel()
@@ -257,6 +261,7 @@ func (r *Runtime) shutdown() {
 // run is the loop goroutine.
 func (r *Runtime) run() {
 	defer r.wg.Done()
+	defer r.closeDone()
 	for {
 		batch := r.q.take()
 		for _, fn := range batch {
@@ -287,6 +292,19 @@ func (r *Runtime) Log() *slog.Logger { return r.log }
 func (r *Runtime) Post(fn func()) {
 	r.q.push(fn)
 }
+
+// TryPost is Post that reports whether fn was queued; false means Stop has
+// begun and fn will never run. A blocking facade uses it (or Done) so that
+// it does not wait forever on a stopped node.
+func (r *Runtime) TryPost(fn func()) bool {
+	return r.q.push(fn)
+}
+
+// Done is closed once the loop has run its last event: after Stop, or when
+// Stop is called on a Runtime that never started.
+func (r *Runtime) Done() <-chan struct{} { return r.done }
+
+func (r *Runtime) closeDone() { r.doneOnce.Do(func() { close(r.done) }) }
 
 // post is Post for the runtime's own goroutines; it reports whether fn was
 // queued.

@@ -229,3 +229,37 @@ func TestLogCarriesNodeName(t *testing.T) {
 		t.Fatalf("Name() = %q", rt.Name())
 	}
 }
+
+func TestTryPostAndDoneAfterStop(t *testing.T) {
+	rt := New("facade", Options{})
+	if err := rt.Start(func(runtime.Runtime) (runtime.Node, error) { return &nopNode{}, nil }); err != nil {
+		t.Fatal(err)
+	}
+	ran := make(chan struct{})
+	if !rt.TryPost(func() { close(ran) }) {
+		t.Fatal("TryPost on a running runtime reported false")
+	}
+	<-ran
+	select {
+	case <-rt.Done():
+		t.Fatal("Done closed while running")
+	default:
+	}
+	rt.Stop()
+	select {
+	case <-rt.Done():
+	default:
+		t.Fatal("Done still open after Stop")
+	}
+	if rt.TryPost(func() {}) {
+		t.Fatal("TryPost after Stop reported true")
+	}
+
+	idle := New("idle", Options{})
+	idle.Stop()
+	select {
+	case <-idle.Done():
+	default:
+		t.Fatal("Done still open after Stop of a never-started runtime")
+	}
+}
