@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"hash/fnv"
 	"math/rand/v2"
 	"slices"
 	"time"
@@ -57,7 +58,11 @@ func (in *injector) Apply(f faults.Fault) error {
 		f.Nodes = in.pick(f.Nodes, f.Pick)
 		f.Pick = 0
 	}
-	in.w.Log().Info("fault", "fault", f.String())
+	desc := f.String()
+	// The fault enters the trace by name and digest, so a trace file shows
+	// where each one struck and two runs that inject differently differ.
+	in.w.Note("fault/"+string(f.Kind), fnv64(desc))
+	in.w.Log().Info("fault", "fault", desc)
 	net := in.w.Net()
 	for _, name := range f.Nodes {
 		n := in.w.Node(name)
@@ -142,6 +147,12 @@ func (in *injector) partition(groups [][]string) {
 		}
 	}
 	in.w.Log().Info("partitioned", "groups", fmt.Sprint(groups))
+}
+
+func fnv64(s string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(s))
+	return h.Sum64()
 }
 
 // pick chooses n of names at random, keeping their order.

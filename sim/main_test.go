@@ -63,6 +63,31 @@ func TestDeterminism(t *testing.T) {
 	}
 }
 
+func TestSeedFromFileOrChosen(t *testing.T) {
+	src, err := os.ReadFile(defaultScenario)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	seeded := filepath.Join(dir, "seeded.yaml")
+	os.WriteFile(seeded, []byte(strings.Replace(string(src), "duration: 2m", "seed: 42\nduration: 2m", 1)), 0o644)
+	_, out, _ := cli(t, seeded)
+	if seed, _, _ := lastThree(t, out); seed != "42" {
+		t.Errorf("a file with seed: 42 ran seed %s", seed)
+	}
+	_, out, _ = cli(t, seeded, "--seed", "5")
+	if seed, _, _ := lastThree(t, out); seed != "5" {
+		t.Errorf("--seed 5 did not override the file's seed: %s", seed)
+	}
+	// No seed anywhere: one is chosen, printed, and replays exactly.
+	_, out, _ = cli(t, defaultScenario)
+	seed, hash, _ := lastThree(t, out)
+	_, again, _ := cli(t, defaultScenario, "--seed", seed)
+	if _, hash2, _ := lastThree(t, again); hash2 != hash {
+		t.Errorf("the chosen seed %s does not replay: %s vs %s", seed, hash, hash2)
+	}
+}
+
 func TestTypoIsAUsageError(t *testing.T) {
 	src, err := os.ReadFile(defaultScenario)
 	if err != nil {
