@@ -3,6 +3,7 @@ package history
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"reflect"
 	"strings"
@@ -140,5 +141,33 @@ func TestUseSimTime(t *testing.T) {
 	}
 	if End(ops) != 400 {
 		t.Fatalf("End = %d", End(ops))
+	}
+}
+
+func TestMerge(t *testing.T) {
+	a := []Op{
+		{Index: 0, Process: "a", Type: Invoke, F: FSend, Time: 10},
+		{Index: 1, Process: "a", Type: OK, F: FSend, Time: 30},
+	}
+	b := []Op{
+		{Index: 0, Process: "b", Type: Invoke, F: FSend, Time: 10},
+		{Index: 1, Process: "b", Type: OK, F: FSend, Time: 20},
+	}
+	m := Merge(a, b)
+	var got []string
+	for i, op := range m {
+		if op.Index != int64(i) {
+			t.Fatalf("index %d at %d", op.Index, i)
+		}
+		got = append(got, fmt.Sprintf("%s%d", op.Process, op.Time))
+	}
+	if strings.Join(got, ",") != "a10,b10,b20,a30" {
+		t.Fatalf("merge order %v", got)
+	}
+	if a[1].Index != 1 {
+		t.Fatal("Merge modified its input")
+	}
+	if _, err := Pair(m); err != nil {
+		t.Fatal(err)
 	}
 }

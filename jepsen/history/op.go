@@ -10,6 +10,39 @@
 // process and function is a point event: something the client observed at
 // one instant, such as a push consumer's delivery ("receive") or a listener's
 // verdict ("ack").
+//
+// # Recording guide
+//
+// The checkers can only judge what clients record, so record this:
+//
+//   - Every message carries a unique key (the KEYS property). Checkers follow
+//     a message by its key (falling back to msg_id), through retries and the
+//     dead-letter queue. Record body_digest with Digest on send and receive,
+//     so corruption is a different value.
+//   - send: invoke with topic, queue (the MessageQueue the producer chose),
+//     key, body_digest, tags, delay_level, txn_id, sharding_key; complete ok
+//     with the offset from the SendResult when the status is SEND_OK, info
+//     when the message may have been stored (timeout, connection lost,
+//     FLUSH_DISK_TIMEOUT, FLUSH_SLAVE_TIMEOUT, SLAVE_NOT_AVAILABLE), fail
+//     only when it certainly was not. A batch is one send per message, each
+//     on its own process slot, with offset = the batch's first offset + i.
+//   - receive: one ok point event per message handed to the listener, with
+//     group, the original topic (not %RETRY%), queue and queue offset, key,
+//     body_digest, reconsume count (and txn_id/delay_level/sharding_key when
+//     the message carries them). Record in the order the client core hands
+//     messages over; a broadcasting consumer uses process "instance/..." so
+//     the instance is the part before the first "/".
+//   - ack: ok point event for CONSUME_SUCCESS, fail for RECONSUME_LATER,
+//     with group, key and reconsume.
+//   - pull (optional, sharpens linearizability): a read of one queue at one
+//     offset; ok with no key/msg_id means NO_NEW_MSG at that offset.
+//   - dlq: a reader of %DLQ%group records one ok event per message found,
+//     with group and key.
+//   - commit / rollback: ok point events when the producer's local
+//     transaction decides (txn_id); check: ok point event per check-back the
+//     producer answered, txn_state = commit, rollback or unknown.
+//   - time is the client's own wall clock in ns; sim_time, when the
+//     simulator knows it, is true time for analysis only.
 package history
 
 import (
