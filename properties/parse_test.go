@@ -48,6 +48,16 @@ func TestParseJavaSyntax(t *testing.T) {
 		{"bom skipped", "\uFEFFa=1", []Entry{{"a", "1", 1}}},
 		{"last wins, first position", "a=1\nb=2\na=3", []Entry{{"a", "3", 3}, {"b", "2", 2}}},
 		{"leading blank value escaped", `a=\ x`, []Entry{{"a", " x", 1}}},
+		// Corners found by comparing with Java 17's Properties.load.
+		{"lone backslash line then blank", "\\\n\r\n", nil},
+		{"lone backslash at eof", "\\", []Entry{{"", "", 1}}},
+		{"lone backslash line at eof", "\\\n", []Entry{{"", "", 1}}},
+		{"lone backslash line at eof, crlf", "\\\r\n", nil},
+		{"empty continuation does not override", ":k\\u0041\r\n\\\n\t", []Entry{{"", "kA", 1}}},
+		{"comment after empty continuation", "\f\\\n!0\f#", nil},
+		{"hash comment after empty continuation", "\\\n#:0#k\\u0041\r\nk", []Entry{{"k", "", 3}}},
+		{"bad escape in a comment is ignored", "=:k\t\r\n\\\n#\\u", []Entry{{"", ":k\t", 1}}},
+		{"blank last continuation line", "x\\\n   ", []Entry{{"x", "", 1}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
