@@ -219,3 +219,21 @@ func (f *Fault) UnmarshalYAML(n *yaml.Node) error {
 	*f = g
 	return nil
 }
+
+// Parse reads one fault written in YAML flow form, as String writes it:
+// "{kind: crash, nodes: [broker-a]}". Command lines and the multi-process
+// runner's nemesis use it.
+func Parse(s string) (Fault, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte(s), &doc); err != nil {
+		return Fault{}, fmt.Errorf("fault %q: %w", s, err)
+	}
+	if len(doc.Content) != 1 {
+		return Fault{}, fmt.Errorf("fault %q: want one mapping", s)
+	}
+	f, err := Decode(doc.Content[0])
+	if err != nil {
+		return Fault{}, fmt.Errorf("fault %q: %w", s, err)
+	}
+	return f, nil
+}

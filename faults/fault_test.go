@@ -164,3 +164,15 @@ func TestUnmarshalInDocument(t *testing.T) {
 		t.Fatalf("want an error naming line 3 and bogus, got %v", err)
 	}
 }
+
+func TestParseString(t *testing.T) {
+	f, err := Parse("{kind: clock-jump, nodes: [a], by: -1m}")
+	if err != nil || f.Kind != ClockJump || f.By != -time.Minute {
+		t.Fatalf("%+v %v", f, err)
+	}
+	for _, s := range []string{"", "crash", "{kind: crash}", "{kind: crash, nodes: [a]} extra: 1", "[1, 2]"} {
+		if _, err := Parse(s); err == nil {
+			t.Errorf("Parse(%q) accepted", s)
+		}
+	}
+}
