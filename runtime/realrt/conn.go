@@ -91,17 +91,17 @@ func (c *conn) LocalAddr() string { return c.local }
 func (c *conn) RemoteAddr() string { return c.remote }
 
 // Send queues one whole frame. Frames sent before a Dial completes are kept
-// and written once it does. Loop only.
+// and written once it does. Like Netty's encoder, and like the simulated
+// network, Send does not apply MaxFrameSize: the receiver's bound is the
+// one that counts, and an oversized frame makes the receiver drop the
+// connection. A frame whose length prefix does not match its size is a bug
+// in the caller's codec and panics. Loop only.
 func (c *conn) Send(frame []byte) error {
 	if len(frame) < 4 || binary.BigEndian.Uint32(frame) != uint32(len(frame)-4) {
 		panic(fmt.Sprintf("realrt: Send of a malformed frame (%d bytes): the length prefix must count the bytes after it", len(frame)))
 	}
 	if c.state == connClosed {
 		return fmt.Errorf("realrt: send on conn %d to %s: %w", c.id, c.remote, runtime.ErrClosed)
-	}
-	if len(frame) > c.rt.opts.MaxFrameSize {
-		return fmt.Errorf("realrt: send on conn %d: %d-byte frame over the %d-byte bound: %w",
-			c.id, len(frame), c.rt.opts.MaxFrameSize, runtime.ErrFrameTooLarge)
 	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()

@@ -428,16 +428,23 @@ func TestReceiveBackpressurePausesReader(t *testing.T) {
 	}
 }
 
-func TestSendRejectsOversizedFrame(t *testing.T) {
-	server := startRT(t, "server", Options{}, nil)
-	client := startRT(t, "client", Options{MaxFrameSize: 1024}, nil)
-	addr, _ := listen(t, server, newRecorder())
+func TestOversizedFrameIsTheReceiversCall(t *testing.T) {
+	server := startRT(t, "server", Options{MaxFrameSize: 1024}, nil)
+	client := startRT(t, "client", Options{}, nil)
+	srec := newRecorder()
+	addr, _ := listen(t, server, srec)
 	crec := newRecorder()
 	c := dial(t, client, addr, crec)
 	var err error
 	onLoop(t, client, func() { err = c.Send(frameOf(1, 2048)) })
-	if !errors.Is(err, runtime.ErrFrameTooLarge) {
-		t.Fatalf("Send = %v, want ErrFrameTooLarge", err)
+	if err != nil {
+		t.Fatalf("Send = %v; the sender does not judge frame size", err)
+	}
+	if e := srec.expect(t, "close"); !errors.Is(e.err, runtime.ErrFrameTooLarge) {
+		t.Fatalf("receiver OnClose(%v), want ErrFrameTooLarge", e.err)
+	}
+	if e := crec.expect(t, "close"); e.err == nil {
+		t.Fatal("sender OnClose(nil) after the receiver dropped it")
 	}
 }
 
