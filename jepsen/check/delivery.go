@@ -19,8 +19,13 @@ type DeliveryOptions struct {
 	// first "/" ("c1/q3" is instance c1), so a consumer may record with one
 	// process per queue.
 	BroadcastGroups []string `yaml:"broadcast_groups" json:"broadcast_groups,omitempty"`
-	// Subscriptions maps a group to its topics. A group without an entry is
-	// taken to subscribe to the topics it received from.
+	// Subscriptions maps a group to what it subscribes: "topic" or
+	// "topic:*" for every message, "topic:TagA||TagB" for those tags (as in
+	// RocketMQ's subscribe expression). Any other expression (SQL92) is not
+	// evaluated: the group's deliveries of that topic are accepted, its
+	// misses not judged. A group without an entry is taken to subscribe to
+	// every message of the topics it received from, so a workload that
+	// filters must say so here.
 	Subscriptions map[string][]string `yaml:"subscriptions" json:"subscriptions,omitempty"`
 	// Settle exempts messages acknowledged (or, when delayed, due) within
 	// Settle of the history's end: they may still be in flight. They are
@@ -62,19 +67,20 @@ func Delivery(ops []history.Op, opt DeliveryOptions) Result {
 	for _, g := range opt.Groups {
 		groups[g] = true
 	}
-	subs := map[string]map[string]bool{}
+	subs := map[string]map[string]*subscription{}
 	for g := range groups {
-		subs[g] = map[string]bool{}
-		if topics, ok := opt.Subscriptions[g]; ok {
-			for _, t := range topics {
-				subs[g][t] = true
+		subs[g] = map[string]*subscription{}
+		if entries, ok := opt.Subscriptions[g]; ok {
+			for _, e := range entries {
+				topic, sub := parseSubscription(e)
+				subs[g][topic] = sub
 			}
 		}
 	}
 	for _, id := range ms.ids {
 		for _, r := range ms.byID[id].receives {
 			if _, explicit := opt.Subscriptions[r.Group]; !explicit && subs[r.Group] != nil && !isSystemTopic(r.Topic) {
-				subs[r.Group][r.Topic] = true
+				subs[r.Group][r.Topic] = &subscription{all: true}
 			}
 		}
 	}
@@ -151,6 +157,16 @@ func Delivery(ops []history.Op, opt DeliveryOptions) Result {
 				}
 				seen[r.Reconsume] = true
 			}
+			if _, explicit := opt.Subscriptions[mem.group]; explicit {
+				for _, r := range recv {
+					sub := subs[mem.group][r.Topic]
+					if sub == nil || (!sub.unknown && !sub.all && !sub.tags[r.Tags]) {
+						b.add("unexpected", 1)
+						b.anomaly("unexpected_filtered", id, fmt.Sprintf("group %s received %s of %s with tags %q, which its subscription excludes", g, id, r.Topic, r.Tags), r.Index)
+						break
+					}
+				}
+			}
 			switch {
 			case out == "" && len(recv)+len(dead) > 0:
 				b.add("unexpected", 1)
@@ -162,7 +178,7 @@ func Delivery(ops []history.Op, opt DeliveryOptions) Result {
 				b.add("unexpected", 1)
 				b.anomaly("unexpected_rolled_back", id, fmt.Sprintf("group %s received %s of rolled-back transaction %s", g, id, txn), m.sends[0].Index(), recv[0].Index)
 			}
-			if out != history.OK || (txn != "" && state != history.TxnCommit) || !subs[mem.group][send.Topic] || len(recv)+len(dead) > 0 {
+			if out != history.OK || (txn != "" && state != history.TxnCommit) || !subs[mem.group][send.Topic].requires(send.Tags) || len(recv)+len(dead) > 0 {
 				continue
 			}
 			s, _ := m.firstOK()
@@ -194,6 +210,42 @@ func Delivery(ops []history.Op, opt DeliveryOptions) Result {
 		b.unknown("no consumer group received anything and none was named: nothing to judge")
 	}
 	return b.result()
+}
+
+// subscription is one group's filter on one topic.
+type subscription struct {
+	all     bool
+	tags    map[string]bool
+	unknown bool // an expression the checker does not evaluate
+}
+
+func parseSubscription(entry string) (string, *subscription) {
+	topic, expr, found := strings.Cut(entry, ":")
+	expr = strings.TrimSpace(expr)
+	if !found || expr == "" || expr == "*" {
+		return topic, &subscription{all: true}
+	}
+	sub := &subscription{tags: map[string]bool{}}
+	for _, t := range strings.Split(expr, "||") {
+		t = strings.TrimSpace(t)
+		if t == "" || strings.ContainsAny(t, " ()=<>'") {
+			return topic, &subscription{unknown: true}
+		}
+		sub.tags[t] = true
+	}
+	return topic, sub
+}
+
+// requires reports whether a message with tags must reach the group; nil
+// (not subscribed) requires nothing.
+func (s *subscription) requires(tags string) bool {
+	switch {
+	case s == nil || s.unknown:
+		return false
+	case s.all:
+		return true
+	}
+	return s.tags[tags]
 }
 
 func instanceOf(process string) string {

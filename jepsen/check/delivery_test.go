@@ -82,3 +82,27 @@ func TestDeliveryBroadcast(t *testing.T) {
 	}
 	wantVerdict(t, Delivery(load(t, "del_broadcast_lost.jsonl"), DeliveryOptions{}), Pass)
 }
+
+func TestDeliveryTagSubscriptions(t *testing.T) {
+	ops := load(t, "del_tags.jsonl")
+	// Without a subscription, G is taken to want all of T: b is lost.
+	r := Delivery(ops, DeliveryOptions{})
+	wantAnomaly(t, r, "lost", 2)
+	for _, sub := range []string{"T:A||C", "T:A || C", "T:sql a > 1"} {
+		wantVerdict(t, Delivery(ops, DeliveryOptions{Subscriptions: map[string][]string{"G": {sub}}}), Pass)
+	}
+	for _, sub := range []string{"T", "T:*", "T:A||B||C"} {
+		r := Delivery(ops, DeliveryOptions{Subscriptions: map[string][]string{"G": {sub}}})
+		wantVerdict(t, r, Fail)
+		wantAnomaly(t, r, "lost", 2)
+	}
+}
+
+func TestDeliveryFilterViolation(t *testing.T) {
+	// G subscribes to tag A only, yet received c (tag C).
+	r := Delivery(load(t, "del_tags.jsonl"), DeliveryOptions{Subscriptions: map[string][]string{"G": {"T:A"}}})
+	wantVerdict(t, r, Fail)
+	wantAnomaly(t, r, "unexpected_filtered", 7)
+	r = Delivery(load(t, "del_tags.jsonl"), DeliveryOptions{Subscriptions: map[string][]string{"G": {"Other"}}})
+	wantAnomaly(t, r, "unexpected_filtered", 6)
+}
