@@ -28,6 +28,15 @@ func New() *Table {
 
 // Register records a broker's registration (Java registerBroker).
 func (t *Table) Register(r Registration) RegisterResult {
+	// An address is one broker. If it was registered under another broker
+	// name (the broker was renamed and restarted), that entry goes now: its
+	// liveness record is about to be overwritten, so nothing would ever
+	// expire it. Java keeps it; we do not.
+	for _, name := range slices.Sorted(maps.Keys(t.brokers)) {
+		if name != r.BrokerName {
+			t.detach(name, r.BrokerAddr)
+		}
+	}
 	names := t.clusters[r.Cluster]
 	if names == nil {
 		names = map[string]bool{}
@@ -105,61 +114,49 @@ func (t *Table) putQueueData(brokerName, topic string, tc TopicConfig) {
 	}
 }
 
-// Unregister removes one broker address (Java unregisterBroker).
-func (t *Table) Unregister(cluster, addr, brokerName string, brokerID int64) {
-	delete(t.live, addr)
-	delete(t.filters, addr)
-	bd := t.brokers[brokerName]
-	if bd == nil {
-		return
-	}
-	delete(bd.Addrs, brokerID)
-	if len(bd.Addrs) > 0 {
-		return
-	}
-	delete(t.brokers, brokerName)
-	if names := t.clusters[cluster]; names != nil {
-		delete(names, brokerName)
-		if len(names) == 0 {
-			delete(t.clusters, cluster)
-		}
-	}
-	t.removeTopicsOf(brokerName)
+// Unregister removes a broker address (Java unregisterBroker). Java removes
+// whatever sits under brokerName/brokerID and the address's liveness; a
+// request whose name or id does not match the address would then leave a
+// routed address that nothing expires. We take the address as the truth and
+// remove it wherever it is.
+func (t *Table) Unregister(addr string) {
+	t.removeAddr(addr)
 }
 
 // removeAddr drops a dead broker address wherever it is (Java
-// onChannelDestroy), and returns whether anything referred to it.
-func (t *Table) removeAddr(addr string) bool {
-	_, wasLive := t.live[addr]
+// onChannelDestroy).
+func (t *Table) removeAddr(addr string) {
 	delete(t.live, addr)
 	delete(t.filters, addr)
 	for _, name := range slices.Sorted(maps.Keys(t.brokers)) {
-		bd := t.brokers[name]
-		found := false
-		for id, a := range bd.Addrs {
-			if a == addr {
-				delete(bd.Addrs, id)
-				found = true
-			}
-		}
-		if !found {
-			continue
-		}
-		if len(bd.Addrs) == 0 {
-			delete(t.brokers, name)
-			for cluster, names := range t.clusters {
-				if names[name] {
-					delete(names, name)
-					if len(names) == 0 {
-						delete(t.clusters, cluster)
-					}
-				}
-			}
-			t.removeTopicsOf(name)
-		}
-		return true
+		t.detach(name, addr)
 	}
-	return wasLive
+}
+
+// detach removes addr from broker group name; a group left without
+// addresses goes, with its cluster membership and its topics' queues.
+func (t *Table) detach(name, addr string) {
+	bd := t.brokers[name]
+	found := false
+	for id, a := range bd.Addrs {
+		if a == addr {
+			delete(bd.Addrs, id)
+			found = true
+		}
+	}
+	if !found || len(bd.Addrs) > 0 {
+		return
+	}
+	delete(t.brokers, name)
+	for cluster, names := range t.clusters {
+		if names[name] {
+			delete(names, name)
+			if len(names) == 0 {
+				delete(t.clusters, cluster)
+			}
+		}
+	}
+	t.removeTopicsOf(name)
 }
 
 func (t *Table) removeTopicsOf(brokerName string) {

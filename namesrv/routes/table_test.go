@@ -75,7 +75,7 @@ func TestSlavePromotionMovesAddress(t *testing.T) {
 	tb := New()
 	tb.Register(reg("c", "a", 0, "m:1", 1, 0, "T"))
 	tb.Register(reg("c", "a", 1, "s:1", 2, 0))
-	tb.Unregister("c", "m:1", "a", 0)
+	tb.Unregister("m:1")
 	tb.Register(reg("c", "a", 0, "s:1", 2, 0, "T"))
 	ci := tb.ClusterInfo()
 	if !reflect.DeepEqual(ci.Brokers[0].Addrs, map[int64]string{0: "s:1"}) {
@@ -87,11 +87,11 @@ func TestUnregisterLastAddressDropsTopicsAndCluster(t *testing.T) {
 	tb := New()
 	tb.Register(reg("c", "a", 0, "m:1", 1, 0, "T"))
 	tb.Register(reg("c", "b", 0, "n:1", 2, 0, "T", "V"))
-	tb.Unregister("c", "n:1", "b", 0)
+	tb.Unregister("n:1")
 	if got := tb.Topics(); !reflect.DeepEqual(got, []string{"T"}) {
 		t.Fatalf("topics %v", got)
 	}
-	tb.Unregister("c", "m:1", "a", 0)
+	tb.Unregister("m:1")
 	if len(tb.Topics()) != 0 || len(tb.ClusterInfo().Clusters) != 0 || len(tb.LiveBrokers()) != 0 {
 		t.Fatalf("left over: %v %v", tb.Topics(), tb.ClusterInfo())
 	}
@@ -177,5 +177,29 @@ func TestFilterServers(t *testing.T) {
 	tb.Register(r)
 	if rt, _ := tb.Route("T"); len(rt.FilterServerTable) != 0 {
 		t.Fatal("empty list kept filters")
+	}
+}
+
+func TestRenamedBrokerLeavesNoStaleGroup(t *testing.T) {
+	tb := New()
+	tb.Register(reg("c", "old", 0, "m:1", 1, 0, "T"))
+	tb.Register(reg("c", "new", 0, "m:1", 2, 0, "T"))
+	ci := tb.ClusterInfo()
+	if len(ci.Brokers) != 1 || ci.Brokers[0].BrokerName != "new" || !reflect.DeepEqual(ci.Clusters["c"], []string{"new"}) {
+		t.Fatalf("cluster info %+v", ci)
+	}
+	if r, _ := tb.Route("T"); len(r.QueueDatas) != 1 || r.QueueDatas[0].BrokerName != "new" {
+		t.Fatalf("route %+v", r)
+	}
+}
+
+func TestUnregisterTakesTheAddressAsTruth(t *testing.T) {
+	tb := New()
+	tb.Register(reg("c", "a", 0, "m:1", 1, 0, "T"))
+	tb.Register(reg("c", "a", 1, "s:1", 2, 0))
+	tb.Unregister("s:1") // whatever name/id the request carried
+	ci := tb.ClusterInfo()
+	if !reflect.DeepEqual(ci.Brokers[0].Addrs, map[int64]string{0: "m:1"}) || !reflect.DeepEqual(tb.LiveBrokers(), []string{"m:1"}) {
+		t.Fatalf("after unregister: %+v live %v", ci.Brokers, tb.LiveBrokers())
 	}
 }

@@ -194,8 +194,9 @@ func (s *Server) unregisterBroker(req *remoting.Command) *remoting.Command {
 	if err != nil {
 		return fail(req, remoting.RespSystemError, "%v", err)
 	}
-	s.table.Unregister(v[0], v[1], v[2], id)
-	s.log.Info("broker unregistered", slog.String("broker", v[2]), slog.String("addr", v[1]))
+	s.table.Unregister(v[1])
+	s.log.Info("broker unregistered", slog.String("cluster", v[0]), slog.String("broker", v[2]),
+		slog.Int64("id", id), slog.String("addr", v[1]))
 	return ok(req)
 }
 
