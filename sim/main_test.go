@@ -323,3 +323,38 @@ func TestShippedScenariosPass(t *testing.T) {
 		}
 	}
 }
+
+// TestAsyncFlushLosesSyncDoesNot: the checker sees loss where RocketMQ's
+// documentation says it can happen (ASYNC_FLUSH and a power loss) and none
+// where it says it cannot (SYNC_FLUSH), on the same seeds.
+func TestAsyncFlushLosesSyncDoesNot(t *testing.T) {
+	src, err := os.ReadFile("../scenarios/pingpong-async-flush.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	async, err := scenario.Parse(src, "async.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	syncSrc := strings.Replace(strings.Replace(string(src), "flush: async", "flush: sync", 1), "lost: allowed", "max-lost: 0", 1)
+	sync, err := scenario.Parse([]byte(syncSrc), "sync.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, seed := range []uint64{1, 2} {
+		a, err := run(async, seed, runOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !a.Pass || a.Metrics["durability"]["lost"] == 0 {
+			t.Errorf("async seed %d: pass %v, lost %v: a power loss under ASYNC_FLUSH should lose the unflushed tail (and be allowed to)", seed, a.Pass, a.Metrics["durability"]["lost"])
+		}
+		s, err := run(sync, seed, runOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !s.Pass || s.Metrics["durability"]["lost"] != 0 {
+			t.Errorf("sync seed %d: pass %v, lost %v", seed, s.Pass, s.Metrics["durability"]["lost"])
+		}
+	}
+}

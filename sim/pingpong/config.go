@@ -23,7 +23,21 @@ type Config struct {
 	// Redial is how long a client waits before dialling again after a
 	// connection failed.
 	Redial time.Duration `yaml:"redial"`
+	// Flush is the server's durability mode, named after RocketMQ's
+	// flushDiskType: "sync" acknowledges after the fsync that covers the
+	// request; "async" acknowledges once the request is in the page cache
+	// and fsyncs every FlushInterval, so a power loss may lose the
+	// acknowledged tail.
+	Flush string `yaml:"flush"`
+	// FlushInterval is the async mode's fsync period.
+	FlushInterval time.Duration `yaml:"flush-interval"`
 }
+
+// Flush modes.
+const (
+	FlushSync  = "sync"
+	FlushAsync = "async"
+)
 
 // Defaults and bounds of Config.
 const (
@@ -33,6 +47,8 @@ const (
 	WindowDefault   = 4
 	PayloadDefault  = 32
 	RedialDefault   = 200 * time.Millisecond
+	// FlushIntervalDefault is RocketMQ's flushIntervalCommitLog.
+	FlushIntervalDefault = 500 * time.Millisecond
 
 	// WindowMax bounds the in-flight requests per client, so a client's
 	// pending table and timers stay small.
@@ -61,6 +77,12 @@ func (c Config) WithDefaults() Config {
 	if c.Redial == 0 {
 		c.Redial = RedialDefault
 	}
+	if c.Flush == "" {
+		c.Flush = FlushSync
+	}
+	if c.FlushInterval == 0 {
+		c.FlushInterval = FlushIntervalDefault
+	}
 	return c
 }
 
@@ -79,6 +101,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("payload %d outside 0..%d", c.Payload, PayloadMax)
 	case c.Redial <= 0:
 		return fmt.Errorf("redial %v must be positive", c.Redial)
+	case c.Flush != FlushSync && c.Flush != FlushAsync:
+		return fmt.Errorf("flush %q: want %s or %s", c.Flush, FlushSync, FlushAsync)
+	case c.FlushInterval <= 0:
+		return fmt.Errorf("flush-interval %v must be positive", c.FlushInterval)
 	}
 	return nil
 }

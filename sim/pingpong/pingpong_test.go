@@ -152,7 +152,7 @@ func TestConfigValidate(t *testing.T) {
 	if err := (Config{}).WithDefaults().Validate(); err != nil {
 		t.Fatalf("defaults invalid: %v", err)
 	}
-	for _, c := range []Config{{Port: 70000}, {Window: WindowMax + 1}, {Interval: -time.Second}, {Payload: -1}} {
+	for _, c := range []Config{{Port: 70000}, {Window: WindowMax + 1}, {Interval: -time.Second}, {Payload: -1}, {Flush: "SYNC_FLUSH"}, {FlushInterval: -time.Second}} {
 		if err := c.WithDefaults().Validate(); err == nil {
 			t.Errorf("%+v validated", c)
 		}
