@@ -171,3 +171,11 @@ func TestMerge(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestCommentsSkipped(t *testing.T) {
+	text := "# a hand-made history\n{\"index\":0,\"process\":\"p\",\"type\":\"ok\",\"f\":\"send\",\"time\":1}\n  # trailing note\n"
+	ops, err := Read(strings.NewReader(text), "h")
+	if err != nil || len(ops) != 1 {
+		t.Fatalf("%v %v", ops, err)
+	}
+}

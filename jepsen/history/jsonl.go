@@ -32,14 +32,15 @@ func NewReader(r io.Reader, name string) *Reader {
 }
 
 // Next returns the next event, or io.EOF after the last one. Errors name the
-// file and line. Blank lines are skipped. Unknown fields are errors: a typo in
-// a hand-made history must not silently drop a value.
+// file and line. Blank lines and lines starting with "#" (comments) are
+// skipped. Unknown fields are errors: a typo in a hand-made history must not
+// silently drop a value.
 func (r *Reader) Next() (Op, error) {
 	for r.sc.Scan() {
 		r.line++
 		b := bytes.TrimSpace(r.sc.Bytes())
-		if len(b) == 0 {
-			continue
+		if len(b) == 0 || b[0] == '#' {
+			continue // blank lines and comments (hand-made histories explain themselves)
 		}
 		var op Op
 		dec := json.NewDecoder(bytes.NewReader(b))
