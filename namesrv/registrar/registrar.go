@@ -141,12 +141,24 @@ func (r *Registrar) conn(ns string) runtime.Conn {
 }
 
 func (r *Registrar) invoke(ns string, req *remoting.Command) {
+	_, reused := r.conns[ns]
 	c := r.conn(ns)
 	r.inflight[ns] = true
 	err := r.ep.Invoke(c, req, r.opts.Timeout, func(resp *remoting.Command, err error) {
 		r.inflight[ns] = false
 		r.done(ns, c, resp, err)
 	})
+	if err != nil && reused {
+		// The kept connection died since the last round (the name server
+		// restarted): dial afresh now rather than a period later, as Java's
+		// client creates a channel on demand.
+		delete(r.conns, ns)
+		c = r.conn(ns)
+		err = r.ep.Invoke(c, req, r.opts.Timeout, func(resp *remoting.Command, err error) {
+			r.inflight[ns] = false
+			r.done(ns, c, resp, err)
+		})
+	}
 	if err != nil {
 		r.inflight[ns] = false
 		r.done(ns, c, nil, err)

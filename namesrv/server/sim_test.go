@@ -171,3 +171,33 @@ func TestSimPartitionedNameServerDropsBrokersOnConnectionFailure(t *testing.T) {
 		}
 	}
 }
+
+// A name server that crashes and restarts comes back empty (routes live in
+// memory only, as in Java) and is whole again within one registration
+// period; the others never notice.
+func TestSimNameServerRestartRecoversWithinAPeriod(t *testing.T) {
+	hashes := map[string]bool{}
+	for run := 0; run < 2; run++ {
+		c := newCluster(11, simnet.StallTimeoutDefault)
+		c.w.RunFor(10 * time.Second)
+		want := c.route("ns1")
+		c.ns["ns2"].Crash()
+		c.w.RunFor(5 * time.Second)
+		c.ns["ns2"].Restart()
+		c.w.RunFor(10 * time.Millisecond)
+		if got := c.route("ns2"); got != "<none>" {
+			t.Fatalf("restarted name server remembers routes: %s", got)
+		}
+		back := c.w.RunUntil(func() bool { return c.route("ns2") == want }, registrar.PeriodDefault+registrar.TimeoutDefault)
+		if !back {
+			t.Fatalf("ns2 not whole a period after restart: %s", c.route("ns2"))
+		}
+		if c.route("ns1") != want || c.route("ns3") != want {
+			t.Fatal("the other name servers changed")
+		}
+		hashes[c.w.TraceHash()] = true
+	}
+	if len(hashes) != 1 {
+		t.Fatalf("same seed, different trace hashes: %v", hashes)
+	}
+}
