@@ -18,27 +18,6 @@ func TestRetryGood(t *testing.T) {
 	}
 }
 
-func TestRetryBad(t *testing.T) {
-	cases := []struct {
-		file, kind string
-		ops        []int64
-	}{
-		{"retry_early.jsonl", "early_retry", []int64{3, 4}},
-		{"retry_consumed_and_dlq.jsonl", "consumed_and_dead_lettered", []int64{3, 4}},
-		{"retry_premature_dlq.jsonl", "premature_dlq", []int64{4}},
-		{"retry_too_many.jsonl", "too_many_attempts", []int64{8}},
-		{"retry_lost.jsonl", "retry_lost", []int64{5}},
-		{"retry_dlq_missing.jsonl", "dlq_missing", []int64{7}},
-	}
-	for _, c := range cases {
-		t.Run(c.file, func(t *testing.T) {
-			r := Retry(load(t, c.file), retryOpt)
-			wantVerdict(t, r, Fail)
-			wantAnomaly(t, r, c.kind, c.ops...)
-		})
-	}
-}
-
 func TestRetryDefaults(t *testing.T) {
 	o := RetryOptions{}
 	if o.max() != 16 || o.retryDelay(1) != 10*time.Second || o.retryDelay(2) != 30*time.Second || o.retryDelay(16) != 2*time.Hour {

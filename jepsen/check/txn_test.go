@@ -18,31 +18,6 @@ func TestTransactionsGood(t *testing.T) {
 	}
 }
 
-func TestTransactionsBad(t *testing.T) {
-	cases := []struct {
-		file, kind string
-		ops        []int64
-	}{
-		{"txn_committed_lost.jsonl", "committed_lost", []int64{5}},
-		{"txn_duplicate.jsonl", "committed_duplicate", []int64{3, 4}},
-		{"txn_before_commit.jsonl", "delivered_before_commit", []int64{2, 3}},
-		{"txn_rolled_back_delivered.jsonl", "rolled_back_delivered", []int64{2, 3}},
-		{"txn_undecided_delivered.jsonl", "undecided_delivered", []int64{2}},
-		{"txn_check_missing.jsonl", "check_missing", []int64{0}},
-		{"txn_check_late.jsonl", "check_late", []int64{0, 2}},
-		{"txn_too_many_checks.jsonl", "too_many_checks", []int64{4}},
-		{"txn_conflict.jsonl", "conflicting_decision", []int64{2, 3}},
-		{"txn_failed_half_delivered.jsonl", "failed_half_delivered", []int64{0, 2}},
-	}
-	for _, c := range cases {
-		t.Run(c.file, func(t *testing.T) {
-			r := Transactions(load(t, c.file), txnOpt)
-			wantVerdict(t, r, Fail)
-			wantAnomaly(t, r, c.kind, c.ops...)
-		})
-	}
-}
-
 func TestTransactionsOptions(t *testing.T) {
 	opt := txnOpt
 	opt.AllowDuplicates = true
