@@ -43,6 +43,7 @@ const (
 	Bridge          Kind = "bridge"            // nodes (one): split the others into two random halves that both reach only the bridge node
 	Heal            Kind = "heal"              // (none): remove every partition
 	LinkLatency     Kind = "link-latency"      // from, to (optional), min, max: latency of the links between them
+	LinkLoss        Kind = "link-loss"         // from, to (optional), prob: each transmission is lost with prob (TCP retransmits: delay, then timeout)
 )
 
 // Kinds lists every kind, in a stable order (for help texts and tests).
@@ -50,7 +51,7 @@ var Kinds = []Kind{
 	Crash, Restart, PowerLoss, Pause, Resume,
 	DiskFull, DiskFree, FsyncLatency, FsyncFail,
 	ClockOffset, ClockDrift, ClockJump,
-	Partition, PartitionOneWay, Isolate, PartitionRandom, Bridge, Heal, LinkLatency,
+	Partition, PartitionOneWay, Isolate, PartitionRandom, Bridge, Heal, LinkLatency, LinkLoss,
 }
 
 // param names a parameter as spelt in scenario files.
@@ -94,6 +95,7 @@ var kindParams = map[Kind]struct{ required, optional []param }{
 	Bridge:          {required: []param{pNodes}},
 	Heal:            {},
 	LinkLatency:     {required: []param{pMin, pMax}, optional: []param{pFrom, pTo}},
+	LinkLoss:        {required: []param{pProb}, optional: []param{pFrom, pTo}},
 }
 
 // Bounds on parameters: a fault outside them is almost certainly a typo in a
@@ -185,7 +187,7 @@ func (f Fault) Validate() error {
 		if f.Capacity < 0 {
 			return fmt.Errorf("fault %s: negative capacity %d", f.Kind, f.Capacity)
 		}
-	case FsyncFail:
+	case FsyncFail, LinkLoss:
 		if f.Prob < 0 || f.Prob > 1 {
 			return fmt.Errorf("fault %s: prob %v outside [0, 1]", f.Kind, f.Prob)
 		}
@@ -321,7 +323,7 @@ func (f Fault) String() string {
 		if f.Capacity != 0 {
 			fmt.Fprintf(&b, ", capacity: %d", f.Capacity)
 		}
-	case FsyncFail:
+	case FsyncFail, LinkLoss:
 		fmt.Fprintf(&b, ", prob: %s", strconv.FormatFloat(f.Prob, 'g', -1, 64))
 	case FsyncLatency, LinkLatency:
 		fmt.Fprintf(&b, ", min: %v, max: %v", f.Min, f.Max)

@@ -38,6 +38,8 @@ func TestDecodeEveryKind(t *testing.T) {
 		{"{kind: partition, groups: [[a], [b, c]]}", Fault{Kind: Partition, Groups: [][]string{{"a"}, {"b", "c"}}}},
 		{"{kind: partition-one-way, from: a, to: [b, c]}", Fault{Kind: PartitionOneWay, From: []string{"a"}, To: []string{"b", "c"}}},
 		{"{kind: heal}", Fault{Kind: Heal}},
+		{"{kind: link-loss, prob: 0.1}", Fault{Kind: LinkLoss, Prob: 0.1}},
+		{"{kind: link-loss, from: [a], to: b, prob: 0}", Fault{Kind: LinkLoss, From: []string{"a"}, To: []string{"b"}}},
 		{"{kind: crash, nodes: [a, b, c], pick: 2}", Fault{Kind: Crash, Nodes: []string{"a", "b", "c"}, Pick: 2}},
 		{"{kind: isolate, nodes: [a, b]}", Fault{Kind: Isolate, Nodes: []string{"a", "b"}}},
 		{"{kind: partition-random}", Fault{Kind: PartitionRandom}},

@@ -21,9 +21,11 @@ type injector struct {
 	names []string // every node, in topology order
 	// initial is each node's disk configuration at start.
 	initial map[string]simdisk.Options
-	// linksTouched records whether a link-latency fault ran, so healAll
-	// resets latencies only when needed (and the trace stays small).
-	linksTouched bool
+	// base is every link's configuration at start (the scenario's
+	// network); links holds the directed links faults changed from it, so
+	// healAll can put exactly those back.
+	base  simnet.LinkConfig
+	links map[[2]string]simnet.LinkConfig
 	// rng draws random partitions; it is the world's stream for the
 	// purpose, so a seed replays the same halves.
 	rng *rand.Rand
@@ -31,8 +33,53 @@ type injector struct {
 
 var _ faults.Injector = (*injector)(nil)
 
-func newInjector(w *simrt.World, names []string, initial map[string]simdisk.Options) *injector {
-	return &injector{w: w, names: names, initial: initial, rng: w.Rand("faults/inject")}
+// newInjector returns an injector for the nodes names of w. It sets every
+// link to base, which is the scenario's network.
+func newInjector(w *simrt.World, names []string, initial map[string]simdisk.Options, base simnet.LinkConfig) *injector {
+	in := &injector{w: w, names: names, initial: initial, rng: w.Rand("faults/inject"), base: base, links: map[[2]string]simnet.LinkConfig{}}
+	in.eachLink(names, names, func(a, b string) {
+		if err := w.Net().SetLinkOneWay(a, b, base); err != nil {
+			panic(fmt.Sprintf("sim: set link %s>%s of a known node: %v", a, b, err))
+		}
+	})
+	return in
+}
+
+// eachLink calls fn for every directed link from a node of from to a
+// different node of to, in order.
+func (in *injector) eachLink(from, to []string, fn func(a, b string)) {
+	for _, a := range from {
+		for _, b := range to {
+			if a != b {
+				fn(a, b)
+			}
+		}
+	}
+}
+
+// changeLinks applies change to the directed links between from and to
+// (both ways; empty means every node).
+func (in *injector) changeLinks(from, to []string, change func(*simnet.LinkConfig)) {
+	if len(from) == 0 {
+		from = in.names
+	}
+	if len(to) == 0 {
+		to = in.names
+	}
+	set := func(a, b string) {
+		key := [2]string{a, b}
+		cfg, ok := in.links[key]
+		if !ok {
+			cfg = in.base
+		}
+		change(&cfg)
+		in.links[key] = cfg
+		if err := in.w.Net().SetLinkOneWay(a, b, cfg); err != nil {
+			panic(fmt.Sprintf("sim: set link %s>%s after checking nodes: %v", a, b, err))
+		}
+	}
+	in.eachLink(from, to, set)
+	in.eachLink(to, from, set)
 }
 
 // uniform draws a duration uniformly from [min, max].
@@ -119,17 +166,9 @@ func (in *injector) Apply(f faults.Fault) error {
 	case faults.Heal:
 		net.Heal()
 	case faults.LinkLatency:
-		from, to := f.From, f.To
-		if len(from) == 0 {
-			from = in.names
-		}
-		if len(to) == 0 {
-			to = in.names
-		}
-		cfg := simnet.DefaultLink()
-		cfg.Min, cfg.Max = f.Min, f.Max
-		in.setLinks(from, to, cfg)
-		in.linksTouched = true
+		in.changeLinks(f.From, f.To, func(c *simnet.LinkConfig) { c.Latency, c.Min, c.Max = nil, f.Min, f.Max })
+	case faults.LinkLoss:
+		in.changeLinks(f.From, f.To, func(c *simnet.LinkConfig) { c.LossProb = f.Prob })
 	}
 	return nil
 }
@@ -189,29 +228,20 @@ func (in *injector) halves(names []string) [][]string {
 	return [][]string{a, b}
 }
 
-func (in *injector) setLinks(from, to []string, cfg simnet.LinkConfig) {
-	for _, a := range from {
-		for _, b := range to {
-			if a == b {
-				continue
-			}
-			if err := in.w.Net().SetLink(a, b, cfg); err != nil {
-				panic(fmt.Sprintf("sim: set link after checking nodes: %v", err))
-			}
-		}
-	}
-}
-
 // healAll ends every fault that stops progress: partitions, pauses, downed
 // processes, full or failing disks, slow links. Clocks keep their skew: a
 // node must make progress whatever its clock says.
 func (in *injector) healAll() {
 	in.w.Log().Info("healing every fault for the liveness phase")
 	in.w.Net().Heal()
-	if in.linksTouched {
-		in.setLinks(in.names, in.names, simnet.DefaultLink())
-		in.linksTouched = false
-	}
+	in.eachLink(in.names, in.names, func(a, b string) {
+		if _, changed := in.links[[2]string{a, b}]; changed {
+			if err := in.w.Net().SetLinkOneWay(a, b, in.base); err != nil {
+				panic(fmt.Sprintf("sim: reset link %s>%s: %v", a, b, err))
+			}
+		}
+	})
+	clear(in.links)
 	for _, name := range in.names {
 		n := in.w.Node(name)
 		init := in.initial[name]

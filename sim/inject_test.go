@@ -8,6 +8,7 @@ import (
 	"rocketsim/faults"
 	"rocketsim/runtime"
 	"rocketsim/sim/simdisk"
+	"rocketsim/sim/simnet"
 	"rocketsim/sim/simrt"
 )
 
@@ -28,7 +29,7 @@ func testWorld(t *testing.T) (*simrt.World, *injector) {
 		initial[n] = simdisk.Options{Capacity: 1 << 20, FsyncFailProb: 0}
 		w.AddNode(n, simrt.NodeConfig{Disk: initial[n]}, newIdle).Start()
 	}
-	return w, newInjector(w, names, initial)
+	return w, newInjector(w, names, initial, simnet.DefaultLink())
 }
 
 func TestInjectorNodeFaults(t *testing.T) {
@@ -120,12 +121,16 @@ func TestInjectorNetworkFaults(t *testing.T) {
 	if err := in.Apply(faults.Fault{Kind: faults.LinkLatency, Min: time.Millisecond, Max: 2 * time.Millisecond}); err != nil {
 		t.Fatal(err)
 	}
-	if !in.linksTouched {
-		t.Error("link latency not recorded for healAll")
+	if err := in.Apply(faults.Fault{Kind: faults.LinkLoss, From: []string{"a"}, Prob: 0.2}); err != nil {
+		t.Fatal(err)
+	}
+	ab, ca := in.links[[2]string{"a", "b"}], in.links[[2]string{"c", "a"}]
+	if ab.Min != time.Millisecond || ab.LossProb != 0.2 || ca.LossProb != 0.2 || in.links[[2]string{"b", "c"}].LossProb != 0 {
+		t.Errorf("link state after latency then loss from a: a>b %+v, c>a %+v", ab, ca)
 	}
 	in.healAll()
-	if net.Blocked("a", "b") || in.linksTouched {
-		t.Error("healAll left a partition or a latency")
+	if net.Blocked("a", "b") || len(in.links) != 0 {
+		t.Error("healAll left a partition or a changed link")
 	}
 }
 

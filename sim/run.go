@@ -9,6 +9,7 @@ import (
 	"rocketsim/sim/pingpong"
 	"rocketsim/sim/scenario"
 	"rocketsim/sim/simdisk"
+	"rocketsim/sim/simnet"
 	"rocketsim/sim/simrt"
 )
 
@@ -93,7 +94,14 @@ func run(s *scenario.Scenario, seed uint64, opts runOptions) (*report, error) {
 		w.AddNode(n.Name, nc, newNode)
 		names = append(names, n.Name)
 	}
-	in := newInjector(w, names, initial)
+	link := simnet.DefaultLink()
+	if r := s.Network.Latency; r.Max > 0 {
+		link.Min, link.Max = r.Min, r.Max
+	}
+	link.Bandwidth = int64(s.Network.Bandwidth)
+	link.LossProb = s.Network.Loss
+	link.DropConnectProb = s.Network.DropConnect
+	in := newInjector(w, names, initial, link)
 
 	for _, name := range names {
 		n := w.Node(name)

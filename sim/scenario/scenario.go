@@ -41,8 +41,10 @@ type Scenario struct {
 	// with every fault healed, for liveness checks. Zero means SettleDefault.
 	Settle   time.Duration `yaml:"settle"`
 	Topology Topology      `yaml:"topology"`
-	Workload Workload      `yaml:"workload"`
-	Faults   []Scheduled   `yaml:"faults"`
+	// Network is every link's behaviour at start (faults change it).
+	Network  Network     `yaml:"network"`
+	Workload Workload    `yaml:"workload"`
+	Faults   []Scheduled `yaml:"faults"`
 	// Expectations are by checker, then by bound: see Expect.
 	Expectations map[string]map[string]Expect `yaml:"expectations"`
 
@@ -90,6 +92,20 @@ type Clock struct {
 	Offset time.Duration `yaml:"offset"`
 	// Rate is how fast the clock runs against true time; 0 means 1.
 	Rate float64 `yaml:"rate"`
+}
+
+// Network configures every link, both ways, at start.
+type Network struct {
+	// Latency is each frame's one-way latency; zero means the simulator's
+	// default.
+	Latency Range `yaml:"latency"`
+	// Bandwidth is in bytes per second ("10MiB"); zero means unlimited.
+	Bandwidth Size `yaml:"bandwidth"`
+	// Loss is the probability that one transmission of a frame is lost;
+	// TCP retransmits, so it shows as delay and, at worst, a timeout.
+	Loss float64 `yaml:"loss"`
+	// DropConnect is the probability that a dial's SYN is lost.
+	DropConnect float64 `yaml:"drop-connect"`
 }
 
 // Range is a closed interval of durations, drawn from uniformly.

@@ -80,6 +80,8 @@ func TestErrorsNameTheProblem(t *testing.T) {
 		{"bad fault param", "{kind: crash, nodes: [server]}", "{kind: fsync-fail, nodes: [server], prob: 2}", []string{"t.yaml:15:", "outside [0, 1]"}},
 		{"disk typo", "role: client\n", "role: client\n      disk: {capacity: 1MiB, sector: 512}\n", []string{"t.yaml:9:", `unknown key "sector"`}},
 		{"bad size", "role: client\n", "role: client\n      disk: {capacity: 1MB}\n", []string{"t.yaml:9:", "bad size"}},
+		{"network typo", "workload:\n", "network: {latncy: {min: 1ms, max: 2ms}}\nworkload:\n", []string{"t.yaml:9:", `unknown key "latncy"`, "bandwidth"}},
+		{"network loss", "workload:\n", "network:\n  loss: 1.5\nworkload:\n", []string{"t.yaml:10:", "loss 1.5"}},
 	}
 	for _, c := range cases {
 		if !strings.Contains(base, c.old) {

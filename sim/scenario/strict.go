@@ -33,7 +33,7 @@ func yamlKeys(t reflect.Type) []string {
 var ownTypes = map[string]reflect.Type{}
 
 func init() {
-	for _, v := range []any{Scenario{}, Topology{}, Node{}, Disk{}, Clock{}, Range{}, Workload{}, Scheduled{}} {
+	for _, v := range []any{Scenario{}, Topology{}, Network{}, Node{}, Disk{}, Clock{}, Range{}, Workload{}, Scheduled{}} {
 		t := reflect.TypeOf(v)
 		ownTypes[t.String()] = t
 	}

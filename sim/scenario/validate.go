@@ -30,6 +30,9 @@ func (s *Scenario) validate() error {
 	if err != nil {
 		return err
 	}
+	if err := s.validateNetwork(); err != nil {
+		return err
+	}
 	if err := s.validateWorkload(); err != nil {
 		return err
 	}
@@ -87,6 +90,21 @@ func (s *Scenario) validateTopology() (map[string]bool, error) {
 		}
 	}
 	return names, nil
+}
+
+func (s *Scenario) validateNetwork() error {
+	n := s.Network
+	switch {
+	case n.Latency.Min < 0 || n.Latency.Max < n.Latency.Min || n.Latency.Max > faults.LatencyMax:
+		return s.errorAt([]any{"network", "latency"}, "need 0 <= min <= max <= %v", faults.LatencyMax)
+	case n.Bandwidth < 0:
+		return s.errorAt([]any{"network", "bandwidth"}, "negative bandwidth")
+	case n.Loss < 0 || n.Loss >= 1:
+		return s.errorAt([]any{"network", "loss"}, "loss %v outside [0, 1)", n.Loss)
+	case n.DropConnect < 0 || n.DropConnect >= 1:
+		return s.errorAt([]any{"network", "drop-connect"}, "drop-connect %v outside [0, 1)", n.DropConnect)
+	}
+	return nil
 }
 
 func sortedNames(set map[string]bool) string {
