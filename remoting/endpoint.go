@@ -67,6 +67,8 @@ type Endpoint struct {
 	opts     Options
 	handlers map[int16]Handler
 	conns    map[uint64]*connState
+	// byAddr holds the connection ConnTo keeps per remote address.
+	byAddr map[string]runtime.Conn
 	// opaqueLast is the last opaque assigned. A counter, not randomness,
 	// keeps a simulated run replayable.
 	opaqueLast int32
@@ -108,6 +110,7 @@ func NewEndpoint(rt runtime.Runtime, opts Options) *Endpoint {
 		opts:     opts,
 		handlers: map[int16]Handler{},
 		conns:    map[uint64]*connState{},
+		byAddr:   map[string]runtime.Conn{},
 	}
 }
 
@@ -134,6 +137,18 @@ func (e *Endpoint) Accept(c runtime.Conn) runtime.ConnHandler {
 func (e *Endpoint) Dial(addr string) runtime.Conn {
 	c := e.rt.Dial(addr, e)
 	e.state(c)
+	return c
+}
+
+// ConnTo returns the endpoint's connection to addr, dialing one when there
+// is none or the last one closed: one connection per address, shared by
+// every request to it, as RocketMQ clients and brokers keep their channels.
+func (e *Endpoint) ConnTo(addr string) runtime.Conn {
+	if c, ok := e.byAddr[addr]; ok {
+		return c
+	}
+	c := e.Dial(addr)
+	e.byAddr[addr] = c
 	return c
 }
 
@@ -324,6 +339,9 @@ func (e *Endpoint) onResponse(s *connState, resp *Command) {
 // OnClose implements runtime.ConnHandler: every request pending on c fails at
 // once, in opaque order so that a replay sees the same sequence.
 func (e *Endpoint) OnClose(c runtime.Conn, err error) {
+	if kept, ok := e.byAddr[c.RemoteAddr()]; ok && kept.ID() == c.ID() {
+		delete(e.byAddr, c.RemoteAddr())
+	}
 	s, ok := e.conns[c.ID()]
 	if ok {
 		delete(e.conns, c.ID())

@@ -308,3 +308,27 @@ func TestIdleConns(t *testing.T) {
 		t.Fatalf("server side idle %d", len(got))
 	}
 }
+
+func TestConnToKeepsOneConnectionPerAddress(t *testing.T) {
+	p := newPair(t, remoting.Options{})
+	a := p.client.ConnTo(serverAddr)
+	if b := p.client.ConnTo(serverAddr); b.ID() != a.ID() {
+		t.Fatal("second ConnTo dialed again")
+	}
+	p.w.RunFor(10 * time.Millisecond)
+	_ = a.Close()
+	p.w.RunFor(10 * time.Millisecond)
+	c := p.client.ConnTo(serverAddr)
+	if c.ID() == a.ID() {
+		t.Fatal("ConnTo returned a closed connection")
+	}
+	p.server.Handle(remoting.ReqHeartBeat, func(req *remoting.Request) {
+		_ = req.Reply(remoting.NewResponse(req.Cmd, remoting.RespSuccess, ""))
+	})
+	var r result
+	_ = p.client.Invoke(c, remoting.NewRequest(remoting.ReqHeartBeat, nil), time.Second, r.done)
+	p.w.RunFor(10 * time.Millisecond)
+	if r.err != nil || r.resp.Code != remoting.RespSuccess {
+		t.Fatalf("on the new connection: %+v", r)
+	}
+}

@@ -53,7 +53,6 @@ type Registrar struct {
 	opts  Options
 	body  func() wire.RegisterBody
 	log   *slog.Logger
-	conns map[string]runtime.Conn // name server address → connection
 	timer runtime.Timer
 	// inflight marks name servers with a registration under way, so a slow
 	// one gets at most one outstanding request.
@@ -75,7 +74,6 @@ func New(rt runtime.Runtime, ep *remoting.Endpoint, opts Options, body func() wi
 	return &Registrar{
 		rt: rt, ep: ep, opts: opts, body: body,
 		log:      rt.Log().With(slog.String("component", "registrar")),
-		conns:    map[string]runtime.Conn{},
 		inflight: map[string]bool{},
 	}
 }
@@ -131,34 +129,16 @@ func (r *Registrar) header() map[string]string {
 	}
 }
 
-func (r *Registrar) conn(ns string) runtime.Conn {
-	c, ok := r.conns[ns]
-	if !ok {
-		c = r.ep.Dial(ns)
-		r.conns[ns] = c
-	}
-	return c
-}
-
+// invoke sends req on the endpoint's connection to ns (ConnTo dials anew
+// when the last one closed, so a restarted name server is reached at the
+// next round).
 func (r *Registrar) invoke(ns string, req *remoting.Command) {
-	_, reused := r.conns[ns]
-	c := r.conn(ns)
+	c := r.ep.ConnTo(ns)
 	r.inflight[ns] = true
 	err := r.ep.Invoke(c, req, r.opts.Timeout, func(resp *remoting.Command, err error) {
 		r.inflight[ns] = false
 		r.done(ns, c, resp, err)
 	})
-	if err != nil && reused {
-		// The kept connection died since the last round (the name server
-		// restarted): dial afresh now rather than a period later, as Java's
-		// client creates a channel on demand.
-		delete(r.conns, ns)
-		c = r.conn(ns)
-		err = r.ep.Invoke(c, req, r.opts.Timeout, func(resp *remoting.Command, err error) {
-			r.inflight[ns] = false
-			r.done(ns, c, resp, err)
-		})
-	}
 	if err != nil {
 		r.inflight[ns] = false
 		r.done(ns, c, nil, err)
@@ -169,13 +149,10 @@ func (r *Registrar) done(ns string, c runtime.Conn, resp *remoting.Command, err 
 	switch {
 	case err != nil:
 		// A connection that timed out is likely stalled behind a partition
-		// or a dead peer: drop it so the next round dials afresh instead of
-		// queueing behind it. A closed one is forgotten for the same reason.
-		if r.conns[ns] == c {
-			delete(r.conns, ns)
-			if !errors.Is(err, remoting.ErrConnClosed) {
-				_ = c.Close()
-			}
+		// or a dead peer: close it so the next round dials afresh instead of
+		// queueing behind it.
+		if errors.Is(err, remoting.ErrTimeout) {
+			_ = c.Close()
 		}
 		r.log.Warn("register broker failed", slog.String("namesrv", ns), slog.Any("err", err))
 	case resp.Code != remoting.RespSuccess:
@@ -206,7 +183,7 @@ func (r *Registrar) Stop() {
 	}
 	for _, ns := range r.opts.NameServers {
 		req := remoting.NewRequest(remoting.ReqUnregisterBroker, r.header())
-		if err := r.ep.InvokeOneway(r.conn(ns), req); err != nil {
+		if err := r.ep.InvokeOneway(r.ep.ConnTo(ns), req); err != nil {
 			r.log.Info("unregister not sent", slog.String("namesrv", ns), slog.Any("err", err))
 		}
 	}
