@@ -40,12 +40,16 @@ type token struct {
 	text string // as written (for errors); for tString the decoded value
 	raw  string // as written
 	pos  int    // 1-based character position
+	// commentStart marks the first '-' of a "--" that no line break ends:
+	// Java lexes it as two minus signs, and a selector that has ended
+	// before it ignores the rest, so "a = 1 -- note" works there.
+	commentStart bool
 }
 
 // lex splits src into tokens. It follows SelectorParser.jj: blanks are
-// space, \t, \n, \r, \f; "--" comments run to the end of the line (or of
-// the input, which the Java grammar refuses; harmless to allow) and /* */
-// comments are skipped; keywords are case-insensitive; identifiers are
+// space, \t, \n, \r, \f; "--" comments run to the end of a line (without a
+// line break they are two minus signs: "a > --3" is a double negation) and
+// /* */ comments are skipped; keywords are case-insensitive; identifiers are
 // [A-Za-z_$][A-Za-z0-9_$]*; numbers are unsigned.
 func lex(src string) ([]token, error) {
 	var toks []token
@@ -56,13 +60,8 @@ func lex(src string) ([]token, error) {
 		switch {
 		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f':
 			i++
-		case strings.HasPrefix(src[i:], "--"):
-			j := strings.IndexAny(src[i:], "\r\n")
-			if j < 0 {
-				i = len(src)
-			} else {
-				i += j
-			}
+		case strings.HasPrefix(src[i:], "--") && strings.ContainsAny(src[i:], "\r\n"):
+			i += strings.IndexAny(src[i:], "\r\n")
 		case strings.HasPrefix(src[i:], "/*"):
 			j := strings.Index(src[i+2:], "*/")
 			if j < 0 {
@@ -130,7 +129,7 @@ func lex(src string) ([]token, error) {
 			if op == "=" && strings.HasPrefix(src[i:], "==") {
 				return nil, &CompileError{Pos: pos(i), Near: "==", Msg: "not an operator in RocketMQ's SQL92; use ="}
 			}
-			toks = append(toks, token{kind: tOp, text: op, raw: op, pos: pos(i)})
+			toks = append(toks, token{kind: tOp, text: op, raw: op, pos: pos(i), commentStart: strings.HasPrefix(src[i:], "--")})
 			i += len(op)
 		}
 	}

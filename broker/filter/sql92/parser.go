@@ -60,7 +60,10 @@ func (p *parser) parse() (node, error) {
 	if err != nil {
 		return nil, err
 	}
-	if t := p.peek(); t.kind != tEOF {
+	// Java stops after the expression and ignores whatever follows, so a
+	// typo such as "a = 1 b = 2" silently filters on a alone; we refuse
+	// trailing tokens, except an unterminated "--" comment (see lex).
+	if t := p.peek(); t.kind != tEOF && !t.commentStart {
 		return nil, errAt(t, "unexpected token")
 	}
 	return asBoolean(n, start)
