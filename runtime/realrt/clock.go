@@ -7,12 +7,45 @@ import (
 	"rocketsim/runtime"
 )
 
-// Now is the machine's wall clock without its monotonic reading, so nothing
-// downstream can mix the two clocks by accident.
-func (r *Runtime) Now() time.Time { return time.Now().Round(0) }
+// clockModel is the node's clock as the clock failpoints (ApplyFault) left
+// it. The monotonic clock runs at rate since the last change; the wall clock
+// is the machine's plus offset plus whatever the drift has accumulated. The
+// model is immutable; a change swaps in a new one.
+type clockModel struct {
+	rate   float64
+	realAt time.Duration // real time since start at the last rate change
+	virtAt time.Duration // the node's monotonic reading at that moment
+	offset time.Duration // wall offset set by clock-offset and clock-jump
+}
 
-// Monotonic is the time since New on the machine's monotonic clock.
-func (r *Runtime) Monotonic() time.Duration { return time.Since(r.start) }
+// noClockFaults is the model until a clock failpoint is applied.
+var noClockFaults = &clockModel{rate: 1}
+
+// mono maps real time since start to the node's monotonic reading.
+func (m *clockModel) mono(real time.Duration) time.Duration {
+	if m.rate == 1 {
+		return m.virtAt + (real - m.realAt)
+	}
+	return m.virtAt + time.Duration(float64(real-m.realAt)*m.rate)
+}
+
+// Now is the machine's wall clock, moved by any clock failpoints, without
+// its monotonic reading so nothing downstream can mix the two clocks.
+func (r *Runtime) Now() time.Time {
+	t := time.Now()
+	m := r.clock.Load()
+	if m == noClockFaults {
+		return t.Round(0)
+	}
+	real := t.Sub(r.start)
+	return t.Round(0).Add(m.offset + m.mono(real) - real)
+}
+
+// Monotonic is the time since New on the machine's monotonic clock, at the
+// rate a clock-drift failpoint set.
+func (r *Runtime) Monotonic() time.Duration {
+	return r.clock.Load().mono(time.Since(r.start))
+}
 
 // AfterFunc runs fn on the loop once d has passed on the monotonic clock.
 // Timers fire in deadline order, ties in the order they were set, which
@@ -64,7 +97,8 @@ func (r *Runtime) armAlarm() {
 	if r.alarmSet && r.alarmAt <= next {
 		return
 	}
-	d := next - r.Monotonic()
+	// Deadlines are on the node's clock; the alarm waits in real time.
+	d := time.Duration(float64(next-r.Monotonic()) / r.clock.Load().rate)
 	if r.alarm == nil {
 		r.alarm = time.AfterFunc(d, func() { r.post(r.fireTimers) })
 	} else {

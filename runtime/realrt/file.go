@@ -54,6 +54,9 @@ func (f *file) WriteAt(p []byte, off int64) (int, error) {
 	if f.closed {
 		return 0, f.errClosed("write")
 	}
+	if f.rt.diskFault.limited.Load() {
+		return f.capWrite(p, off)
+	}
 	n, err := f.f.WriteAt(p, off)
 	return n, fsError("write", f.name, err)
 }
@@ -75,6 +78,9 @@ func (f *file) Truncate(size int64) error {
 	if f.closed {
 		return f.errClosed("truncate")
 	}
+	if f.rt.diskFault.limited.Load() {
+		return f.capTruncate(size)
+	}
 	return fsError("truncate", f.name, f.f.Truncate(size))
 }
 
@@ -83,7 +89,7 @@ func (f *file) Sync() error {
 	if f.closed {
 		return f.errClosed("sync")
 	}
-	return syncError("sync", f.name, datasync(f.f))
+	return f.rt.fsync(f.f, f.name)
 }
 
 // SyncAsync hands the file to the group-commit flusher; done runs on the

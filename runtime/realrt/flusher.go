@@ -100,7 +100,7 @@ func (fl *flusher) run() {
 			if fl.rt.testHookFsync != nil {
 				fl.rt.testHookFsync()
 			}
-			err := syncError("sync", f.name, datasync(f.f))
+			err := fl.rt.fsync(f.f, f.name)
 			fl.fsyncs.Add(1)
 			fl.mu.Lock()
 			f.syncing = false

@@ -55,20 +55,51 @@ func (s *fsys) Open(name string, flag runtime.OpenFlag) (runtime.File, error) {
 
 // Remove removes a file or an empty directory.
 func (s *fsys) Remove(name string) error {
-	return fsError("remove", name, os.Remove(s.path(name)))
+	size := s.capSize(name)
+	if err := os.Remove(s.path(name)); err != nil {
+		return fsError("remove", name, err)
+	}
+	s.rt.diskFault.released(size)
+	return nil
 }
 
 // RemoveAll removes a tree; a missing path is not an error.
 func (s *fsys) RemoveAll(name string) error {
-	return fsError("remove all", name, os.RemoveAll(s.path(name)))
+	var size int64
+	if s.rt.diskFault.limited.Load() {
+		size = treeSize(s.path(name))
+	}
+	if err := os.RemoveAll(s.path(name)); err != nil {
+		return fsError("remove all", name, err)
+	}
+	s.rt.diskFault.released(size)
+	return nil
 }
 
 // Rename renames from to to, replacing to if it exists.
 func (s *fsys) Rename(from, to string) error {
+	var replaced int64
+	if s.path(from) != s.path(to) {
+		replaced = s.capSize(to)
+	}
 	if err := os.Rename(s.path(from), s.path(to)); err != nil {
 		return fsError("rename", from+" -> "+to, err)
 	}
+	s.rt.diskFault.released(replaced)
 	return nil
+}
+
+// capSize is the size of the regular file name while a disk-full cap is in
+// force (the bytes its removal gives back), else 0.
+func (s *fsys) capSize(name string) int64 {
+	if !s.rt.diskFault.limited.Load() {
+		return 0
+	}
+	fi, err := os.Lstat(s.path(name))
+	if err != nil || !fi.Mode().IsRegular() {
+		return 0
+	}
+	return fi.Size()
 }
 
 // MkdirAll creates dir and its parents.
@@ -117,6 +148,11 @@ func (s *fsys) SyncDir(dir string) error {
 
 // Usage reports the capacity of the volume holding dir.
 func (s *fsys) Usage(dir string) (runtime.Usage, error) {
+	if d := &s.rt.diskFault; d.limited.Load() {
+		d.capMu.Lock()
+		defer d.capMu.Unlock()
+		return runtime.Usage{Total: uint64(d.capTotal), Free: uint64(max(0, d.capTotal-d.capUsed))}, nil
+	}
 	u, err := volumeUsage(s.path(dir))
 	if err != nil {
 		return runtime.Usage{}, fsError("usage", dir, err)

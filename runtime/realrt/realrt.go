@@ -99,6 +99,11 @@ type Runtime struct {
 	start time.Time // carries the monotonic reading Monotonic is measured on
 	fs    *fsys
 
+	// Failpoints (ApplyFault); safe from any goroutine.
+	clock     atomic.Pointer[clockModel]
+	clockMu   sync.Mutex // serialises clock changes
+	diskFault diskFaults
+
 	q       *queue
 	wg      sync.WaitGroup // every goroutine the Runtime started
 	ctx     context.Context
@@ -175,6 +180,10 @@ func New(name string, opts Options) *Runtime {
 		done:      make(chan struct{}),
 	}
 	r.fs = &fsys{rt: r, root: opts.DataDir}
+	r.clock.Store(noClockFaults)
+	// The failpoints draw from their own stream so that injecting a fault
+	// does not shift the node's.
+	r.diskFault.rng = rand.New(rand.NewPCG(seed2, seed1^0x2545f4914f6cdd1d))
 	r.flusher = newFlusher(r)
 	return r
 }
