@@ -28,7 +28,7 @@ func isBoolean(n node) bool {
 type constNode struct{ v value }
 
 func (n constNode) eval(Getter) (value, error) { return n.v, nil }
-func (n constNode) String() string                        { return n.v.String() }
+func (n constNode) String() string             { return n.v.String() }
 
 type propNode struct{ name string }
 
