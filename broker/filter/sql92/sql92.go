@@ -15,6 +15,13 @@
 //
 // Extensions found in later RocketMQ releases are included: CONTAINS,
 // STARTSWITH, ENDSWITH and their NOT forms.
+//
+// testdata/rocketmq_oracle.jsonl pins the agreement: selectors and the
+// answers of Apache RocketMQ's own implementation. Two deliberate
+// differences: RocketMQ stops after a complete expression and silently
+// ignores what follows ("a = 1 b = 2" filters on a alone), where we refuse
+// trailing tokens; and RocketMQ refuses the literal 0.0 (a range check
+// against Double.MIN_VALUE, the smallest positive double), which we accept.
 package sql92
 
 import (
