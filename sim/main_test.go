@@ -15,7 +15,12 @@ import (
 	"rocketsim/sim/scenario"
 )
 
-const defaultScenario = "../scenarios/pingpong-partition-crash.yaml"
+const (
+	defaultScenario = "../scenarios/pingpong-partition-crash.yaml"
+	// quickScenario is for tests of the CLI's mechanics, where the
+	// default scenario's two simulated minutes would only cost time.
+	quickScenario = "testdata/quick.yaml"
+)
 
 // tail3 matches the three lines every run must end with, exactly.
 var tail3 = regexp.MustCompile(`\nseed: (\d+)\ntrace-hash: ([0-9a-f]+)\nverdict: (PASS|FAIL)\n$`)
@@ -64,13 +69,13 @@ func TestDeterminism(t *testing.T) {
 }
 
 func TestSeedFromFileOrChosen(t *testing.T) {
-	src, err := os.ReadFile(defaultScenario)
+	src, err := os.ReadFile(quickScenario)
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
 	seeded := filepath.Join(dir, "seeded.yaml")
-	os.WriteFile(seeded, []byte(strings.Replace(string(src), "duration: 2m", "seed: 42\nduration: 2m", 1)), 0o644)
+	os.WriteFile(seeded, []byte(strings.Replace(string(src), "duration: 20s", "seed: 42\nduration: 20s", 1)), 0o644)
 	_, out, _ := cli(t, seeded)
 	if seed, _, _ := lastThree(t, out); seed != "42" {
 		t.Errorf("a file with seed: 42 ran seed %s", seed)
@@ -80,9 +85,9 @@ func TestSeedFromFileOrChosen(t *testing.T) {
 		t.Errorf("--seed 5 did not override the file's seed: %s", seed)
 	}
 	// No seed anywhere: one is chosen, printed, and replays exactly.
-	_, out, _ = cli(t, defaultScenario)
+	_, out, _ = cli(t, quickScenario)
 	seed, hash, _ := lastThree(t, out)
-	_, again, _ := cli(t, defaultScenario, "--seed", seed)
+	_, again, _ := cli(t, quickScenario, "--seed", seed)
 	if _, hash2, _ := lastThree(t, again); hash2 != hash {
 		t.Errorf("the chosen seed %s does not replay: %s vs %s", seed, hash, hash2)
 	}
@@ -164,7 +169,7 @@ func TestParseArgsOrder(t *testing.T) {
 // TestFailurePrintsReplay: a violated expectation exits 1 and prints the
 // replay command just before the three lines.
 func TestFailurePrintsReplay(t *testing.T) {
-	src, err := os.ReadFile(defaultScenario)
+	src, err := os.ReadFile(quickScenario)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -72,7 +72,7 @@ func TestShrinkKeepsTheCause(t *testing.T) {
 }
 
 func TestShrinkCLI(t *testing.T) {
-	src, err := os.ReadFile(defaultScenario)
+	src, err := os.ReadFile(quickScenario)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,11 +101,11 @@ func TestShrinkCLI(t *testing.T) {
 		t.Errorf("a failure that needs no faults shrank to %d faults over %v", len(s.Faults), s.Duration)
 	}
 
-	code, out, _ = cli(t, defaultScenario, "--seed", "3", "--shrink")
+	code, out, _ = cli(t, quickScenario, "--seed", "3", "--shrink")
 	if code != exitPass || !strings.Contains(out, "nothing to shrink") {
 		t.Errorf("shrinking a passing run: exit %d\n%s", code, out)
 	}
-	if code, _, _ := cli(t, defaultScenario, "--seeds", "3", "--shrink"); code != exitUsage {
+	if code, _, _ := cli(t, quickScenario, "--seeds", "3", "--shrink"); code != exitUsage {
 		t.Errorf("--shrink with --seeds: exit %d", code)
 	}
 }

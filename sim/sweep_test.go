@@ -27,14 +27,14 @@ func TestParseSeeds(t *testing.T) {
 // seed's trace hash is the one a single run prints; a failing expectation
 // fails the sweep with a replay line per seed.
 func TestSweepMatchesSingleRuns(t *testing.T) {
-	code, out, errOut := cli(t, defaultScenario, "--seeds", "6..8", "--jobs", "3")
+	code, out, errOut := cli(t, quickScenario, "--seeds", "6..8", "--jobs", "3")
 	if code != exitPass {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
 	}
 	if !strings.HasSuffix(out, "seeds: 6..8\nfailures: 0\nverdict: PASS\n") {
 		t.Errorf("sweep does not end with its three lines:\n%s", out)
 	}
-	_, single, _ := cli(t, defaultScenario, "--seed", "7")
+	_, single, _ := cli(t, quickScenario, "--seed", "7")
 	_, hash, _ := lastThree(t, single)
 	if !strings.Contains(out, "seed 7: PASS "+hash+"\n") {
 		t.Errorf("seed 7 in a sweep does not have the single run's hash %s:\n%s", hash, out)
@@ -43,7 +43,7 @@ func TestSweepMatchesSingleRuns(t *testing.T) {
 		t.Errorf("no progress line on stderr: %q", errOut)
 	}
 
-	src, err := os.ReadFile(defaultScenario)
+	src, err := os.ReadFile(quickScenario)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,10 +71,10 @@ func TestSweepMatchesSingleRuns(t *testing.T) {
 	}
 
 	for _, args := range [][]string{
-		{defaultScenario, "--seeds", "3", "--seed", "1"},
-		{defaultScenario, "--seeds", "3", "--trace", "x"},
-		{defaultScenario, "--seeds", "3", "--jobs", "0"},
-		{defaultScenario, "--seeds", "z"},
+		{quickScenario, "--seeds", "3", "--seed", "1"},
+		{quickScenario, "--seeds", "3", "--trace", "x"},
+		{quickScenario, "--seeds", "3", "--jobs", "0"},
+		{quickScenario, "--seeds", "z"},
 	} {
 		if code, _, _ := cli(t, args...); code != exitUsage {
 			t.Errorf("%q: exit %d, want %d", args, code, exitUsage)
