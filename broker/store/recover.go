@@ -4,6 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
+
+	"rocketsim/runtime"
 
 	"rocketsim/broker/store/consumequeue"
 	"rocketsim/broker/store/message"
@@ -98,7 +101,16 @@ func (s *Store) recover(abnormal bool) error {
 	// Sync everything recovery may have read from the page cache only (a
 	// process crash keeps unsynced writes): it is about to be served.
 	if err := s.flushAll(); err != nil {
-		return fmt.Errorf("store: sync after recovery: %w", err)
+		if !errors.Is(err, runtime.ErrNoSpace) || s.flush.synced < end {
+			return fmt.Errorf("store: sync after recovery: %w", err)
+		}
+		// The commit log is synced; only derived data (consume queue
+		// units, index) could not be written on a full disk. Serve it
+		// from memory and refuse writes until space returns; the
+		// checkpoint stays behind, so a crash meanwhile replays again.
+		s.log.Error("disk full after recovery; refusing writes", slog.Any("err", err))
+		s.diskFull = true
+		s.after(timerDispatch, dispatchRetryDelayMillis*time.Millisecond, s.recheck)
 	}
 	for k, q := range s.queues {
 		if q.MaxOffset() > 0 {

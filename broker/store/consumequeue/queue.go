@@ -23,6 +23,10 @@ const UnitSize = 20
 // older ones were full and synced long before (Java scans the last 3 too).
 const recoverSegmentsMax = 3
 
+// writeBufferUnits bounds the units a queue collects before writing them
+// (they are written at the latest by the next consume queue flush).
+const writeBufferUnits = 256
+
 // scanChunkUnits bounds the read buffer of a recovery scan.
 const scanChunkUnits = 4096
 
@@ -63,6 +67,9 @@ func Open(fs runtime.FS, root, topic string, queueID int32, segmentSize int64) (
 	s, err := segment.Open(fs, Dir(root, topic, queueID), segmentSize)
 	if err != nil {
 		return nil, fmt.Errorf("consume queue %s-%d: %w", topic, queueID, err)
+	}
+	for _, seg := range s.Segments() {
+		seg.SetBuffer(writeBufferUnits * UnitSize)
 	}
 	q := &Queue{Topic: topic, QueueID: queueID, seg: s}
 	q.minLogical = s.MinOffset() / UnitSize
@@ -131,6 +138,7 @@ func (q *Queue) Put(queueOffset int64, u Unit) error {
 		if s, err = q.seg.Create(base); err != nil {
 			return fmt.Errorf("consume queue %s-%d: %w", q.Topic, q.QueueID, err)
 		}
+		s.SetBuffer(writeBufferUnits * UnitSize)
 	}
 	b := encode(u)
 	if err := s.Append(b[:]); err != nil {
@@ -155,6 +163,7 @@ func (q *Queue) startAt(off int64) error {
 			return fmt.Errorf("consume queue %s-%d: blank prefix: %w", q.Topic, q.QueueID, err)
 		}
 	}
+	s.SetBuffer(writeBufferUnits * UnitSize)
 	q.minLogical = off
 	return nil
 }

@@ -86,6 +86,98 @@ type file struct {
 	indexNum  int32
 	dirty     bool // written since the last sync
 	headerOut bool // header in memory differs from the file
+
+	// The file being written keeps its slot table in memory and buffers
+	// its new units, so indexing a key costs no system call; both reach
+	// the file at the next flush (Index.Flush, before the sync).
+	slots      []int32
+	slotsDirty []bool // per slotPage
+	unitBuf    []byte
+	unitBufN   int32 // unit number of unitBuf's first unit
+}
+
+// slotPageSlots is how many slots one write of the slot table covers.
+const slotPageSlots = 1024
+
+// unitBufMax bounds buffered units before they are written.
+const unitBufMax = 64 << 10
+
+// loadSlots reads the slot table into memory (once, for the file being
+// written).
+func (x *file) loadSlots() error {
+	if x.slots != nil {
+		return nil
+	}
+	slots := make([]int32, x.slotNum)
+	buf := make([]byte, slotPageSlots*SlotSize)
+	for i := int32(0); i < x.slotNum; i += slotPageSlots {
+		n := min(slotPageSlots, x.slotNum-i)
+		b := buf[:n*SlotSize]
+		got, _ := x.f.ReadAt(b, x.slotPos(i))
+		for j := int32(0); j < n && int(j+1)*SlotSize <= got; j++ {
+			slots[i+j] = int32(binary.BigEndian.Uint32(b[j*SlotSize:]))
+		}
+	}
+	x.slots = slots
+	x.slotsDirty = make([]bool, (x.slotNum+slotPageSlots-1)/slotPageSlots)
+	x.unitBufN = x.h.indexCount
+	return nil
+}
+
+// writeBack writes buffered units and changed slot pages to the file.
+func (x *file) writeBack() error {
+	if len(x.unitBuf) > 0 {
+		if _, err := x.f.WriteAt(x.unitBuf, x.unitPos(x.unitBufN)); err != nil {
+			return fmt.Errorf("index %s: write units: %w", x.path, err)
+		}
+		x.unitBufN += int32(len(x.unitBuf) / UnitSize)
+		x.unitBuf = x.unitBuf[:0]
+	}
+	buf := make([]byte, 0, slotPageSlots*SlotSize)
+	for p, d := range x.slotsDirty {
+		if !d {
+			continue
+		}
+		first := int32(p) * slotPageSlots
+		n := min(slotPageSlots, x.slotNum-first)
+		buf = buf[:0]
+		for _, v := range x.slots[first : first+n] {
+			buf = binary.BigEndian.AppendUint32(buf, uint32(v))
+		}
+		if _, err := x.f.WriteAt(buf, x.slotPos(first)); err != nil {
+			return fmt.Errorf("index %s: write slots: %w", x.path, err)
+		}
+		x.slotsDirty[p] = false
+	}
+	return nil
+}
+
+// readUnit reads unit n from the buffer or the file.
+func (x *file) readUnit(u []byte, n int32) error {
+	if x.slots != nil && n >= x.unitBufN {
+		i := int(n-x.unitBufN) * UnitSize
+		if i+UnitSize > len(x.unitBuf) {
+			return fmt.Errorf("index %s: unit %d not written", x.path, n)
+		}
+		copy(u, x.unitBuf[i:i+UnitSize])
+		return nil
+	}
+	if c, err := x.f.ReadAt(u, x.unitPos(n)); c != UnitSize {
+		return fmt.Errorf("index %s: read unit %d: %w", x.path, n, err)
+	}
+	return nil
+}
+
+// slot reads the head of a slot's chain.
+func (x *file) slot(slot int32) int32 {
+	if x.slots != nil {
+		return x.slots[slot]
+	}
+	var sb [SlotSize]byte
+	if n, _ := x.f.ReadAt(sb[:], x.slotPos(slot)); n != SlotSize {
+		return 0
+	}
+	return int32(binary.BigEndian.Uint32(sb[:]))
 }
 
 func (x *file) full() bool { return x.h.indexCount >= x.indexNum }
@@ -98,15 +190,14 @@ func (x *file) unitPos(n int32) int64 {
 
 // put adds one key. The caller checked the file is not full.
 func (x *file) put(key string, phy, storeTimestamp int64) error {
+	if err := x.loadSlots(); err != nil {
+		return err
+	}
 	hash := KeyHash(key)
 	slot := hash % x.slotNum
-	var sb [SlotSize]byte
-	prev := int32(0)
-	if n, _ := x.f.ReadAt(sb[:], x.slotPos(slot)); n == SlotSize {
-		prev = int32(binary.BigEndian.Uint32(sb[:]))
-		if prev <= 0 || prev >= x.h.indexCount {
-			prev = 0 // garbage from a torn write: start the chain afresh
-		}
+	prev := x.slots[slot]
+	if prev <= 0 || prev >= x.h.indexCount {
+		prev = 0 // garbage from a torn write: start the chain afresh
 	}
 	if x.h.indexCount <= 1 {
 		x.h.beginTimestamp = storeTimestamp
@@ -117,19 +208,18 @@ func (x *file) put(key string, phy, storeTimestamp int64) error {
 	// clamps it to 0, and so do we (time filters are then approximate).
 	diff = max(min(diff, int64(1<<31-1)), 0)
 	n := x.h.indexCount
-	var u [UnitSize]byte
+	if len(x.unitBuf)+UnitSize > unitBufMax {
+		if err := x.writeBack(); err != nil {
+			return err
+		}
+	}
 	be := binary.BigEndian
-	be.PutUint32(u[0:], uint32(hash))
-	be.PutUint64(u[4:], uint64(phy))
-	be.PutUint32(u[12:], uint32(diff))
-	be.PutUint32(u[16:], uint32(prev))
-	if _, err := x.f.WriteAt(u[:], x.unitPos(n)); err != nil {
-		return fmt.Errorf("index %s: write unit %d: %w", x.path, n, err)
-	}
-	be.PutUint32(sb[:], uint32(n))
-	if _, err := x.f.WriteAt(sb[:], x.slotPos(slot)); err != nil {
-		return fmt.Errorf("index %s: write slot %d: %w", x.path, slot, err)
-	}
+	x.unitBuf = be.AppendUint32(x.unitBuf, uint32(hash))
+	x.unitBuf = be.AppendUint64(x.unitBuf, uint64(phy))
+	x.unitBuf = be.AppendUint32(x.unitBuf, uint32(diff))
+	x.unitBuf = be.AppendUint32(x.unitBuf, uint32(prev))
+	x.slots[slot] = n
+	x.slotsDirty[slot/slotPageSlots] = true
 	x.h.indexCount++
 	x.h.endPhyOffset = phy
 	x.h.endTimestamp = storeTimestamp
@@ -141,18 +231,13 @@ func (x *file) put(key string, phy, storeTimestamp int64) error {
 // units with the key's hash and a time inside [begin, end].
 func (x *file) query(key string, maxNum int, begin, end int64, out []int64) ([]int64, error) {
 	hash := KeyHash(key)
-	slot := hash % x.slotNum
-	var sb [SlotSize]byte
-	if n, _ := x.f.ReadAt(sb[:], x.slotPos(slot)); n != SlotSize {
-		return out, nil
-	}
-	cur := int32(binary.BigEndian.Uint32(sb[:]))
+	cur := x.slot(hash % x.slotNum)
 	var u [UnitSize]byte
 	// Each step moves to a smaller unit number, so the walk ends; the
 	// bound on steps guards against a cycle in a corrupt file anyway.
 	for steps := int32(0); cur > 0 && cur < x.h.indexCount && len(out) < maxNum && steps < x.indexNum; steps++ {
-		if n, err := x.f.ReadAt(u[:], x.unitPos(cur)); n != UnitSize {
-			return out, fmt.Errorf("index %s: read unit %d: %w", x.path, cur, err)
+		if err := x.readUnit(u[:], cur); err != nil {
+			return out, err
 		}
 		be := binary.BigEndian
 		h := int32(be.Uint32(u[0:]))
@@ -176,6 +261,7 @@ func (x *file) query(key string, maxNum int, begin, end int64, out []int64) ([]i
 // cutting the chains of older ones, and units may point at commit log
 // records that were lost.
 func (x *file) rebuildSlots(logEnd int64) error {
+	x.slots, x.slotsDirty, x.unitBuf = nil, nil, nil
 	heads := make(map[int32]int32)
 	var u [UnitSize]byte
 	for n := int32(1); n < x.h.indexCount; n++ {

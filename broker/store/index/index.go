@@ -201,6 +201,14 @@ func (ix *Index) Flush() (int64, error) {
 		if !x.dirty {
 			continue
 		}
+		if x.slots != nil {
+			if err := x.writeBack(); err != nil {
+				return 0, err
+			}
+			if x.full() {
+				x.slots, x.slotsDirty = nil, nil // done with it: free the table
+			}
+		}
 		if x.headerOut {
 			if _, err := x.f.WriteAt(x.h.encode(), 0); err != nil {
 				return 0, fmt.Errorf("index %s: write header: %w", x.path, err)

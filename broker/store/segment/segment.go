@@ -37,6 +37,36 @@ type Segment struct {
 	Wrote int64
 	// Synced is how many bytes a finished fsync covers.
 	Synced int64
+
+	// Write-behind buffer (consume queues): appends collect in buf, which
+	// starts at bufStart, and reach the file in one write at the next
+	// sync, read of that range, or when full. bufMax 0 writes through.
+	buf      []byte
+	bufStart int64
+	bufMax   int
+
+	// syncFailed: an fsync failed since the last good one. Linux may have
+	// marked the unsynced pages clean without writing them, so the next
+	// sync rewrites them first (see Rewrite).
+	syncFailed bool
+}
+
+// SetBuffer makes appends collect up to n bytes before writing them in one
+// call. Consume queue units are 20 bytes each: writing them one by one
+// costs a system call per message, for data that is synced once a second.
+func (s *Segment) SetBuffer(n int) { s.bufMax = n }
+
+// FlushBuffer writes buffered appends to the file. On error they stay
+// buffered (the write is idempotent) and the caller retries later.
+func (s *Segment) FlushBuffer() error {
+	if len(s.buf) == 0 {
+		return nil
+	}
+	if _, err := s.file.WriteAt(s.buf, s.bufStart); err != nil {
+		return fmt.Errorf("segment %s: write %d buffered bytes at %d: %w", s.Path, len(s.buf), s.bufStart, err)
+	}
+	s.buf = s.buf[:0]
+	return nil
 }
 
 // End is the log offset just after the segment's written bytes.
@@ -51,6 +81,21 @@ func (s *Segment) Free() int64 { return s.Capacity - s.Wrote }
 func (s *Segment) Append(p []byte) error {
 	if int64(len(p)) > s.Free() {
 		panic(fmt.Sprintf("segment %s: append of %d bytes with %d free", s.Path, len(p), s.Free()))
+	}
+	if s.bufMax > 0 {
+		if len(s.buf)+len(p) > s.bufMax {
+			if err := s.FlushBuffer(); err != nil {
+				return err
+			}
+		}
+		if len(p) <= s.bufMax {
+			if len(s.buf) == 0 {
+				s.bufStart = s.Wrote
+			}
+			s.buf = append(s.buf, p...)
+			s.Wrote += int64(len(p))
+			return nil
+		}
 	}
 	if _, err := s.file.WriteAt(p, s.Wrote); err != nil {
 		return fmt.Errorf("segment %s: write %d bytes at %d: %w", s.Path, len(p), s.Wrote, err)
@@ -76,6 +121,16 @@ func (s *Segment) ReadAt(p []byte, rel int64) error {
 	if rel < 0 || rel+int64(len(p)) > s.Wrote {
 		return fmt.Errorf("segment %s: read [%d,%d) beyond written %d: %w", s.Path, rel, rel+int64(len(p)), s.Wrote, ErrBeyondEnd)
 	}
+	end := rel + int64(len(p))
+	if len(s.buf) > 0 && end > s.bufStart {
+		// The tail of the range is still buffered: serve it from memory.
+		from := max(rel, s.bufStart)
+		copy(p[from-rel:], s.buf[from-s.bufStart:end-s.bufStart])
+		p = p[:from-rel]
+		if len(p) == 0 {
+			return nil
+		}
+	}
 	if _, err := s.file.ReadAt(p, rel); err != nil {
 		return fmt.Errorf("segment %s: read %d bytes at %d: %w", s.Path, len(p), rel, err)
 	}
@@ -95,22 +150,42 @@ func (s *Segment) FileSize() (int64, error) { return s.file.Size() }
 
 // Sync makes the segment durable, blocking.
 func (s *Segment) Sync() error {
+	if err := s.prepareSync(); err != nil {
+		return err
+	}
 	w := s.Wrote
 	if err := s.file.Sync(); err != nil {
+		s.syncFailed = true
 		return fmt.Errorf("segment %s: sync: %w", s.Path, err)
 	}
+	s.syncFailed = false
 	s.Synced = max(s.Synced, w)
 	return nil
+}
+
+// prepareSync writes buffered appends, and after a failed fsync the whole
+// unsynced range again.
+func (s *Segment) prepareSync() error {
+	if s.syncFailed {
+		return s.Rewrite()
+	}
+	return s.FlushBuffer()
 }
 
 // SyncAsync starts an fsync covering what is written now and calls done on
 // the loop when it finishes, after updating Synced.
 func (s *Segment) SyncAsync(done func(error)) {
+	if err := s.prepareSync(); err != nil {
+		done(err)
+		return
+	}
 	w := s.Wrote
 	s.file.SyncAsync(func(err error) {
 		if err == nil {
+			s.syncFailed = false
 			s.Synced = max(s.Synced, w)
 		} else {
+			s.syncFailed = true
 			err = fmt.Errorf("segment %s: sync: %w", s.Path, err)
 		}
 		done(err)
@@ -260,6 +335,9 @@ func (l *Log) TruncateTo(off int64) error {
 	if s == nil {
 		return nil
 	}
+	if err := s.FlushBuffer(); err != nil {
+		return err
+	}
 	rel := off - s.Base
 	if rel > s.Capacity {
 		panic(fmt.Sprintf("segment log %s: truncate to %d past segment %d", l.Dir, off, s.Base))
@@ -369,6 +447,9 @@ const rewriteChunk = 1 << 20
 // persists nothing); writing them again makes them dirty, so the next
 // fsync really covers them.
 func (s *Segment) Rewrite() error {
+	if err := s.FlushBuffer(); err != nil {
+		return err
+	}
 	buf := make([]byte, min(rewriteChunk, max(s.Wrote-s.Synced, 0)))
 	for off := s.Synced; off < s.Wrote; {
 		n := min(int64(len(buf)), s.Wrote-off)
@@ -386,15 +467,11 @@ func (s *Segment) Rewrite() error {
 	return nil
 }
 
-// SyncRetry syncs, and after a failure rewrites the unsynced range and
-// tries once more (see Rewrite).
+// SyncRetry syncs, and after a failure tries once more (rewriting the
+// unsynced range first, see Rewrite).
 func (s *Segment) SyncRetry() error {
-	err := s.Sync()
-	if err == nil {
+	if err := s.Sync(); err == nil {
 		return nil
-	}
-	if rwErr := s.Rewrite(); rwErr != nil {
-		return errors.Join(err, rwErr)
 	}
 	return s.Sync()
 }

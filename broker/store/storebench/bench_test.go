@@ -1,0 +1,197 @@
+// Package storebench measures the store on this machine's real disk
+// through runtime/realrt. It holds only benchmarks, apart from the store's
+// own tests, so those never depend on the real runtime.
+package storebench
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"rocketsim/broker/config"
+	"rocketsim/broker/store"
+	"rocketsim/broker/store/message"
+	"rocketsim/runtime"
+	"rocketsim/runtime/realrt"
+)
+
+// benchBodySize is the message body the targets are stated for.
+const benchBodySize = 1024
+
+func benchMessage() *store.Message {
+	return &store.Message{Topic: "BenchTopic", QueueID: 0, Body: make([]byte, benchBodySize),
+		Properties:    "TAGS\x01t\x02UNIQ_KEY\x01C0A80001000000000000000000000001\x02",
+		BornTimestamp: 1, BornHost: message.AddrV4(10, 0, 0, 2, 40000)}
+}
+
+// storeNode runs a store on a real runtime's loop.
+type storeNode struct{ s *store.Store }
+
+func (n *storeNode) Stop() { n.s.Close() }
+
+func startRealStore(b *testing.B, dir string, flush config.FlushDiskType) (*realrt.Runtime, *store.Store) {
+	rt := realrt.New("bench", realrt.Options{DataDir: dir, Seed: 1})
+	var st *store.Store
+	err := rt.Start(func(r runtime.Runtime) (runtime.Node, error) {
+		cfg := store.DefaultConfig()
+		cfg.FlushDiskType = flush
+		var err error
+		st, err = store.Open(cfg, store.Options{FS: r.Disk(), Clock: r, Log: r.Log()})
+		if err != nil {
+			return nil, err
+		}
+		return &storeNode{st}, nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return rt, st
+}
+
+// runWriters puts n messages from w writers, each waiting for its put's
+// answer before the next, as w producers with one request in flight do.
+func runWriters(b *testing.B, rt *realrt.Runtime, st *store.Store, n, w int) {
+	var wg sync.WaitGroup
+	per := n / w
+	errs := make(chan error, w)
+	for i := 0; i < w; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			done := make(chan store.PutResult, 1)
+			m := benchMessage()
+			for j := 0; j < per; j++ {
+				rt.Post(func() { st.Put(m, func(r store.PutResult) { done <- r }) })
+				if r := <-done; r.Status != store.PutOK {
+					errs <- fmt.Errorf("put: %v %v", r.Status, r.Err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		b.Fatal(err)
+	}
+}
+
+// BenchmarkRealDisk measures, in one run on this machine's disk, the raw
+// sequential write bandwidth and fsync rate, then 1 KiB appends under
+// ASYNC_FLUSH and under SYNC_FLUSH with 1, 16 and 64 concurrent writers.
+// Run it with a fixed count, e.g.
+//
+//	go test ./broker/store -run '^$' -bench RealDisk -benchtime 100000x
+//
+// Each sub-benchmark reports MB/s (of message bodies) and msgs/s.
+func BenchmarkRealDisk(b *testing.B) {
+	b.Run("raw-seq-write", func(b *testing.B) {
+		f, err := os.Create(filepath.Join(b.TempDir(), "raw"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer f.Close()
+		buf := make([]byte, 1<<20)
+		b.SetBytes(benchBodySize)
+		b.ResetTimer()
+		// Same byte volume as b.N messages, written in 1 MiB blocks,
+		// then one fsync: the disk's streaming bandwidth.
+		for left := int64(b.N) * benchBodySize; left > 0; left -= int64(len(buf)) {
+			if _, err := f.Write(buf[:min(int64(len(buf)), left)]); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := f.Sync(); err != nil {
+			b.Fatal(err)
+		}
+	})
+	b.Run("raw-fsync", func(b *testing.B) {
+		f, err := os.Create(filepath.Join(b.TempDir(), "raw"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer f.Close()
+		buf := make([]byte, benchBodySize)
+		// fsyncs are slow: measure for a bounded time, not b.N of them.
+		start := time.Now()
+		n := 0
+		for time.Since(start) < time.Second {
+			if _, err := f.Write(buf); err != nil {
+				b.Fatal(err)
+			}
+			if err := f.Sync(); err != nil {
+				b.Fatal(err)
+			}
+			n++
+		}
+		b.ReportMetric(float64(n)/time.Since(start).Seconds(), "fsyncs/s")
+	})
+	cases := []struct {
+		name    string
+		flush   config.FlushDiskType
+		writers int
+	}{
+		{"async-64w", config.AsyncFlush, 64},
+		{"sync-1w", config.SyncFlush, 1},
+		{"sync-16w", config.SyncFlush, 16},
+		{"sync-64w", config.SyncFlush, 64},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			rt, st := startRealStore(b, b.TempDir(), c.flush)
+			defer rt.Stop()
+			n := b.N
+			if c.writers == 1 && c.flush == config.SyncFlush {
+				n = min(n, 2000) // one fsync per message: bound the time
+			}
+			n = max(n/c.writers, 1) * c.writers
+			b.SetBytes(benchBodySize)
+			b.ResetTimer()
+			start := time.Now()
+			runWriters(b, rt, st, n, c.writers)
+			el := time.Since(start)
+			b.ReportMetric(float64(n)/el.Seconds(), "msgs/s")
+			b.ReportMetric(float64(n)*benchBodySize/el.Seconds()/1e6, "MB/s")
+		})
+	}
+}
+
+// BenchmarkRealDiskRSS stores b.N 1 KiB messages through the real runtime
+// and reports the process's resident memory: the store reads the commit log
+// through the page cache and must not hold it on the heap.
+//
+//	go test ./broker/store -run '^$' -bench RealDiskRSS -benchtime 2000000x
+func BenchmarkRealDiskRSS(b *testing.B) {
+	rt, st := startRealStore(b, b.TempDir(), config.AsyncFlush)
+	defer rt.Stop()
+	b.SetBytes(benchBodySize)
+	runWriters(b, rt, st, max(b.N/64, 1)*64, 64)
+	done := make(chan int64)
+	rt.Post(func() { done <- st.MaxPhyOffset() })
+	stored := <-done
+	b.ReportMetric(float64(stored)/(1<<20), "MiB-stored")
+	b.ReportMetric(float64(rssBytes())/(1<<20), "MiB-rss")
+}
+
+// rssBytes reads VmRSS from /proc (Linux); 0 elsewhere.
+func rssBytes() int64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
