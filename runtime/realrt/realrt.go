@@ -19,6 +19,11 @@
 // returns no further callback runs: connections still open are closed
 // without OnClose, pending timers and SyncAsync callbacks are dropped, and
 // Post becomes a no-op. That is what a process exit looks like to the node.
+//
+// Failpoints: ApplyFault injects the node-local faults of the shared
+// vocabulary (disk full, slow or failing fsync, clock offset, drift and
+// jumps) into the real process, with the simulator's semantics, and
+// ServeControl exposes it as a line protocol for the multi-process runner.
 package realrt
 
 import (
