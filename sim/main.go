@@ -338,7 +338,7 @@ func writeOut(dir string, rep *report, replay string) error {
 	if err != nil {
 		return err
 	}
-	if err := history.Write(f, toHistory(rep.History)); err != nil {
+	if err := history.Write(f, rep.History); err != nil {
 		f.Close()
 		return fmt.Errorf("history.jsonl: %w", err)
 	}

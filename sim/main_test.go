@@ -322,7 +322,7 @@ func TestShippedScenariosPass(t *testing.T) {
 			}
 			// Crashed clients leave operations open; the shared history
 			// format must still pair every completion with its invoke.
-			if _, err := history.Pair(toHistory(rep.History)); err != nil {
+			if _, err := history.Pair(rep.History); err != nil {
 				t.Errorf("%s seed %d: history does not pair: %v", f, seed, err)
 			}
 		}

@@ -5,7 +5,7 @@ import (
 	"io"
 	"time"
 
-	"rocketsim/runtime"
+	"rocketsim/jepsen/history"
 	"rocketsim/sim/pingpong"
 	"rocketsim/sim/scenario"
 	"rocketsim/sim/simdisk"
@@ -38,26 +38,29 @@ type report struct {
 	Judgements []scenario.Judgement          `json:"judgements"`
 	Metrics    map[string]map[string]float64 `json:"metrics"`
 	Counts     string                        `json:"counts"`
-	History    []pingpong.Timed              `json:"-"`
+	// History is what the clients observed, in the shared format.
+	History []history.Op `json:"-"`
 }
+
+// settleTeardown is how long the run goes on after the final recovery, so
+// the trace covers the connections' teardown.
+const settleTeardown = time.Second
 
 // run simulates one scenario with one seed and judges it. It is the whole
 // job of the CLI minus flags and printing, so tests call it directly.
+//
+// A run has three phases, after TigerBeetle's VOPR: a safety phase with the
+// scheduled faults, a liveness phase with every fault healed, and a final
+// recovery that the workload's checkers judge.
 func run(s *scenario.Scenario, seed uint64, opts runOptions) (*report, error) {
-	cfg, ok := s.Workload.Config.(pingpong.Config)
-	if !ok {
-		return nil, fmt.Errorf("workload %q has no runner in this simulator", s.Workload.Kind)
-	}
 	w := simrt.New(seed, simrt.Options{LogWriter: opts.log, TraceWriter: opts.trace})
 	rep := &report{Scenario: s.Name, Path: s.Path, Seed: seed}
-
-	// The history is the clients' observations, stamped with true time.
-	record := func(e pingpong.Event) {
-		rep.History = append(rep.History, pingpong.Timed{At: w.Now(), Event: e})
+	wl, err := newWorkload(w, s, opts)
+	if err != nil {
+		return nil, err
 	}
 
-	server := s.NodesWithRole("server")[0].Name
-	var names, clients []string
+	var names []string
 	initial := map[string]simdisk.Options{}
 	for _, n := range s.Topology.Nodes {
 		disk := simdisk.Options{
@@ -71,27 +74,11 @@ func run(s *scenario.Scenario, seed uint64, opts runOptions) (*report, error) {
 			disk.FsyncLatency = uniform(r.Min, r.Max)
 		}
 		initial[n.Name] = disk
-		nc := simrt.NodeConfig{Host: n.Host, Disk: disk, ClockOffset: n.Clock.Offset, ClockDrift: n.Clock.Rate}
-		var newNode runtime.NewNode
-		switch n.Role {
-		case "server":
-			host := n.Host
-			newNode = func(rt runtime.Runtime) (runtime.Node, error) {
-				if host == "" {
-					host = w.Node(server).Host()
-				}
-				return pingpong.NewServerWith(cfg, host, opts.serverBugs)(rt)
-			}
-		case "client":
-			newNode = func(rt runtime.Runtime) (runtime.Node, error) {
-				addr := fmt.Sprintf("%s:%d", w.Node(server).Host(), cfg.Port)
-				return pingpong.NewClient(cfg, addr, record)(rt)
-			}
-			clients = append(clients, n.Name)
-		default:
-			panic(fmt.Sprintf("sim: role %q passed validation without a runner", n.Role))
+		newNode, err := wl.newNode(n)
+		if err != nil {
+			return nil, err
 		}
-		w.AddNode(n.Name, nc, newNode)
+		w.AddNode(n.Name, simrt.NodeConfig{Host: n.Host, Disk: disk, ClockOffset: n.Clock.Offset, ClockDrift: n.Clock.Rate}, newNode)
 		names = append(names, n.Name)
 	}
 	link := simnet.DefaultLink()
@@ -130,38 +117,16 @@ func run(s *scenario.Scenario, seed uint64, opts runOptions) (*report, error) {
 	healAt := w.Now()
 	in.healAll()
 	w.RunFor(s.Settle)
+	// Final recovery and judgement.
+	out := wl.finish(healAt)
+	w.RunFor(settleTeardown)
 
-	// Final recovery: stop the clients (nothing more is acknowledged), cut
-	// the server's power and start it again; what it recovers is what the
-	// acknowledged requests are judged against.
-	for _, c := range clients {
-		w.Node(c).Stop()
-	}
-	srv := w.Node(server)
-	srv.PowerLoss()
-	srv.Start()
-	var durable []pingpong.Record
-	if v, ok := srv.Value().(*pingpong.Server); ok {
-		durable = v.Recovered()
-	} else {
-		rep.Problems = append(rep.Problems, fmt.Sprintf("the server did not start after the final power loss: %v", srv.Err()))
-	}
-	srv.Stop()
-	// Let the stops' connection teardown play out, so the trace covers it.
-	w.RunFor(time.Second)
-
-	res := pingpong.Check(rep.History, durable, healAt, clients)
-	rep.Metrics = res.Metrics()
+	rep.Problems = append(rep.Problems, out.problems...)
+	rep.Metrics = out.metrics
+	rep.Counts = out.counts
+	rep.History = wl.history()
 	rep.Judgements = s.Judge(rep.Metrics)
-	rep.Counts = fmt.Sprintf("sent %d, acked %d, failed %d, unknown %d; durable after recovery %d; lost %d, unexpected %d",
-		res.Sent, res.Acked, res.Failed, res.Unknown, res.Durable, len(res.Lost), len(res.Unexpected))
-	if len(res.Lost) > 0 {
-		rep.Problems = append(rep.Problems, fmt.Sprintf("lost acknowledged requests (first): %v", res.Lost[:min(5, len(res.Lost))]))
-	}
-	if len(res.Unexpected) > 0 {
-		rep.Problems = append(rep.Problems, fmt.Sprintf("unexpected durable records (first): %v", res.Unexpected[:min(5, len(res.Unexpected))]))
-	}
-	rep.Pass = srv.Err() == nil
+	rep.Pass = !out.broken
 	for _, j := range rep.Judgements {
 		rep.Pass = rep.Pass && j.Pass
 	}
