@@ -43,11 +43,10 @@ func ParseFile(path string) (*Props, error) {
 // It was checked against Java 17's Properties.load on thousands of generated
 // inputs full of blanks, separators, escapes and continuations; the corner
 // cases found are in the tests. Two deliberate differences: the input is
-// UTF-8 rather than ISO-8859-1
-// (Go files, and every broker.conf we know, are UTF-8 or ASCII), and a leading
-// UTF-8 byte-order mark is skipped rather than made part of the first key.
-// One unavoidable one: a \uXXXX escape of a lone surrogate becomes U+FFFD,
-// since a Go string holds UTF-8.
+// UTF-8 rather than ISO-8859-1 (Go files, and every broker.conf we know, are
+// UTF-8 or ASCII), and a leading UTF-8 byte-order mark is skipped rather
+// than made part of the first key. One unavoidable one: a \uXXXX escape of
+// a lone surrogate becomes U+FFFD, since a Go string holds UTF-8.
 func Parse(r io.Reader, name string) (*Props, error) {
 	data, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
 	if err != nil {
