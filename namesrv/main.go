@@ -21,6 +21,7 @@ import (
 
 	"rocketsim/namesrv/server"
 	"rocketsim/properties"
+	"rocketsim/runtime"
 	"rocketsim/runtime/realrt"
 )
 
@@ -48,11 +49,19 @@ func run(args []string) int {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	rt := realrt.New("namesrv", realrt.Options{DataDir: *dataDir, MaxFrameSize: cfg.FrameMaxLength, Logger: log})
-	if err := rt.Start(server.New(cfg)); err != nil {
+	addr := make(chan string, 1)
+	err = rt.Start(func(r runtime.Runtime) (runtime.Node, error) {
+		s, err := server.Start(r, cfg)
+		if err == nil {
+			addr <- s.Addr() // the bound address: listenPort=0 picks one
+		}
+		return s, err
+	})
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "namesrv:", err)
 		return 1
 	}
-	fmt.Printf("The Name Server boot success. serializeType=JSON listen=%s\n", cfg.ListenAddr())
+	fmt.Printf("The Name Server boot success. serializeType=JSON listen=%s\n", <-addr)
 
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
