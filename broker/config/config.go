@@ -259,6 +259,7 @@ func Defaults() Config {
 			FlushIntervalCommitLog:            500 * time.Millisecond,
 			FlushCommitLogLeastPages:          4,
 			FlushCommitLogThoroughInterval:    10 * time.Second,
+			FlushCommitLogTimed:               true, // 4.9.x; older releases had false
 			FlushIntervalConsumeQueue:         time.Second,
 			FlushConsumeQueueLeastPages:       2,
 			FlushConsumeQueueThoroughInterval: 60 * time.Second,

@@ -44,6 +44,9 @@ var javaOnlyKeys = setOf(
 	"storeReplyMessageEnable", "startAcceptSendRequestTimeStamp", "flushConsumerOffsetHistoryInterval",
 	"disableConsumeIfConsumerReadSlowly", "consumerFallbehindThreshold", "rejectPullConsumerEnable",
 	"sendHeartbeatTimeoutMillis", "traceTopicName", "recoverConcurrently",
+	"configBlackList", "enableLmq", "enableMultiDispatch", "maxLmqConsumeQueueNum",
+	"enableScheduleAsyncDeliver", "scheduleAsyncDeliverMaxPendingLimit", "filterServerNums",
+	"maxDelayTime", "readOnlyCommitLogStorePaths", "slaveTimeout", "storePathDLedgerCommitLog",
 )
 
 func setOf(keys ...string) map[string]bool {
