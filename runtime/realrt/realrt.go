@@ -115,11 +115,12 @@ type Runtime struct {
 	cancel  context.CancelFunc
 	flusher *flusher
 
-	startOnce sync.Once
-	stopOnce  sync.Once
-	started   atomic.Bool
-	done      chan struct{} // closed when the loop has exited for good
-	doneOnce  sync.Once
+	lifeMu   sync.Mutex // guards started and stopped
+	started  bool
+	stopped  bool
+	stopOnce sync.Once
+	done     chan struct{} // closed when the loop has exited for good
+	doneOnce sync.Once
 
 	// Loop-owned state.
 	node      runtime.Node
@@ -195,39 +196,53 @@ func New(name string, opts Options) *Runtime {
 
 // Start starts the loop and the flusher and runs newNode on the loop. It
 // returns newNode's error, after undoing whatever the failed constructor
-// opened (as Stop does). Start may be called once.
+// opened (as Stop does). Start may be called once, and not after Stop.
 func (r *Runtime) Start(newNode runtime.NewNode) error {
-	err := errors.New("realrt: Start called twice")
-	r.startOnce.Do(func() {
-		r.started.Store(true)
-		r.wg.Add(2)
-		go r.run()
-		go r.flusher.run()
-		errc := make(chan error, 1)
-		r.Post(func() {
-			n, err := newNode(r)
-			if err == nil && n == nil {
-				panic("realrt: NewNode returned neither a node nor an error")
-			}
-			r.node = n
-			errc <- err
-		})
-		err = <-errc
-		if err != nil {
-			r.Stop()
-			err = fmt.Errorf("realrt: start node %s: %w", r.name, err)
+	errc := make(chan error, 1)
+	r.lifeMu.Lock()
+	switch {
+	case r.started:
+		r.lifeMu.Unlock()
+		return errors.New("realrt: Start called twice")
+	case r.stopped:
+		r.lifeMu.Unlock()
+		return errors.New("realrt: Start after Stop")
+	}
+	r.started = true
+	// Queued before any Stop can queue its shutdown, so the node is built
+	// before it is stopped.
+	r.q.push(func() {
+		n, err := newNode(r)
+		if err == nil && n == nil {
+			panic("realrt: NewNode returned neither a node nor an error")
 		}
+		r.node = n
+		errc <- err
 	})
-	return err
+	r.wg.Add(2)
+	go r.run()
+	go r.flusher.run()
+	r.lifeMu.Unlock()
+
+	if err := <-errc; err != nil {
+		r.Stop()
+		return fmt.Errorf("realrt: start node %s: %w", r.name, err)
+	}
+	return nil
 }
 
 // Stop shuts the node down gracefully: node.Stop runs on the loop, then the
 // runtime closes listeners, connections (flushing their queued frames for at
 // most closeLinger) and files, and waits for all its goroutines. It must not
-// be called from the loop itself. Later calls do nothing.
+// be called from the loop itself (it would wait for itself). Later calls
+// return at once; concurrent calls return when the first is done.
 func (r *Runtime) Stop() {
 	r.stopOnce.Do(func() {
-		if r.started.Load() {
+		r.lifeMu.Lock()
+		r.stopped = true
+		started := r.started
+		r.lifeMu.Unlock()
+		if started {
 			done := make(chan struct{})
 			if !r.q.push(func() { r.shutdown(); close(done) }) {
 				panic("realrt: event queue closed before Stop")

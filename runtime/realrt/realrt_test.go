@@ -174,6 +174,32 @@ func TestStopBeforeStart(t *testing.T) {
 	if ran {
 		t.Fatal("Post ran inline")
 	}
+	if err := rt.Start(func(runtime.Runtime) (runtime.Node, error) { return &nopNode{}, nil }); err == nil {
+		t.Fatal("Start after Stop succeeded")
+	}
+}
+
+func TestStopRacingStartNeverHangs(t *testing.T) {
+	for range 20 {
+		rt := New("race", Options{})
+		built := make(chan struct{}, 1)
+		stopped := make(chan struct{})
+		go func() { rt.Stop(); close(stopped) }()
+		err := rt.Start(func(runtime.Runtime) (runtime.Node, error) {
+			built <- struct{}{}
+			return &nopNode{}, nil
+		})
+		select {
+		case <-stopped:
+		case <-timeAfter():
+			t.Fatal("Stop racing Start hung")
+		}
+		// Either Stop came first (Start refuses) or the node was built and
+		// then stopped.
+		if err == nil && len(built) != 1 {
+			t.Fatal("Start succeeded without building the node")
+		}
+	}
 }
 
 func TestStopIsBoundedWhenPeerDoesNotRead(t *testing.T) {
