@@ -110,9 +110,11 @@ const (
 	ClientInnerProducerGroup = "CLIENT_INNER_PRODUCER"
 )
 
+// systemGroups are the groups SubscriptionGroupManager creates at start
+// (rocketmq-all-4.9.8); CID_RMQ_SYS_TRANS is created on first use.
 var systemGroups = []string{
 	ToolsConsumerGroup, FiltersrvConsumerGroup, SelfTestConsumerGroup, OnsHTTPProxyGroup,
-	OnsAPIPullGroup, OnsAPIPermissionGroup, OnsAPIOwnerGroup, SysRMQTransGroup,
+	OnsAPIPullGroup, OnsAPIPermissionGroup, OnsAPIOwnerGroup,
 }
 
 // IsSystemGroup reports whether group is reserved by RocketMQ; such groups

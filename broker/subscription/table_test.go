@@ -32,8 +32,11 @@ func open(t *testing.T, fs runtime.FS, autoCreate bool) *Table {
 
 func TestDefaultsAndSystemGroups(t *testing.T) {
 	tab := open(t, newDisk().FS(), true)
+	if tab.Len() != 7 {
+		t.Errorf("%d groups at start: %v", tab.Len(), tab.Names())
+	}
 	for _, g := range []string{"TOOLS_CONSUMER", "FILTERSRV_CONSUMER", "SELF_TEST_C_GROUP", "CID_ONS-HTTP-PROXY",
-		"CID_ONSAPI_PULL", "CID_ONSAPI_PERMISSION", "CID_ONSAPI_OWNER", "CID_RMQ_SYS_TRANS"} {
+		"CID_ONSAPI_PULL", "CID_ONSAPI_PERMISSION", "CID_ONSAPI_OWNER"} {
 		if _, ok := tab.Get(g); !ok {
 			t.Errorf("system group %s missing", g)
 		}
@@ -104,7 +107,7 @@ func TestUpdateDeleteReload(t *testing.T) {
 	if got, _ := tab2.Get("g1"); got != g {
 		t.Fatalf("g1 %+v", got)
 	}
-	if tab2.Version().Counter != 3 || tab2.Len() != 9 || tab2.Names()[0] != "CID_ONS-HTTP-PROXY" {
+	if tab2.Version().Counter != 3 || tab2.Len() != 8 || tab2.Names()[0] != "CID_ONS-HTTP-PROXY" {
 		t.Fatalf("version %+v len %d names %v", tab2.Version(), tab2.Len(), tab2.Names())
 	}
 }
