@@ -201,3 +201,21 @@ func TestTightenKeepsVerdicts(t *testing.T) {
 		t.Fatalf("the sample should hold both kinds: %v", verdicts)
 	}
 }
+
+func TestLinearizableBudget(t *testing.T) {
+	// Two hard queues, a budget for about one: the second is not searched.
+	a := hardHistory(64)
+	b := hardHistory(64)
+	for i := range b {
+		b[i].Queue = &history.Queue{Broker: "b", ID: 1}
+		b[i].Process += "-q1"
+		b[i].Time += 10
+	}
+	ops := history.Merge(a, b)
+	start := time.Now()
+	r := Linearizable(ops, LinearizableOptions{QueueTimeout: time.Second, Budget: 300 * time.Millisecond})
+	wantVerdict(t, r, Unknown)
+	if r.Counts["queues_unknown"] != 2 || time.Since(start) > 3*time.Second {
+		t.Fatalf("counts %v after %v; reasons %v", r.Counts, time.Since(start), r.Reasons)
+	}
+}

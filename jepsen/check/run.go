@@ -82,6 +82,8 @@ type Report struct {
 	// Failed names the required checkers that did not pass.
 	Failed   []string  `json:"failed,omitempty"`
 	Checkers []Checked `json:"checkers"`
+	// Availability is the send availability per window, for plots.
+	Availability []Window `json:"availability,omitempty"`
 }
 
 func orTrue(b *bool) bool { return b == nil || *b }
@@ -153,6 +155,7 @@ func Run(ops []history.Op, cfg Config) Report {
 	add(Delay(ops, dly), true)
 	add(Transactions(ops, txn), orTrue(e.Transactions))
 	add(Stats(ops, sts), true)
+	rep.Availability, _ = Availability(ops, sts.Window) // a pairing error is already in the results
 
 	rep.Verdict = Pass
 	for _, c := range rep.Checkers {

@@ -79,7 +79,7 @@ func TestVerdictFileDeterministic(t *testing.T) {
 	if err := json.Unmarshal(a, &back); err != nil {
 		t.Fatal(err)
 	}
-	if back.Verdict == "" || len(back.Checkers) != 7 || back.Checkers[0].Name != "linearizable" || back.Events != len(ops) {
+	if back.Verdict == "" || len(back.Checkers) != 7 || len(back.Availability) == 0 || back.Checkers[0].Name != "linearizable" || back.Events != len(ops) {
 		t.Fatalf("verdict.json: %+v", back)
 	}
 }
