@@ -10,6 +10,7 @@ package faults
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -45,6 +46,10 @@ const (
 	LinkLatency     Kind = "link-latency"      // from, to (optional), min, max: latency of the links between them
 	LinkLoss        Kind = "link-loss"         // from, to (optional), prob: each transmission is lost with prob (TCP retransmits: delay, then timeout)
 )
+
+// nodeNameRE is what a node name may look like. Keeping names plain keeps
+// String's output parseable without quoting.
+var nodeNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$`)
 
 // Kinds lists every kind, in a stable order (for help texts and tests).
 var Kinds = []Kind{
@@ -178,8 +183,8 @@ func (f Fault) Validate() error {
 		return fmt.Errorf("fault %s: pick %d of %d nodes", f.Kind, f.Pick, len(f.Nodes))
 	}
 	for _, n := range f.Targets() {
-		if n == "" {
-			return fmt.Errorf("fault %s: empty node name", f.Kind)
+		if !nodeNameRE.MatchString(n) {
+			return fmt.Errorf("fault %s: node name %q: use letters, digits, '-', '_' and '.'", f.Kind, n)
 		}
 	}
 	switch f.Kind {

@@ -100,6 +100,7 @@ func TestDecodeErrorsNameLineAndKey(t *testing.T) {
 		{"kind: crash\nnodes: [a, b]\npick: 3\n", []string{"pick 3 of 2 nodes"}},
 		{"kind: crash\nnodes: [a, b]\npick: 1.5\n", []string{"line 3", "whole number"}},
 		{"kind: heal\npick: 1\n", []string{"line 2", `does not take "pick"`}},
+		{"kind: crash\nnodes: [\"a, b\"]\n", []string{`node name "a, b"`}},
 		{"kind: partition-random\nnodes: [a]\n", []string{"line 2", `does not take "nodes"`}},
 	}
 	for _, c := range cases {
