@@ -112,9 +112,9 @@ func (s *Store) recover(abnormal bool) error {
 		s.diskFull = true
 		s.after(timerDispatch, dispatchRetryDelayMillis*time.Millisecond, s.recheck)
 	}
-	for k, q := range s.queues {
+	for _, q := range s.sortedQueues() {
 		if q.MaxOffset() > 0 {
-			s.queueOffsets[k] = q.MaxOffset()
+			s.queueOffsets[qkey{q.Topic, q.QueueID}] = q.MaxOffset()
 		}
 	}
 	s.checkDisk()
@@ -135,11 +135,11 @@ func (s *Store) replay(from, to int64) error {
 // rebuildQueues drops every consume queue and rebuilds them from the
 // whole commit log.
 func (s *Store) rebuildQueues(end int64) error {
-	for k, q := range s.queues {
+	for _, q := range s.sortedQueues() {
 		if err := q.Destroy(); err != nil {
 			return fmt.Errorf("store: rebuild: %w", err)
 		}
-		delete(s.queues, k)
+		delete(s.queues, qkey{q.Topic, q.QueueID})
 	}
 	s.dispatched = s.cl.MinOffset()
 	if err := s.replay(s.cl.MinOffset(), end); err != nil {

@@ -278,7 +278,7 @@ func (s *Store) closeFiles() {
 	if s.cl != nil {
 		s.cl.Close()
 	}
-	for _, q := range s.queues {
+	for _, q := range s.sortedQueues() {
 		q.Close()
 	}
 	if s.ix != nil {

@@ -12,8 +12,8 @@ package index
 import (
 	"encoding/binary"
 	"fmt"
-	"unicode/utf16"
 
+	"rocketsim/broker/store/message"
 	"rocketsim/runtime"
 )
 
@@ -64,10 +64,7 @@ func decodeHeader(b []byte) header {
 // KeyHash is Java's abs(String.hashCode()) of the index key, with
 // Integer.MIN_VALUE mapped to 0 as Java's indexKeyHashMethod does.
 func KeyHash(key string) int32 {
-	var h int32
-	for _, u := range utf16.Encode([]rune(key)) {
-		h = 31*h + int32(u)
-	}
+	h := message.JavaHash(key)
 	if h < 0 {
 		h = -h
 	}

@@ -78,10 +78,20 @@ func Property(s, name string) (string, bool) {
 // TAGS value (31*h + UTF-16 unit), 0 for no tags
 // (MessageExtBrokerInner.tagsString2tagsCode). Consumers compare it to the
 // hash of their subscription's tags, so it must match Java's exactly.
-func TagsCode(tags string) int64 {
+func TagsCode(tags string) int64 { return int64(JavaHash(tags)) }
+
+// JavaHash is Java's String.hashCode: 31*h + each UTF-16 code unit.
+func JavaHash(s string) int32 {
 	var h int32
-	for _, u := range utf16.Encode([]rune(tags)) {
-		h = 31*h + int32(u)
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			// Not ASCII: hash the UTF-16 units Java would see.
+			for _, u := range utf16.Encode([]rune(s[i:])) {
+				h = 31*h + int32(u)
+			}
+			return h
+		}
+		h = 31*h + int32(s[i])
 	}
-	return int64(h)
+	return h
 }
