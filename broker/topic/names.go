@@ -65,9 +65,11 @@ func IsDLQTopic(topic string) bool {
 // ReplyTopic is the request-reply topic of a cluster.
 func ReplyTopic(cluster string) string { return cluster + "_" + ReplyTopicSuffix }
 
-// notAllowedSend are topics only the broker itself writes.
+// notAllowedSend are topics only the broker itself writes
+// (TopicValidator's NOT_ALLOWED_SEND_TOPIC_SET, 4.9.8).
 var notAllowedSend = map[string]bool{
 	ScheduleTopic: true, TransHalfTopic: true, TransOpHalfTopic: true, TransCheckMaxTimeTopic: true,
+	SelfTestTopic: true, OffsetMovedEventTopic: true,
 }
 
 // IsNotAllowedSend reports whether clients may not send to topic.
@@ -84,22 +86,19 @@ var fixedSystemTopics = map[string]bool{
 // Errors for topic names RocketMQ refuses.
 var (
 	ErrBadName = errors.New("invalid topic name")
-	// ErrNotAllowedSend: a system topic only the broker writes, or the
-	// auto-create template; sends to it are refused.
+	// ErrNotAllowedSend: a system topic only the broker writes; sends to
+	// it are refused.
 	ErrNotAllowedSend = errors.New("sending to this topic is not allowed")
 	// ErrReserved: the admin may not create a topic named after the cluster.
 	ErrReserved = errors.New("topic name is reserved")
 )
 
-// ValidateSendTopic is the send path's check (SendMessageProcessor's
-// msgCheck): a valid name that is neither the TBW102 template nor a topic
-// only the broker writes.
+// ValidateSendTopic is the send path's check (msgCheck): a valid name that
+// is not a topic only the broker writes. (Clients refuse TBW102 themselves;
+// the broker does not.)
 func ValidateSendTopic(name string) error {
 	if err := ValidateName(name); err != nil {
 		return err
-	}
-	if name == AutoCreateTopicKey {
-		return fmt.Errorf("%w: %s is the auto-create template topic", ErrNotAllowedSend, name)
 	}
 	if IsNotAllowedSend(name) {
 		return fmt.Errorf("%w: %s is written by the broker only", ErrNotAllowedSend, name)

@@ -346,7 +346,9 @@ func TestSendAndAdminNameChecks(t *testing.T) {
 	for name, want := range map[string]error{
 		"orders":              nil,
 		"%RETRY%g":            nil,
-		"TBW102":              ErrNotAllowedSend,
+		"TBW102":              nil,
+		SelfTestTopic:         ErrNotAllowedSend,
+		OffsetMovedEventTopic: ErrNotAllowedSend,
 		"SCHEDULE_TOPIC_XXXX": ErrNotAllowedSend,
 		TransHalfTopic:        ErrNotAllowedSend,
 		"a b":                 ErrBadName,
