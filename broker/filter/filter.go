@@ -30,8 +30,12 @@ func Compile(sub SubscriptionData, enablePropertyFilter bool) (*Filter, error) {
 		}
 		// SubString is the source of truth, as when RocketMQ rebuilds the
 		// subscription from a pull request. Only separators ("||") leave no
-		// tag: nothing matches.
+		// tag: RocketMQ refuses that ("subString split error"), or with
+		// blanks between them silently matches nothing; we refuse both.
 		tags := ParseTags(sub.SubString)
+		if len(tags) == 0 {
+			return nil, fmt.Errorf("%w: topic %s: tag expression %q names no tag", ErrParse, sub.Topic, sub.SubString)
+		}
 		f.tags = make(map[string]bool, len(tags))
 		f.codes = make(map[int32]bool, len(tags))
 		for _, t := range tags {

@@ -128,9 +128,13 @@ func TestTagFilter(t *testing.T) {
 	if TagsHash("Aa") != TagsHash("BB") || !f.MatchTagsCode(TagsHash("BB")) || f.MatchMessage("BB", nil) {
 		t.Error("collision handling wrong")
 	}
-	f, _ = Compile(SubscriptionData{SubString: "||"}, false)
-	if f.MatchTagsCode(0) || f.MatchMessage("", nil) || f.MatchMessage("||", nil) {
-		t.Error("empty tag list matches")
+	for _, expr := range []string{"||", " || ", "|| ||"} {
+		if _, err := Compile(SubscriptionData{SubString: expr}, false); !errors.Is(err, ErrParse) {
+			t.Errorf("%q: %v", expr, err)
+		}
+		if _, err := NewSubscription("T", expr, TypeTag, 1); !errors.Is(err, ErrParse) {
+			t.Errorf("NewSubscription(%q): %v", expr, err)
+		}
 	}
 }
 

@@ -64,6 +64,9 @@ func NewSubscription(topic, expr, typ string, version int64) (*SubscriptionData,
 			return s, nil
 		}
 		s.TagsSet = ParseTags(expr)
+		if len(s.TagsSet) == 0 {
+			return nil, fmt.Errorf("%w: topic %s: tag expression %q names no tag", ErrParse, topic, expr)
+		}
 		s.CodeSet = codesOf(s.TagsSet)
 	case TypeSQL92:
 		if expr == "" {
