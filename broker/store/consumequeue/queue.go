@@ -114,7 +114,7 @@ func (q *Queue) Put(queueOffset int64, u Unit) error {
 	if q.maxPhysicalEnd == 0 && queueOffset > want {
 		// A queue with no unit yet (new, or all its units lost or
 		// removed) starts where the commit log says, not at zero.
-		if err := q.seg.RemoveAll(); err != nil {
+		if err := q.seg.Reset(); err != nil {
 			return fmt.Errorf("consume queue %s-%d: reset: %w", q.Topic, q.QueueID, err)
 		}
 		if err := q.startAt(queueOffset); err != nil {

@@ -68,7 +68,7 @@ func (ix *Index) valid(x *file) bool {
 // past it (lost from an unsynced commit log tail) are cut as well, or the
 // records later written at those offsets would be skipped as indexed.
 func (ix *Index) Recover(abnormal bool, durableEnd, logEnd int64) (int64, error) {
-	durableEnd = min(durableEnd, logEnd-1)
+
 	var from int64 = -1
 	for len(ix.files) > 0 {
 		x := ix.files[len(ix.files)-1]
@@ -77,6 +77,7 @@ func (ix *Index) Recover(abnormal bool, durableEnd, logEnd int64) (int64, error)
 		// whose header (written only at a sync) undercounts its units:
 		// dropping the newer file makes the replay start early enough.
 		if ix.valid(x) && base < logEnd && (!abnormal || (base <= durableEnd && (x.h.indexCount <= 1 || x.h.endPhyOffset <= durableEnd))) {
+			// Kept: entries for records the commit log lost are cut below.
 			break
 		}
 		from = base

@@ -389,6 +389,16 @@ func (l *Log) RemoveFirst() error {
 	return l.fs.SyncDir(l.Dir)
 }
 
+// Reset deletes every segment but keeps the directory.
+func (l *Log) Reset() error {
+	for len(l.segs) > 0 {
+		if err := l.removeLast(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // RemoveAll deletes every segment and the directory.
 func (l *Log) RemoveAll() error {
 	for _, s := range l.segs {
