@@ -1,8 +1,10 @@
 // Command sim runs one scenario in the deterministic simulator and judges it:
 //
 //	go run ./sim FILE [--seed N] [--trace FILE] [--out DIR] [-v] [--bench]
+//	go run ./sim FILE --seeds N|A..B [--jobs J] [--out DIR]   a sweep on every core
+//	go run ./sim FILE --seed N --shrink [--out DIR]           the smallest failing variant
 //
-// Its output ends with exactly three lines that scripts read:
+// Flags may come before or after FILE. A single run's output ends with exactly three lines that scripts read:
 //
 //	seed: N
 //	trace-hash: <hex>
@@ -18,19 +20,14 @@ import (
 	"bufio"
 	crand "crypto/rand"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	goruntime "runtime"
-	"strconv"
-	"strings"
 	"time"
 
-	"rocketsim/jepsen/history"
 	"rocketsim/sim/scenario"
 )
 
@@ -43,105 +40,6 @@ const (
 
 func main() {
 	os.Exit(realMain(os.Args[1:], os.Stdout, os.Stderr))
-}
-
-// cliFlags are the parsed command line.
-type cliFlags struct {
-	file    string
-	seed    uint64
-	seedSet bool
-	trace   string
-	out     string
-	verbose bool
-	bench   bool
-	// seeds, when set, asks for a sweep over [first, last].
-	seeds       string
-	first, last uint64
-	jobs        int
-	shrink      bool
-}
-
-// parseArgs parses flags that may come before or after the scenario file.
-// The standard flag package stops at the first positional argument, so the
-// arguments are first reordered: flags (with their values) first, then the
-// positionals.
-func parseArgs(args []string, stderr io.Writer) (cliFlags, error) {
-	var c cliFlags
-	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	seed := fs.String("seed", "", "`N`: the root seed (default: the scenario's, else random)")
-	fs.StringVar(&c.trace, "trace", "", "write every delivered event to `FILE`")
-	fs.StringVar(&c.out, "out", "", "write verdict.json, history.jsonl and trace.txt into `DIR`")
-	fs.BoolVar(&c.verbose, "v", false, "write the nodes' logs and wall-clock figures to stderr")
-	fs.BoolVar(&c.bench, "bench", false, "report events per wall second and simulated seconds per wall second on stderr")
-	fs.StringVar(&c.seeds, "seeds", "", "sweep seeds `N` (1..N) or A..B, on every core")
-	fs.IntVar(&c.jobs, "jobs", goruntime.GOMAXPROCS(0), "parallel runs in a sweep")
-	fs.BoolVar(&c.shrink, "shrink", false, "for a failing seed, remove faults, nodes and time while it still fails, and write the smallest failing scenario")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: go run ./sim FILE [--seed N | --seeds N|A..B [--jobs J]] [--shrink] [--trace FILE] [--out DIR] [-v] [--bench]")
-		fs.PrintDefaults()
-	}
-
-	var flags, pos []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if a == "--" {
-			pos = append(pos, args[i+1:]...)
-			break
-		}
-		if !strings.HasPrefix(a, "-") || a == "-" {
-			pos = append(pos, a)
-			continue
-		}
-		flags = append(flags, a)
-		name := strings.TrimLeft(a, "-")
-		if strings.Contains(name, "=") {
-			continue
-		}
-		f := fs.Lookup(name)
-		if f == nil {
-			continue // fs.Parse reports it
-		}
-		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
-			continue
-		}
-		if i+1 < len(args) {
-			i++
-			flags = append(flags, args[i])
-		}
-	}
-	if err := fs.Parse(flags); err != nil {
-		return c, err
-	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return c, fmt.Errorf("want exactly one scenario file, got %d arguments", len(pos))
-	}
-	c.file = pos[0]
-	if *seed != "" {
-		n, err := strconv.ParseUint(*seed, 10, 64)
-		if err != nil {
-			return c, fmt.Errorf("--seed %q: want a non-negative integer", *seed)
-		}
-		c.seed, c.seedSet = n, true
-	}
-	if c.shrink && (c.seeds != "" || c.trace != "") {
-		return c, fmt.Errorf("--shrink works on one seed: it does not combine with --seeds or --trace")
-	}
-	if c.seeds != "" {
-		if c.seedSet || c.trace != "" {
-			return c, fmt.Errorf("--seeds runs many seeds: it does not combine with --seed or --trace (replay one seed for its trace)")
-		}
-		first, last, err := parseSeeds(c.seeds)
-		if err != nil {
-			return c, err
-		}
-		c.first, c.last = first, last
-		if c.jobs < 1 {
-			return c, fmt.Errorf("--jobs %d: want at least 1", c.jobs)
-		}
-	}
-	return c, nil
 }
 
 // realMain is main with its outputs and exit code explicit, for tests.
@@ -303,44 +201,4 @@ func randomSeed() uint64 {
 
 func replayCommand(file string, seed uint64) string {
 	return fmt.Sprintf("go run ./sim %s --seed %d", file, seed)
-}
-
-func printReport(w io.Writer, rep *report) {
-	fmt.Fprintf(w, "faults: %d planned\n", len(rep.Faults))
-	for _, f := range rep.Faults {
-		fmt.Fprintf(w, "  %s\n", f)
-	}
-	fmt.Fprintf(w, "simulated: %v, %d events\n", rep.Simulated, rep.Events)
-	fmt.Fprintf(w, "pingpong: %s\n", rep.Counts)
-	for _, p := range rep.Problems {
-		fmt.Fprintf(w, "problem: %s\n", p)
-	}
-	for _, j := range rep.Judgements {
-		fmt.Fprintf(w, "check: %s\n", j)
-	}
-}
-
-// writeOut writes the run's artefacts into dir.
-func writeOut(dir string, rep *report, replay string) error {
-	verdict := struct {
-		*report
-		Verdict string `json:"verdict"`
-		Replay  string `json:"replay"`
-	}{rep, map[bool]string{true: "PASS", false: "FAIL"}[rep.Pass], replay}
-	b, err := json.MarshalIndent(verdict, "", "  ")
-	if err != nil {
-		return fmt.Errorf("verdict.json: %w", err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "verdict.json"), append(b, '\n'), 0o644); err != nil {
-		return err
-	}
-	f, err := os.Create(filepath.Join(dir, "history.jsonl"))
-	if err != nil {
-		return err
-	}
-	if err := history.Write(f, rep.History); err != nil {
-		f.Close()
-		return fmt.Errorf("history.jsonl: %w", err)
-	}
-	return f.Close()
 }

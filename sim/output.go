@@ -1,0 +1,53 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"rocketsim/jepsen/history"
+)
+
+// printReport writes a run's findings, one per line; every line is a
+// function of the scenario and the seed.
+func printReport(w io.Writer, rep *report) {
+	fmt.Fprintf(w, "faults: %d planned\n", len(rep.Faults))
+	for _, f := range rep.Faults {
+		fmt.Fprintf(w, "  %s\n", f)
+	}
+	fmt.Fprintf(w, "simulated: %v, %d events\n", rep.Simulated, rep.Events)
+	fmt.Fprintf(w, "pingpong: %s\n", rep.Counts)
+	for _, p := range rep.Problems {
+		fmt.Fprintf(w, "problem: %s\n", p)
+	}
+	for _, j := range rep.Judgements {
+		fmt.Fprintf(w, "check: %s\n", j)
+	}
+}
+
+// writeOut writes the run's artefacts into dir.
+func writeOut(dir string, rep *report, replay string) error {
+	verdict := struct {
+		*report
+		Verdict string `json:"verdict"`
+		Replay  string `json:"replay"`
+	}{rep, map[bool]string{true: "PASS", false: "FAIL"}[rep.Pass], replay}
+	b, err := json.MarshalIndent(verdict, "", "  ")
+	if err != nil {
+		return fmt.Errorf("verdict.json: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "verdict.json"), append(b, '\n'), 0o644); err != nil {
+		return err
+	}
+	f, err := os.Create(filepath.Join(dir, "history.jsonl"))
+	if err != nil {
+		return err
+	}
+	if err := history.Write(f, rep.History); err != nil {
+		f.Close()
+		return fmt.Errorf("history.jsonl: %w", err)
+	}
+	return f.Close()
+}
