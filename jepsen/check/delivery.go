@@ -39,6 +39,12 @@ type DeliveryOptions struct {
 	MaxLost       int64    `yaml:"max_lost" json:"max_lost,omitempty"`
 	MaxUnexpected int64    `yaml:"max_unexpected" json:"max_unexpected,omitempty"`
 	MaxDupRatio   *float64 `yaml:"max_dup_ratio" json:"max_dup_ratio,omitempty"`
+	// FromGroupStart requires of each group (or broadcast instance) only
+	// the messages acknowledged after its first delivery, less ClockError:
+	// a group that subscribed with CONSUME_FROM_LAST_OFFSET never sees what
+	// was sent before it started. Those are counted as before_start.
+	FromGroupStart bool          `yaml:"from_group_start" json:"from_group_start,omitempty"`
+	ClockError     time.Duration `yaml:"clock_error" json:"clock_error,omitempty"`
 }
 
 // Delivery checks, per consumer group, that every acknowledged send was
@@ -111,6 +117,22 @@ func Delivery(ops []history.Op, opt DeliveryOptions) Result {
 		}
 	}
 
+	// Each member's first delivery, for FromGroupStart.
+	starts := map[string]int64{}
+	for _, mem := range members {
+		starts[mem.label] = history.Never
+	}
+	for _, o := range ms.ops {
+		r := o.Op()
+		if r.F != history.FReceive || o.Type() != history.OK {
+			continue
+		}
+		for _, mem := range members {
+			if r.Group == mem.group && (mem.instance == "" || instanceOf(r.Process) == mem.instance) {
+				starts[mem.label] = min(starts[mem.label], r.Time)
+			}
+		}
+	}
 	var deliveries int64
 	for _, id := range ms.ids {
 		m := ms.byID[id]
@@ -182,6 +204,10 @@ func Delivery(ops []history.Op, opt DeliveryOptions) Result {
 				continue
 			}
 			s, _ := m.firstOK()
+			if opt.FromGroupStart && s.End() < starts[mem.label]+int64(opt.ClockError) {
+				b.add("before_start", 1)
+				continue
+			}
 			due := s.End() + int64(levelDelay(opt.DelayLevels, send.DelayLevel))
 			if txn != "" {
 				due = max(due, txns.decidedAt(txn))

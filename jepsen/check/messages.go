@@ -16,6 +16,8 @@ type message struct {
 	receives []*history.Op
 	acks     []*history.Op
 	dlq      []*history.Op
+	// sendBacks are completed send-back operations (ok or failed).
+	sendBacks []*history.Op
 }
 
 // outcome summarises the message's sends: OK when any send was
@@ -111,6 +113,10 @@ func indexMessages(ops []history.Op) (*messages, error) {
 			}
 			get(id).dlq = append(get(id).dlq, op)
 			groups[op.Group] = true
+		case history.FSendBack:
+			if o.Completion != nil {
+				get(id).sendBacks = append(get(id).sendBacks, o.Completion)
+			}
 		}
 	}
 	ms.ids = sortedKeys(ms.byID)

@@ -54,6 +54,15 @@ func (o RetryOptions) retryDelay(k int) time.Duration {
 	return levelDelay(DefaultDelayLevels, 2+k)
 }
 
+func sendBackFailed(sendBacks []*history.Op, group string, reconsume int) bool {
+	for _, sb := range sendBacks {
+		if sb.Group == group && sb.Reconsume == reconsume && sb.Type == history.Fail {
+			return true
+		}
+	}
+	return false
+}
+
 // Retry checks the consume-retry path per group and message: attempt k
 // (reconsume count k) comes at least its retry delay after the failed
 // attempt k-1; no message is attempted more than 1 + maxReconsumeTimes
@@ -139,6 +148,13 @@ func Retry(ops []history.Op, opt RetryOptions) Result {
 					}
 				}
 				if prev == nil {
+					continue
+				}
+				// When the consumer could not send the failed message back
+				// (broker down), the official client retries it locally after
+				// a fixed pause with the count raised: no delay level applies.
+				if sendBackFailed(m.sendBacks, g, r.Reconsume-1) {
+					b.add("local_retries", 1)
 					continue
 				}
 				wait := time.Duration(r.Time - prev.Time)

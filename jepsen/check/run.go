@@ -107,6 +107,7 @@ func Run(ops []history.Op, cfg Config) Report {
 	}
 	del := cfg.Delivery
 	del.Settle = dur(del.Settle, cfg.Settle)
+	del.ClockError = dur(del.ClockError, cfg.ClockError)
 	if e.Lost != nil {
 		del.MaxLost = *e.Lost
 	}
