@@ -238,42 +238,6 @@ func Delivery(ops []history.Op, opt DeliveryOptions) Result {
 	return b.result()
 }
 
-// subscription is one group's filter on one topic.
-type subscription struct {
-	all     bool
-	tags    map[string]bool
-	unknown bool // an expression the checker does not evaluate
-}
-
-func parseSubscription(entry string) (string, *subscription) {
-	topic, expr, found := strings.Cut(entry, ":")
-	expr = strings.TrimSpace(expr)
-	if !found || expr == "" || expr == "*" {
-		return topic, &subscription{all: true}
-	}
-	sub := &subscription{tags: map[string]bool{}}
-	for _, t := range strings.Split(expr, "||") {
-		t = strings.TrimSpace(t)
-		if t == "" || strings.ContainsAny(t, " ()=<>'") {
-			return topic, &subscription{unknown: true}
-		}
-		sub.tags[t] = true
-	}
-	return topic, sub
-}
-
-// requires reports whether a message with tags must reach the group; nil
-// (not subscribed) requires nothing.
-func (s *subscription) requires(tags string) bool {
-	switch {
-	case s == nil || s.unknown:
-		return false
-	case s.all:
-		return true
-	}
-	return s.tags[tags]
-}
-
 func instanceOf(process string) string {
 	inst, _, _ := strings.Cut(process, "/")
 	return inst
@@ -289,56 +253,4 @@ func firstIndex(lists ...[]*history.Op) int64 {
 		}
 	}
 	return best
-}
-
-// txnIndex is what the producers decided about each transaction.
-type txnIndex struct {
-	decisions map[string][]*history.Op // commit/rollback events and decided check answers, history order
-	checks    map[string][]*history.Op // check events (any answer), history order
-}
-
-func indexTxns(ops []history.Operation) *txnIndex {
-	t := &txnIndex{decisions: map[string][]*history.Op{}, checks: map[string][]*history.Op{}}
-	for _, o := range ops {
-		op := o.Op()
-		if op.TxnID == "" || op.Type == history.Invoke {
-			continue
-		}
-		switch op.F {
-		case history.FCommit, history.FRollback:
-			t.decisions[op.TxnID] = append(t.decisions[op.TxnID], op)
-		case history.FCheck:
-			t.checks[op.TxnID] = append(t.checks[op.TxnID], op)
-			if op.TxnState == history.TxnCommit || op.TxnState == history.TxnRollback {
-				t.decisions[op.TxnID] = append(t.decisions[op.TxnID], op)
-			}
-		}
-	}
-	return t
-}
-
-func decisionOf(op *history.Op) string {
-	switch {
-	case op.F == history.FCommit:
-		return history.TxnCommit
-	case op.F == history.FRollback:
-		return history.TxnRollback
-	}
-	return strings.ToLower(op.TxnState)
-}
-
-// state is the producer's first decision on txn, or TxnUnknown.
-func (t *txnIndex) state(txn string) string {
-	if d := t.decisions[txn]; len(d) > 0 {
-		return decisionOf(d[0])
-	}
-	return history.TxnUnknown
-}
-
-// decidedAt is the client time of the first decision, or history.Never.
-func (t *txnIndex) decidedAt(txn string) int64 {
-	if d := t.decisions[txn]; len(d) > 0 {
-		return d[0].Time
-	}
-	return history.Never
 }
