@@ -43,9 +43,10 @@ func ParseFile(path string) (*Props, error) {
 // It was checked against Java 17's Properties.load on thousands of generated
 // inputs full of blanks, separators, escapes and continuations; the corner
 // cases found are in the tests. Two deliberate differences: the input is
-// UTF-8 rather than ISO-8859-1 (Go files, and every broker.conf we know, are
-// UTF-8 or ASCII), and a leading UTF-8 byte-order mark is skipped rather
-// than made part of the first key. One unavoidable one: a \uXXXX escape of
+// read as UTF-8 rather than ISO-8859-1 (Go files, and every broker.conf we
+// know, are UTF-8 or ASCII), falling back to ISO-8859-1 when it is not valid
+// UTF-8; and a leading UTF-8 byte-order mark is skipped rather than made
+// part of the first key. One unavoidable one: a \uXXXX escape of
 // a lone surrogate becomes U+FFFD, since a Go string holds UTF-8.
 func Parse(r io.Reader, name string) (*Props, error) {
 	data, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
@@ -57,7 +58,9 @@ func Parse(r io.Reader, name string) (*Props, error) {
 	}
 	data = bytes.TrimPrefix(data, []byte("\uFEFF"))
 	if !utf8.Valid(data) {
-		return nil, fmt.Errorf("%s: input is not valid UTF-8", name)
+		// Not UTF-8: read it as ISO-8859-1, which is what Java does with
+		// every file, so a Latin-1 broker.conf loads as it does there.
+		data = latin1ToUTF8(data)
 	}
 	p := New(name)
 	lines := splitLines(string(data))
@@ -106,6 +109,15 @@ func Parse(r io.Reader, name string) (*Props, error) {
 		p.Set(key, value, start)
 	}
 	return p, nil
+}
+
+// latin1ToUTF8 maps each byte to the code point of the same value.
+func latin1ToUTF8(b []byte) []byte {
+	out := make([]byte, 0, len(b)+len(b)/4)
+	for _, c := range b {
+		out = utf8.AppendRune(out, rune(c))
+	}
+	return out
 }
 
 // splitLines splits on \n, \r and \r\n.

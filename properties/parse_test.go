@@ -81,13 +81,22 @@ func TestParseErrors(t *testing.T) {
 		{"a=1\nb=\\u12", "t.conf:2: "},
 		{"a=1\nb=\\u12zz", "malformed"},
 		{"\n\nk\\u00=1", "t.conf:3: key"},
-		{"a=\xff", "UTF-8"},
 	}
 	for _, tt := range tests {
 		_, err := Parse(strings.NewReader(tt.in), "t.conf")
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("Parse(%q) = %v, want error containing %q", tt.in, err, tt.want)
 		}
+	}
+}
+
+func TestParseLatin1Fallback(t *testing.T) {
+	p, err := Parse(strings.NewReader("# caf\xe9\nname=caf\xe9 \xa7\n"), "latin1.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := p.Get("name"); v != "café §" {
+		t.Fatalf("got %q", v)
 	}
 }
 
