@@ -112,6 +112,9 @@ func (s *Store) recover(abnormal bool) error {
 		s.diskFull = true
 		s.after(timerDispatch, dispatchRetryDelayMillis*time.Millisecond, s.recheck)
 	}
+	// Units whose records retention removed are not served (Java
+	// correctMinOffset): each queue's first offset follows the log's.
+	s.cleanLogics()
 	for _, q := range s.sortedQueues() {
 		if q.MaxOffset() > 0 {
 			s.queueOffsets[qkey{q.Topic, q.QueueID}] = q.MaxOffset()
