@@ -51,7 +51,8 @@ type seedResult struct {
 }
 
 // sweep runs the scenario for every seed in [first, last] on jobs workers
-// and prints a verdict per seed (in seed order, so the output is a function
+// (with --out, each failing seed's verdict.json and history.jsonl go to
+// DIR/seed-N) and prints a verdict per seed (in seed order, so the output is a function
 // of the scenario and the range), a summary per expectation, the replay
 // command of each failure, and three closing lines:
 //
@@ -71,8 +72,19 @@ func sweep(s *scenario.Scenario, file string, first, last uint64, jobs int, outD
 			for i := range next {
 				seed := first + uint64(i)
 				rep, err := run(s, seed, runOptions{})
+				if rep != nil && !rep.Pass && outDir != "" {
+					// A failing seed's artefacts are written now, while
+					// its history is still in memory.
+					dir := filepath.Join(outDir, fmt.Sprintf("seed-%d", seed))
+					if err := os.MkdirAll(dir, 0o755); err == nil {
+						err = writeOut(dir, rep, replayCommand(file, seed))
+					}
+					if err != nil {
+						rep.Problems = append(rep.Problems, fmt.Sprintf("--out: %v", err))
+					}
+				}
 				if rep != nil {
-					rep.History = nil
+					rep.History = nil // keep a long sweep's memory flat
 				}
 				results[i] = seedResult{seed: seed, rep: rep, err: err}
 				done <- i

@@ -65,6 +65,13 @@ func TestSweepMatchesSingleRuns(t *testing.T) {
 			t.Errorf("greedy sweep output lacks %q:\n%s", want, out)
 		}
 	}
+	for _, seed := range []string{"1", "2"} {
+		for _, f := range []string{"verdict.json", "history.jsonl"} {
+			if _, err := os.Stat(filepath.Join(dir, "seed-"+seed, f)); err != nil {
+				t.Errorf("failing seed %s: %v", seed, err)
+			}
+		}
+	}
 	b, err := os.ReadFile(filepath.Join(dir, "summary.json"))
 	if err != nil || !regexp.MustCompile(`"verdict": "FAIL"`).Match(b) {
 		t.Errorf("summary.json: %v\n%s", err, b)
