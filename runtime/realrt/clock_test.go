@@ -124,3 +124,25 @@ func TestMonotonicAdvancesAndTimerWaitsItsDelay(t *testing.T) {
 		t.Fatal("timer did not fire")
 	}
 }
+
+func TestStopBeatsAnAlarmAlreadyQueued(t *testing.T) {
+	rt := startRT(t, "timers", Options{}, nil)
+	ran := make(chan struct{}, 1)
+	stopped := make(chan bool, 1)
+	onLoop(t, rt, func() {
+		tm := rt.AfterFunc(time.Millisecond, func() { ran <- struct{}{} })
+		// Queued now, so it runs before the alarm's event...
+		rt.Post(func() { stopped <- tm.Stop() })
+		// ...which the OS timer queues while the loop is busy here.
+		time.Sleep(5 * time.Millisecond)
+	})
+	if !<-stopped {
+		t.Fatal("Stop of a timer whose alarm was queued but not run reported false")
+	}
+	onLoop(t, rt, func() {}) // let the queued alarm event run
+	select {
+	case <-ran:
+		t.Fatal("a timer ran after Stop reported true")
+	case <-time.After(20 * time.Millisecond):
+	}
+}
