@@ -123,7 +123,7 @@ func TestDelayedMessageGoesToScheduleTopic(t *testing.T) {
 
 type tagFilter struct{ code int64 }
 
-func (f tagFilter) MatchTagsCode(c int64) bool     { return c == f.code }
+func (f tagFilter) MatchTagsCode(c int64) bool    { return c == f.code }
 func (f tagFilter) MatchProperties(p string) bool { return true }
 
 func TestGetWithFilterAndByTime(t *testing.T) {
