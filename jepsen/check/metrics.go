@@ -31,7 +31,7 @@ var figureNames = map[string][]string{
 	"retry":        pct("retry_wait_beyond_delay_ms"),
 	"delay":        pct("lateness_ms"),
 	"transactions": pct("first_check_ms"),
-	"stats":        append(append([]string{"availability", "availability_worst_window"}, pct("send_latency_ms")...), pct("e2e_latency_ms")...),
+	"stats":        append(append([]string{"availability", "availability_worst_window", "longest_outage_ms"}, pct("send_latency_ms")...), pct("e2e_latency_ms")...),
 }
 
 func pct(name string) []string {

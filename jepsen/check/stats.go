@@ -144,7 +144,54 @@ func Stats(ops []history.Op, opt StatsOptions) Result {
 		}
 		e2e = append(e2e, float64(first-s.Start())/float64(time.Millisecond))
 	}
+	if n := b.count("sends"); n > 0 {
+		b.figure("longest_outage_ms", float64(longestOutage(ms.ops))/float64(time.Millisecond))
+	}
 	addPercentiles(b, "send_latency_ms", sendLat)
 	addPercentiles(b, "e2e_latency_ms", e2e)
 	return b.result()
+}
+
+// longestOutage is the longest time between two consecutive acknowledged
+// sends (or from the last one to the history's end) during which some send
+// was tried and did not succeed: how long producers could not write. Idle
+// stretches with no attempt are not outages.
+func longestOutage(ops []history.Operation) int64 {
+	var acks []int64
+	var misses []int64 // invoke times of sends that failed or stayed unknown
+	var end int64
+	for _, o := range ops {
+		op := o.Op()
+		end = max(end, op.Time)
+		if op.F != history.FSend || o.Invoke == nil {
+			continue
+		}
+		if o.Type() == history.OK {
+			acks = append(acks, o.End())
+		} else {
+			misses = append(misses, o.Start())
+		}
+	}
+	sortInt64(acks)
+	sortInt64(misses)
+	var longest int64
+	from := int64(-1) // start of the current span: the last ack (or the first miss)
+	if len(misses) > 0 && (len(acks) == 0 || misses[0] < acks[0]) {
+		from = misses[0]
+	}
+	mi := 0
+	for _, a := range append(acks, end) {
+		missed := false
+		for mi < len(misses) && misses[mi] <= a {
+			if misses[mi] >= from {
+				missed = true
+			}
+			mi++
+		}
+		if missed && from >= 0 {
+			longest = max(longest, a-from)
+		}
+		from = a
+	}
+	return longest
 }

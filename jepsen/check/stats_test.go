@@ -65,3 +65,35 @@ func TestStats(t *testing.T) {
 	wantVerdict(t, Stats(statsHistory(), StatsOptions{MinWindowAvailability: 0.5}), Fail)
 	wantVerdict(t, Stats(statsHistory(), StatsOptions{MinAvailability: 0.7, MinWindowAvailability: 0.3}), Pass)
 }
+
+func TestLongestOutage(t *testing.T) {
+	ms := int64(time.Millisecond)
+	r := history.NewRecorder()
+	send := func(key string, at int64, typ history.Type) {
+		i := r.Invoke(history.Op{Process: "p", F: history.FSend, Topic: "T", Key: key, Time: at * ms})
+		r.Complete(i, typ, (at+1)*ms, nil)
+	}
+	send("a", 0, history.OK)     // ack at 1
+	send("b", 10, history.Fail)  // outage begins
+	send("c", 20, history.Info)  //
+	send("d", 50, history.OK)    // ack at 51: outage 1..51 = 50 ms
+	send("e", 200, history.OK)   // idle gap 51..201: no attempt, no outage
+	send("f", 210, history.Fail) // tail outage from 201 to the end (211)
+	got := longestOutage(mustPair(t, r.Ops()))
+	if got != 50*ms {
+		t.Fatalf("longest outage %v, want 50ms", time.Duration(got))
+	}
+	res := Stats(r.Ops(), StatsOptions{})
+	if res.Figures["longest_outage_ms"] != 50 {
+		t.Fatalf("figures %v", res.Figures)
+	}
+}
+
+func mustPair(t *testing.T, ops []history.Op) []history.Operation {
+	t.Helper()
+	p, err := history.Pair(ops)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
