@@ -37,6 +37,11 @@ type LinearizableOptions struct {
 	untightened bool
 }
 
+// MaxVisualizedOps bounds the queues drawn as HTML: porcupine's verbose
+// search keeps every partial linearization, and a page of more operations
+// than this is too big to read anyway.
+const MaxVisualizedOps = 20000
+
 // DefaultQueueTimeout is the porcupine budget per queue when none is given.
 // DefaultBudget bounds the whole check: a pathological history must end in
 // "unknown", not hang a seed sweep.
@@ -255,7 +260,11 @@ func Linearizable(ops []history.Op, opt LinearizableOptions) Result {
 		case porcupine.Illegal:
 			b.add("queues_illegal", 1)
 			expl := fmt.Sprintf("%s has no linearization as an append-only log", qk)
-			if opt.VisualizeDir != "" {
+			switch {
+			case opt.VisualizeDir == "":
+			case len(q.ops) > MaxVisualizedOps:
+				expl += fmt.Sprintf(" (%d operations: too many to visualise)", len(q.ops))
+			default:
 				if path, err := visualize(opt.VisualizeDir, qk, q.ops, opt.QueueTimeout); err != nil {
 					expl += fmt.Sprintf(" (visualisation failed: %v)", err)
 				} else {
