@@ -1,7 +1,10 @@
 package wire
 
 import (
+	"bytes"
+	"encoding/json"
 	"reflect"
+	"strconv"
 	"testing"
 )
 
@@ -50,6 +53,31 @@ func FuzzDecodeTopicRoute(f *testing.F) {
 					t.Fatalf("standard=%v: addrs %v became %v", standard, r.BrokerDatas[i].Addrs, again.BrokerDatas[i].Addrs)
 				}
 			}
+		}
+	})
+}
+
+// FuzzQuoteBareKeys: standard JSON passes through unchanged, and fastjson's
+// bare integer keys become standard JSON that means the same.
+func FuzzQuoteBareKeys(f *testing.F) {
+	f.Add([]byte(`{"a":{"0":"x"},"b":[1,"\"{0:1}"]}`), int64(0))
+	f.Add([]byte(`{"brokerAddrs":{"0":"127.0.0.1:10911","1":"x:1"}}`), int64(-7))
+	f.Fuzz(func(t *testing.T, data []byte, id int64) {
+		out := QuoteBareKeys(data)
+		if json.Valid(data) && !bytes.Equal(out, data) {
+			t.Fatalf("valid JSON changed:\n in %q\nout %q", data, out)
+		}
+		// Wrap a bare key around the input when it is a valid value.
+		if !json.Valid(data) {
+			return
+		}
+		bare := []byte(`{` + strconv.FormatInt(id, 10) + `:` + string(data) + `}`)
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(QuoteBareKeys(bare), &m); err != nil {
+			t.Fatalf("%q: %v", bare, err)
+		}
+		if v, ok := m[strconv.FormatInt(id, 10)]; !ok || !json.Valid(v) {
+			t.Fatalf("%q: key %d lost: %v", bare, id, m)
 		}
 	})
 }

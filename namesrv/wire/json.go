@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -92,62 +93,77 @@ func (w *writer) idMap(m map[int64]string, standard bool) {
 }
 
 // QuoteBareKeys rewrites fastjson's bare object keys ({0:"a"}) as standard
-// JSON ({"0":"a"}); everything else is copied. Malformed input comes out
-// malformed, for json.Unmarshal to reject with its own message.
+// JSON ({"0":"a"}); everything else is copied. Input without bare keys is
+// returned as is, uncopied. Malformed input comes out malformed, for
+// json.Unmarshal to reject with its own message.
 func QuoteBareKeys(in []byte) []byte {
-	out := make([]byte, 0, len(in)+16)
-	// stack of containers: true for an object.
-	var stack []bool
+	var out []byte   // nil until the first bare key: most input has none
+	copied := 0      // in[:copied] is already in out
+	var stack []bool // open containers: true for an object
 	expectKey := false
 	for i := 0; i < len(in); i++ {
-		c := in[i]
-		switch {
-		case c == '"':
+		switch c := in[i]; c {
+		case '"':
 			j := i + 1
-			for j < len(in) && in[j] != '"' {
-				if in[j] == '\\' {
-					j++
+			for {
+				k := bytes.IndexAny(in[j:], "\\\"")
+				if k < 0 {
+					j = len(in)
+					break
 				}
-				j++
+				j += k
+				if in[j] == '"' {
+					break
+				}
+				j += 2 // skip the escaped byte
+				if j >= len(in) {
+					break
+				}
 			}
 			if j >= len(in) {
-				return append(out, in[i:]...)
+				i = len(in)
+				continue
 			}
-			out = append(out, in[i:j+1]...)
 			i = j
 			expectKey = false
-			continue
-		case c == '{':
+		case '{':
 			stack = append(stack, true)
 			expectKey = true
-		case c == '[':
+		case '[':
 			stack = append(stack, false)
 			expectKey = false
-		case c == '}' || c == ']':
+		case '}', ']':
 			if len(stack) > 0 {
 				stack = stack[:len(stack)-1]
 			}
 			expectKey = false
-		case c == ',':
+		case ',':
 			expectKey = len(stack) > 0 && stack[len(stack)-1]
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+		case ' ', '\t', '\n', '\r':
 		default:
-			if expectKey {
-				j := i
-				for j < len(in) && in[j] != ':' && in[j] != ' ' && in[j] != '}' && in[j] != ',' {
-					j++
-				}
-				out = append(out, '"')
-				out = append(out, in[i:j]...)
-				out = append(out, '"')
-				i = j - 1
-				expectKey = false
+			if !expectKey {
 				continue
 			}
+			j := i
+			for j < len(in) && in[j] != ':' && in[j] != ' ' && in[j] != '}' && in[j] != ',' {
+				j++
+			}
+			if out == nil {
+				out = make([]byte, 0, len(in)+16)
+			}
+			out = append(out, in[copied:i]...)
+			out = append(out, '"')
+			out = append(out, in[i:j]...)
+			out = append(out, '"')
+			copied = j
+			i = j - 1
+			expectKey = false
 		}
-		out = append(out, c)
 	}
-	return out
+	if out == nil {
+		return in
+	}
+	return append(out, in[copied:]...)
 }
 
 // unmarshal decodes fastjson-flavoured JSON into v.

@@ -130,7 +130,7 @@ func DecodeRegisterBody(data []byte, compressed bool) (RegisterBody, error) {
 		b.FilterServers = []string{}
 	}
 	for name, tc := range v.Wrapper.TopicConfigTable {
-		c := routes.TopicConfig(tc)
+		c := tc.config()
 		if c.TopicName == "" {
 			c.TopicName = name
 		}
@@ -139,17 +139,37 @@ func DecodeRegisterBody(data []byte, compressed bool) (RegisterBody, error) {
 	return b, nil
 }
 
-// topicConfigJSON gives absent fields Java's defaults (16 queues, RW).
-type topicConfigJSON routes.TopicConfig
+// topicConfigJSON decodes one topic config in a single pass; absent fields
+// get Java's defaults (16 queues, read-write, SINGLE_TAG) in config().
+type topicConfigJSON struct {
+	TopicName       string  `json:"topicName"`
+	ReadQueueNums   *int    `json:"readQueueNums"`
+	WriteQueueNums  *int    `json:"writeQueueNums"`
+	Perm            *int    `json:"perm"`
+	TopicFilterType *string `json:"topicFilterType"`
+	TopicSysFlag    int     `json:"topicSysFlag"`
+	Order           bool    `json:"order"`
+}
 
-func (t *topicConfigJSON) UnmarshalJSON(data []byte) error {
-	type plain topicConfigJSON
-	p := plain{ReadQueueNums: 16, WriteQueueNums: 16, Perm: routes.PermRead | routes.PermWrite, TopicFilterType: TopicFilterTypeDefault}
-	if err := json.Unmarshal(data, &p); err != nil {
-		return err
+func (t topicConfigJSON) config() routes.TopicConfig {
+	c := routes.TopicConfig{
+		TopicName: t.TopicName, ReadQueueNums: 16, WriteQueueNums: 16,
+		Perm: routes.PermRead | routes.PermWrite, TopicFilterType: TopicFilterTypeDefault,
+		TopicSysFlag: t.TopicSysFlag, Order: t.Order,
 	}
-	*t = topicConfigJSON(p)
-	return nil
+	if t.ReadQueueNums != nil {
+		c.ReadQueueNums = *t.ReadQueueNums
+	}
+	if t.WriteQueueNums != nil {
+		c.WriteQueueNums = *t.WriteQueueNums
+	}
+	if t.Perm != nil {
+		c.Perm = *t.Perm
+	}
+	if t.TopicFilterType != nil {
+		c.TopicFilterType = *t.TopicFilterType
+	}
+	return c
 }
 
 func decodeCompressedRegister(data []byte) (RegisterBody, error) {
