@@ -604,3 +604,38 @@ func TestSendMalformedFramePanics(t *testing.T) {
 		t.Fatal("a frame whose prefix lies was accepted")
 	}
 }
+
+func TestAcceptReturningNilRefusesTheConn(t *testing.T) {
+	server := startRT(t, "server", Options{}, nil)
+	var addr string
+	onLoop(t, server, func() {
+		ln, err := server.Listen("127.0.0.1:0", func(runtime.Conn) runtime.ConnHandler { return nil })
+		if err != nil {
+			t.Errorf("listen: %v", err)
+			return
+		}
+		addr = ln.Addr()
+	})
+	nc := rawConn(t, addr)
+	expectPeerGone(t, nc)
+	var n int
+	onLoop(t, server, func() { n = len(server.conns) })
+	if n != 0 {
+		t.Fatalf("a refused conn is still registered (%d)", n)
+	}
+}
+
+func TestConnIDsAreUnique(t *testing.T) {
+	server := startRT(t, "server", Options{}, nil)
+	client := startRT(t, "client", Options{}, nil)
+	srec := newRecorder()
+	addr, _ := listen(t, server, srec)
+	seen := map[uint64]bool{}
+	for range 5 {
+		c := dial(t, client, addr, newRecorder())
+		if seen[c.ID()] {
+			t.Fatalf("ID %d given twice", c.ID())
+		}
+		seen[c.ID()] = true
+	}
+}
