@@ -80,6 +80,8 @@ func runChecker(t *testing.T, name, options string, ops []history.Op) Result {
 		return Transactions(ops, decodeOptions[TxnOptions](t, options))
 	case "stats":
 		return Stats(ops, decodeOptions[StatsOptions](t, options))
+	case "history":
+		return WellFormed(ops)
 	}
 	t.Fatalf("unknown checker %q", name)
 	return Result{}
@@ -129,6 +131,7 @@ func TestTestdata(t *testing.T) {
 	}
 	// Every anomaly kind that fails a checker has a hand-made history.
 	for _, kind := range []string{
+		"history.no_group", "history.no_identity", "history.no_txn_id",
 		"linearizable.nonlinearizable", "linearizable.offset_reused", "linearizable.wrong_value", "linearizable.phantom", "linearizable.failed_send_visible",
 		"delivery.lost", "delivery.duplicate", "delivery.unexpected_never_sent", "delivery.unexpected_failed_send", "delivery.unexpected_rolled_back", "delivery.unexpected_filtered",
 		"ordering.fifo_reorder", "ordering.key_reorder", "ordering.key_gap",

@@ -9,6 +9,8 @@ import (
 // nothing happened), so that a bound such as "max-lost: 0" is judged even in
 // a run where nothing was lost. Per-group counts ("lost:G") come on top.
 var countNames = map[string][]string{
+	"history": {"events", "operations", "bad_pairing", "no_identity", "no_group", "no_txn_id",
+		"acks_without_offset", "receives_without_offset", "open_at_end", "clock_steps_back"},
 	"linearizable": {"queues", "queues_ok", "queues_illegal", "queues_unknown", "writes", "writes_inferred", "reads",
 		"nonlinearizable", "offset_reused", "wrong_value", "phantom", "failed_send_visible"},
 	"delivery": {"acknowledged", "unknown_sent", "delivered", "deliveries", "lost", "pending", "before_start", "duplicates", "duplicate",

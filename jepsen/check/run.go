@@ -149,6 +149,7 @@ func Run(ops []history.Op, cfg Config) Report {
 	add := func(r Result, required bool) {
 		rep.Checkers = append(rep.Checkers, Checked{Result: r, Required: required})
 	}
+	add(WellFormed(ops), true)
 	add(Linearizable(ops, lin), orTrue(e.Linearizable))
 	add(Delivery(ops, del), true)
 	add(Ordering(ops, ord), orTrue(e.Ordering))

@@ -25,7 +25,7 @@ func TestRunCombines(t *testing.T) {
 	}
 	anyEarly := int64(-1)
 	rep = Run(load(t, "lin_good.jsonl"), Config{Expect: Expectations{EarlyDelay: &anyEarly}})
-	if rep.Verdict != Pass || len(rep.Checkers) != 7 {
+	if rep.Verdict != Pass || len(rep.Checkers) != 8 {
 		t.Fatalf("verdict %s\n%s", rep.Verdict, rep.Summary())
 	}
 }
@@ -46,7 +46,7 @@ func TestRunExpectations(t *testing.T) {
 	// A checker that is not required reports but cannot fail the run.
 	no := false
 	rep = Run(load(t, "ord_fifo_reorder.jsonl"), Config{Expect: Expectations{Ordering: &no, Linearizable: &no, Lost: &anyLoss, Unexpected: &anyLoss}})
-	if rep.Verdict != Pass || rep.Checkers[2].Verdict != Fail || rep.Checkers[2].Required {
+	if rep.Verdict != Pass || rep.Checkers[3].Verdict != Fail || rep.Checkers[3].Required {
 		t.Fatalf("verdict %s\n%s", rep.Verdict, rep.Summary())
 	}
 }
@@ -79,7 +79,7 @@ func TestVerdictFileDeterministic(t *testing.T) {
 	if err := json.Unmarshal(a, &back); err != nil {
 		t.Fatal(err)
 	}
-	if back.Verdict == "" || len(back.Checkers) != 7 || len(back.Availability) == 0 || back.Checkers[0].Name != "linearizable" || back.Events != len(ops) {
+	if back.Verdict == "" || len(back.Checkers) != 8 || len(back.Availability) == 0 || back.Checkers[0].Name != "history" || back.Events != len(ops) {
 		t.Fatalf("verdict.json: %+v", back)
 	}
 }
