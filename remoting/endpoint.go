@@ -420,3 +420,11 @@ func (r *Request) Reply(resp *Command) error {
 
 // Replied reports whether Reply was called.
 func (r *Request) Replied() bool { return r.replied }
+
+// ConnClosed reports whether the request's connection has closed, so a held
+// request (long poll, flush ack) can be dropped instead of answered into the
+// void.
+func (r *Request) ConnClosed() bool {
+	_, open := r.ep.conns[r.Conn.ID()]
+	return !open
+}

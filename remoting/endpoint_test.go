@@ -83,7 +83,7 @@ func TestDeferredReply(t *testing.T) {
 	var r result
 	_ = p.client.Invoke(p.conn, remoting.NewRequest(remoting.ReqPullMessage, nil), 30*time.Second, r.done)
 	p.w.RunFor(5 * time.Second)
-	if held == nil || r.n != 0 {
+	if held == nil || r.n != 0 || held.ConnClosed() {
 		t.Fatalf("held=%v callbacks=%d", held, r.n)
 	}
 	if err := held.Reply(remoting.NewResponse(held.Cmd, remoting.RespPullNotFound, "")); err != nil {
@@ -200,7 +200,8 @@ func TestBadFrameClosesOnlyThatConnection(t *testing.T) {
 
 func TestCloseFailsPendingInOpaqueOrder(t *testing.T) {
 	p := newPair(t, remoting.Options{})
-	p.server.Handle(remoting.ReqPullMessage, func(*remoting.Request) {})
+	var heldReq *remoting.Request
+	p.server.Handle(remoting.ReqPullMessage, func(req *remoting.Request) { heldReq = req })
 	var order []int
 	for i := 0; i < 5; i++ {
 		i := i
@@ -214,6 +215,12 @@ func TestCloseFailsPendingInOpaqueOrder(t *testing.T) {
 	p.w.RunFor(10 * time.Millisecond)
 	_ = p.conn.Close()
 	p.w.RunFor(10 * time.Millisecond)
+	if !heldReq.ConnClosed() {
+		t.Fatal("held request does not see its connection closed")
+	}
+	if err := heldReq.Reply(remoting.NewResponse(heldReq.Cmd, remoting.RespSuccess, "")); !errors.Is(err, remoting.ErrConnClosed) {
+		t.Fatalf("reply on a closed connection: %v", err)
+	}
 	if len(order) != 5 || order[0] != 0 || order[4] != 4 || p.client.Pending() != 0 {
 		t.Fatalf("order %v pending %d", order, p.client.Pending())
 	}
