@@ -7,7 +7,8 @@
 //     info events), a deterministic Recorder for simulated clients, Synced
 //     for real ones, pairing of invokes with completions, Merge for
 //     per-process histories, and the recording guide.
-//   - jepsen/check: one checker per invariant (Linearizable per queue with
+//   - jepsen/check: WellFormed (the recording contract), then one checker per
+//     invariant (Linearizable per queue with
 //     porcupine, Delivery, Ordering, Retry, Delay, Transactions, Stats), Run
 //     to combine them under a scenario's Expectations into one verdict,
 //     Report.WriteVerdict for verdict.json and Report.Metrics for scenario

@@ -179,3 +179,12 @@ func TestCommentsSkipped(t *testing.T) {
 		t.Fatalf("%v %v", ops, err)
 	}
 }
+
+func TestCompleteDoesNotAlias(t *testing.T) {
+	r := NewRecorder()
+	i := r.Invoke(Op{Process: "p", F: FPull, Queue: &Queue{Broker: "b"}, Offset: Int64(5), Time: 1})
+	r.Complete(i, OK, 2, func(o *Op) { *o.Offset = 9; o.Queue.ID = 3 })
+	if *r.Ops()[0].Offset != 5 || r.Ops()[0].Queue.ID != 0 || *r.Ops()[1].Offset != 9 {
+		t.Fatalf("completion changed its invoke: %+v %+v", r.Ops()[0], r.Ops()[1])
+	}
+}

@@ -153,6 +153,19 @@ type Op struct {
 	Error       string `json:"error,omitempty"`
 }
 
+// clone copies the op without sharing its pointer fields, so a completion
+// built from an invoke can change its queue or offset in place.
+func (o Op) clone() Op {
+	if o.Queue != nil {
+		q := *o.Queue
+		o.Queue = &q
+	}
+	if o.Offset != nil {
+		o.Offset = Int64(*o.Offset)
+	}
+	return o
+}
+
 // Int64 returns a pointer to v, for Op.Offset.
 func Int64(v int64) *int64 { return &v }
 

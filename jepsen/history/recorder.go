@@ -45,7 +45,7 @@ func (r *Recorder) Complete(invoke int64, t Type, time int64, update func(*Op)) 
 	if t == Invoke {
 		panic("history: completing with type invoke")
 	}
-	op := r.ops[invoke]
+	op := r.ops[invoke].clone()
 	op.Type, op.Time, op.SimTime, op.Error = t, time, 0, ""
 	if update != nil {
 		update(&op)
