@@ -7,12 +7,11 @@
 //     info events), a deterministic Recorder for simulated clients, Synced
 //     for real ones, pairing of invokes with completions, Merge for
 //     per-process histories, and the recording guide.
-//   - jepsen/check: WellFormed (the recording contract), then one checker per
-//     invariant (Linearizable per queue with
-//     porcupine, Delivery, Ordering, Retry, Delay, Transactions, Stats), Run
-//     to combine them under a scenario's Expectations into one verdict,
-//     Report.WriteVerdict for verdict.json and Report.Metrics for scenario
-//     bounds ("max-lost: 0").
+//   - jepsen/check: WellFormed (the recording contract), then one checker
+//     per invariant (Linearizable per queue with porcupine, Delivery,
+//     Ordering, Retry, Delay, Transactions, Stats); Run combines them under
+//     a scenario's Expectations into one verdict, Report.WriteVerdict writes
+//     verdict.json and Report.Metrics feeds scenario bounds ("max-lost: 0").
 //   - jepsen/judge: the command that judges a history file
 //     (go run ./jepsen/judge -config checks.yaml -out DIR history.jsonl).
 //   - jepsen/official: recording helpers for the official Go client.
