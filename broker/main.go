@@ -1,0 +1,105 @@
+// Command broker is the RocketMQ-compatible broker:
+//
+//	go run ./broker -c broker.conf [-n namesrvAddr] [-p] [-data DIR]
+//
+// -c names a RocketMQ broker.conf (the keys of Apache RocketMQ 4.x's
+// BrokerConfig, NettyServerConfig and MessageStoreConfig; see
+// broker/testdata/broker.conf). -n overrides namesrvAddr ("host:port;..."),
+// as mqbroker's does. Unknown keys are reported as warnings; bad values are
+// errors that name file:line and key, and the broker does not start. -p prints
+// the effective configuration and exits. Relative store paths are relative to
+// -data (default: the home directory, as Java's user.home). SIGINT or SIGTERM
+// stops it gracefully: the name servers are told, consumer offsets persisted,
+// the store flushed and checkpointed.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"rocketsim/broker/config"
+	"rocketsim/broker/server"
+	"rocketsim/properties"
+	"rocketsim/runtime/realrt"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	fs := flag.NewFlagSet("broker", flag.ContinueOnError)
+	configFile := fs.String("c", "", "RocketMQ broker.conf")
+	namesrv := fs.String("n", "", "name server addresses, host:port;host:port (overrides namesrvAddr)")
+	printConfig := fs.Bool("p", false, "print the effective configuration and exit")
+	home, _ := os.UserHomeDir()
+	dataDir := fs.String("data", home, "data directory; relative store paths are relative to it (Java: user.home)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	cfg, warnings, err := loadConfig(*configFile, *namesrv)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "broker:", err)
+		return 2
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	for _, w := range warnings {
+		log.Warn("configuration", slog.String("warning", w))
+	}
+	if *printConfig {
+		fmt.Print(properties.Dump(cfg))
+		return 0
+	}
+	rt := realrt.New(cfg.BrokerName, realrt.Options{DataDir: *dataDir, Logger: log})
+	if err := rt.Start(server.New(*cfg)); err != nil {
+		fmt.Fprintln(os.Stderr, "broker:", err)
+		return 1
+	}
+	fmt.Printf("The broker[%s, %s] boot success. serializeType=JSON and name server is %v\n",
+		cfg.BrokerName, cfg.ClientAddr(), cfg.NamesrvAddr)
+
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	s := <-sig
+	log.Info("shutting down", slog.String("signal", s.String()))
+	rt.Stop()
+	return 0
+}
+
+// loadConfig reads file (if any) over the defaults, applies -n, and
+// validates the result.
+func loadConfig(file, namesrv string) (*config.Config, []string, error) {
+	p := properties.New("defaults")
+	if file != "" {
+		var err error
+		if p, err = properties.ParseFile(file); err != nil {
+			return nil, nil, err
+		}
+	}
+	config.OverrideNamesrv(p, namesrv)
+	return config.LoadProps(p, localHost())
+}
+
+// localHost is what Java's broker takes brokerName and brokerIP1 from when
+// the file leaves them out: the host name and the first non-loopback IPv4
+// address.
+func localHost() config.Host {
+	h := config.Host{IP: "127.0.0.1"}
+	h.Name, _ = os.Hostname()
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return h
+	}
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && !n.IP.IsLoopback() && n.IP.To4() != nil {
+			h.IP = n.IP.String()
+			break
+		}
+	}
+	return h
+}
