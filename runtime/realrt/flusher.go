@@ -101,6 +101,9 @@ func (fl *flusher) run() {
 				fl.rt.testHookFsync()
 			}
 			err := fl.rt.fsync(f.f, f.name)
+			if fl.rt.testHookFsynced != nil {
+				fl.rt.testHookFsynced()
+			}
 			fl.fsyncs.Add(1)
 			fl.mu.Lock()
 			f.syncing = false

@@ -2,12 +2,16 @@ package realrt
 
 import (
 	"errors"
+	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"rocketsim/runtime"
 )
@@ -270,5 +274,77 @@ func TestSyncAsyncManyFilesAndWriters(t *testing.T) {
 	}
 	if st := rt.Stats(); st.Fsyncs > files*rounds {
 		t.Fatalf("%d fsyncs for %d requests", st.Fsyncs, files*rounds)
+	}
+}
+
+// TestSyncAsyncNeverAcksBeforeACoveringFsync checks group commit's one
+// promise: a callback runs only after an fsync that began after its
+// request. Requests arrive at random moments while fsyncs run.
+func TestSyncAsyncNeverAcksBeforeACoveringFsync(t *testing.T) {
+	rt := New("disk", Options{DataDir: t.TempDir()})
+	var mu sync.Mutex
+	var startedWith []uint64 // per fsync: requests made when it began
+	var fsynced atomic.Int64 // fsyncs finished, witnessed independently of Stats
+	rt.testHookFsync = func() {
+		mu.Lock()
+		startedWith = append(startedWith, rt.Stats().SyncAsyncRequests)
+		mu.Unlock()
+		// Widen the window in which an early ack would be seen.
+		time.Sleep(time.Millisecond)
+	}
+	rt.testHookFsynced = func() { fsynced.Add(1) }
+	if err := rt.Start(func(runtime.Runtime) (runtime.Node, error) { return &nopNode{}, nil }); err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Stop()
+
+	const requests = 300
+	done := make(chan struct{})
+	var bad []string
+	acked := 0
+	onLoop(t, rt, func() {
+		f, err := rt.Disk().Open("log", runtime.ReadWrite|runtime.Create)
+		if err != nil {
+			t.Errorf("open: %v", err)
+			return
+		}
+		rng := rand.New(rand.NewPCG(9, 9))
+		made := uint64(0)
+		for i := range requests {
+			rt.AfterFunc(time.Duration(rng.IntN(30_000))*time.Microsecond, func() {
+				f.WriteAt([]byte{byte(i)}, int64(i))
+				made++
+				idx := made
+				f.SyncAsync(func(err error) {
+					if err != nil {
+						bad = append(bad, err.Error())
+					}
+					completed := fsynced.Load()
+					mu.Lock()
+					ok := completed > 0 && startedWith[completed-1] >= idx
+					mu.Unlock()
+					if !ok {
+						bad = append(bad, fmt.Sprintf("request %d acked with %d fsyncs finished", idx, completed))
+					}
+					acked++
+					if acked == requests {
+						close(done)
+					}
+				})
+			})
+		}
+	})
+	select {
+	case <-done:
+	case <-timeAfter():
+		t.Fatal("not every request was acked")
+	}
+	onLoop(t, rt, func() {
+		if len(bad) > 0 {
+			t.Errorf("%d bad acks, first: %s", len(bad), bad[0])
+		}
+	})
+	if st := rt.Stats(); st.Fsyncs >= requests {
+		t.Logf("no batching happened: %d fsyncs for %d requests", st.Fsyncs, requests)
 	}
 }

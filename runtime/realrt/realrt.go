@@ -137,10 +137,11 @@ type Runtime struct {
 
 	syncRequests atomic.Uint64
 
-	// testHookFsync, when set before Start, runs on the flusher goroutine
-	// before each fsync. Tests use it to hold the flusher while requests
-	// pile up.
-	testHookFsync func()
+	// testHookFsync and testHookFsynced, when set before Start, run on the
+	// flusher goroutine before and after each fsync. Tests use them to hold
+	// the flusher while requests pile up and to witness fsyncs.
+	testHookFsync   func()
+	testHookFsynced func()
 }
 
 var _ runtime.Runtime = (*Runtime)(nil)
