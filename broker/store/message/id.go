@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
-	"strings"
 )
 
 // ID is RocketMQ's offset message id: the store host's address bytes, its
@@ -12,10 +11,15 @@ import (
 // (Java MessageDecoder.createMessageId; 32 characters for IPv4). A client
 // turns it back into (broker address, offset) to look a message up.
 func ID(storeHost Addr, physicalOffset int64) string {
-	buf := make([]byte, 0, 28)
-	buf = storeHost.append(buf)
+	var raw [28]byte
+	buf := storeHost.append(raw[:0])
 	buf = binary.BigEndian.AppendUint64(buf, uint64(physicalOffset))
-	return strings.ToUpper(hex.EncodeToString(buf))
+	const digits = "0123456789ABCDEF"
+	out := make([]byte, 2*len(buf))
+	for i, b := range buf {
+		out[2*i], out[2*i+1] = digits[b>>4], digits[b&0xf]
+	}
+	return string(out)
 }
 
 // ParseID reverses ID. It accepts 32 (IPv4) or 56 (IPv6) hex characters.
