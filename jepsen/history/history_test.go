@@ -188,3 +188,13 @@ func TestCompleteDoesNotAlias(t *testing.T) {
 		t.Fatalf("completion changed its invoke: %+v %+v", r.Ops()[0], r.Ops()[1])
 	}
 }
+
+func TestMergeBySimTime(t *testing.T) {
+	// Client b's clock runs 100 ahead; true time says a's event came last.
+	a := []Op{{Index: 0, Process: "a", Type: OK, F: FReceive, Time: 10, SimTime: 30}}
+	b := []Op{{Index: 0, Process: "b", Type: OK, F: FReceive, Time: 120, SimTime: 20}}
+	m := MergeBy(func(o *Op) int64 { return o.SimTime }, a, b)
+	if m[0].Process != "b" || m[1].Process != "a" || m[1].Index != 1 || m[1].Time != 10 {
+		t.Fatalf("%+v", m)
+	}
+}

@@ -11,6 +11,13 @@ import "sort"
 // for linearizability with client time and a clock-error bound
 // (check.LinearizableOptions.UseClientTime), not by index.
 func Merge(histories ...[]Op) []Op {
+	return MergeBy(func(o *Op) int64 { return o.Time }, histories...)
+}
+
+// MergeBy is Merge ordered by key: for simulated clients that recorded
+// separately, key SimTime gives the true order (and then index order is
+// sound for linearizability again).
+func MergeBy(key func(*Op) int64, histories ...[]Op) []Op {
 	type ref struct{ h, i int }
 	var refs []ref
 	for h, ops := range histories {
@@ -19,7 +26,7 @@ func Merge(histories ...[]Op) []Op {
 		}
 	}
 	sort.SliceStable(refs, func(a, b int) bool {
-		return histories[refs[a].h][refs[a].i].Time < histories[refs[b].h][refs[b].i].Time
+		return key(&histories[refs[a].h][refs[a].i]) < key(&histories[refs[b].h][refs[b].i])
 	})
 	out := make([]Op, len(refs))
 	for n, r := range refs {
