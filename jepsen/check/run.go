@@ -253,3 +253,26 @@ func (r Report) Summary() string {
 	}
 	return sb.String()
 }
+
+// Explain lists up to max anomalies of each checker that did not pass, one
+// per line with the history indices to look at, for a terminal.
+func (r Report) Explain(max int) string {
+	var sb strings.Builder
+	for _, c := range r.Checkers {
+		if c.Verdict == Pass {
+			continue
+		}
+		for i, a := range c.Anomalies {
+			if i == max {
+				fmt.Fprintf(&sb, "%s: ... %d more listed in verdict.json\n", c.Name, len(c.Anomalies)-max)
+				break
+			}
+			fmt.Fprintf(&sb, "%s: %s: %s", c.Name, a.Kind, a.Explanation)
+			if len(a.Ops) > 0 {
+				fmt.Fprintf(&sb, " (events %v)", a.Ops)
+			}
+			sb.WriteByte('\n')
+		}
+	}
+	return sb.String()
+}

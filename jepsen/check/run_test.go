@@ -153,3 +153,14 @@ func TestMetricCatalog(t *testing.T) {
 		}
 	}
 }
+
+func TestExplain(t *testing.T) {
+	rep := Run(load(t, "del_lost.jsonl"), Config{})
+	got := rep.Explain(5)
+	if !strings.Contains(got, "delivery: lost: group G never received b") || !strings.Contains(got, "(events [2])") {
+		t.Fatalf("explain:\n%s", got)
+	}
+	if Run(load(t, "retry_good.jsonl"), Config{Retry: retryOpt}).Explain(5) != "" {
+		t.Fatal("a passing report explains nothing")
+	}
+}

@@ -21,6 +21,10 @@ import (
 	"rocketsim/jepsen/check"
 )
 
+// maxExplained bounds the anomalies printed per checker; verdict.json
+// holds the rest.
+const maxExplained = 5
+
 // Exit codes.
 const (
 	exitPass    = 0
@@ -72,6 +76,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	fmt.Fprint(stdout, rep.Summary())
+	fmt.Fprint(stdout, rep.Explain(maxExplained))
 	fmt.Fprintf(stdout, "verdict: %s\n", rep.Verdict)
 	switch rep.Verdict {
 	case check.Pass:
