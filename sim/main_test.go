@@ -317,7 +317,7 @@ func TestShippedScenariosPass(t *testing.T) {
 			if !rep.Pass {
 				t.Errorf("%s seed %d: FAIL: %s %v %v", f, seed, rep.Counts, rep.Problems, rep.Judgements)
 			}
-			if rep.Metrics["durability"]["acked"] == 0 {
+			if rep.Metrics["durability"]["acked"]+rep.Metrics["delivery"]["acknowledged"] == 0 {
 				t.Errorf("%s seed %d: nothing acknowledged: the run tested nothing", f, seed)
 			}
 			// Crashed clients leave operations open; the shared history

@@ -18,7 +18,7 @@ func printReport(w io.Writer, rep *report) {
 		fmt.Fprintf(w, "  %s\n", f)
 	}
 	fmt.Fprintf(w, "simulated: %v, %d events\n", rep.Simulated, rep.Events)
-	fmt.Fprintf(w, "pingpong: %s\n", rep.Counts)
+	fmt.Fprintf(w, "%s: %s\n", rep.Workload, rep.Counts)
 	for _, p := range rep.Problems {
 		fmt.Fprintf(w, "problem: %s\n", p)
 	}
@@ -51,3 +51,6 @@ func writeOut(dir string, rep *report, replay string) error {
 	}
 	return f.Close()
 }
+
+// jsonLine renders v as one line of JSON.
+func jsonLine(v any) ([]byte, error) { return json.Marshal(v) }

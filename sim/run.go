@@ -27,6 +27,7 @@ type runOptions struct {
 // report is everything a run found out.
 type report struct {
 	Scenario   string                        `json:"scenario"`
+	Workload   string                        `json:"workload"`
 	Path       string                        `json:"path"`
 	Seed       uint64                        `json:"seed"`
 	TraceHash  string                        `json:"trace_hash"`
@@ -54,7 +55,7 @@ const settleTeardown = time.Second
 // recovery that the workload's checkers judge.
 func run(s *scenario.Scenario, seed uint64, opts runOptions) (*report, error) {
 	w := simrt.New(seed, simrt.Options{LogWriter: opts.log, TraceWriter: opts.trace})
-	rep := &report{Scenario: s.Name, Path: s.Path, Seed: seed}
+	rep := &report{Scenario: s.Name, Workload: s.Workload.Kind, Path: s.Path, Seed: seed}
 	wl, err := newWorkload(w, s, opts)
 	if err != nil {
 		return nil, err

@@ -69,6 +69,9 @@ type Node struct {
 	Clock Clock  `yaml:"clock"`
 	// Options are role-specific; the workload kind decodes them strictly.
 	Options yaml.Node `yaml:"options"`
+	// Conf is Options decoded as key/value pairs, for roles that take a
+	// configuration file's keys (an mq broker's broker.conf overrides).
+	Conf map[string]string `yaml:"-"`
 }
 
 // Disk configures a node's simulated disk at start.

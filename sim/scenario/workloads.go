@@ -6,6 +6,8 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"rocketsim/broker/config"
+	"rocketsim/jepsen/check"
 	"rocketsim/sim/pingpong"
 )
 
@@ -58,6 +60,71 @@ var kinds = map[string]kind{
 	},
 }
 
+func init() {
+	metrics := check.MetricNames()
+	metrics["liveness"] = []string{"acks-after-heal"}
+	kinds["mq"] = kind{
+		roles: map[string]roleCount{"namesrv": {1, 1}, "broker": {1, 0}, "producer": {1, 0}, "consumer": {1, 0}},
+		params: func(n *yaml.Node) (any, error) {
+			var p MQParams
+			if err := decodeStrict(n, &p, "workload.params"); err != nil {
+				return nil, err
+			}
+			p = p.withDefaults()
+			if err := p.validate(); err != nil {
+				return nil, fmt.Errorf("line %d: workload.params: %w", n.Line, err)
+			}
+			return p, nil
+		},
+		options: func(role string, n *yaml.Node) error {
+			if n.Kind != 0 && role != "broker" {
+				return fmt.Errorf("line %d: mq's %s nodes take no options", n.Line, role)
+			}
+			return nil
+		},
+		metrics: metrics,
+		defaults: map[string]map[string]Expect{
+			"delivery":     {"max-lost": {Limit: 0}, "max-unexpected": {Limit: 0}},
+			"linearizable": {"max-queues-illegal": {Limit: 0}},
+			"ordering":     {"max-fifo-reorder": {Limit: 0}},
+			"liveness":     {"min-acks-after-heal": {Limit: 1}},
+		},
+	}
+}
+
+// decodeBrokerConf reads an mq broker's options (broker.conf keys) and
+// checks them with the broker's own configuration loader, so a misspelt key
+// is an error here rather than a warning the broker ignores.
+func (s *Scenario) decodeBrokerConf(i int) error {
+	n := &s.Topology.Nodes[i]
+	at := []any{"topology", "nodes", i, "options"}
+	n.Conf = map[string]string{}
+	if o := &n.Options; o.Kind != 0 {
+		if o.Kind != yaml.MappingNode {
+			return s.errorAt(at, "node %q: options are broker.conf keys and values", n.Name)
+		}
+		for j := 0; j+1 < len(o.Content); j += 2 {
+			k, v := o.Content[j], o.Content[j+1]
+			if v.Kind != yaml.ScalarNode {
+				return fmt.Errorf("%s:%d: node %q: option %q wants a single value", s.Path, v.Line, n.Name, k.Value)
+			}
+			n.Conf[k.Value] = v.Value
+		}
+	}
+	p := s.Workload.Config.(MQParams)
+	kv := MQBrokerConf(*n, "192.0.2.1", "192.0.2.2:9876", p)
+	_, warnings, err := config.LoadMap(kv, n.Name+" options", config.Host{Name: n.Name, IP: "192.0.2.1"})
+	if err != nil {
+		return s.errorAt(at, "node %q: %v", n.Name, err)
+	}
+	for _, w := range warnings {
+		if strings.Contains(w, "unknown") {
+			return s.errorAt(at, "node %q: %s", n.Name, w)
+		}
+	}
+	return nil
+}
+
 // KindNames lists the workload kinds, sorted.
 func KindNames() []string { return sortedKeys(kinds) }
 
@@ -82,6 +149,11 @@ func (s *Scenario) validateWorkload() error {
 		counts[n.Role]++
 		if err := k.options(n.Role, &s.Topology.Nodes[i].Options); err != nil {
 			return fmt.Errorf("%s:%w", s.Path, lineError(err))
+		}
+		if s.Workload.Kind == "mq" && n.Role == "broker" {
+			if err := s.decodeBrokerConf(i); err != nil {
+				return err
+			}
 		}
 	}
 	for _, role := range sortedKeys(k.roles) {
