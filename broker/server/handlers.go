@@ -27,6 +27,14 @@ func (b *Broker) handle() {
 		remoting.ReqUpdateAndCreateSubscriptionGroup: b.handleUpdateGroup,
 		remoting.ReqGetAllSubscriptionGroupConfig:    b.handleGetAllGroups,
 		remoting.ReqDeleteSubscriptionGroup:          b.handleDeleteGroup,
+		remoting.ReqConsumerSendMsgBack:              b.handleSendBack,
+		remoting.ReqQueryMessage:                     b.handleQueryMessage,
+		remoting.ReqViewMessageById:                  b.handleViewMessage,
+		remoting.ReqGetTopicStatsInfo:                b.handleTopicStats,
+		remoting.ReqGetConsumeStats:                  b.handleConsumeStats,
+		remoting.ReqGetConsumerConnectionList:        b.handleConsumerConnections,
+		remoting.ReqGetBrokerRuntimeInfo:             b.handleRuntimeInfo,
+		remoting.ReqInvokeBrokerToResetOffset:        b.handleResetOffset,
 	} {
 		b.ep.Handle(code, h)
 	}

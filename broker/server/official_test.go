@@ -232,4 +232,3 @@ func keys(r *received) []string {
 	}
 	return out
 }
-
