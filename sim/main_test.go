@@ -363,3 +363,26 @@ func TestAsyncFlushLosesSyncDoesNot(t *testing.T) {
 		}
 	}
 }
+
+// TestMQAsyncFlushLosesSyncDoesNot is the same demonstration on the real
+// broker: ASYNC_FLUSH loses acknowledged messages on a power loss (allowed,
+// reported), SYNC_FLUSH loses none, on the same seed.
+func TestMQAsyncFlushLosesSyncDoesNot(t *testing.T) {
+	for file, wantLoss := range map[string]bool{"../scenarios/mq-async-flush.yaml": true, "../scenarios/mq-sync-flush.yaml": false} {
+		s, err := scenario.Load(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := run(s, 2, runOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		lost := rep.Metrics["delivery"]["lost"]
+		if !rep.Pass || (lost > 0) != wantLoss {
+			t.Errorf("%s: pass %v, lost %v (want loss: %v)\n%s %v", file, rep.Pass, lost, wantLoss, rep.Counts, rep.Problems)
+		}
+		if rep.Metrics["delivery"]["acknowledged"] < 1000 {
+			t.Errorf("%s: only %v messages acknowledged", file, rep.Metrics["delivery"]["acknowledged"])
+		}
+	}
+}
