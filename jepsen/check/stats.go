@@ -126,24 +126,7 @@ func Stats(ops []history.Op, opt StatsOptions) Result {
 			b.fail(fmt.Sprintf("availability_worst_window: %.4f < required %.4f", worst, opt.MinWindowAvailability))
 		}
 	}
-	var sendLat, e2e []float64
-	for _, o := range ms.ops {
-		if o.Op().F == history.FSend && o.Invoke != nil && o.Type() == history.OK {
-			sendLat = append(sendLat, float64(o.End()-o.Start())/float64(time.Millisecond))
-		}
-	}
-	for _, id := range ms.ids {
-		m := ms.byID[id]
-		s, ok := m.firstOK()
-		if !ok || s.Op().DelayLevel > 0 || s.Op().TxnID != "" || len(m.receives) == 0 {
-			continue
-		}
-		first := m.receives[0].Time
-		for _, r := range m.receives {
-			first = min(first, r.Time)
-		}
-		e2e = append(e2e, float64(first-s.Start())/float64(time.Millisecond))
-	}
+	sendLat, e2e := latencies(ms)
 	if n := b.count("sends"); n > 0 {
 		b.figure("longest_outage_ms", float64(longestOutage(ms.ops))/float64(time.Millisecond))
 	}
@@ -194,4 +177,38 @@ func longestOutage(ops []history.Operation) int64 {
 		from = a
 	}
 	return longest
+}
+
+// Latencies returns the raw samples behind the latency percentiles, in ms:
+// send (invoke to ack of acknowledged sends, in history order) and
+// end-to-end (send invoke to first delivery, by message id). Reports use
+// them for distributions and confidence intervals.
+func Latencies(ops []history.Op) (send, endToEnd []float64, err error) {
+	ms, err := indexMessages(ops)
+	if err != nil {
+		return nil, nil, err
+	}
+	send, endToEnd = latencies(ms)
+	return send, endToEnd, nil
+}
+
+func latencies(ms *messages) (send, e2e []float64) {
+	for _, o := range ms.ops {
+		if o.Op().F == history.FSend && o.Invoke != nil && o.Type() == history.OK {
+			send = append(send, float64(o.End()-o.Start())/float64(time.Millisecond))
+		}
+	}
+	for _, id := range ms.ids {
+		m := ms.byID[id]
+		s, ok := m.firstOK()
+		if !ok || s.Op().DelayLevel > 0 || s.Op().TxnID != "" || len(m.receives) == 0 {
+			continue
+		}
+		first := m.receives[0].Time
+		for _, r := range m.receives {
+			first = min(first, r.Time)
+		}
+		e2e = append(e2e, float64(first-s.Start())/float64(time.Millisecond))
+	}
+	return send, e2e
 }

@@ -97,3 +97,13 @@ func mustPair(t *testing.T, ops []history.Op) []history.Operation {
 	}
 	return p
 }
+
+func TestLatencySamples(t *testing.T) {
+	send, e2e, err := Latencies(statsHistory())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(send) != 5 || send[0] != 1 || send[4] != 5 || len(e2e) != 2 || e2e[0] != 10 || e2e[1] != 30 {
+		t.Fatalf("send %v e2e %v", send, e2e)
+	}
+}

@@ -198,3 +198,36 @@ func TestMergeBySimTime(t *testing.T) {
 		t.Fatalf("%+v", m)
 	}
 }
+
+func TestSyncedConcurrent(t *testing.T) {
+	var s Synced
+	done := make(chan bool)
+	for g := 0; g < 4; g++ {
+		go func(g int) {
+			for i := 0; i < 100; i++ {
+				inv := s.Invoke(Op{Process: fmt.Sprintf("p%d", g), F: FSend, Time: int64(i)})
+				s.Complete(inv, OK, int64(i), nil)
+			}
+			done <- true
+		}(g)
+	}
+	for g := 0; g < 4; g++ {
+		<-done
+	}
+	ops := s.Snapshot()
+	if len(ops) != 800 {
+		t.Fatalf("%d events", len(ops))
+	}
+	for i, op := range ops {
+		if op.Index != int64(i) {
+			t.Fatalf("index %d at %d", op.Index, i)
+		}
+	}
+	if _, err := Pair(ops); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if _, err := s.WriteTo(&buf); err != nil || strings.Count(buf.String(), "\n") != 800 {
+		t.Fatalf("WriteTo: %v", err)
+	}
+}
