@@ -5,7 +5,8 @@
 //	go run ./jepsen/judge [-config checks.yaml] [-out DIR] history.jsonl
 //
 // The config is check.Config in YAML (expect:, clock_error:, settle:,
-// delivery:, retry:, ...); unknown keys are errors. The exit code says what
+// delivery:, retry:, ...; example.yaml shows every key); unknown keys are
+// errors. The exit code says what
 // was found: 0 pass, 1 fail, 2 unknown, 3 the history or config is unusable.
 package main
 

@@ -36,3 +36,12 @@ func TestJudge(t *testing.T) {
 		t.Fatalf("missing file: code %d", code)
 	}
 }
+
+// The documented example config is valid.
+func TestExampleConfig(t *testing.T) {
+	var out, errb bytes.Buffer
+	code := run([]string{"-config", "example.yaml", "../check/testdata/del_good.jsonl"}, &out, &errb)
+	if code == exitUsage {
+		t.Fatalf("example.yaml rejected: %s", errb.String())
+	}
+}
