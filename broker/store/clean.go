@@ -38,7 +38,7 @@ func (s *Store) checkDisk() (spaceToDelete, forcibly bool) {
 		s.diskFull = true
 		s.after(timerDispatch, dispatchRetryDelayMillis*time.Millisecond, s.recheck)
 	} else if s.diskFull {
-		s.diskFull = false
+		s.diskFull, s.diskFullCause = false, nil
 		s.log.Info("disk usage back under the warning level", slog.Float64("ratio", ratio))
 	}
 	maxRatio := float64(min(max(s.cfg.DiskMaxUsedSpaceRatio, 10), 95)) / 100

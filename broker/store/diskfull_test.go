@@ -33,27 +33,40 @@ func fullDiskHarness(t *testing.T, capacity int64, warning float64) (*harness, *
 // putTracked puts one message and records it in the model as check wants.
 func (h *harness) putTracked(m *model, msg *Message) PutResult {
 	h.t.Helper()
-	r := h.putSync(msg)
-	if r.Status == PutOK {
-		_, raw, err := h.s.LookMessageByOffset(r.PhysicalOffset)
+	var got *PutResult
+	before := h.s.MaxPhyOffset()
+	h.s.Put(msg, func(r PutResult) { got = &r })
+	// Appended (not yet answered) records are part of the log too.
+	if h.s.MaxPhyOffset() != before {
+		rec, raw, err := lastRecord(h.s)
 		if err != nil {
-			h.t.Fatalf("acked record unreadable: %v", err)
+			h.t.Fatal(err)
 		}
-		m.acked[r.PhysicalOffset] = acked{r, raw}
-		m.appended = append(m.appended, r.PhysicalOffset)
-		m.raws[r.PhysicalOffset] = raw
+		m.appended = append(m.appended, rec.PhysicalOffset)
+		m.raws[rec.PhysicalOffset] = raw
 	}
-	return r
+	for i := 0; got == nil && i < 10000; i++ {
+		h.clock.Advance(time.Millisecond)
+	}
+	if got == nil {
+		h.t.Fatal("put never answered")
+	}
+	if got.Status == PutOK {
+		m.acked[got.PhysicalOffset] = acked{*got, m.raws[got.PhysicalOffset]}
+	}
+	return *got
 }
 
 func TestDiskFullPartialWriteThenRecover(t *testing.T) {
 	// The warning level is out of the way: the put itself hits ENOSPC
 	// part-way through its record.
 	h, d, m := fullDiskHarness(t, 200<<10, 0.9999)
+	// The write that hits ENOSPC answers its puts FLUSH_DISK_TIMEOUT
+	// (never PUT_OK); the puts after it are refused.
 	var refused PutResult
 	for i := 0; i < 2000; i++ {
 		r := h.putTracked(m, testMessage("T", int32(i%2), i, 700))
-		if r.Status != PutOK {
+		if r.Status != PutOK && r.Status != FlushDiskTimeout {
 			refused = r
 			break
 		}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -12,7 +13,10 @@ import (
 
 // waiter is a SYNC_FLUSH put waiting for an fsync that covers it.
 type waiter struct {
-	end      int64 // commit log offset after the record
+	end int64 // commit log offset after the record
+	// sync: answer once an fsync covers end (SYNC_FLUSH); otherwise once
+	// the record is written to the OS (ASYNC_FLUSH, WAIT=false).
+	sync     bool
 	deadline time.Duration
 	res      PutResult
 	done     func(PutResult)
@@ -24,8 +28,10 @@ type waiter struct {
 // timer starts the same fsync when enough pages are dirty.
 type flusher struct {
 	s *Store
-	// synced is the commit log offset a finished fsync covers.
+	// synced is the commit log offset a finished fsync covers; written
+	// the offset below which records left the write buffer.
 	synced   int64
+	written  int64
 	waiters  []waiter
 	head     int // waiters[head:] are pending
 	inFlight bool
@@ -39,13 +45,18 @@ type flusher struct {
 
 func (f *flusher) pending() int { return len(f.waiters) - f.head }
 
-// wait queues a put until an fsync covers end.
+// wait queues a put until its record is written (and, for a sync
+// waiter, synced). Answers keep put order.
 func (f *flusher) wait(w waiter) {
 	f.waiters = append(f.waiters, w)
 	if f.timeout == nil {
 		f.armTimeout()
 	}
-	f.kick()
+	if w.sync {
+		f.kick()
+	} else {
+		f.s.scheduleWrite()
+	}
 }
 
 // kick starts an fsync, or asks for another after the one in flight.
@@ -94,6 +105,11 @@ func (f *flusher) finished(segs []*segment.Segment, target, ts int64, err error)
 	if err != nil {
 		s.Stats.FsyncErrors++
 		s.log.Error("commit log fsync failed; rewriting the unsynced range and retrying", slog.Any("err", err))
+		if errors.Is(err, runtime.ErrNoSpace) {
+			// The write buffer could not reach the file: refuse new
+			// puts until space returns.
+			s.markDiskFull(err)
+		}
 		for _, seg := range segs {
 			if rwErr := seg.Rewrite(); rwErr != nil {
 				s.log.Error("commit log rewrite after failed fsync", slog.Any("err", rwErr))
@@ -101,7 +117,10 @@ func (f *flusher) finished(segs []*segment.Segment, target, ts int64, err error)
 		}
 		f.retry = s.clock.AfterFunc(fsyncRetryDelayMillis*time.Millisecond, func() {
 			f.retry = nil
-			f.start()
+			// Without waiters the periodic flush will come back to it.
+			if f.again || f.pending() > 0 {
+				f.start()
+			}
 		})
 		return
 	}
@@ -124,7 +143,17 @@ func (f *flusher) advance(off int64) {
 	if off > f.synced {
 		f.synced = off
 	}
-	for f.pending() > 0 && f.waiters[f.head].end <= f.synced {
+	f.answer()
+}
+
+// answer completes waiters from the head while they are covered.
+func (f *flusher) answer() {
+	f.written = max(f.written, f.s.cl.WrittenOffset(), f.synced)
+	for f.pending() > 0 {
+		h := &f.waiters[f.head]
+		if h.end > f.synced && (h.sync || h.end > f.written) {
+			break
+		}
 		w := f.pop()
 		w.done(w.res)
 	}
@@ -218,4 +247,34 @@ func (s *Store) startTimers() {
 	}
 	s.after(timerLogics, s.cfg.FlushIntervalConsumeQueue, s.onLogicsTick)
 	s.after(timerClean, s.cfg.CleanResourceInterval, s.onCleanTick)
+}
+
+// scheduleWrite asks for the write buffer to be handed to the OS one loop
+// turn from now, so the puts of one turn share a write.
+func (s *Store) scheduleWrite() {
+	if s.writeScheduled {
+		return
+	}
+	s.writeScheduled = true
+	s.after(timerWrite, 0, s.flushWrites)
+}
+
+// flushWrites writes the commit log's buffer and answers the puts that
+// waited for it. A failure keeps the records buffered and unanswered:
+// a full disk refuses new puts until the recheck finds space and retries.
+func (s *Store) flushWrites() {
+	s.writeScheduled = false
+	if s.closed {
+		return
+	}
+	if err := s.cl.FlushWrites(); err != nil {
+		if errors.Is(err, runtime.ErrNoSpace) {
+			s.markDiskFull(err)
+		} else {
+			s.log.Error("commit log write failed; retrying", slog.Any("err", err))
+			s.writeScheduled = true
+			s.after(timerWrite, fsyncRetryDelayMillis*time.Millisecond, s.flushWrites)
+		}
+	}
+	s.flush.answer()
 }

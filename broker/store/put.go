@@ -30,16 +30,18 @@ type Message struct {
 }
 
 // Put appends m to the commit log and answers through done, on the loop:
-// at once under ASYNC_FLUSH (or when the message says WAIT=false), and
-// under SYNC_FLUSH once an fsync covers the record or syncFlushTimeout
-// passed. done may run before Put returns.
+// under ASYNC_FLUSH (or when the message says WAIT=false) once the record
+// is written to the OS (the commit log collects the records of one loop
+// turn into one write), and under SYNC_FLUSH once an fsync covers it; after
+// syncFlushTimeout without that, FLUSH_DISK_TIMEOUT. A refused put is
+// answered before Put returns.
 func (s *Store) Put(m *Message, done func(PutResult)) {
 	res, wait := s.put(m)
-	if res.Status != PutOK || !wait {
+	if res.Status != PutOK {
 		done(res)
 		return
 	}
-	s.flush.wait(waiter{end: res.PhysicalOffset + int64(res.WroteBytes),
+	s.flush.wait(waiter{end: res.PhysicalOffset + int64(res.WroteBytes), sync: wait,
 		deadline: s.clock.Monotonic() + s.cfg.SyncFlushTimeout, res: res, done: done})
 }
 
@@ -53,8 +55,8 @@ func (s *Store) put(m *Message) (PutResult, bool) {
 	if err := s.writable(); err != nil {
 		return fail(ServiceNotAvailable, err)
 	}
-	if s.cfg.FlushDiskType == config.SyncFlush && s.flush.pending() >= syncWaitersMax {
-		return fail(OSPageCacheBusy, fmt.Errorf("%d puts already wait for an fsync", s.flush.pending()))
+	if s.flush.pending() >= syncWaitersMax {
+		return fail(OSPageCacheBusy, fmt.Errorf("%d puts already wait for their write or fsync", s.flush.pending()))
 	}
 	rec := message.Record{
 		QueueID: m.QueueID, Flag: m.Flag, SysFlag: m.SysFlag,
@@ -118,7 +120,7 @@ func (s *Store) put(m *Message) (PutResult, bool) {
 		return res, false
 	}
 	if v, ok := message.Property(m.Properties, message.PropertyWaitStoreOK); ok && v == "false" {
-		s.flush.kick()
+		s.flush.kick() // Java wakes the group commit service anyway
 		return res, false
 	}
 	return res, true
@@ -223,8 +225,12 @@ func (s *Store) dispatchFailed(err error) {
 // writable says why writes are refused, or nil.
 func (s *Store) writable() error {
 	if s.diskFull {
-		return fmt.Errorf("%w: disk usage %.1f%%, writes resume below diskSpaceWarningLevelRatio %.0f%%",
+		err := fmt.Errorf("%w: disk usage %.1f%%, writes resume below diskSpaceWarningLevelRatio %.0f%%",
 			ErrNotWritable, s.lastUsage*100, s.opt.DiskSpaceWarningLevelRatio*100)
+		if s.diskFullCause != nil {
+			err = fmt.Errorf("%w: %w", err, s.diskFullCause)
+		}
+		return err
 	}
 	if s.dispatchStuck != nil {
 		return fmt.Errorf("%w: writing consume queue or index failed: %w", ErrNotWritable, s.dispatchStuck)
@@ -240,6 +246,7 @@ func (s *Store) markDiskFull(err error) {
 		s.log.Error("disk full; refusing writes until space returns", "err", err)
 	}
 	s.diskFull = true
+	s.diskFullCause = err
 	s.after(timerDispatch, dispatchRetryDelayMillis*time.Millisecond, s.recheck)
 }
 
@@ -262,6 +269,7 @@ func (s *Store) recheck() {
 			s.dispatchStuck = err
 		}
 	}
+	s.flushWrites()
 	if s.diskFull || s.dispatchStuck != nil {
 		s.after(timerDispatch, dispatchRetryDelayMillis*time.Millisecond, s.recheck)
 	} else {

@@ -65,6 +65,7 @@ type Store struct {
 
 	// Refusal state: why writes are refused now, if they are.
 	diskFull      bool  // usage above the warning level, or ENOSPC seen
+	diskFullCause error // the ENOSPC that set diskFull, if one did
 	dispatchStuck error // a consume queue/index write failed
 	fsyncBroken   bool  // an fsync failed: acknowledged data would be at risk
 	lastUsage     float64
@@ -73,6 +74,8 @@ type Store struct {
 	encBuf  []byte
 	closed  bool
 	abortAt string
+	// writeScheduled: the write timer will flush the commit log buffer.
+	writeScheduled bool
 
 	// stats for tests and reports
 	Stats Stats
@@ -235,6 +238,7 @@ const (
 	timerLogics
 	timerClean
 	timerDispatch
+	timerWrite
 	timerSlots
 )
 
@@ -303,7 +307,7 @@ func (s *Store) flushAll() error {
 }
 
 // flushLogics syncs consume queues and index and advances the checkpoint.
-func (s *Store) flushLogics() error {
+func (s *Store) flushLogics() (err error) {
 	dispatched, dispatchedTs := s.dispatched, s.dispatchedTimestamp
 	for _, q := range s.sortedQueues() {
 		for _, seg := range q.Segments().DirtySegments() {
@@ -325,11 +329,20 @@ func (s *Store) flushLogics() error {
 			cp.IndexOffset, cp.IndexMsgTimestamp = covered, dispatchedTs
 		}
 	}
+	if s.flush.indexBroken {
+		// The index stopped syncing after a failed fsync: the next
+		// start must not trust it, so no clean shutdown is claimed.
+		defer func() {
+			if err == nil {
+				err = fmt.Errorf("store: index sync failed earlier in this run; the next start rebuilds it: %w", runtime.ErrIO)
+			}
+		}()
+	}
 	cp.PhysicOffset = s.flush.synced
 	cp.PhysicMsgTimestamp = s.flushedStoreTimestamp
 	cp.LogicsOffset, cp.LogicsMsgTimestamp = dispatched, dispatchedTs
-	if err := s.cp.Write(cp); err != nil {
-		return fmt.Errorf("store: %w", err)
+	if werr := s.cp.Write(cp); werr != nil {
+		return fmt.Errorf("store: %w", werr)
 	}
 	s.cpState = cp
 	return nil

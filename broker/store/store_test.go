@@ -164,6 +164,7 @@ func TestWaitFalseAnswersAtOnce(t *testing.T) {
 	m.Properties += "WAIT\x01false\x02"
 	var got *PutResult
 	h.s.Put(m, func(r PutResult) { got = &r })
+	h.clock.RunPending() // the write one loop turn later, not the 1s fsync
 	if got == nil || got.Status != PutOK {
 		t.Fatalf("WAIT=false put: %+v", got)
 	}

@@ -56,6 +56,10 @@ type Segment struct {
 // costs a system call per message, for data that is synced once a second.
 func (s *Segment) SetBuffer(n int) { s.bufMax = n }
 
+// BufferedFrom is the log offset of the first buffered byte, and whether
+// anything is buffered.
+func (s *Segment) BufferedFrom() (int64, bool) { return s.Base + s.bufStart, len(s.buf) > 0 }
+
 // FlushBuffer writes buffered appends to the file. On error they stay
 // buffered (the write is idempotent) and the caller retries later.
 func (s *Segment) FlushBuffer() error {
