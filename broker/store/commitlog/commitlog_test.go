@@ -66,6 +66,9 @@ func TestRecoverCutsTornTail(t *testing.T) {
 		off, _ := l.Append(record(t, i, 100))
 		offs = append(offs, off)
 	}
+	if err := l.FlushWrites(); err != nil {
+		t.Fatal(err)
+	}
 	// Tear record 4: zero its last bytes, as a lost sector would.
 	f, _ := fs.Open("cl/00000000000000001000", runtime.ReadWrite)
 	end := l.MaxOffset() - 1000
@@ -98,6 +101,7 @@ func TestRecoverRejectsStaleRecordAtWrongPlace(t *testing.T) {
 	stale, _ := l.Read(0, int32(len(record(t, 0, 50))))
 	seg := l.Segments().Last()
 	seg.Append(stale)
+	l.FlushWrites()
 	l.Close()
 	l, _ = Open(fs, "cl", 1000)
 	end, _ := l.Recover(0, true, nil)
