@@ -186,7 +186,7 @@ func Linearizable(ops []history.Op, opt LinearizableOptions) Result {
 		switch {
 		case op.F == history.FReceive && o.Type() == history.OK && op.Reconsume == 0:
 			found = true
-		case op.F == history.FPull && o.Type() == history.OK && op.MsgID == "" && op.Key == "":
+		case op.F == history.FPull && o.Type() == history.OK && op.Status == history.PullNoNewMsg:
 			found = false
 		default:
 			continue

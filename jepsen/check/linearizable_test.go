@@ -52,7 +52,7 @@ func hardHistory(n int) []history.Op {
 		r.Complete(id, history.OK, 2, func(o *history.Op) { o.Offset = history.Int64(off) })
 	}
 	p := r.Invoke(history.Op{Process: "c", F: history.FPull, Topic: "T", Queue: q, Offset: history.Int64(0), Time: 3})
-	r.Complete(p, history.OK, 4, nil)
+	r.Complete(p, history.OK, 4, func(o *history.Op) { o.Status = history.PullNoNewMsg })
 	return r.Ops()
 }
 
@@ -126,7 +126,7 @@ func synthetic(n, queues int, seed uint64) []history.Op {
 		default:
 			off := s.next + int64(rng.IntN(2))
 			p := r.Invoke(history.Op{Process: fmt.Sprintf("c%d", q.ID), F: history.FPull, Topic: "T", Queue: q, Offset: history.Int64(off), Time: tm})
-			r.Complete(p, history.OK, tm, nil)
+			r.Complete(p, history.OK, tm, func(o *history.Op) { o.Status = history.PullNoNewMsg })
 		}
 	}
 	return r.Ops()

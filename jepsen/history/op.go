@@ -35,7 +35,8 @@
 //   - ack: ok point event for CONSUME_SUCCESS, fail for RECONSUME_LATER,
 //     with group, key and reconsume.
 //   - pull (optional, sharpens linearizability): a read of one queue at one
-//     offset; ok with no key/msg_id means NO_NEW_MSG at that offset.
+//     offset; complete it ok with status NO_NEW_MSG when the queue ends
+//     there (any other status is ignored by the checkers).
 //   - dlq: a reader of %DLQ%group records one ok event per message found,
 //     with group and key.
 //   - commit / rollback: ok point events when the producer's local
@@ -79,8 +80,8 @@ func (t Type) valid() bool {
 //     used). fail means the message was certainly not stored; any status
 //     where it may have been stored (timeout, FLUSH_DISK_TIMEOUT,
 //     SLAVE_NOT_AVAILABLE) is info.
-//   - pull: a read of one queue at one offset. ok with an empty msg_id means
-//     "no message at that offset yet" (NO_NEW_MSG); messages found are
+//   - pull: a read of one queue at one offset. An ok completion with status
+//     NO_NEW_MSG means "no message at that offset yet"; messages found are
 //     recorded as receive events.
 //   - receive: one message handed to the application, with group, topic,
 //     queue, offset, msg_id, key, body_digest and reconsume count. Usually a
@@ -105,6 +106,12 @@ const (
 	FCheck        = "check"
 	FCommitOffset = "commit-offset"
 )
+
+// PullNoNewMsg is the status of a pull that found no message at its offset
+// because the queue ends there: the only pull result the linearizability
+// checker reads as "nothing at this offset". NO_MATCHED_MSG (filtered out)
+// and OFFSET_ILLEGAL prove nothing of the kind.
+const PullNoNewMsg = "NO_NEW_MSG"
 
 // Transaction states, as recorded in txn_state.
 const (
@@ -150,7 +157,10 @@ type Op struct {
 	TxnState    string `json:"txn_state,omitempty"`
 	Group       string `json:"group,omitempty"`
 	ShardingKey string `json:"sharding_key,omitempty"`
-	Error       string `json:"error,omitempty"`
+	// Status is the broker's result where it says more than ok/fail/info:
+	// a pull's PullStatus (NO_NEW_MSG), a send's SendStatus.
+	Status string `json:"status,omitempty"`
+	Error  string `json:"error,omitempty"`
 }
 
 // clone copies the op without sharing its pointer fields, so a completion

@@ -58,10 +58,9 @@ func SendCompletion(res *primitive.SendResult, err error) (history.Type, func(*h
 			op.Topic = res.MessageQueue.Topic
 			op.Queue = &history.Queue{Broker: res.MessageQueue.BrokerName, ID: res.MessageQueue.QueueId}
 		}
+		op.Status = sendStatus(res.Status)
 		if t == history.OK {
 			op.Offset = history.Int64(res.QueueOffset)
-		} else {
-			op.Error = sendStatus(res.Status)
 		}
 	}
 }
@@ -141,6 +140,8 @@ func delayLevel(m *primitive.Message) int {
 
 func sendStatus(s primitive.SendStatus) string {
 	switch s {
+	case primitive.SendOK:
+		return "SEND_OK"
 	case primitive.SendFlushDiskTimeout:
 		return "FLUSH_DISK_TIMEOUT"
 	case primitive.SendFlushSlaveTimeout:

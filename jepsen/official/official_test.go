@@ -31,10 +31,10 @@ func TestSendOutcomes(t *testing.T) {
 		}
 		var op history.Op
 		update(&op)
-		if typ == history.OK && (op.OffsetValue() != 7 || op.Queue.ID != 3 || op.MsgID != "U1") {
+		if typ == history.OK && (op.OffsetValue() != 7 || op.Queue.ID != 3 || op.MsgID != "U1" || op.Status != "SEND_OK") {
 			t.Errorf("ok completion lacks results: %+v", op)
 		}
-		if typ == history.Info && (op.Error == "" || op.HasOffset()) {
+		if typ == history.Info && ((op.Error == "" && op.Status == "") || op.HasOffset()) {
 			t.Errorf("info completion: %+v", op)
 		}
 	}

@@ -443,7 +443,7 @@ func (g *gen) consume(queues [][]*msg) {
 			pull := history.Op{Process: proc, Type: history.Invoke, F: history.FPull, Time: at, SimTime: at - epoch, Group: grp,
 				Topic: topic, Queue: &history.Queue{Broker: "b", ID: q}, Offset: history.Int64(off)}
 			g.emit(pull)
-			pull.Type, pull.Time, pull.SimTime = history.OK, at+ms, at+ms-epoch
+			pull.Type, pull.Time, pull.SimTime, pull.Status = history.OK, at+ms, at+ms-epoch, history.PullNoNewMsg
 			g.emit(pull)
 		}
 	}
