@@ -1,0 +1,143 @@
+package mq
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"rocketsim/sim/simrt"
+)
+
+// FaultKind names what a fault does to its node.
+type FaultKind string
+
+// The fault kinds. Each one lasts For and then reverts by itself (a restart,
+// a resume, a heal); For = 0 leaves the recovery phase to revert it.
+const (
+	// Crash kills the process; the page cache survives.
+	Crash FaultKind = "crash"
+	// PowerLoss kills the machine; unsynced bytes are dropped or torn.
+	PowerLoss FaultKind = "power-loss"
+	// Pause freezes the process: its timers and connections stall.
+	Pause FaultKind = "pause"
+	// Isolate partitions the node from every other node.
+	Isolate FaultKind = "isolate"
+)
+
+// Fault is one scheduled fault.
+type Fault struct {
+	Kind FaultKind
+	// Node is the target's node name (e.g. BrokerName(0)).
+	Node string
+	// At is when the fault strikes, plus a uniform draw from [0, Jitter)
+	// of the run's fault stream, so each seed strikes at its own moment.
+	At, Jitter time.Duration
+	// For is how long the fault lasts before it reverts.
+	For time.Duration
+}
+
+func (f Fault) validate(s Spec) error {
+	if !slices.Contains([]FaultKind{Crash, PowerLoss, Pause, Isolate}, f.Kind) {
+		return fmt.Errorf("unknown kind %q", f.Kind)
+	}
+	if !slices.Contains(s.nodeNames(), f.Node) {
+		return fmt.Errorf("%s: no node %q", f.Kind, f.Node)
+	}
+	if f.At < 0 || f.Jitter < 0 || f.For < 0 || f.At+f.Jitter > s.Duration {
+		return fmt.Errorf("%s of %s: at %v+%v for %v must fall within the %v workload phase", f.Kind, f.Node, f.At, f.Jitter, f.For, s.Duration)
+	}
+	return nil
+}
+
+// nodeNames are the names of every node of the workload phase, in start
+// order.
+func (s Spec) nodeNames() []string {
+	names := []string{NamesrvName}
+	for i := range s.Brokers {
+		names = append(names, BrokerName(i))
+	}
+	for i := range s.Producers {
+		names = append(names, ProducerName(i))
+	}
+	for i := range s.Consumers {
+		names = append(names, ConsumerName(i))
+	}
+	return names
+}
+
+// schedule arms every fault on the world. Jitter draws come from the
+// "mq/faults" stream in fault order, before the run starts, so they do not
+// depend on what the nodes do.
+func (r *run) schedule() {
+	rng := r.w.Rand("mq/faults")
+	for _, f := range r.spec.Faults {
+		at := f.At
+		if f.Jitter > 0 {
+			at += time.Duration(rng.Int64N(int64(f.Jitter)))
+		}
+		r.w.At(at, func() { r.strike(f) })
+		if f.For > 0 {
+			r.w.At(at+f.For, func() { r.revert(f) })
+		}
+	}
+}
+
+func (r *run) strike(f Fault) {
+	n := r.w.Node(f.Node)
+	r.note(fmt.Sprintf("fault %s %s", f.Kind, f.Node))
+	switch f.Kind {
+	case Crash:
+		if n.Up() {
+			n.Crash()
+		}
+	case PowerLoss:
+		n.PowerLoss()
+	case Pause:
+		if n.Up() && !n.Paused() {
+			n.Pause()
+		}
+	case Isolate:
+		var others []string
+		for _, o := range r.w.Nodes() {
+			if o.Name() != f.Node {
+				others = append(others, o.Name())
+			}
+		}
+		if err := r.w.Net().Partition([]string{f.Node}, others); err != nil {
+			panic(fmt.Sprintf("mq: isolate %s: %v", f.Node, err))
+		}
+	}
+}
+
+// revert undoes f: a downed node starts again on the same disk, a paused
+// one resumes, a partition heals. Heal is global: overlapping isolations
+// end together.
+func (r *run) revert(f Fault) {
+	n := r.w.Node(f.Node)
+	r.note(fmt.Sprintf("revert %s %s", f.Kind, f.Node))
+	switch f.Kind {
+	case Crash, PowerLoss:
+		r.bringUp(n)
+	case Pause:
+		if n.Paused() {
+			n.Resume()
+		}
+	case Isolate:
+		r.w.Net().Heal()
+	}
+}
+
+// bringUp starts a node that is down; a node that refuses to start is a
+// finding of the run.
+func (r *run) bringUp(n *simrt.Node) {
+	if n.Paused() {
+		n.Resume()
+	}
+	if n.Up() {
+		return
+	}
+	n.Start()
+	if err := n.Err(); err != nil {
+		r.problem(fmt.Sprintf("%s did not start at %v: %v", n.Name(), r.w.Now(), err))
+	}
+}

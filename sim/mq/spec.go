@@ -1,0 +1,132 @@
+package mq
+
+import (
+	"fmt"
+	"time"
+)
+
+// Spec describes one run: the topology, the workload and the fault schedule.
+type Spec struct {
+	// Brokers is the number of broker nodes (each a master of its own broker
+	// name), named broker-0, broker-1, ...
+	Brokers int
+	// BrokerConf holds broker.conf keys that override the simulator's
+	// baseline (BaseBrokerConf) on every broker, e.g. flushDiskType.
+	BrokerConf map[string]string
+	// Producers and Consumers are the client node counts. The consumers form
+	// one clustering group (Group) and split the queues between them.
+	Producers, Consumers int
+	// Topic is created on first send from TBW102, with Queues queues on
+	// each broker.
+	Topic  string
+	Queues int
+	// Group is the consumers' group.
+	Group string
+	// Interval is the mean gap between two sends of one producer; each gap
+	// is drawn uniformly from [Interval/2, 3*Interval/2) of the producer's
+	// seeded stream.
+	Interval time.Duration
+	// Window bounds a producer's sends in flight.
+	Window int
+	// Body is the body size in bytes.
+	Body int
+	// Tags are given to messages in turn ("" entries send no tag).
+	Tags []string
+	// Timeout bounds one send, and one pull beyond its long-poll Hold.
+	Timeout, Hold time.Duration
+	// Duration is the workload phase.
+	Duration time.Duration
+	// Faults strike during the workload phase.
+	Faults []Fault
+	// Drain bounds the recovery and verification phases each.
+	Drain time.Duration
+}
+
+// Bounds on a Spec, so a scenario cannot ask for a run that does not fit in
+// memory or time.
+const (
+	BrokersMax   = 8
+	ClientsMax   = 32
+	QueuesMax    = 64
+	WindowMax    = 1024
+	BodyMax      = 1 << 20
+	DurationMax  = time.Hour
+	DrainMax     = 10 * time.Minute
+	IntervalMin  = time.Millisecond
+	FaultsMax    = 1000
+	DefaultDrain = 2 * time.Minute
+)
+
+// DefaultSpec is a small cluster: one broker, two producers, two consumers,
+// four queues, a minute of sends every 20 ms per producer, no faults.
+func DefaultSpec() Spec {
+	return Spec{
+		Brokers:   1,
+		Producers: 2,
+		Consumers: 2,
+		Topic:     "SimTopic",
+		Queues:    4,
+		Group:     "sim-group",
+		Interval:  20 * time.Millisecond,
+		Window:    8,
+		Body:      64,
+		Tags:      []string{"TagA", "TagB"},
+		Timeout:   3 * time.Second,
+		Hold:      time.Second,
+		Duration:  time.Minute,
+		Drain:     DefaultDrain,
+	}
+}
+
+// Validate reports the first thing wrong with s.
+func (s Spec) Validate() error {
+	switch {
+	case s.Brokers < 1 || s.Brokers > BrokersMax:
+		return fmt.Errorf("mq spec: brokers %d outside 1..%d", s.Brokers, BrokersMax)
+	case s.Producers < 1 || s.Producers > ClientsMax:
+		return fmt.Errorf("mq spec: producers %d outside 1..%d", s.Producers, ClientsMax)
+	case s.Consumers < 1 || s.Consumers > ClientsMax:
+		return fmt.Errorf("mq spec: consumers %d outside 1..%d", s.Consumers, ClientsMax)
+	case s.Topic == "" || s.Group == "":
+		return fmt.Errorf("mq spec: topic and group are required")
+	case s.Queues < 1 || s.Queues > QueuesMax:
+		return fmt.Errorf("mq spec: queues %d outside 1..%d", s.Queues, QueuesMax)
+	case s.Interval < IntervalMin:
+		return fmt.Errorf("mq spec: interval %v below %v", s.Interval, IntervalMin)
+	case s.Window < 1 || s.Window > WindowMax:
+		return fmt.Errorf("mq spec: window %d outside 1..%d", s.Window, WindowMax)
+	case s.Body < 1 || s.Body > BodyMax:
+		return fmt.Errorf("mq spec: body %d outside 1..%d", s.Body, BodyMax)
+	case s.Timeout <= 0 || s.Hold <= 0:
+		return fmt.Errorf("mq spec: timeout and hold must be positive")
+	case s.Duration <= 0 || s.Duration > DurationMax:
+		return fmt.Errorf("mq spec: duration %v outside (0, %v]", s.Duration, DurationMax)
+	case s.Drain <= 0 || s.Drain > DrainMax:
+		return fmt.Errorf("mq spec: drain %v outside (0, %v]", s.Drain, DrainMax)
+	case len(s.Faults) > FaultsMax:
+		return fmt.Errorf("mq spec: %d faults, at most %d", len(s.Faults), FaultsMax)
+	}
+	for i, f := range s.Faults {
+		if err := f.validate(s); err != nil {
+			return fmt.Errorf("mq spec: fault %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// BrokerName is the node name of broker i.
+func BrokerName(i int) string { return fmt.Sprintf("broker-%d", i) }
+
+// ProducerName and ConsumerName are the client node names.
+func ProducerName(i int) string { return fmt.Sprintf("producer-%d", i) }
+
+// ConsumerName is the node name of consumer i of the regular group.
+func ConsumerName(i int) string { return fmt.Sprintf("consumer-%d", i) }
+
+// Node names of the fixed nodes.
+const (
+	NamesrvName  = "namesrv"
+	VerifierName = "verifier"
+	// VerifyGroup is the verification phase's consumer group.
+	VerifyGroup = "sim-verify"
+)
