@@ -175,9 +175,14 @@ func (n *Network) checkFrame(f []byte) error {
 	if len(f) < 4 {
 		return fmt.Errorf("simnet: frame of %d bytes has no length prefix: %w", len(f), runtime.ErrBadFrame)
 	}
-	l := binary.BigEndian.Uint32(f)
-	if int64(l) > int64(n.MaxFrameSize) {
-		return fmt.Errorf("simnet: frame length %d over %d: %w", l, n.MaxFrameSize, runtime.ErrFrameTooLarge)
+	// The prefix is a signed int32, and the bound counts the prefix itself,
+	// as Netty's frame decoder and the real runtime do.
+	l := int32(binary.BigEndian.Uint32(f))
+	if l < 0 {
+		return fmt.Errorf("simnet: negative frame length %d: %w", l, runtime.ErrBadFrame)
+	}
+	if int64(l)+4 > int64(n.MaxFrameSize) {
+		return fmt.Errorf("simnet: %d-byte frame over the %d-byte bound: %w", int64(l)+4, n.MaxFrameSize, runtime.ErrFrameTooLarge)
 	}
 	if int64(l) != int64(len(f)-4) {
 		return fmt.Errorf("simnet: frame length prefix %d but %d bytes follow: %w", l, len(f)-4, runtime.ErrBadFrame)

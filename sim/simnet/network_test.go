@@ -152,7 +152,7 @@ func TestEchoOverFakeKernel(t *testing.T) {
 
 func TestCheckFrame(t *testing.T) {
 	n := New(&fakeKernel{})
-	n.MaxFrameSize = 8
+	n.MaxFrameSize = 12
 	for _, tc := range []struct {
 		f    []byte
 		want error
@@ -161,7 +161,9 @@ func TestCheckFrame(t *testing.T) {
 		{[]byte{0, 0, 0}, runtime.ErrBadFrame},
 		{[]byte{0, 0, 0, 2, 'a'}, runtime.ErrBadFrame},
 		{[]byte{0, 0, 0, 9, 1, 2, 3, 4, 5, 6, 7, 8, 9}, runtime.ErrFrameTooLarge},
-		{[]byte{0xff, 0xff, 0xff, 0xff}, runtime.ErrFrameTooLarge},
+		{[]byte{0, 0, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8}, nil},
+		{[]byte{0xff, 0xff, 0xff, 0xff}, runtime.ErrBadFrame},
+		{[]byte{0x80, 0, 0, 0}, runtime.ErrBadFrame},
 	} {
 		if err := n.checkFrame(tc.f); !errors.Is(err, tc.want) || (tc.want == nil && err != nil) {
 			t.Fatalf("checkFrame(%v) = %v, want %v", tc.f, err, tc.want)
