@@ -133,7 +133,7 @@ func TestTestdata(t *testing.T) {
 	for _, kind := range []string{
 		"history.no_group", "history.no_identity", "history.no_txn_id",
 		"linearizable.nonlinearizable", "linearizable.offset_reused", "linearizable.wrong_value", "linearizable.phantom", "linearizable.failed_send_visible",
-		"delivery.lost", "delivery.duplicate", "delivery.unexpected_never_sent", "delivery.unexpected_failed_send", "delivery.unexpected_rolled_back", "delivery.unexpected_filtered",
+		"delivery.lost", "delivery.duplicate", "delivery.unexpected_never_sent", "delivery.unexpected_failed_send", "delivery.unexpected_rolled_back", "delivery.unexpected_filtered", "delivery.corrupted",
 		"ordering.fifo_reorder", "ordering.key_reorder", "ordering.key_gap",
 		"retry.consumed_and_dead_lettered", "retry.premature_dlq", "retry.too_many_attempts", "retry.early_retry", "retry.retry_lost", "retry.dlq_missing",
 		"delay.early_delivery",

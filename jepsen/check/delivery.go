@@ -179,6 +179,21 @@ func Delivery(ops []history.Op, opt DeliveryOptions) Result {
 				}
 				seen[r.Reconsume] = true
 			}
+			// A body that differs from every send of the message is corrupt
+			// (either side may lack a digest: then nothing is compared).
+			for _, r := range append(recv, dead...) {
+				if r.BodyDigest == "" || len(m.sends) == 0 {
+					continue
+				}
+				same := false
+				for _, s := range m.sends {
+					d := s.Op().BodyDigest
+					same = same || d == "" || d == r.BodyDigest
+				}
+				if !same {
+					b.anomaly("corrupted", id, fmt.Sprintf("group %s got %s with body digest %s, which no send of it carried", g, id, r.BodyDigest), m.sends[0].Index(), r.Index)
+				}
+			}
 			if _, explicit := opt.Subscriptions[mem.group]; explicit {
 				for _, r := range recv {
 					sub := subs[mem.group][r.Topic]
@@ -229,6 +244,7 @@ func Delivery(ops []history.Op, opt DeliveryOptions) Result {
 	b.figure("groups", float64(len(groups)))
 	b.limit("lost", opt.MaxLost)
 	b.limit("unexpected", opt.MaxUnexpected)
+	b.limit("corrupted", 0)
 	if opt.MaxDupRatio != nil && ratio > *opt.MaxDupRatio {
 		b.fail(fmt.Sprintf("dup_ratio: %.4f > allowed %.4f", ratio, *opt.MaxDupRatio))
 	}

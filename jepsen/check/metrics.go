@@ -14,7 +14,7 @@ var countNames = map[string][]string{
 	"linearizable": {"queues", "queues_ok", "queues_illegal", "queues_unknown", "writes", "writes_inferred", "reads",
 		"nonlinearizable", "offset_reused", "wrong_value", "phantom", "failed_send_visible"},
 	"delivery": {"acknowledged", "unknown_sent", "delivered", "deliveries", "lost", "pending", "before_start", "duplicates", "duplicate",
-		"unexpected", "unexpected_never_sent", "unexpected_failed_send", "unexpected_rolled_back", "unexpected_filtered", "dead_lettered"},
+		"unexpected", "unexpected_never_sent", "unexpected_failed_send", "unexpected_rolled_back", "unexpected_filtered", "corrupted", "dead_lettered"},
 	"ordering": {"fifo_reorder", "redeliveries", "key_reorder", "key_gap", "keys", "queues"},
 	"retry": {"retried_messages", "local_retries", "dead_lettered", "consumed_and_dead_lettered", "premature_dlq",
 		"too_many_attempts", "early_retry", "retry_lost", "dlq_missing"},
