@@ -12,7 +12,7 @@ func addPercentiles(b *builder, name string, xs []float64) {
 	if len(xs) == 0 {
 		return
 	}
-	p := percentiles(xs)
+	p := Summarize(xs)
 	b.figure(name+"_p50", p.P50)
 	b.figure(name+"_p90", p.P90)
 	b.figure(name+"_p99", p.P99)
@@ -25,9 +25,13 @@ type Percentiles struct {
 	P50, P90, P99, Max float64
 }
 
-// percentiles computes empirical quantiles (the smallest sample at or above
-// each rank: a reported p99 is a latency that really occurred).
-func percentiles(xs []float64) Percentiles {
+// Summarize computes empirical quantiles (the smallest sample at or above
+// each rank: a reported p99 is a latency that really occurred). It is the
+// one definition of a percentile in reports; an empty sample gives N 0.
+func Summarize(xs []float64) Percentiles {
+	if len(xs) == 0 {
+		return Percentiles{}
+	}
 	s := append([]float64(nil), xs...)
 	sort.Float64s(s)
 	q := func(p float64) float64 { return stat.Quantile(p, stat.Empirical, s, nil) }

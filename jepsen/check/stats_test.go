@@ -107,3 +107,17 @@ func TestLatencySamples(t *testing.T) {
 		t.Fatalf("send %v e2e %v", send, e2e)
 	}
 }
+
+func TestSummarize(t *testing.T) {
+	var xs []float64
+	for i := 100; i >= 1; i-- {
+		xs = append(xs, float64(i))
+	}
+	p := Summarize(xs)
+	if p.N != 100 || p.P50 != 50 || p.P90 != 90 || p.P99 != 99 || p.Max != 100 || xs[0] != 100 {
+		t.Fatalf("%+v (input reordered: %v)", p, xs[0] != 100)
+	}
+	if Summarize(nil).N != 0 {
+		t.Fatal("empty sample")
+	}
+}
