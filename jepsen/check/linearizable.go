@@ -2,6 +2,7 @@ package check
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -64,13 +65,14 @@ type logOp struct {
 }
 
 // logModel is an append-only log that the history describes by offsets:
-// the state is the log's length. A write at offset o is legal only at or
-// beyond the end (offsets are assigned in order; a gap is an offset taken by
-// a write the history does not show, such as a timed-out send nobody read);
-// a read that found a message at o needs o inside the log; a read that found
+// the state is the log's length. A write at offset o is legal only at the
+// end (o == length: offsets are dense and assigned in order; offsets no
+// event names are filled by unobserved writes first, see fillGaps); a read
+// that found a message at o needs o inside the log; a read that found
 // nothing at o needs o at or beyond the end. Which value sits at each offset
 // is fixed before the search (each offset's writer is known), so the state
-// stays one integer and porcupine's cache stays small.
+// stays one integer and porcupine's cache stays small; and since only the
+// write at the end can step, porcupine never tries writes in other orders.
 var logModel = porcupine.Model{
 	Init: func() interface{} { return int64(0) },
 	Step: func(state, input, _ interface{}) (bool, interface{}) {
@@ -78,10 +80,10 @@ var logModel = porcupine.Model{
 		in := input.(logOp)
 		switch {
 		case in.write:
-			if in.offset < n {
+			if in.offset != n {
 				return false, n
 			}
-			return true, in.offset + 1
+			return true, n + 1
 		case !in.consistent:
 			return false, n
 		case in.found:
@@ -241,8 +243,18 @@ func Linearizable(ops []history.Op, opt LinearizableOptions) Result {
 	for _, qk := range sortedKeys(queues) {
 		q := queues[qk]
 		b.add("queues", 1)
+		if n, ok := fillGaps(q); !ok {
+			b.add("queues_unknown", 1)
+			b.unknown(fmt.Sprintf("%s: %d offsets never observed, more than %d", qk, n, MaxUnobservedOffsets))
+			continue
+		} else {
+			b.add("writes_unobserved", n)
+		}
 		if !opt.untightened {
 			tighten(q.ops)
+		}
+		if tightenHook != nil {
+			tightenHook(q.ops)
 		}
 		assignClients(q.ops)
 		// Only the search's duration reads the machine's clock: it can turn
@@ -285,6 +297,60 @@ func Linearizable(ops []history.Op, opt LinearizableOptions) Result {
 		b.limit(kind, 0)
 	}
 	return b.result()
+}
+
+var tightenHook func([]porcupine.Operation)
+
+// MaxUnobservedOffsets bounds the offsets of one queue that fillGaps may
+// fill: each becomes an operation for porcupine.
+const MaxUnobservedOffsets = 1 << 20
+
+// fillGaps makes a queue's offsets dense. Offsets between the lowest and
+// highest a write names that no event names were taken by writes the
+// history does not show (a timed-out send nobody read, a delayed message
+// not yet delivered): each gets an unobserved write that may happen any
+// time before the writes above it. Offsets are then counted from the
+// lowest one seen, so a history that starts mid-queue needs no filling
+// below. It returns how many writes it added, and false when there would
+// be more than MaxUnobservedOffsets.
+func fillGaps(q *queueLog) (int64, bool) {
+	if len(q.ops) == 0 {
+		return 0, true
+	}
+	base, top := int64(math.MaxInt64), int64(-1)
+	earliest := int64(math.MaxInt64)
+	written := map[int64]bool{}
+	for _, op := range q.ops {
+		in := op.Input.(logOp)
+		base = min(base, in.offset)
+		earliest = min(earliest, op.Call)
+		if in.write {
+			top = max(top, in.offset)
+			written[in.offset] = true
+		}
+	}
+	missing := top - base + 1 - int64(len(written))
+	if top < 0 || missing <= 0 {
+		missing = 0
+	}
+	if missing > MaxUnobservedOffsets {
+		return missing, false
+	}
+	for off := base; off <= top && missing > 0; off++ {
+		if written[off] {
+			continue
+		}
+		q.ops = append(q.ops, porcupine.Operation{
+			Input: logOp{write: true, offset: off, consistent: true, label: fmt.Sprintf("unobserved @%d", off), index: -1},
+			Call:  earliest, Return: history.Never, Metadata: int64(-1),
+		})
+	}
+	for i := range q.ops {
+		in := q.ops[i].Input.(logOp)
+		in.offset -= base
+		q.ops[i].Input = in
+	}
+	return missing, true
 }
 
 // tighten narrows each write's interval to what every valid linearization

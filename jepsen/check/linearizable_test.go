@@ -37,22 +37,24 @@ func TestLinearizableVisualizesFailingQueue(t *testing.T) {
 	}
 }
 
-// hardHistory is n sends that all overlap and may be linearized in any
-// increasing-offset subset, followed by a read that no order allows: a
-// proof of illegality needs all 2^n subsets, far beyond any timeout.
+// hardHistory writes a at offset 0, then n long reads that find it overlap a
+// pull that finds nothing at offset 0, which no order allows. A proof needs
+// every subset of the reads (each linearized before the pull or not): 2^n
+// search states, far beyond any timeout.
 func hardHistory(n int) []history.Op {
 	r := history.NewRecorder()
 	q := &history.Queue{Broker: "b"}
-	var inv []int64
+	w := r.Invoke(history.Op{Process: "p", F: history.FSend, Topic: "T", Queue: q, Key: "a", Time: 1})
+	r.Complete(w, history.OK, 2, func(o *history.Op) { o.Offset = history.Int64(0) })
+	var reads []int64
 	for i := 0; i < n; i++ {
-		inv = append(inv, r.Invoke(history.Op{Process: fmt.Sprintf("p%d", i), F: history.FSend, Topic: "T", Queue: q, Key: fmt.Sprint("k", i), Time: 1}))
+		reads = append(reads, r.Invoke(history.Op{Process: fmt.Sprintf("c%d", i), F: history.FReceive, Group: "G", Topic: "T", Queue: q, Key: "a", Offset: history.Int64(0), Time: 3}))
 	}
-	for i, id := range inv {
-		off := int64(n - 1 - i)
-		r.Complete(id, history.OK, 2, func(o *history.Op) { o.Offset = history.Int64(off) })
+	p := r.Invoke(history.Op{Process: "c", F: history.FPull, Topic: "T", Queue: q, Offset: history.Int64(0), Time: 4})
+	r.Complete(p, history.OK, 5, func(o *history.Op) { o.Status = history.PullNoNewMsg })
+	for _, id := range reads {
+		r.Complete(id, history.OK, 6, nil)
 	}
-	p := r.Invoke(history.Op{Process: "c", F: history.FPull, Topic: "T", Queue: q, Offset: history.Int64(0), Time: 3})
-	r.Complete(p, history.OK, 4, func(o *history.Op) { o.Status = history.PullNoNewMsg })
 	return r.Ops()
 }
 

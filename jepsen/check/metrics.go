@@ -11,7 +11,7 @@ import (
 var countNames = map[string][]string{
 	"history": {"events", "operations", "bad_pairing", "no_identity", "no_group", "no_txn_id",
 		"acks_without_offset", "receives_without_offset", "open_at_end", "clock_steps_back"},
-	"linearizable": {"queues", "queues_ok", "queues_illegal", "queues_unknown", "writes", "writes_inferred", "reads",
+	"linearizable": {"queues", "queues_ok", "queues_illegal", "queues_unknown", "writes", "writes_inferred", "writes_unobserved", "reads",
 		"nonlinearizable", "offset_reused", "wrong_value", "phantom", "failed_send_visible"},
 	"delivery": {"acknowledged", "unknown_sent", "delivered", "deliveries", "lost", "pending", "before_start", "duplicates", "duplicate",
 		"unexpected", "unexpected_never_sent", "unexpected_failed_send", "unexpected_rolled_back", "unexpected_filtered", "corrupted", "dead_lettered"},

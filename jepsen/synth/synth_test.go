@@ -93,3 +93,25 @@ func TestEachFaultIsCaught(t *testing.T) {
 		})
 	}
 }
+
+// The model broker passes under any mix of workload features, so a checker
+// that fails on it has a false alarm.
+func TestModelBrokerPassesAnyMix(t *testing.T) {
+	pick := func(seed uint64, bit uint, n int) int {
+		if seed>>bit&1 == 0 {
+			return 0
+		}
+		return n
+	}
+	for seed := uint64(0); seed < 16; seed++ {
+		o := Options{
+			Seed: seed, Messages: 120, Queues: 1 + int(seed%3), Producers: 1 + int(seed%4),
+			DelayEvery: pick(seed, 0, 5), TxnEvery: pick(seed, 1, 4), OrderlyEvery: pick(seed, 2, 3),
+			FailSendEvery: pick(seed, 3, 7), TimeoutEvery: pick(seed, 0, 9), RetryEvery: pick(seed, 1, 6), DeadEvery: pick(seed, 2, 13),
+		}
+		rep := check.Run(Generate(o), o.CheckConfig())
+		if rep.Verdict != check.Pass {
+			t.Fatalf("options %+v: %s\n%s%s", o, rep.Verdict, rep.Summary(), rep.Explain(3))
+		}
+	}
+}
