@@ -31,6 +31,9 @@ type RetryOptions struct {
 	// OrderlyGroups retry locally, without the broker's delay levels: their
 	// delays are not judged.
 	OrderlyGroups []string `yaml:"orderly_groups" json:"orderly_groups,omitempty"`
+	// BroadcastGroups do not retry: in broadcasting mode a failed message
+	// is dropped, so a missing retry is not judged.
+	BroadcastGroups []string `yaml:"broadcast_groups" json:"broadcast_groups,omitempty"`
 }
 
 func (o RetryOptions) max() int {
@@ -79,6 +82,7 @@ func Retry(ops []history.Op, opt RetryOptions) Result {
 	}
 	maxRe := opt.max()
 	orderly := groupFilter(opt.OrderlyGroups, false)
+	broadcast := groupFilter(opt.BroadcastGroups, false)
 	deadline := ms.end - int64(opt.Settle)
 	var earliness []float64
 	for _, id := range ms.ids {
@@ -164,7 +168,7 @@ func Retry(ops []history.Op, opt RetryOptions) Result {
 				}
 				earliness = append(earliness, float64(wait-need)/float64(time.Millisecond))
 			}
-			if lastFail == nil || len(okAcks) > 0 || len(dead) > 0 {
+			if lastFail == nil || len(okAcks) > 0 || len(dead) > 0 || broadcast(g) {
 				continue
 			}
 			if maxFailed >= maxRe {

@@ -130,6 +130,9 @@ func Run(ops []history.Op, cfg Config) Report {
 	if ret.OrderlyGroups == nil {
 		ret.OrderlyGroups = ord.OrderlyGroups
 	}
+	if ret.BroadcastGroups == nil {
+		ret.BroadcastGroups = del.BroadcastGroups
+	}
 	dly := cfg.Delay
 	dly.ClockError = dur(dly.ClockError, cfg.ClockError)
 	if e.EarlyDelay != nil {
