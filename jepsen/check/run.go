@@ -18,6 +18,9 @@ import (
 type Expectations struct {
 	// Linearizable requires every queue to be linearizable (default true).
 	Linearizable *bool `yaml:"linearizable" json:"linearizable,omitempty"`
+	// Delivery requires the delivery rules (default true); a producer-only
+	// workload, with no consumers to judge, turns it off.
+	Delivery *bool `yaml:"delivery" json:"delivery,omitempty"`
 	// Lost is the most acknowledged messages a group may lose (default: the
 	// delivery options' max_lost, itself 0 by default; -1: report only, for modes where loss is documented, such as
 	// ASYNC_FLUSH under power loss).
@@ -154,7 +157,7 @@ func Run(ops []history.Op, cfg Config) Report {
 	}
 	add(WellFormed(ops), true)
 	add(Linearizable(ops, lin), orTrue(e.Linearizable))
-	add(Delivery(ops, del), true)
+	add(Delivery(ops, del), orTrue(e.Delivery))
 	add(Ordering(ops, ord), orTrue(e.Ordering))
 	add(Retry(ops, ret), orTrue(e.Retry))
 	add(Delay(ops, dly), true)

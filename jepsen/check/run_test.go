@@ -51,6 +51,19 @@ func TestRunExpectations(t *testing.T) {
 	}
 }
 
+func TestRunProducerOnly(t *testing.T) {
+	// Sends and no consumer: delivery cannot judge (unknown) unless the
+	// scenario says there is nothing to deliver to.
+	ops := statsHistory()[:14] // the sends, none of the receives
+	if rep := Run(ops, Config{}); rep.Verdict != Unknown {
+		t.Fatalf("verdict %s\n%s", rep.Verdict, rep.Summary())
+	}
+	no := false
+	if rep := Run(ops, Config{Expect: Expectations{Delivery: &no}}); rep.Verdict != Pass {
+		t.Fatalf("verdict %s\n%s", rep.Verdict, rep.Summary())
+	}
+}
+
 func TestRunUnknownIsNotPass(t *testing.T) {
 	rep := Run(hardHistory(64), Config{Linearizable: LinearizableOptions{QueueTimeout: 100 * time.Millisecond}})
 	if rep.Verdict != Unknown {
