@@ -52,11 +52,7 @@ func (s *Store) recover(abnormal bool) error {
 	// keeps unsynced writes): count it as unsynced so it is synced before
 	// it is served. Segments before the scan were synced, or the
 	// checkpoint would not have pointed past them.
-	for _, seg := range segs {
-		if seg.Base >= from {
-			seg.Synced = 0
-		}
-	}
+	s.cl.Segments().MarkUnsynced(from)
 	oldEnd := s.cl.MaxOffset()
 	end, err := s.cl.Recover(from, s.cfg.CheckCRCOnRecover, nil)
 	if err != nil {

@@ -341,6 +341,9 @@ func (s *Store) flushLogics() (err error) {
 	cp.PhysicOffset = s.flush.synced
 	cp.PhysicMsgTimestamp = s.flushedStoreTimestamp
 	cp.LogicsOffset, cp.LogicsMsgTimestamp = dispatched, dispatchedTs
+	if cp == s.cpState {
+		return nil // nothing moved: spare the fsync
+	}
 	if werr := s.cp.Write(cp); werr != nil {
 		return fmt.Errorf("store: %w", werr)
 	}

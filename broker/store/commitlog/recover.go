@@ -1,7 +1,6 @@
 package commitlog
 
 import (
-	"errors"
 	"fmt"
 
 	"rocketsim/broker/store/message"
@@ -95,12 +94,9 @@ scan:
 	return end, nil
 }
 
-// ErrNotFound: no record with the wanted property.
-var ErrNotFound = errors.New("not found")
-
-// FirstRecordAt decodes the first record of the segment that holds off (or
-// the next segment when that one starts with nothing). Retention and
-// time lookups use its store timestamp.
+// FirstRecordAt decodes the record at the start of the segment based at
+// base. Retention reads its store timestamp as the time the segment before
+// it stopped being written.
 func (l *Log) FirstRecordAt(base int64) (message.Record, error) {
 	rec, _, err := l.ReadRecord(base)
 	if err != nil {

@@ -205,6 +205,10 @@ type Log struct {
 	Dir      string
 	Capacity int64
 	segs     []*Segment
+	// cleanBefore: every segment below this index is fully synced. Only
+	// the newest segments are written, but an older one stays unsynced
+	// when its fsync failed while a newer one's succeeded.
+	cleanBefore int
 }
 
 // Open loads every segment in dir (created if missing). Each segment's
@@ -362,6 +366,7 @@ func (l *Log) TruncateTo(off int64) error {
 	}
 	s.Wrote = rel
 	s.Synced = min(s.Synced, rel)
+	l.cleanBefore = min(l.cleanBefore, len(l.segs)-1)
 	return nil
 }
 
@@ -376,6 +381,7 @@ func (l *Log) removeLast() error {
 		return fmt.Errorf("segment log %s: remove %s: %w", l.Dir, s.Path, err)
 	}
 	l.segs = l.segs[:len(l.segs)-1]
+	l.cleanBefore = min(l.cleanBefore, len(l.segs))
 	return l.fs.SyncDir(l.Dir)
 }
 
@@ -390,6 +396,7 @@ func (l *Log) RemoveFirst() error {
 		return fmt.Errorf("segment log %s: remove %s: %w", l.Dir, s.Path, err)
 	}
 	l.segs = l.segs[1:]
+	l.cleanBefore = max(l.cleanBefore-1, 0)
 	return l.fs.SyncDir(l.Dir)
 }
 
@@ -431,25 +438,30 @@ func (l *Log) DirtyBytes() int64 {
 	return n
 }
 
-// DirtySegments lists segments with unsynced bytes, oldest first. Only
-// the tail of a log is written, so the scan runs back from the newest
-// segment and stops at the first non-empty one that is fully synced (an
-// empty newest segment, just created, does not hide its predecessor's
-// unsynced end-of-segment blank).
+// DirtySegments lists segments with unsynced bytes, oldest first.
 func (l *Log) DirtySegments() []*Segment {
 	var out []*Segment
-	for i := len(l.segs) - 1; i >= 0; i-- {
-		s := l.segs[i]
-		if s.Synced < s.Wrote {
+	first := len(l.segs)
+	for i := min(l.cleanBefore, len(l.segs)); i < len(l.segs); i++ {
+		if s := l.segs[i]; s.Synced < s.Wrote {
 			out = append(out, s)
-		} else if s.Wrote > 0 {
-			break
+			first = min(first, i)
 		}
 	}
-	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
-		out[i], out[j] = out[j], out[i]
-	}
+	// The newest segment takes appends, so it is always looked at.
+	l.cleanBefore = min(first, max(len(l.segs)-1, 0))
 	return out
+}
+
+// MarkUnsynced treats every segment from off on as not synced (recovery:
+// what a crashed process wrote may be only in the page cache).
+func (l *Log) MarkUnsynced(off int64) {
+	for i, s := range l.segs {
+		if s.Base+s.Capacity > off {
+			s.Synced = 0
+			l.cleanBefore = min(l.cleanBefore, i)
+		}
+	}
 }
 
 // rewriteChunk bounds the buffer Rewrite reads through.

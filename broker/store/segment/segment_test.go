@@ -160,3 +160,33 @@ func TestSyncRewritesAfterFailure(t *testing.T) {
 		t.Fatalf("retry: %v synced %d", err, s.Synced)
 	}
 }
+
+// An older segment whose fsync failed stays dirty even when a newer one
+// synced: hiding it would let a group commit acknowledge unsynced data.
+func TestDirtySegmentsKeepsFailedOlderSegment(t *testing.T) {
+	fs := memfs.New(0, 1)
+	l, _ := Open(fs, "log", 100)
+	s0, _ := l.Create(0)
+	s0.Append(make([]byte, 100))
+	s1, _ := l.Create(100)
+	s1.Append(make([]byte, 10))
+	if len(l.DirtySegments()) != 2 {
+		t.Fatal("both segments should be dirty")
+	}
+	fs.SyncFailProb = 1
+	if err := s0.Sync(); err == nil {
+		t.Fatal("sync should fail")
+	}
+	fs.SyncFailProb = 0
+	if err := s1.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	d := l.DirtySegments()
+	if len(d) != 1 || d[0] != s0 {
+		t.Fatalf("dirty %v: the failed older segment is hidden", d)
+	}
+	s0.Sync()
+	if len(l.DirtySegments()) != 0 {
+		t.Fatal("still dirty after a good sync")
+	}
+}
