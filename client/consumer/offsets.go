@@ -213,7 +213,9 @@ func (s *offsetStore) path() string {
 	return s.c.opts.OffsetDir + "/" + strings.NewReplacer("@", "_", "#", "_", ":", "_").Replace(s.c.id.ClientID()) + "/" + s.c.opts.Group + ".json"
 }
 
-func queueKey(q client.Queue) string { return q.Topic + "@" + q.BrokerName + "@" + strconv.Itoa(q.QueueID) }
+func queueKey(q client.Queue) string {
+	return q.Topic + "@" + q.BrokerName + "@" + strconv.Itoa(q.QueueID)
+}
 
 // saveFile writes the table atomically: a temporary file, synced, renamed
 // over the old one, then the directory synced.
