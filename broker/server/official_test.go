@@ -77,6 +77,9 @@ func startRealCluster(t *testing.T, kv map[string]string) *realCluster {
 	}))
 	t.Cleanup(c.brt.Stop)
 	c.broker = <-got
+	waitFor(t, 10*time.Second, func() bool {
+		return onBroker(c, func(b *server.Broker) bool { return b.Stats().Registrations > 0 })
+	}, "the broker to register with the name server")
 	return c
 }
 

@@ -76,6 +76,8 @@ type Broker struct {
 // Stats counts what the broker served, for GET_BROKER_RUNTIME_INFO and tests.
 type Stats struct {
 	PutMessages, GetMessages, SendRefused, PullsHeld, PullsWoken int64
+	// Registrations counts name server registrations that succeeded.
+	Registrations int64
 }
 
 // New returns the constructor a runtime uses to build the broker.
@@ -157,6 +159,8 @@ func Start(rt runtime.Runtime, cfg config.Config) (*Broker, error) {
 			} else if resp.Code != remoting.RespSuccess {
 				b.log.Warn("name server refused registration", slog.String("namesrv", ns),
 					slog.Int("code", int(resp.Code)), slog.String("remark", resp.Remark))
+			} else {
+				b.stats.Registrations++
 			}
 		},
 	}, b.registerBody)
