@@ -191,3 +191,12 @@ func decodeRecords(t *testing.T, body []byte) []message.Record {
 func code(c *remoting.Command) string {
 	return fmt.Sprintf("%s (%d) %q", remoting.ResponseName(c.Code), c.Code, c.Remark)
 }
+
+// invokeNS sends a request from the raw client to the name server.
+func (e *env) invokeNS(code int16, ext map[string]string) *remoting.Command {
+	e.t.Helper()
+	cl := e.start(nsAddr, remoting.NewRequest(code, ext), 10*time.Second)
+	require.True(e.t, e.w.RunUntil(func() bool { return cl.done }, 15*time.Second))
+	require.NoError(e.t, cl.err)
+	return cl.resp
+}

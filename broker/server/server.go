@@ -190,6 +190,9 @@ func (b *Broker) Store() *store.Store { return b.store }
 // Topics exposes the topic table to tests on the node's loop.
 func (b *Broker) Topics() *topic.Table { return b.topics }
 
+// Groups exposes the subscription group table to tests on the node's loop.
+func (b *Broker) Groups() *subscription.Table { return b.groups }
+
 // Offsets exposes the consumer offset table to tests on the node's loop.
 func (b *Broker) Offsets() *offset.Table { return b.offsets }
 
