@@ -110,3 +110,39 @@ func TestDiskFullRefusesSendsClearly(t *testing.T) {
 	require.True(t, e.w.RunUntil(func() bool { return e.b().Store().Writable() == nil }, time.Minute))
 	require.Equal(t, remoting.RespSuccess, e.send("DF", 0, "after").Code)
 }
+
+func TestDelayedAndRetriedMessagesComeBack(t *testing.T) {
+	e := newEnv(t, 20, nil)
+	require.Equal(t, remoting.RespSuccess, e.send("D", 0, "later", "DELAY", "2").Code) // level 2: 5 s
+	require.Equal(t, remoting.RespSuccess, e.heartbeat("c1", "g", "D", "*", "TAG").Code)
+	st := e.b().Store()
+	require.Equal(t, int64(0), st.MaxOffsetInQueue("D", 0), "parked in the schedule topic")
+	// A long poll on the real queue is woken when the delay ends.
+	pending := e.start(brokerAddr, remoting.NewRequest(remoting.ReqPullMessage, pullExt("g", "D", 0, 0, suspend, 15*time.Second)), 30*time.Second)
+	sent := e.w.Now()
+	require.True(t, e.w.RunUntil(func() bool { return pending.done }, 14*time.Second))
+	waited := e.w.Now() - sent
+	require.GreaterOrEqual(t, waited, 4*time.Second)
+	require.Less(t, waited, 7*time.Second)
+	require.Equal(t, remoting.RespSuccess, pending.resp.Code, code(pending.resp))
+	recs := decodeRecords(t, pending.resp.Body)
+	require.Len(t, recs, 1)
+	p := message.ParseProperties(recs[0].Properties)
+	_, still := p["DELAY"]
+	require.False(t, still)
+	require.Equal(t, "later", string(recs[0].Body))
+
+	// A send-back comes back in %RETRY%g after level 3 (10 s).
+	r := e.invoke(remoting.ReqConsumerSendMsgBack, map[string]string{"group": "g",
+		"offset": strconv.FormatInt(recs[0].PhysicalOffset, 10), "delayLevel": "0", "maxReconsumeTimes": "16"}, nil)
+	require.Equal(t, remoting.RespSuccess, r.Code, code(r))
+	e.w.RunFor(8 * time.Second)
+	require.Equal(t, int64(0), st.MaxOffsetInQueue("%RETRY%g", 0))
+	e.w.RunFor(4 * time.Second)
+	require.Equal(t, int64(1), st.MaxOffsetInQueue("%RETRY%g", 0))
+	res := st.GetMessage("%RETRY%g", 0, 0, 1, nil)
+	rec, err := message.Decode(res.Records[0], true)
+	require.NoError(t, err)
+	require.Equal(t, int32(1), rec.ReconsumeTimes)
+	require.Equal(t, "D", message.ParseProperties(rec.Properties)["RETRY_TOPIC"])
+}

@@ -236,10 +236,18 @@ func (b *Broker) handleSend(req *remoting.Request) {
 // consume queue entry before Put returns (its callback may wait for the
 // fsync under SYNC_FLUSH), so waiting consumers see the message at once, as
 // Java's reput service makes it visible before the flush.
+//
+// A delayed message lands in SCHEDULE_TOPIC_XXXX instead (the store
+// rewrites it); the scheduler hears of it at once, as long polls do.
 func (b *Broker) put(m *store.Message, done func(store.PutResult)) {
 	topicName, queueID := m.Topic, m.QueueID
 	b.store.Put(m, done)
 	b.holds.Notify(topicName, queueID)
+	if b.sched != nil {
+		if _, delayed := message.Property(m.Properties, message.PropertyDelayLevel); delayed {
+			b.sched.Notify()
+		}
+	}
 }
 
 // retryAndDLQ applies Java's handleRetryAndDLQ to a send into a %RETRY%

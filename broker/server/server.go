@@ -24,6 +24,7 @@ import (
 	"rocketsim/broker/lock"
 	"rocketsim/broker/longpoll"
 	"rocketsim/broker/offset"
+	"rocketsim/broker/schedule"
 	"rocketsim/broker/store"
 	"rocketsim/broker/store/message"
 	"rocketsim/broker/subscription"
@@ -64,6 +65,7 @@ type Broker struct {
 	clients *client.Tables
 	locks   *lock.Table
 	holds   *longpoll.Holds
+	sched   *schedule.Service
 	reg     *registrar.Registrar
 
 	flushTimer runtime.Timer
@@ -117,6 +119,9 @@ func Start(rt runtime.Runtime, cfg config.Config) (*Broker, error) {
 	b.addr = ln.Addr()
 	fail := func(err error) (*Broker, error) {
 		_ = ln.Close()
+		if b.sched != nil {
+			_ = b.sched.Stop()
+		}
 		if b.store != nil {
 			_ = b.store.Close()
 		}
@@ -140,6 +145,10 @@ func Start(rt runtime.Runtime, cfg config.Config) (*Broker, error) {
 		return fail(fmt.Errorf("broker: %w", err))
 	}
 	if b.store, err = store.Open(cfg.Store, store.Options{FS: fs, Clock: rt, Log: b.log, StoreHost: b.storeHost}); err != nil {
+		return fail(fmt.Errorf("broker: %w", err))
+	}
+	if b.sched, err = schedule.Start(b.store, b.put, schedule.Options{Clock: rt, FS: fs, Log: b.log,
+		Levels: cfg.MessageDelayLevel, Path: cfg.DelayOffsetPath(), FlushInterval: cfg.FlushDelayOffsetInterval}); err != nil {
 		return fail(fmt.Errorf("broker: %w", err))
 	}
 	b.handle()
@@ -199,6 +208,9 @@ func (b *Broker) Offsets() *offset.Table { return b.offsets }
 // Clients exposes the producer and consumer tables to tests on the loop.
 func (b *Broker) Clients() *client.Tables { return b.clients }
 
+// Schedule exposes the delay-level scheduler to tests on the node's loop.
+func (b *Broker) Schedule() *schedule.Service { return b.sched }
+
 // Stats returns the broker's counters.
 func (b *Broker) Stats() Stats { return b.stats }
 
@@ -217,6 +229,9 @@ func (b *Broker) Stop() {
 	b.scanTimer.Stop()
 	b.reg.Stop()
 	b.holds.Close()
+	if err := b.sched.Stop(); err != nil {
+		b.log.Error("persisting delay offsets at shutdown", slog.Any("err", err))
+	}
 	if err := b.offsets.Persist(); err != nil {
 		b.log.Error("persisting consumer offsets at shutdown", slog.Any("err", err))
 	}
