@@ -48,11 +48,12 @@ func (s *Store) recover(abnormal bool) error {
 			from = segs[max(len(segs)-recoverCleanSegments, 0)].Base
 		}
 	}
-	// What was scanned may be only in the page cache (a process crash
-	// keeps unsynced writes): count it as unsynced so it is synced before
-	// it is served. Segments before the scan were synced, or the
-	// checkpoint would not have pointed past them.
-	s.cl.Segments().MarkUnsynced(from)
+	// What follows the checkpointed sync point may be only in the page
+	// cache (a process crash keeps unsynced writes): count it as unsynced,
+	// to be rewritten and synced before it is served.
+	if abnormal {
+		s.cl.Segments().MarkUnsynced(cp.PhysicOffset)
+	}
 	oldEnd := s.cl.MaxOffset()
 	end, err := s.cl.Recover(from, s.cfg.CheckCRCOnRecover, nil)
 	if err != nil {

@@ -453,12 +453,16 @@ func (l *Log) DirtySegments() []*Segment {
 	return out
 }
 
-// MarkUnsynced treats every segment from off on as not synced (recovery:
-// what a crashed process wrote may be only in the page cache).
+// MarkUnsynced treats everything from off on as not synced, and as
+// needing a rewrite before its next fsync (recovery: what a crashed
+// process wrote may be only in the page cache, and if one of its fsyncs
+// failed, Linux may have marked those pages clean without writing them,
+// so a plain fsync now would "succeed" and persist nothing).
 func (l *Log) MarkUnsynced(off int64) {
 	for i, s := range l.segs {
 		if s.Base+s.Capacity > off {
-			s.Synced = 0
+			s.Synced = min(max(off-s.Base, 0), s.Wrote)
+			s.syncFailed = true
 			l.cleanBefore = min(l.cleanBefore, i)
 		}
 	}
