@@ -6,6 +6,8 @@ package clienttest
 
 import (
 	"fmt"
+	"io"
+	"log/slog"
 	"strconv"
 	"testing"
 	"time"
@@ -35,6 +37,8 @@ type Options struct {
 	Brokers     int // default 1; named broker-a, broker-b, ...
 	// BrokerConf overrides broker.conf keys for every broker.
 	BrokerConf map[string]string
+	// Log receives every node's log lines (debugging); nil discards them.
+	Log io.Writer
 }
 
 // NewCluster starts the name servers and brokers and runs the world until
@@ -47,7 +51,7 @@ func NewCluster(t testing.TB, seed uint64, opts Options) *Cluster {
 	if opts.Brokers == 0 {
 		opts.Brokers = 1
 	}
-	c := &Cluster{T: t, W: simrt.New(seed, simrt.Options{})}
+	c := &Cluster{T: t, W: simrt.New(seed, simrt.Options{LogWriter: opts.Log, LogLevel: slog.LevelDebug})}
 	for i := 0; i < opts.NameServers; i++ {
 		host := fmt.Sprintf("10.0.0.%d", 1+i)
 		cfg := nsserver.DefaultConfig()
