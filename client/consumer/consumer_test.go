@@ -169,7 +169,7 @@ func TestTwoConsumersShareQueues(t *testing.T) {
 	cl := clienttest.NewCluster(t, 22, clienttest.Options{Brokers: 2})
 	pn, p := newProducer(t, cl, "prod")
 	sendAll(t, cl, pn, p, msgs("S", 16, nil), nil) // creates S on the brokers
-	cl.W.RunFor(31 * time.Second)                   // both brokers registered S
+	cl.W.RunFor(31 * time.Second)                  // both brokers registered S
 
 	_, a := newConsumer(t, cl, "cons-a", nil, "S", "*", accept)
 	_, b := newConsumer(t, cl, "cons-b", nil, "S", "*", accept)
@@ -237,7 +237,7 @@ func TestOrderlyPerShardingKey(t *testing.T) {
 	pn, p := newProducer(t, cl, "prod")
 	const keys, per = 6, 10
 	ms := msgs("O", keys*per, func(i int, m *client.Message) {
-		m.WithShardingKey("k" + strconv.Itoa(i%keys)).SetProperty("seq", strconv.Itoa(i/keys))
+		m.WithShardingKey("k"+strconv.Itoa(i%keys)).SetProperty("seq", strconv.Itoa(i/keys))
 	})
 	sendAll(t, cl, pn, p, ms, producer.Hash{})
 	failedOnce := map[string]bool{}
