@@ -57,6 +57,8 @@ type env struct {
 	sends  map[string]*sent
 	order  []string
 	got    []delivery
+	// wrapPut, when set, stands between the service and the store.
+	wrapPut func(n *testNode, m *store.Message, done func(store.PutResult))
 }
 
 func newEnv(t *testing.T, seed uint64, levels string, flush config.FlushDiskType) *env {
@@ -93,6 +95,10 @@ func (e *env) newNode(rt runtime.Runtime) (runtime.Node, error) {
 		uniq, _ := message.Property(m.Properties, message.PropertyUniqKey)
 		d := delivery{uniq: uniq, topic: m.Topic, qid: m.QueueID, trueTime: e.w.Now(), wallNano: rt.Now().UnixNano()}
 		e.got = append(e.got, d)
+		if e.wrapPut != nil {
+			e.wrapPut(n, m, done)
+			return
+		}
 		n.st.Put(m, done)
 	}
 	n.svc, err = Start(n.st, put, Options{Clock: rt, FS: rt.Disk(), Log: rt.Log(), Levels: e.cfg.MessageDelayLevel,
