@@ -113,3 +113,13 @@ func TestIdleHourIsCheap(t *testing.T) {
 		t.Errorf("idle hour: pass %v, %d events (want a few hundred)", rep.Pass, rep.Events)
 	}
 }
+
+// BenchmarkMQSyncFlush runs scenarios/mq-sync-flush.yaml: the real name
+// server and broker with two producers and a consumer under faults.
+func BenchmarkMQSyncFlush(b *testing.B) {
+	s, err := scenario.Load("../scenarios/mq-sync-flush.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchScenario(b, s)
+}
