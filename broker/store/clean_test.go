@@ -156,3 +156,26 @@ func TestGetWithFilterAndByTime(t *testing.T) {
 		t.Fatalf("after the last: %d", got)
 	}
 }
+
+func TestMessageArrivingHook(t *testing.T) {
+	var got []Arrival
+	h := &harness{t: t, fs: memfs.New(0, 1), clock: fakeclock.New(testStart), cfg: testConfig(config.AsyncFlush)}
+	s, err := Open(h.cfg, Options{FS: h.fs, Clock: h.clock, MessageArriving: func(a Arrival) { got = append(got, a) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.s = s
+	h.putSync(testMessage("T", 1, 0, 10))
+	h.putSync(testMessage("T", 1, 1, 10))
+	if len(got) != 2 || got[1].Topic != "T" || got[1].QueueID != 1 || got[1].QueueOffset != 1 ||
+		got[1].TagsCode != message.TagsCode("tag1") {
+		t.Fatalf("arrivals %+v", got)
+	}
+	// Recovery replays records without announcing them again.
+	h.fs.(*memfs.FS).Crash()
+	got = nil
+	s, err = Open(h.cfg, Options{FS: h.fs, Clock: h.clock, MessageArriving: func(a Arrival) { got = append(got, a) }})
+	if err != nil || s.Stats.RecoveredRecords == 0 || len(got) != 0 {
+		t.Fatalf("recovery: %v, replayed %d, announced %d", err, s.Stats.RecoveredRecords, len(got))
+	}
+}

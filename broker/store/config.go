@@ -24,6 +24,12 @@ type Options struct {
 	// message id (brokerIP1:listenPort).
 	StoreHost message.Addr
 
+	// MessageArriving, if set, is called on the loop after each new
+	// message's consume queue unit is written (Java's
+	// MessageArrivingListener): the broker wakes long-polling pulls with
+	// it. It is not called for records replayed by recovery.
+	MessageArriving func(a Arrival)
+
 	// DiskSpaceWarningLevelRatio: above this share of the volume used,
 	// writes are refused (Java system property
 	// rocketmq.broker.diskSpaceWarningLevelRatio, default 0.90).
@@ -67,3 +73,13 @@ const (
 	// (Java maxMsgsNumBatch).
 	queryMaxNum = 64
 )
+
+// Arrival describes a message that just became readable in a queue.
+type Arrival struct {
+	Topic          string
+	QueueID        int32
+	QueueOffset    int64
+	TagsCode       int64
+	StoreTimestamp int64
+	Properties     string
+}

@@ -191,6 +191,10 @@ func (s *Store) dispatch(rec *message.Record, off int64, size int) error {
 		if err := q.Put(rec.QueueOffset, u); err != nil {
 			return err
 		}
+		if s.opt.MessageArriving != nil && !s.recovering {
+			s.opt.MessageArriving(Arrival{Topic: rec.Topic, QueueID: rec.QueueID, QueueOffset: rec.QueueOffset,
+				TagsCode: u.TagsCode, StoreTimestamp: rec.StoreTimestamp, Properties: rec.Properties})
+		}
 	}
 	if s.ix != nil && tran != message.FlagTransRollback {
 		var keys []string

@@ -76,6 +76,8 @@ type Store struct {
 	abortAt string
 	// writeScheduled: the write timer will flush the commit log buffer.
 	writeScheduled bool
+	// recovering: records are being replayed, not newly put.
+	recovering bool
 
 	// stats for tests and reports
 	Stats Stats
@@ -153,7 +155,10 @@ func (s *Store) load() error {
 		abnormal = true
 		s.cpState = checkpoint.Checkpoint{}
 	}
-	if err := s.recover(abnormal); err != nil {
+	s.recovering = true
+	err = s.recover(abnormal)
+	s.recovering = false
+	if err != nil {
 		return err
 	}
 	// The abort marker says "running": a start that finds it knows the
