@@ -1,0 +1,67 @@
+package scenario
+
+import (
+	"strings"
+	"testing"
+)
+
+const mqBase = `duration: 10s
+topology:
+  nodes:
+    - {name: namesrv, role: namesrv}
+    - name: broker-a
+      role: broker
+      options:
+        flushDiskType: ASYNC_FLUSH
+    - {name: producer-1, role: producer}
+    - {name: consumer-1, role: consumer}
+workload:
+  kind: mq
+  params: {queues: 2}
+expectations:
+  delivery: {lost: allowed}
+  linearizable: {queues-illegal: allowed}
+`
+
+func TestMQScenario(t *testing.T) {
+	s := mustParse(t, mqBase)
+	p, ok := s.Workload.Config.(MQParams)
+	if !ok || p.Queues != 2 || p.Topic != mqTopicDefault || p.Hold != mqHoldDefault {
+		t.Fatalf("params %#v", s.Workload.Config)
+	}
+	b := s.NodesWithRole("broker")[0]
+	if b.Conf["flushDiskType"] != "ASYNC_FLUSH" {
+		t.Errorf("broker options %v", b.Conf)
+	}
+	conf := MQBrokerConf(b, "10.0.0.2", "10.0.0.1:9876", p)
+	if conf["flushDiskType"] != "ASYNC_FLUSH" || conf["brokerName"] != "broker-a" || conf["defaultTopicQueueNums"] != "2" {
+		t.Errorf("broker.conf %v", conf)
+	}
+	if _, ok := s.Bounds()["delivery"]["max-lost"]; ok {
+		t.Error("lost: allowed kept the default max-lost")
+	}
+	if s.Bounds()["ordering"]["max-fifo-reorder"].Limit != 0 {
+		t.Error("the default ordering bound is missing")
+	}
+
+	cases := []struct{ old, new, want string }{
+		{"flushDiskType: ASYNC_FLUSH", "flushDiskTyp: ASYNC_FLUSH", "flushDiskTyp"},
+		{"flushDiskType: ASYNC_FLUSH", "flushDiskType: SOMETIMES", "flushDiskType"},
+		{"flushDiskType: ASYNC_FLUSH", "flushDiskType: [a]", "single value"},
+		{"{queues: 2}", "{queus: 2}", `unknown key "queus"`},
+		{"{queues: 2}", "{queues: 200}", "queues 200"},
+		{"delivery: {lost: allowed}", "delivery: {max-lots: 0}", `no metric "lots"`},
+		{"    - {name: namesrv, role: namesrv}\n", "", `needs 1 to 1 "namesrv"`},
+		{"    - {name: producer-1, role: producer}\n", "    - {name: producer-1, role: producer, options: {a: b}}\n", "take no options"},
+	}
+	for _, c := range cases {
+		src := strings.Replace(mqBase, c.old, c.new, 1)
+		if src == mqBase {
+			t.Fatalf("base lacks %q", c.old)
+		}
+		_, err := Parse([]byte(src), "mq.yaml")
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "mq.yaml:") {
+			t.Errorf("%q -> %q: error %v, want one naming mq.yaml and %q", c.old, c.new, err, c.want)
+		}
+	}
+}
