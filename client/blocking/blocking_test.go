@@ -1,0 +1,123 @@
+package blocking_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"rocketsim/broker/config"
+	brokerserver "rocketsim/broker/server"
+	"rocketsim/client"
+	"rocketsim/client/blocking"
+	"rocketsim/client/consumer"
+	"rocketsim/client/producer"
+	nsserver "rocketsim/namesrv/server"
+	"rocketsim/runtime/realrt"
+)
+
+func freePort(t *testing.T) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// startCluster runs a name server and a broker on loopback with the real
+// runtime and returns the name server address.
+func startCluster(t *testing.T) string {
+	nsPort, brokerPort := freePort(t), freePort(t)
+	nscfg := nsserver.DefaultConfig()
+	nscfg.BindAddress, nscfg.ListenPort = "127.0.0.1", nsPort
+	ns := realrt.New("namesrv", realrt.Options{DataDir: t.TempDir()})
+	require.NoError(t, ns.Start(nsserver.New(nscfg)))
+	t.Cleanup(ns.Stop)
+	nsAddr := fmt.Sprintf("127.0.0.1:%d", nsPort)
+
+	cfg, _, err := config.LoadMap(map[string]string{
+		"brokerClusterName": "DefaultCluster", "brokerName": "broker-a", "namesrvAddr": nsAddr,
+		"brokerIP1": "127.0.0.1", "listenPort": strconv.Itoa(brokerPort), "storePathRootDir": "store",
+		"autoCreateTopicEnable": "true", "mappedFileSizeCommitLog": strconv.Itoa(16 << 20),
+		"mappedFileSizeConsumeQueue": strconv.Itoa(20 * 1000),
+	}, "test", config.Host{Name: "broker-a", IP: "127.0.0.1"})
+	require.NoError(t, err)
+	br := realrt.New("broker", realrt.Options{DataDir: t.TempDir()})
+	require.NoError(t, br.Start(brokerserver.New(*cfg)))
+	t.Cleanup(br.Stop)
+	time.Sleep(200 * time.Millisecond) // the broker registers with the name server
+	return nsAddr
+}
+
+func TestBlockingProducerAndConsumerOnLoopback(t *testing.T) {
+	nsAddr := startCluster(t)
+	p := blocking.NewProducer(producer.Options{Group: "pg", NameServers: []string{nsAddr}}, nil)
+	require.NoError(t, p.Start())
+	defer p.Shutdown()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	sent := map[string]bool{}
+	for i := 0; i < 20; i++ {
+		r, err := p.Send(ctx, client.NewMessage("L", []byte("m"+strconv.Itoa(i))).WithTag("a"))
+		require.NoError(t, err)
+		require.Equal(t, producer.SendOK, r.Status)
+		sent[r.MsgID] = true
+	}
+	require.NoError(t, p.SendOneway(ctx, client.NewMessage("L", []byte("oneway")).WithTag("b")))
+	asyncDone := make(chan error, 1)
+	require.NoError(t, p.SendAsync(client.NewMessage("L", []byte("async")).WithTag("a"), func(r *producer.SendResult, err error) {
+		if err == nil {
+			sent[r.MsgID] = true // read after asyncDone
+		}
+		asyncDone <- err
+	}))
+	require.NoError(t, <-asyncDone)
+	br, err := p.SendBatch(ctx, []*client.Message{client.NewMessage("L", []byte("b1")).WithTag("a"), client.NewMessage("L", []byte("b2")).WithTag("a")})
+	require.NoError(t, err)
+	for _, id := range splitIDs(br.MsgID) {
+		sent[id] = true
+	}
+
+	c := blocking.NewPushConsumer(blocking.ConsumerOptions{Options: consumer.Options{
+		Group: "cg", NameServers: []string{nsAddr}, ConsumeFrom: consumer.ConsumeFromFirstOffset}})
+	var mu sync.Mutex
+	got := map[string]int{}
+	require.NoError(t, c.Subscribe("L", "a", func(_ context.Context, msgs []*client.MessageExt) consumer.Result {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, m := range msgs {
+			require.Equal(t, "a", m.Tag(), "tag filter")
+			got[m.MsgID]++
+		}
+		return consumer.Success
+	}))
+	require.NoError(t, c.Start())
+	defer c.Shutdown()
+	require.Eventually(t, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(got) == len(sent)
+	}, 20*time.Second, 50*time.Millisecond)
+	mu.Lock()
+	for id := range sent {
+		require.Equal(t, 1, got[id], "message %s", id)
+	}
+	mu.Unlock()
+}
+
+func splitIDs(s string) []string {
+	var out []string
+	start := 0
+	for i := 0; i <= len(s); i++ {
+		if i == len(s) || s[i] == ',' {
+			out = append(out, s[start:i])
+			start = i + 1
+		}
+	}
+	return out
+}
