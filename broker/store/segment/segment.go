@@ -70,6 +70,9 @@ func (s *Segment) FlushBuffer() error {
 		return fmt.Errorf("segment %s: write %d buffered bytes at %d: %w", s.Path, len(s.buf), s.bufStart, err)
 	}
 	s.buf = s.buf[:0]
+	if s.Wrote == s.Capacity {
+		s.buf = nil // full: no more appends, give the memory back
+	}
 	return nil
 }
 
