@@ -1,0 +1,128 @@
+package blocking_test
+
+import (
+	"bytes"
+	"context"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	official "github.com/apache/rocketmq-client-go/v2/consumer"
+	"github.com/apache/rocketmq-client-go/v2/primitive"
+	officialproducer "github.com/apache/rocketmq-client-go/v2/producer"
+	"github.com/apache/rocketmq-client-go/v2/rlog"
+	"github.com/stretchr/testify/require"
+
+	"rocketsim/client"
+	"rocketsim/client/blocking"
+	"rocketsim/client/consumer"
+	"rocketsim/client/producer"
+)
+
+// Our producer's messages, compressed ones included, reach the official
+// push consumer with the same ids, bodies, tags and keys.
+func TestOfficialConsumerReadsOurProducer(t *testing.T) {
+	rlog.SetLogLevel("error")
+	nsAddr := startCluster(t)
+	p := blocking.NewProducer(producer.Options{Group: "pg", NameServers: []string{nsAddr}}, nil)
+	require.NoError(t, p.Start())
+	defer p.Shutdown()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	big := bytes.Repeat([]byte("0123456789"), 1000)
+	want := map[string]*client.Message{}
+	for i := 0; i < 30; i++ {
+		body := []byte("ours-" + strconv.Itoa(i))
+		if i == 7 {
+			body = big
+		}
+		m := client.NewMessage("Compat1", body).WithTag("t" + strconv.Itoa(i%3)).WithKeys("k" + strconv.Itoa(i))
+		r, err := p.Send(ctx, m)
+		require.NoError(t, err)
+		want[r.MsgID] = m
+	}
+
+	var mu sync.Mutex
+	got := map[string]*primitive.MessageExt{}
+	pc, err := official.NewPushConsumer(
+		official.WithNsResolver(primitive.NewPassthroughResolver([]string{nsAddr})),
+		official.WithGroupName("official-cg"),
+		official.WithConsumerModel(official.Clustering),
+		official.WithConsumeFromWhere(official.ConsumeFromFirstOffset),
+	)
+	require.NoError(t, err)
+	require.NoError(t, pc.Subscribe("Compat1", official.MessageSelector{Type: official.TAG, Expression: "*"},
+		func(_ context.Context, msgs ...*primitive.MessageExt) (official.ConsumeResult, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			for _, m := range msgs {
+				got[m.MsgId] = m
+			}
+			return official.ConsumeSuccess, nil
+		}))
+	require.NoError(t, pc.Start())
+	defer pc.Shutdown()
+	require.Eventually(t, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(got) == len(want)
+	}, 40*time.Second, 50*time.Millisecond)
+	mu.Lock()
+	defer mu.Unlock()
+	for id, m := range want {
+		g := got[id]
+		require.NotNil(t, g, "message %s", id)
+		require.Equal(t, m.Body, g.Body)
+		require.Equal(t, m.Tag(), g.GetTags())
+		require.Equal(t, m.Property(client.PropertyKeys), g.GetKeys())
+	}
+}
+
+// The official producer's messages reach our push consumer with the same
+// ids and bodies.
+func TestOurConsumerReadsOfficialProducer(t *testing.T) {
+	rlog.SetLogLevel("error")
+	nsAddr := startCluster(t)
+	op, err := officialproducer.NewDefaultProducer(
+		officialproducer.WithNsResolver(primitive.NewPassthroughResolver([]string{nsAddr})),
+		officialproducer.WithGroupName("official-pg"),
+	)
+	require.NoError(t, err)
+	require.NoError(t, op.Start())
+	defer op.Shutdown()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	want := map[string]string{}
+	for i := 0; i < 30; i++ {
+		m := primitive.NewMessage("Compat2", []byte("theirs-"+strconv.Itoa(i)))
+		m.WithTag("x")
+		r, err := op.SendSync(ctx, m)
+		require.NoError(t, err)
+		want[r.MsgID] = "theirs-" + strconv.Itoa(i)
+	}
+
+	c := blocking.NewPushConsumer(blocking.ConsumerOptions{Options: consumer.Options{
+		Group: "ours-cg", NameServers: []string{nsAddr}, ConsumeFrom: consumer.ConsumeFromFirstOffset}})
+	var mu sync.Mutex
+	got := map[string]string{}
+	require.NoError(t, c.Subscribe("Compat2", "x", func(_ context.Context, msgs []*client.MessageExt) consumer.Result {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, m := range msgs {
+			got[m.MsgID] = string(m.Body)
+		}
+		return consumer.Success
+	}))
+	require.NoError(t, c.Start())
+	defer c.Shutdown()
+	require.Eventually(t, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(got) == len(want)
+	}, 30*time.Second, 50*time.Millisecond)
+	mu.Lock()
+	defer mu.Unlock()
+	require.Equal(t, want, got)
+}
