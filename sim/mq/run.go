@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
+	"math/rand/v2"
 	"sort"
 	"strconv"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"rocketsim/jepsen/history"
 	nsserver "rocketsim/namesrv/server"
 	"rocketsim/runtime"
+	"rocketsim/sim/simdisk"
 	"rocketsim/sim/simrt"
 )
 
@@ -95,6 +97,18 @@ func (s Spec) BrokerConfig(i int, host, namesrvAddr string) (*config.Config, err
 	return cfg, nil
 }
 
+// brokerDisk is a broker's simulated disk.
+func (s Spec) brokerDisk() simdisk.Options {
+	var o simdisk.Options
+	if s.FsyncMax > 0 {
+		lo, span := s.FsyncMin, s.FsyncMax-s.FsyncMin
+		o.FsyncLatency = func(r *rand.Rand) time.Duration {
+			return lo + time.Duration(r.Int64N(int64(span)+1))
+		}
+	}
+	return o
+}
+
 // run is one run in progress.
 type run struct {
 	w        *simrt.World
@@ -140,7 +154,7 @@ func Run(seed uint64, spec Spec, opts Options) (*Result, error) {
 	nscfg.ListenPort = NamesrvPort
 	w.AddNode(NamesrvName, simrt.NodeConfig{Host: namesrvHost()}, nsserver.New(nscfg))
 	for i := range spec.Brokers {
-		w.AddNode(BrokerName(i), simrt.NodeConfig{Host: brokerHost(i)}, brokerserver.New(*brokerCfgs[i]))
+		w.AddNode(BrokerName(i), simrt.NodeConfig{Host: brokerHost(i), Disk: spec.brokerDisk()}, brokerserver.New(*brokerCfgs[i]))
 	}
 	for i := range spec.Producers {
 		w.AddNode(ProducerName(i), simrt.NodeConfig{Host: producerHost(i)}, newProducer(spec, r.targets, r.h))

@@ -40,6 +40,10 @@ type Spec struct {
 	Faults []Fault
 	// Drain bounds the recovery and verification phases each.
 	Drain time.Duration
+	// FsyncMin and FsyncMax bound each broker fsync's latency, drawn
+	// uniformly by the broker's disk (both 0: instant). A slow fsync widens
+	// the window in which SYNC_FLUSH puts wait for group commit.
+	FsyncMin, FsyncMax time.Duration
 }
 
 // Bounds on a Spec, so a scenario cannot ask for a run that does not fit in
@@ -55,6 +59,7 @@ const (
 	IntervalMin  = time.Millisecond
 	FaultsMax    = 1000
 	DefaultDrain = 2 * time.Minute
+	FsyncMax     = 10 * time.Second
 )
 
 // DefaultSpec is a small cluster: one broker, two producers, two consumers,
@@ -103,6 +108,8 @@ func (s Spec) Validate() error {
 		return fmt.Errorf("mq spec: duration %v outside (0, %v]", s.Duration, DurationMax)
 	case s.Drain <= 0 || s.Drain > DrainMax:
 		return fmt.Errorf("mq spec: drain %v outside (0, %v]", s.Drain, DrainMax)
+	case s.FsyncMin < 0 || s.FsyncMax < s.FsyncMin || s.FsyncMax > FsyncMax:
+		return fmt.Errorf("mq spec: fsync latency [%v, %v] outside 0 <= min <= max <= %v", s.FsyncMin, s.FsyncMax, FsyncMax)
 	case len(s.Faults) > FaultsMax:
 		return fmt.Errorf("mq spec: %d faults, at most %d", len(s.Faults), FaultsMax)
 	}
