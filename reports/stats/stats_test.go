@@ -1,6 +1,7 @@
 package stats
 
 import (
+	"encoding/json"
 	"math"
 	"testing"
 )
@@ -135,5 +136,29 @@ func TestECDF(t *testing.T) {
 	v, s = ECDF(xs, 50)
 	if len(v) != 50 || v[0] != 0 || v[49] != 9999 || s[49] != 1 {
 		t.Errorf("thinned ECDF: %d points from %v to %v (share %v), want 50 from 0 to 9999 ending at 1", len(v), v[0], v[len(v)-1], s[len(s)-1])
+	}
+}
+
+func TestJSONWritesNaNAsNull(t *testing.T) {
+	b, err := json.Marshal(struct {
+		S Summary
+		I Interval
+	}{Summarize(nil), MeanT([]float64{2}, 0.95)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"S":{"n":0,"mean":null,"median":null,"p95":null,"p99":null,"min":null,"max":null},"I":{"estimate":2,"lo":null,"hi":null,"n":1}}`
+	if string(b) != want {
+		t.Errorf("got  %s\nwant %s", b, want)
+	}
+	var back struct {
+		S Summary
+		I Interval
+	}
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if !math.IsNaN(back.S.Mean) || back.I.Estimate != 2 || !math.IsNaN(back.I.Lo) {
+		t.Errorf("round trip = %+v", back)
 	}
 }
