@@ -209,8 +209,17 @@ type offsetFile struct {
 	OffsetTable map[string]int64 `json:"offsetTable"`
 }
 
+// path is the offset file: OffsetDir/<ip>@<instance>/<group>.json. The
+// instance is the configured name ("DEFAULT" when unset), not the pid, so a
+// restarted process finds its file, as Java's clientId for broadcasting
+// consumers keeps instance name DEFAULT.
 func (s *offsetStore) path() string {
-	return s.c.opts.OffsetDir + "/" + strings.NewReplacer("@", "_", "#", "_", ":", "_").Replace(s.c.id.ClientID()) + "/" + s.c.opts.Group + ".json"
+	instance := s.c.opts.InstanceName
+	if instance == "" {
+		instance = "DEFAULT"
+	}
+	dir := strings.NewReplacer("/", "_", ":", "_").Replace(s.c.id.IP + "@" + instance)
+	return s.c.opts.OffsetDir + "/" + dir + "/" + s.c.opts.Group + ".json"
 }
 
 func queueKey(q client.Queue) string {

@@ -1,0 +1,153 @@
+package consumer_test
+
+import (
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"rocketsim/client"
+	"rocketsim/client/clienttest"
+	"rocketsim/client/consumer"
+	"rocketsim/client/producer"
+)
+
+// workload runs a producer and two clustering consumers with retries and
+// returns the world's trace hash and what was consumed.
+func workload(t *testing.T, seed uint64) (string, int) {
+	cl := clienttest.NewCluster(t, seed, clienttest.Options{Brokers: 2})
+	pn, p := newProducer(t, cl, "prod")
+	sendAll(t, cl, pn, p, msgs("D", 20, nil), nil)
+	fail := map[string]bool{}
+	h := func(got *received, ms []*client.MessageExt) consumer.Result {
+		if ms[0].Property("UNIQ_KEY")[31]%3 == 0 && !fail[ms[0].MsgID] {
+			fail[ms[0].MsgID] = true
+			return consumer.RetryLater
+		}
+		return consumer.Success
+	}
+	_, a := newConsumer(t, cl, "cons-a", nil, "D", "*", h)
+	_, b := newConsumer(t, cl, "cons-b", nil, "D", "*", h)
+	sendAll(t, cl, pn, p, msgs("D", 20, nil), nil)
+	cl.W.RunFor(2 * time.Minute)
+	return cl.W.TraceHash(), len(a.got.msgs) + len(b.got.msgs)
+}
+
+func TestSameSeedSameTrace(t *testing.T) {
+	h1, n1 := workload(t, 31)
+	h2, n2 := workload(t, 31)
+	require.Equal(t, h1, h2, "same seed, same trace hash")
+	require.Equal(t, n1, n2)
+	require.GreaterOrEqual(t, n1, 40)
+	h3, _ := workload(t, 32)
+	require.NotEqual(t, h1, h3, "the seed matters")
+}
+
+func TestBroadcastingEveryMemberGetsEverythingAndResumesLocally(t *testing.T) {
+	cl := clienttest.NewCluster(t, 33, clienttest.Options{})
+	pn, p := newProducer(t, cl, "prod")
+	first := sendAll(t, cl, pn, p, msgs("BC", 12, nil), nil)
+	bcast := func(o *consumer.Options) { o.Model = consumer.Broadcasting }
+	an, a := newConsumer(t, cl, "cons-a", bcast, "BC", "*", accept)
+	_, b := newConsumer(t, cl, "cons-b", bcast, "BC", "*", accept)
+	cl.RunUntil("both consume all", func() bool { return len(a.got.ids) == 12 && len(b.got.ids) == 12 }, time.Minute)
+	for _, r := range first {
+		require.Equal(t, 1, a.got.ids[r.MsgID])
+		require.Equal(t, 1, b.got.ids[r.MsgID])
+	}
+	require.Len(t, a.c.Owned(), 4, "broadcasting: every queue, no retry topic")
+
+	// A graceful restart resumes from the offsets on the member's own disk.
+	cl.W.RunFor(6 * time.Second)
+	an.Stop()
+	second := sendAll(t, cl, pn, p, msgs("BC", 6, nil), nil)
+	an.Start()
+	a = an.Value().(*consNode)
+	cl.RunUntil("resumed", func() bool { return len(a.got.ids) == 6 }, time.Minute)
+	cl.W.RunFor(5 * time.Second)
+	require.Len(t, a.got.msgs, 6, "only what it had not consumed")
+	for _, r := range second {
+		require.Equal(t, 1, a.got.ids[r.MsgID])
+	}
+}
+
+func TestConsumeFromLastOffsetSkipsHistory(t *testing.T) {
+	cl := clienttest.NewCluster(t, 34, clienttest.Options{})
+	pn, p := newProducer(t, cl, "prod")
+	// Enough history that the broker's young-queue rule (start at 0 while
+	// the first message is in memory) is not what decides: we only check
+	// the new messages all arrive and the group did not read from before
+	// it existed when the broker says where the end is.
+	sendAll(t, cl, pn, p, msgs("LAST", 8, nil), nil)
+	_, node := newConsumer(t, cl, "cons", func(o *consumer.Options) { o.ConsumeFrom = consumer.ConsumeFromLastOffset }, "LAST", "*", accept)
+	cl.W.RunFor(5 * time.Second)
+	before := len(node.got.msgs)
+	fresh := sendAll(t, cl, pn, p, msgs("LAST", 8, func(i int, m *client.Message) { m.SetProperty("fresh", strconv.Itoa(i)) }), nil)
+	cl.RunUntil("fresh consumed", func() bool {
+		for _, r := range fresh {
+			if node.got.ids[r.MsgID] == 0 {
+				return false
+			}
+		}
+		return true
+	}, time.Minute)
+	require.Contains(t, []int{0, 8}, before, "either the young-queue rule (all history) or none of it")
+}
+
+func TestTagFilterOnClient(t *testing.T) {
+	cl := clienttest.NewCluster(t, 35, clienttest.Options{})
+	pn, p := newProducer(t, cl, "prod")
+	sendAll(t, cl, pn, p, msgs("TG", 30, func(i int, m *client.Message) { m.WithTag([]string{"a", "b", "c"}[i%3]) }), nil)
+	_, node := newConsumer(t, cl, "cons", nil, "TG", "a || c", accept)
+	cl.RunUntil("20 consumed", func() bool { return len(node.got.ids) == 20 }, time.Minute)
+	cl.W.RunFor(10 * time.Second)
+	require.Len(t, node.got.msgs, 20)
+	for _, m := range node.got.msgs {
+		require.NotEqual(t, "b", m.Tag())
+	}
+}
+
+func TestOrderlyTwoMembersDeadLetterAfterMaxRetries(t *testing.T) {
+	cl := clienttest.NewCluster(t, 36, clienttest.Options{})
+	pn, p := newProducer(t, cl, "prod")
+	const keys, per = 4, 6
+	ms := msgs("OD", keys*per, func(i int, m *client.Message) {
+		m.WithShardingKey("k" + strconv.Itoa(i%keys)).SetProperty("seq", strconv.Itoa(i/keys))
+	})
+	sent := sendAll(t, cl, pn, p, ms, producer.Hash{})
+	poison := sent[keys*2].MsgID // key 0's third message never succeeds
+	attempts := 0
+	h := func(got *received, ms []*client.MessageExt) consumer.Result {
+		if ms[0].MsgID == poison {
+			attempts++
+			return consumer.RetryLater
+		}
+		return consumer.Success
+	}
+	orderly := func(o *consumer.Options) { o.Orderly = true; o.MaxReconsumeTimes = 3 }
+	_, a := newConsumer(t, cl, "cons-a", orderly, "OD", "*", h)
+	_, b := newConsumer(t, cl, "cons-b", orderly, "OD", "*", h)
+	cl.RunUntil("all but the poison consumed", func() bool { return len(a.got.ids)+len(b.got.ids) == keys*per-1 }, 3*time.Minute)
+	require.Equal(t, 4, attempts, "first try and 3 local retries, then the dead-letter queue")
+	for _, node := range []*consNode{a, b} {
+		next := map[string]int{}
+		for _, m := range node.got.msgs {
+			k := m.ShardingKey()
+			if k == "k0" && next[k] == 2 {
+				next[k]++ // the poison went to the DLQ
+			}
+			require.Equal(t, strconv.Itoa(next[k]), m.Property("seq"), "key %s in order", k)
+			next[k]++
+		}
+	}
+	require.GreaterOrEqual(t, a.c.Stats.SentBack+b.c.Stats.SentBack, 1)
+	// Each queue is held by one member.
+	owned := map[client.Queue]int{}
+	for _, q := range append(a.c.Owned(), b.c.Owned()...) {
+		owned[q]++
+	}
+	for q, n := range owned {
+		require.Equal(t, 1, n, "queue %s", q)
+	}
+}
