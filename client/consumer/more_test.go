@@ -113,7 +113,7 @@ func TestOrderlyTwoMembersDeadLetterAfterMaxRetries(t *testing.T) {
 	pn, p := newProducer(t, cl, "prod")
 	const keys, per = 4, 6
 	ms := msgs("OD", keys*per, func(i int, m *client.Message) {
-		m.WithShardingKey("k" + strconv.Itoa(i%keys)).SetProperty("seq", strconv.Itoa(i/keys))
+		m.WithShardingKey("k"+strconv.Itoa(i%keys)).SetProperty("seq", strconv.Itoa(i/keys))
 	})
 	sent := sendAll(t, cl, pn, p, ms, producer.Hash{})
 	poison := sent[keys*2].MsgID // key 0's third message never succeeds
