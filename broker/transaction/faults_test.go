@@ -1,0 +1,77 @@
+package transaction
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// Crashes and power losses in the middle of sends, ENDs and check rounds,
+// with a producer that replays its ENDs after every restart: every
+// acknowledged transaction decided commit is delivered exactly once, none
+// decided rollback ever, and the half queue is passed entirely.
+func TestCrashesExactlyOnce(t *testing.T) {
+	for seed := uint64(1); seed <= 5; seed++ {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			e := newEnv(t, seed, fastOpt)
+			rng := e.w.Rand("workload")
+			for i := 0; i < 200; i++ {
+				first := []outcome{commit, rollback, unknown}[rng.IntN(3)]
+				onCheck := first
+				if first == unknown {
+					onCheck = []outcome{commit, rollback}[rng.IntN(2)]
+				}
+				e.send(time.Duration(rng.IntN(40000))*time.Millisecond, txName(i), first, onCheck,
+					time.Duration(rng.IntN(500))*time.Millisecond)
+			}
+			for k := 0; k < 6; k++ {
+				at := time.Duration(1000+rng.IntN(39000)) * time.Millisecond
+				down := time.Duration(rng.IntN(3000)) * time.Millisecond
+				if k%2 == 0 {
+					e.w.At(at, e.node.Crash)
+				} else {
+					e.w.At(at, e.node.PowerLoss)
+				}
+				e.w.At(at+down, e.node.Start)
+				// The producer replays every END it ever decided.
+				e.w.At(at+down+100*time.Millisecond, func() {
+					for i := 0; i < 200; i++ {
+						if tx := e.txs[txName(i)]; tx.halfOK && tx.first != unknown {
+							e.end(tx, nil, tx.first)
+						}
+					}
+				})
+			}
+			e.w.RunFor(45 * time.Second)
+			require.NoError(t, e.node.Err())
+			e.w.RunFor(60 * time.Second) // check rounds resolve what the faults left open
+			for _, err := range e.endErrs {
+				require.False(t, errors.Is(err, ErrMismatch) || errors.Is(err, ErrHalfNotFound), "END failed: %v", err)
+			}
+			got := e.delivered("T", 1)
+			acked := 0
+			for _, tx := range e.txs {
+				decided := tx.first
+				if decided == unknown {
+					decided = tx.onCheck
+				}
+				switch {
+				case decided == rollback:
+					require.Zero(t, got[tx.uniq], "rolled-back %s delivered", tx.uniq)
+				case tx.halfOK:
+					acked++
+					require.Equal(t, 1, got[tx.uniq], "committed %s delivered %d times", tx.uniq, got[tx.uniq])
+				default:
+					require.LessOrEqual(t, got[tx.uniq], 1, "unacknowledged %s delivered twice", tx.uniq)
+				}
+			}
+			require.Greater(t, acked, 50)
+			n, _ := e.value()
+			half, _ := n.svc.Progress()
+			require.Equal(t, n.st.MaxOffsetInQueue(HalfTopic, 0), half, "half messages left unresolved")
+		})
+	}
+}
