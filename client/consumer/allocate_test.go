@@ -19,7 +19,7 @@ func queues(n int) []client.Queue {
 
 // Every queue is owned by exactly one member, for any queue and member count.
 func TestStrategiesPartitionQueues(t *testing.T) {
-	for name, s := range map[string]Strategy{"averagely": AllocateByAveragely, "circle": AllocateByAveragelyCircle} {
+	for name, s := range map[string]Strategy{"averagely": AllocateByAveragely, "circle": AllocateByAveragelyCircle, "hash": AllocateByConsistentHash(0)} {
 		for nq := 0; nq <= 9; nq++ {
 			for nm := 1; nm <= 5; nm++ {
 				qs := queues(nq)
@@ -42,4 +42,31 @@ func TestStrategiesPartitionQueues(t *testing.T) {
 	// Java's split of 5 queues among 2 members: [0 1 2] and [3 4].
 	require.Equal(t, queues(5)[:3], AllocateByAveragely("a", queues(5), []string{"a", "b"}))
 	require.Equal(t, queues(5)[3:], AllocateByAveragely("b", queues(5), []string{"a", "b"}))
+}
+
+// Consistent hashing moves few queues when a member joins.
+func TestConsistentHashMovesFewQueues(t *testing.T) {
+	s := AllocateByConsistentHash(10)
+	qs := queues(64)
+	before := []string{"c0", "c1", "c2"}
+	after := []string{"c0", "c1", "c2", "c3"}
+	owner := func(members []string) map[client.Queue]string {
+		m := map[client.Queue]string{}
+		for _, c := range members {
+			for _, q := range s(c, qs, members) {
+				m[q] = c
+			}
+		}
+		return m
+	}
+	a, b := owner(before), owner(after)
+	moved := 0
+	for q, c := range a {
+		if b[q] != c {
+			moved++
+			require.Equal(t, "c3", b[q], "a queue only moves to the new member")
+		}
+	}
+	require.Greater(t, moved, 0)
+	require.Less(t, moved, 40)
 }
