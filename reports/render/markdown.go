@@ -1,0 +1,247 @@
+// Package render writes a reliability report as Markdown for people and as
+// JSON for programs. Both are functions of the report alone: the same runs
+// give the same bytes.
+package render
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"rocketsim/reports/reliability"
+	"rocketsim/reports/stats"
+)
+
+// Image is a plot the Markdown links to, relative to the report's folder.
+type Image struct {
+	Title string
+	Path  string
+}
+
+// Options are what the Markdown adds to the report itself.
+type Options struct {
+	// Title heads the document ("Reliability report" when empty).
+	Title string
+	// Plots lists each scenario's plots by scenario name.
+	Plots map[string][]Image
+	// Inputs name where the runs came from, for the reader to find them.
+	Inputs []string
+}
+
+// Markdown writes the report: a summary table with one row per scenario,
+// then a section per scenario.
+func Markdown(w io.Writer, rep reliability.Report, opt Options) error {
+	bw := bufio.NewWriter(w)
+	title := opt.Title
+	if title == "" {
+		title = "Reliability report"
+	}
+	total := 0
+	for _, sc := range rep.Scenarios {
+		total += sc.Runs
+	}
+	conf := confLabel(rep.Confidence)
+	fmt.Fprintf(bw, "# %s\n\n", title)
+	fmt.Fprintf(bw, "%d runs of %d scenarios", total, len(rep.Scenarios))
+	if len(opt.Inputs) > 0 {
+		fmt.Fprintf(bw, ", read from %s", strings.Join(quoteAll(opt.Inputs), ", "))
+	}
+	fmt.Fprintf(bw, ".\n\n")
+	fmt.Fprintf(bw, "How to read it: a seed is one independent run of a scenario (its own fault times and random choices); "+
+		"messages inside one run are not independent (one power loss takes a whole unflushed tail), so every rate is over seeds. "+
+		"Intervals are %s: a Wilson score interval for the share of seeds that lost data (sound at 0 of n, where a normal "+
+		"approximation would claim certainty), a Student-t interval for means over seeds. Percentiles are empirical "+
+		"(a value that occurred). %s means no run measured it.\n\n", conf, noData)
+
+	fmt.Fprintf(bw, "## Summary\n\n")
+	fmt.Fprintf(bw, "| scenario | runs | pass | fail | unknown | seeds with loss (%s CI) | lost / acked, mean over seeds (%s CI) | duplicates mean / max | max lateness ms | p99 send ms | p99 e2e ms | availability mean / min | worst window min |\n", conf, conf)
+	fmt.Fprintf(bw, "|---|---:|---:|---:|---:|---|---|---|---:|---:|---:|---|---:|\n")
+	footSeedP99 := false
+	for _, sc := range rep.Scenarios {
+		sendP99, f1 := p99Cell(sc.Send)
+		e2eP99, f2 := p99Cell(sc.E2E)
+		footSeedP99 = footSeedP99 || f1 || f2
+		fmt.Fprintf(bw, "| %s | %d | %d | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+			mdEscape(sc.Name), sc.Runs, sc.Pass, sc.Fail, sc.Unknown,
+			seedsWithLoss(sc.Loss.SeedsWithLoss), meanCI(sc.Loss.PerAcked),
+			meanMax(sc.Duplicates, num), num(sc.LatenessMaxMs.Max), sendP99, e2eP99,
+			meanMin(sc.Availability.Overall), pct(sc.Availability.WorstWindow.Min))
+	}
+	fmt.Fprintln(bw)
+	if footSeedP99 {
+		fmt.Fprintf(bw, "† no history was read for these runs: the worst seed's own p99, not a pooled percentile.\n\n")
+	}
+
+	for _, sc := range rep.Scenarios {
+		scenarioSection(bw, sc, rep.Confidence, opt.Plots[sc.Name])
+	}
+	return bw.Flush()
+}
+
+func scenarioSection(w io.Writer, sc reliability.Scenario, confidence float64, plots []Image) {
+	conf := confLabel(confidence)
+	fmt.Fprintf(w, "## %s\n\n", mdEscape(sc.Name))
+	if sc.Path != "" {
+		fmt.Fprintf(w, "Scenario file `%s`. ", sc.Path)
+	}
+	fmt.Fprintf(w, "Seeds %s: %d runs, %d pass, %d fail, %d unknown. Checker metrics from %d runs, histories from %d.\n\n",
+		reliability.SeedRanges(sc.Seeds), sc.Runs, sc.Pass, sc.Fail, sc.Unknown, sc.WithMetrics, sc.WithHistory)
+
+	l := sc.Loss
+	fmt.Fprintf(w, "### Loss of acknowledged messages\n\n")
+	if l.Metric == "" {
+		fmt.Fprintf(w, "No run reported lost and acknowledged counts.\n\n")
+	} else {
+		fmt.Fprintf(w, "From `%s`. Seeds with any loss: %s. Lost per acknowledged send, mean over seeds: %s (%s t-interval). "+
+			"Lost per seed: median %s, max %s. In all: %s lost of %s acknowledged.\n\n",
+			l.Metric, seedsWithLoss(l.SeedsWithLoss), meanCI(l.PerAcked), conf,
+			num(l.Lost.Median), num(l.Lost.Max), num(l.LostTotal), num(l.AckedTotal))
+		var lossy []reliability.SeedLoss
+		for _, s := range l.PerSeed {
+			if s.Lost > 0 {
+				lossy = append(lossy, s)
+			}
+		}
+		if len(lossy) > 0 {
+			fmt.Fprintf(w, "| seed | lost | acknowledged | lost / acked |\n|---:|---:|---:|---:|\n")
+			for _, s := range lossy {
+				ratio := noData
+				if s.Acked > 0 {
+					ratio = pct(s.Lost / s.Acked)
+				}
+				fmt.Fprintf(w, "| %d | %s | %s | %s |\n", s.Seed, num(s.Lost), num(s.Acked), ratio)
+			}
+			fmt.Fprintln(w)
+		}
+	}
+
+	fmt.Fprintf(w, "### Latency (ms)\n\n")
+	fmt.Fprintf(w, "| latency | samples | seeds | mean | p50 | p95 | p99 | max | worst seed's p99 |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, row := range []struct {
+		name string
+		l    reliability.Latency
+	}{{"send (invoke to ack)", sc.Send}, {"end-to-end (send to first delivery)", sc.E2E}} {
+		p := row.l.Pooled
+		fmt.Fprintf(w, "| %s | %d | %d | %s | %s | %s | %s | %s | %s |\n", row.name, p.N, row.l.Seeds,
+			num(p.Mean), num(p.Median), num(p.P95), num(p.P99), num(p.Max), num(row.l.P99OfSeeds.Max))
+	}
+	fmt.Fprintln(w)
+
+	a := sc.Availability
+	fmt.Fprintf(w, "### Availability (share of sends acknowledged)\n\n")
+	fmt.Fprintf(w, "Over a run: mean %s, min %s. Worst window of a run: median %s, min %s. Longest outage: median %s ms, max %s ms.",
+		pct(a.Overall.Mean), pct(a.Overall.Min), pct(a.WorstWindow.Median), pct(a.WorstWindow.Min),
+		num(a.LongestOutageMs.Median), num(a.LongestOutageMs.Max))
+	if len(a.OverTime) > 0 {
+		worst := a.OverTime[0]
+		for _, p := range a.OverTime[1:] {
+			if p.Worst < worst.Worst {
+				worst = p
+			}
+		}
+		fmt.Fprintf(w, " Over time (%s windows since each run's first send, %d windows): the lowest single-seed window is %s at +%ss (pooled over seeds there: %s).",
+			num(float64(a.WindowNs)/1e9)+"s", len(a.OverTime), pct(worst.Worst), num(worst.OffsetS), pct(worst.Pooled))
+	}
+	fmt.Fprintf(w, "\n\n")
+
+	if len(plots) > 0 {
+		fmt.Fprintf(w, "### Plots\n\n")
+		for _, p := range plots {
+			fmt.Fprintf(w, "![%s](%s)\n\n", mdEscape(p.Title), p.Path)
+		}
+	}
+
+	if len(sc.Notes) > 0 {
+		fmt.Fprintf(w, "### Notes\n\n")
+		for _, n := range sc.Notes {
+			fmt.Fprintf(w, "- %s\n", mdEscape(n))
+		}
+		fmt.Fprintln(w)
+	}
+
+	if len(sc.Metrics) > 0 {
+		fmt.Fprintf(w, "<details><summary>Every metric over seeds (%d)</summary>\n\n", len(sc.Metrics))
+		fmt.Fprintf(w, "| checker | metric | runs | mean | median | p95 | p99 | min | max |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n")
+		for _, m := range sc.Metrics {
+			s := m.Summary
+			fmt.Fprintf(w, "| %s | %s | %d | %s | %s | %s | %s | %s | %s |\n", mdEscape(m.Checker), mdEscape(m.Name), s.N,
+				num(s.Mean), num(s.Median), num(s.P95), num(s.P99), num(s.Min), num(s.Max))
+		}
+		fmt.Fprintf(w, "\n</details>\n\n")
+	}
+}
+
+// confLabel renders a confidence level as "95%".
+func confLabel(c float64) string { return num(c*100) + "%" }
+
+// seedsWithLoss renders "2 / 20 = 10.0% [2.79%, 30.1%]".
+func seedsWithLoss(iv stats.Interval) string {
+	if iv.N == 0 {
+		return noData
+	}
+	k := int(iv.Estimate*float64(iv.N) + 0.5)
+	return fmt.Sprintf("%d / %d = %s [%s, %s]", k, iv.N, pct(iv.Estimate), pct(iv.Lo), pct(iv.Hi))
+}
+
+// meanCI renders a rate's mean and interval as percentages.
+func meanCI(iv stats.Interval) string {
+	if iv.N == 0 {
+		return noData
+	}
+	if !iv.Defined() {
+		return pct(iv.Estimate) + " (one seed: no interval)"
+	}
+	return fmt.Sprintf("%s [%s, %s]", pct(iv.Estimate), pct(iv.Lo), pct(iv.Hi))
+}
+
+func meanMax(s stats.Summary, f func(float64) string) string {
+	if s.N == 0 {
+		return noData
+	}
+	return f(s.Mean) + " / " + f(s.Max)
+}
+
+func meanMin(s stats.Summary) string {
+	if s.N == 0 {
+		return noData
+	}
+	return pct(s.Mean) + " / " + pct(s.Min)
+}
+
+// p99Cell is the pooled p99, or else the worst seed's own p99 marked †.
+func p99Cell(l reliability.Latency) (string, bool) {
+	if l.Pooled.N > 0 {
+		return num(l.Pooled.P99), false
+	}
+	if l.P99OfSeeds.N > 0 {
+		return num(l.P99OfSeeds.Max) + " †", true
+	}
+	return noData, false
+}
+
+// mdEscape keeps a name from breaking a table row or starting markup.
+func mdEscape(s string) string {
+	r := strings.NewReplacer("|", `\|`, "\n", " ", "<", "&lt;", ">", "&gt;", "*", `\*`, "_", `\_`)
+	return r.Replace(s)
+}
+
+func quoteAll(xs []string) []string {
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = "`" + x + "`"
+	}
+	return out
+}
+
+// JSON writes the report as indented JSON; figures no run measured are
+// null.
+func JSON(w io.Writer, rep reliability.Report) error {
+	b, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return fmt.Errorf("report JSON: %w", err)
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
