@@ -154,3 +154,37 @@ func TestPutFailuresRetryWithoutLossOrReorder(t *testing.T) {
 	require.Positive(t, n.svc.Stats.PutFailures)
 	e.checkNotEarly()
 }
+
+// Messages that fell due while the broker was down go out right after it
+// restarts, and not before.
+func TestOverdueDeliveredPromptlyAfterRestart(t *testing.T) {
+	e := newEnv(t, 12, "1s 2s", config.SyncFlush)
+	for i := 0; i < 20; i++ {
+		e.send(time.Duration(i)*10*time.Millisecond, uniqName(i), 0, 1+i%2)
+	}
+	e.w.At(500*time.Millisecond, e.node.Crash)
+	e.w.At(5*time.Second, e.node.Start)
+	e.w.RunFor(10 * time.Second)
+	require.Len(t, e.got, 20)
+	for _, d := range e.got {
+		require.GreaterOrEqual(t, d.trueTime, 5*time.Second)
+		require.LessOrEqual(t, d.trueTime, 5*time.Second+50*time.Millisecond, "%s not prompt", d.uniq)
+	}
+	require.Len(t, e.realCounts(), 20)
+}
+
+// The same seed replays the same run, faults included.
+func TestSameSeedSameTrace(t *testing.T) {
+	run := func() string {
+		e := newEnv(t, 42, "1s 2s", config.SyncFlush)
+		rng := e.w.Rand("workload")
+		for i := 0; i < 50; i++ {
+			e.send(time.Duration(rng.IntN(10000))*time.Millisecond, uniqName(i), int32(i%2), 1+rng.IntN(2))
+		}
+		e.w.At(3*time.Second, e.node.PowerLoss)
+		e.w.At(4*time.Second, e.node.Start)
+		e.w.RunFor(15 * time.Second)
+		return e.w.TraceHash()
+	}
+	require.Equal(t, run(), run())
+}

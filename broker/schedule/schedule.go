@@ -361,11 +361,19 @@ func (s *Service) lost(l *level, to int64) {
 func (s *Service) deliverOne(l *level, raw []byte) (wait time.Duration, ok bool) {
 	rec, err := message.Decode(raw, true)
 	if err != nil {
-		// The store checked this record when it read it; a bad one here
-		// means the store handed out something it should not have.
-		panic(fmt.Sprintf("schedule: level %d offset %d: stored record does not decode: %v", l.n, l.next, err))
+		// A corrupt record (a bad disk) can never be delivered; like a
+		// message without its real topic, it is logged and passed.
+		s.log.Error("delayed message does not decode; skipping it", slog.Int("level", l.n),
+			slog.Int64("offset", l.next), slog.Any("err", err))
+		s.Stats.Skipped++
+		l.issued = append(l.issued, issue{offset: l.next, done: true})
+		l.next++
+		l.headKnown = false
+		s.advance(l)
+		return 0, true
 	}
 	if rec.QueueOffset != l.next {
+		// The consume queue and the commit log disagree: a store bug.
 		panic(fmt.Sprintf("schedule: level %d: read offset %d but the record says %d", l.n, l.next, rec.QueueOffset))
 	}
 	if wait := s.wait(l, &rec); wait > 0 {

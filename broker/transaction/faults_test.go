@@ -75,3 +75,20 @@ func TestCrashesExactlyOnce(t *testing.T) {
 		})
 	}
 }
+
+// The same seed replays the same run, faults and check-backs included.
+func TestSameSeedSameTrace(t *testing.T) {
+	run := func() string {
+		e := newEnv(t, 42, fastOpt)
+		rng := e.w.Rand("workload")
+		for i := 0; i < 40; i++ {
+			e.send(time.Duration(rng.IntN(5000))*time.Millisecond, txName(i), []outcome{commit, rollback, unknown}[rng.IntN(3)],
+				commit, time.Duration(rng.IntN(300))*time.Millisecond)
+		}
+		e.w.At(2*time.Second, e.node.PowerLoss)
+		e.w.At(3*time.Second, e.node.Start)
+		e.w.RunFor(15 * time.Second)
+		return e.w.TraceHash()
+	}
+	require.Equal(t, run(), run())
+}
