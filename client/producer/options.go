@@ -61,6 +61,9 @@ type Options struct {
 	// Selector picks the queue of Send; nil means round robin over the
 	// route's queues, skipping the broker that just failed.
 	Selector Selector
+	// Transactions, when set, runs local transactions for
+	// SendInTransaction and answers the brokers' check-backs.
+	Transactions TransactionListener
 }
 
 func (o *Options) fill() error {

@@ -45,6 +45,9 @@ func New(rt runtime.Runtime, opts Options) (*Producer, error) {
 	p.ids = p.id.UniqIDs(rt.Rand().Uint32())
 	p.ep = remoting.NewEndpoint(rt, remoting.Options{})
 	p.routes = route.New(rt, p.ep, opts.NameServers)
+	if opts.Transactions != nil {
+		p.ep.Handle(remoting.ReqCheckTransactionState, p.handleCheck)
+	}
 	return p, nil
 }
 
