@@ -58,26 +58,27 @@ func (ix *Index) valid(x *file) bool {
 }
 
 // Recover makes the index trustworthy and returns the commit log offset
-// from which records must be indexed again. After a clean shutdown every
-// header is trusted. After a crash, files whose header is invalid or
-// claims more than the checkpoint says was synced (durableEnd, the newest
-// record offset the last index sync covered) are removed, and the newest
-// remaining file gets its slot table rebuilt from its synced units.
+// from which records must be indexed again.
 //
-// logEnd is the recovered end of the commit log: entries for records at or
-// past it (lost from an unsynced commit log tail) are cut as well, or the
-// records later written at those offsets would be skipped as indexed.
+// durableEnd is the checkpoint's word: every record below it that has keys
+// has its entries synced (see Flush). logEnd is the recovered end of the
+// commit log. After a clean shutdown entries are trusted up to logEnd;
+// after a crash only up to min(durableEnd, logEnd): the page cache may
+// hold entries a failed fsync never wrote (Linux marks such pages clean),
+// and entries for records the commit log lost would make the records later
+// written at those offsets look indexed. Files begun past the cut are
+// removed; the newest remaining file is cut there and its slot table
+// rebuilt from the entries it keeps.
 func (ix *Index) Recover(abnormal bool, durableEnd, logEnd int64) (int64, error) {
-
+	cut := logEnd
+	if abnormal {
+		cut = min(cut, durableEnd)
+	}
 	var from int64 = -1
 	for len(ix.files) > 0 {
 		x := ix.files[len(ix.files)-1]
 		base, _ := strconv.ParseInt(path.Base(x.path), 10, 64)
-		// A file begun after the last index sync may have a predecessor
-		// whose header (written only at a sync) undercounts its units:
-		// dropping the newer file makes the replay start early enough.
-		if ix.valid(x) && base < logEnd && (!abnormal || (base <= durableEnd && (x.h.indexCount <= 1 || x.h.endPhyOffset <= durableEnd))) {
-			// Kept: entries for records the commit log lost are cut below.
+		if ix.valid(x) && base < cut {
 			break
 		}
 		from = base
@@ -88,11 +89,11 @@ func (ix *Index) Recover(abnormal bool, durableEnd, logEnd int64) (int64, error)
 		ix.files = ix.files[:len(ix.files)-1]
 	}
 	if len(ix.files) == 0 {
-		return max(from, 0), nil
+		return max(min(from, cut), 0), nil
 	}
 	last := ix.files[len(ix.files)-1]
-	if abnormal || last.h.endPhyOffset >= logEnd {
-		if err := last.rebuildSlots(logEnd); err != nil {
+	if abnormal || last.h.endPhyOffset >= cut {
+		if err := last.rebuildSlots(cut); err != nil {
 			return 0, err
 		}
 	}
@@ -192,12 +193,20 @@ func (ix *Index) EndPhyOffset() int64 {
 	return 0
 }
 
-// Flush writes the headers of changed files and syncs them; done gets the
-// record offset the synced index covers (for the checkpoint). It blocks
+// Flush writes the headers of changed files and syncs them. It returns
+// the offset below which every indexed record's entries are now synced
+// (the newest indexed record's offset + 1; 0 when nothing is indexed),
+// for the checkpoint. It blocks
 // the loop: index files are written a few bytes at a time and synced
 // rarely (with the checkpoint), so group commit buys nothing here.
 func (ix *Index) Flush() (int64, error) {
-	covered := ix.EndPhyOffset()
+	covered := int64(0)
+	for j := len(ix.files) - 1; j >= 0; j-- {
+		if ix.files[j].h.indexCount > 1 {
+			covered = ix.files[j].h.endPhyOffset + 1
+			break
+		}
+	}
 	for _, x := range ix.files {
 		if !x.dirty {
 			continue

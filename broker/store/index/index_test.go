@@ -65,7 +65,7 @@ func TestRecoverAfterCrashRebuilds(t *testing.T) {
 		ix.Put("T", []string{fmt.Sprintf("u%d", i)}, i*100, 1000+i)
 	}
 	durable, err := ix.Flush()
-	if err != nil || durable != 2900 {
+	if err != nil || durable != 2901 {
 		t.Fatalf("flush: %d %v", durable, err)
 	}
 	for i := int64(30); i < 80; i++ { // fills the file and starts another
