@@ -60,7 +60,7 @@ func Scenario(sc reliability.Scenario) ([]Figure, error) {
 		if p == nil {
 			continue
 		}
-		b, err := png(p)
+		b, err := encodePNG(p)
 		if err != nil {
 			return nil, fmt.Errorf("plot %s of %s: %w", f.kind, sc.Name, err)
 		}
@@ -69,7 +69,7 @@ func Scenario(sc reliability.Scenario) ([]Figure, error) {
 	return out, nil
 }
 
-func png(p *plot.Plot) ([]byte, error) {
+func encodePNG(p *plot.Plot) ([]byte, error) {
 	wt, err := p.WriterTo(width, height, "png")
 	if err != nil {
 		return nil, err

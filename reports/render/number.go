@@ -23,7 +23,8 @@ func num(f float64) string {
 }
 
 // pct renders a share in [0, 1] as a percentage with about three
-// significant digits: 0.5 -> "50.0%", 0.000123 -> "0.0123%", 1 -> "100%".
+// significant digits: 0.5 -> "50.0%", 0.000123 -> "0.0123%", 1 -> "100%",
+// 0.9996 -> "99.96%".
 func pct(f float64) string {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return noData
@@ -32,7 +33,13 @@ func pct(f float64) string {
 	if p == 0 || p == 100 {
 		return strconv.FormatFloat(p, 'f', 0, 64) + "%"
 	}
-	return strconv.FormatFloat(p, 'f', max(1, decimals(p)), 64) + "%"
+	d := max(1, decimals(p))
+	if p > 99 && p < 100 {
+		// Near 100% the complement is the news: 99.96% is not 100.0%
+		// (availability's "nines"). Show its first significant digit.
+		d = min(max(d, -int(math.Floor(math.Log10(100-p)))), 6)
+	}
+	return strconv.FormatFloat(p, 'f', d, 64) + "%"
 }
 
 // decimals gives three significant digits, at most maxDecimals places.
