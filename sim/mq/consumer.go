@@ -44,8 +44,12 @@ type consumer struct {
 	group     string
 	fromStart bool
 	owned     []target
-	h         *recorder
-	ep        *remoting.Endpoint
+	// expr is the subscription expression sent with each pull, tags the
+	// set it selects (nil: every message).
+	expr string
+	tags map[string]bool
+	h    *recorder
+	ep   *remoting.Endpoint
 	// next is the next offset to pull, by owned queue index; -1 until the
 	// start offset is known.
 	next []int64
@@ -54,10 +58,14 @@ type consumer struct {
 	stopped  bool
 }
 
-func newConsumer(spec Spec, group string, fromStart bool, owned []target, h *recorder, keep func(*consumer)) runtime.NewNode {
+func newConsumer(spec Spec, group string, expr string, fromStart bool, owned []target, h *recorder, keep func(*consumer)) runtime.NewNode {
+	if expr == "" {
+		expr = "*"
+	}
 	return func(rt runtime.Runtime) (runtime.Node, error) {
 		c := &consumer{
 			rt: rt, spec: spec, group: group, fromStart: fromStart, owned: owned, h: h,
+			expr: expr, tags: subscribedTags(expr),
 			next: make([]int64, len(owned)), caughtUp: make([]bool, len(owned)),
 		}
 		c.ep = remoting.NewEndpoint(rt, remoting.Options{})
@@ -151,7 +159,7 @@ func (c *consumer) pull(i int) {
 		"queueOffset": strconv.FormatInt(c.next[i], 10), "maxMsgNums": strconv.Itoa(pullBatch),
 		"sysFlag": strconv.Itoa(flags), "commitOffset": strconv.FormatInt(c.next[i], 10),
 		"suspendTimeoutMillis": strconv.FormatInt(c.spec.Hold.Milliseconds(), 10),
-		"subscription":         "*", "subVersion": "0", "expressionType": "TAG",
+		"subscription":         c.expr, "subVersion": "0", "expressionType": "TAG",
 	})
 	conn := c.ep.ConnTo(t.addr)
 	err := c.ep.Invoke(conn, req, c.spec.Hold+c.spec.Timeout, func(resp *remoting.Command, err error) {
@@ -217,6 +225,14 @@ func (c *consumer) receive(i int, body []byte) {
 			return
 		}
 		props := message.ParseProperties(r.Properties)
+		c.next[i] = r.QueueOffset + 1
+		body = body[r.StoreSize:]
+		if c.tags != nil && !c.tags[props[message.PropertyTags]] {
+			// The broker filters on the tag's hash code, which two tags
+			// may share; the client checks the tag itself, as Java's
+			// PullAPIWrapper does, and skips what it did not subscribe.
+			continue
+		}
 		c.h.point(history.Op{
 			Process: c.rt.Name(), Type: history.OK, F: history.FReceive, Time: c.rt.Now().UnixNano(),
 			Group: c.group, Topic: c.spec.Topic, Queue: &history.Queue{Broker: t.broker, ID: t.queue},
@@ -224,7 +240,5 @@ func (c *consumer) receive(i int, body []byte) {
 			BodyDigest: history.Digest(r.Body), Tags: props[message.PropertyTags],
 			Reconsume: int(r.ReconsumeTimes),
 		})
-		c.next[i] = r.QueueOffset + 1
-		body = body[r.StoreSize:]
 	}
 }

@@ -81,3 +81,32 @@ func TestConsumerResumesFromCommittedOffset(t *testing.T) {
 	require.LessOrEqual(t, repeats, 2*pullBatch, "consumer-0 started over instead of resuming")
 	t.Logf("consumer-0: %d deliveries after the restart, %d of them repeats", after, repeats)
 }
+
+// TestTagSubscription: a group subscribed to some tags receives every
+// acknowledged message with those tags and nothing else, through a broker
+// crash; the verification group still reads every message.
+func TestTagSubscription(t *testing.T) {
+	s := shortSpec()
+	s.Tags = []string{"TagA", "TagB", "TagC", ""}
+	s.Subscription = "TagA||TagC"
+	s.Faults = []Fault{{Kind: Crash, Node: BrokerName(0), At: 4 * time.Second, Jitter: 2 * time.Second, For: time.Second}}
+	res, err := Run(6, s, Options{})
+	require.NoError(t, err)
+	require.True(t, res.Passed(), res.Report.Explain(5))
+	byGroup := map[string]map[string]int{}
+	for _, op := range res.Ops {
+		if op.F == history.FReceive {
+			if byGroup[op.Group] == nil {
+				byGroup[op.Group] = map[string]int{}
+			}
+			byGroup[op.Group][op.Tags]++
+		}
+	}
+	require.Positive(t, byGroup[s.Group]["TagA"])
+	require.Positive(t, byGroup[s.Group]["TagC"])
+	require.Zero(t, byGroup[s.Group]["TagB"])
+	require.Zero(t, byGroup[s.Group][""])
+	for _, tag := range s.Tags {
+		require.Positive(t, byGroup[VerifyGroup][tag], "verifier missed tag %q", tag)
+	}
+}

@@ -168,7 +168,7 @@ func Run(seed uint64, spec Spec, opts Options) (*Result, error) {
 			}
 		}
 		w.AddNode(ConsumerName(i), simrt.NodeConfig{Host: consumerHost(i)},
-			newConsumer(spec, spec.Group, false, owned, r.h, func(c *consumer) { r.regular[i] = c }))
+			newConsumer(spec, spec.Group, spec.Subscription, false, owned, r.h, func(c *consumer) { r.regular[i] = c }))
 	}
 	for _, name := range spec.nodeNames() {
 		r.bringUp(w.Node(name))
@@ -182,6 +182,14 @@ func Run(seed uint64, spec Spec, opts Options) (*Result, error) {
 	res := &Result{Seed: seed, TraceHash: w.TraceHash(), Ops: r.h.rec.Ops(), Problems: r.problems, SimTime: w.Now(), Events: w.Events()}
 	cfg := opts.Check
 	cfg.Delivery.Groups = appendMissing(cfg.Delivery.Groups, spec.Group, VerifyGroup)
+	if subscribedTags(spec.Subscription) != nil && cfg.Delivery.Subscriptions[spec.Group] == nil {
+		subs := map[string][]string{}
+		for g, v := range cfg.Delivery.Subscriptions {
+			subs[g] = v
+		}
+		subs[spec.Group] = []string{spec.Topic + ":" + spec.Subscription}
+		cfg.Delivery.Subscriptions = subs
+	}
 	res.Report = check.Run(res.Ops, cfg)
 	return res, nil
 }
@@ -219,7 +227,7 @@ func (r *run) recover() {
 func (r *run) verify() {
 	r.note("verify")
 	v := r.w.AddNode(VerifierName, simrt.NodeConfig{Host: verifierHost()},
-		newConsumer(r.spec, VerifyGroup, true, r.targets, r.h, func(c *consumer) { r.verifier = c }))
+		newConsumer(r.spec, VerifyGroup, "*", true, r.targets, r.h, func(c *consumer) { r.verifier = c }))
 	r.bringUp(v)
 	if !r.w.RunUntil(func() bool { return r.verifier != nil && r.verifier.caughtUpAll() }, r.spec.Drain) {
 		r.problem(fmt.Sprintf("the verifier did not read every queue to its end within %v", r.spec.Drain))

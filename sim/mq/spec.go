@@ -2,6 +2,7 @@ package mq
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -32,6 +33,11 @@ type Spec struct {
 	Body int
 	// Tags are given to messages in turn ("" entries send no tag).
 	Tags []string
+	// Subscription is the regular group's tag expression ("" or "*": every
+	// message; "TagA||TagB": those tags), filtered by the broker on the
+	// tag hash and by the consumer on the tag itself, as RocketMQ does.
+	// The verification group always reads every message.
+	Subscription string
 	// Timeout bounds one send, and one pull beyond its long-poll Hold.
 	Timeout, Hold time.Duration
 	// Duration is the workload phase.
@@ -110,6 +116,8 @@ func (s Spec) Validate() error {
 		return fmt.Errorf("mq spec: drain %v outside (0, %v]", s.Drain, DrainMax)
 	case s.FsyncMin < 0 || s.FsyncMax < s.FsyncMin || s.FsyncMax > FsyncMax:
 		return fmt.Errorf("mq spec: fsync latency [%v, %v] outside 0 <= min <= max <= %v", s.FsyncMin, s.FsyncMax, FsyncMax)
+	case strings.ContainsAny(s.Subscription, " \t\n"):
+		return fmt.Errorf("mq spec: subscription %q: tags joined by ||, without spaces", s.Subscription)
 	case len(s.Faults) > FaultsMax:
 		return fmt.Errorf("mq spec: %d faults, at most %d", len(s.Faults), FaultsMax)
 	}
@@ -137,3 +145,18 @@ const (
 	// VerifyGroup is the verification phase's consumer group.
 	VerifyGroup = "sim-verify"
 )
+
+// subscribedTags is the set of tags an expression selects; nil selects
+// every message.
+func subscribedTags(expr string) map[string]bool {
+	if expr == "" || expr == "*" {
+		return nil
+	}
+	set := map[string]bool{}
+	for _, t := range strings.Split(expr, "||") {
+		if t != "" {
+			set[t] = true
+		}
+	}
+	return set
+}
