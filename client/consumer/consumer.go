@@ -36,6 +36,8 @@ type Consumer struct {
 	log    *slog.Logger
 
 	subs map[string]*subscription
+	// static holds topics assigned by Assign instead of rebalancing.
+	static map[string][]client.Queue
 	// pqs are the queues this member owns and pulls.
 	pqs map[client.Queue]*processQueue
 	// assigned is the latest allocation per topic; adding holds queues
@@ -67,7 +69,7 @@ func New(rt runtime.Runtime, opts Options) (*Consumer, error) {
 		rt: rt, opts: opts,
 		subs: map[string]*subscription{}, pqs: map[client.Queue]*processQueue{},
 		assigned: map[string]map[client.Queue]bool{}, adding: map[client.Queue]bool{},
-		timers: map[string]runtime.Timer{},
+		timers: map[string]runtime.Timer{}, static: map[string][]client.Queue{},
 	}
 	instance := opts.InstanceName
 	if opts.Model == Clustering && (instance == "" || instance == "DEFAULT") {
@@ -124,6 +126,41 @@ func (c *Consumer) SubscribeType(topic, expr, typ string, h Handler) error {
 		}
 	}
 	c.subs[topic] = s
+	return nil
+}
+
+// Assign consumes exactly queues of topic (all of one topic) with h instead
+// of taking a share by rebalancing, as a lite pull consumer's assign does.
+// Offsets are still committed for the group.
+func (c *Consumer) Assign(topic, expr string, queues []client.Queue, h Handler) error {
+	if err := c.Subscribe(topic, expr, h); err != nil {
+		return err
+	}
+	for _, q := range queues {
+		if q.Topic != topic {
+			return fmt.Errorf("assign %s: queue %s of another topic", topic, q)
+		}
+	}
+	qs := slices.Clone(queues)
+	slices.SortFunc(qs, client.CompareQueues)
+	c.static[topic] = qs
+	return nil
+}
+
+// Seek makes the next pull of an owned queue start at offset, dropping what
+// was pulled and not consumed; the group's offset moves there too.
+func (c *Consumer) Seek(q client.Queue, offset int64) error {
+	pq := c.pqs[q]
+	if pq == nil {
+		return fmt.Errorf("seek: %s is not owned by this consumer", q)
+	}
+	pq.dropped = true
+	npq := newProcessQueue(q, offset)
+	npq.locked, npq.lockedAt = pq.locked, pq.lockedAt
+	c.pqs[q] = npq
+	c.offsets.table[q] = offset
+	c.offsets.dirty[q] = true
+	c.pull(npq)
 	return nil
 }
 

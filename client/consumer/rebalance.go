@@ -46,6 +46,11 @@ func (c *Consumer) rebalanceTopic(topics []string, i int) {
 		return
 	}
 	all := r.SubscribeQueues()
+	if static, ok := c.static[topic]; ok {
+		c.assign(topic, static)
+		next()
+		return
+	}
 	if c.opts.Model == Broadcasting {
 		c.assign(topic, all)
 		next()
