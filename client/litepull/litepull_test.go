@@ -83,7 +83,9 @@ func TestAssignPollCommitSeek(t *testing.T) {
 	// A poll with nothing new times out empty.
 	var got []*client.MessageExt
 	done := false
-	cl.Post(n, func() { require.NoError(t, lp.Poll(8, time.Second, func(ms []*client.MessageExt) { got, done = ms, true })) })
+	cl.Post(n, func() {
+		require.NoError(t, lp.Poll(8, time.Second, func(ms []*client.MessageExt) { got, done = ms, true }))
+	})
 	cl.RunUntil("empty poll", func() bool { return done }, 5*time.Second)
 	require.Empty(t, got)
 
