@@ -261,19 +261,20 @@ func (x *file) rebuildSlots(logEnd int64) error {
 	x.slots, x.slotsDirty, x.unitBuf = nil, nil, nil
 	heads := make(map[int32]int32)
 	var u [UnitSize]byte
+	prevPhy := int64(-1)
 	for n := int32(1); n < x.h.indexCount; n++ {
-		if c, err := x.f.ReadAt(u[:], x.unitPos(n)); c != UnitSize {
-			return fmt.Errorf("index %s: read unit %d: %w", x.path, n, err)
-		}
+		// A header can reach the disk ahead of the units it counts (a
+		// torn write persists the first sector first): stop at the end
+		// of the file, at a never-written (zero) unit, or at one out of
+		// commit log order.
+		c, _ := x.f.ReadAt(u[:], x.unitPos(n))
 		hash := int32(binary.BigEndian.Uint32(u[0:]))
 		phy := int64(binary.BigEndian.Uint64(u[4:]))
-		if hash < 0 {
-			return fmt.Errorf("index %s: unit %d has negative hash", x.path, n)
-		}
-		if phy >= logEnd {
+		if c != UnitSize || hash < 0 || phy < prevPhy || phy >= logEnd || u == [UnitSize]byte{} {
 			x.h.indexCount = n
 			break
 		}
+		prevPhy = phy
 		x.h.endPhyOffset = phy
 		heads[hash%x.slotNum] = n
 	}
