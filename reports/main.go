@@ -6,7 +6,8 @@
 // (verdict.json, history.jsonl) and sweeps (summary.json, seed-N/). FILE
 // is a JSON-lines runs file (see reports/runs). REPORTDIR receives
 // report.md, report.json, runs.jsonl (every run read, with its samples, so
-// the report can be rebuilt from that one file) and plots/*.png.
+// the report can be rebuilt from that one file), overview-loss.png and
+// plots/SCENARIO-{latency-cdf,availability,loss}.png.
 //
 // Exit status: 0 when the report was written, 2 on a usage or input error
 // (the message names the file).
@@ -148,7 +149,19 @@ type file struct {
 func build(rep reliability.Report, rs []runs.Run, c config) ([]file, error) {
 	var files []file
 	images := map[string][]render.Image{}
+	var overview []render.Image
 	if !c.noPlots {
+		f, err := plots.Overview(rep)
+		if err != nil {
+			return nil, err
+		}
+		if f != nil {
+			// Beside report.md, not in plots/, where a scenario named
+			// "overview" could claim the same name.
+			name := f.Kind + ".png"
+			files = append(files, file{name, f.PNG})
+			overview = append(overview, render.Image{Title: f.Title, Path: name})
+		}
 		used := map[string]string{}
 		for _, sc := range rep.Scenarios {
 			slug := slugOf(sc.Name)
@@ -168,7 +181,7 @@ func build(rep reliability.Report, rs []runs.Run, c config) ([]file, error) {
 		}
 	}
 	var md, js, jl bytes.Buffer
-	if err := render.Markdown(&md, rep, render.Options{Title: c.title, Plots: images, Inputs: inputs(c)}); err != nil {
+	if err := render.Markdown(&md, rep, render.Options{Title: c.title, Plots: images, Overview: overview, Inputs: inputs(c)}); err != nil {
 		return nil, err
 	}
 	if err := render.JSON(&js, rep); err != nil {

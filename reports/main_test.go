@@ -113,12 +113,13 @@ func TestReportFromOutputFolders(t *testing.T) {
 		"Checker metrics from 1 runs, histories from 0.",
 		"- seed 1: sweep seed without verdict.json: verdict only, no metrics",
 		"![sync: latency CDF, pooled over seeds](plots/sync-latency-cdf.png)",
+		"![seeds that lost acknowledged messages (95% Wilson interval)](overview-loss.png)",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report.md lacks %q\n%s", want, md)
 		}
 	}
-	for _, f := range []string{"report.json", "runs.jsonl", "plots/sync-latency-cdf.png", "plots/sync-availability.png", "plots/sync-loss.png", "plots/async-loss.png"} {
+	for _, f := range []string{"report.json", "runs.jsonl", "plots/sync-latency-cdf.png", "plots/sync-availability.png", "plots/sync-loss.png", "plots/async-loss.png", "overview-loss.png"} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Errorf("missing %s: %v", f, err)
 		}
@@ -156,8 +157,8 @@ func TestDeterministic(t *testing.T) {
 		files++
 		return nil
 	})
-	if err != nil || files != 7 {
-		t.Errorf("compared %d files (err %v), want 7 (3 reports, 3 plots of sync, the loss plot of async)", files, err)
+	if err != nil || files != 8 {
+		t.Errorf("compared %d files (err %v), want 8 (3 reports, the overview, 3 plots of sync, the loss plot of async)", files, err)
 	}
 
 	if code, _, stderr := runMain(t, "-runs", filepath.Join(a, "runs.jsonl"), "-out", c); code != exitOK {

@@ -93,3 +93,25 @@ func TestNoDataNoPlots(t *testing.T) {
 		t.Errorf("got %d figures from a run with no data", len(figs))
 	}
 }
+
+func TestOverview(t *testing.T) {
+	rep := reliability.Build([]runs.Run{
+		{Scenario: "a", Seed: 1, Verdict: runs.Pass, Metrics: map[string]map[string]float64{"delivery": {"acknowledged": 10, "lost": 1}}},
+		{Scenario: "b", Seed: 1, Verdict: runs.Pass, Metrics: map[string]map[string]float64{"delivery": {"acknowledged": 10, "lost": 0}}},
+		{Scenario: "c", Seed: 1, Verdict: runs.Pass},
+	})
+	f, err := Overview(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f == nil || f.Kind != "overview-loss" || f.Title != "seeds that lost acknowledged messages (95% Wilson interval)" {
+		t.Fatalf("overview = %+v", f)
+	}
+	if _, err := png.Decode(bytes.NewReader(f.PNG)); err != nil {
+		t.Errorf("not a PNG: %v", err)
+	}
+	none, err := Overview(reliability.Build([]runs.Run{{Scenario: "c", Seed: 1, Verdict: runs.Pass}}))
+	if err != nil || none != nil {
+		t.Errorf("overview without loss figures = %v, %v; want nil", none, err)
+	}
+}

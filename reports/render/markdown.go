@@ -26,6 +26,8 @@ type Options struct {
 	Title string
 	// Plots lists each scenario's plots by scenario name.
 	Plots map[string][]Image
+	// Overview lists plots across scenarios, shown after the summary.
+	Overview []Image
 	// Inputs name where the runs came from, for the reader to find them.
 	Inputs []string
 }
@@ -72,6 +74,9 @@ func Markdown(w io.Writer, rep reliability.Report, opt Options) error {
 	fmt.Fprintln(bw)
 	if footSeedP99 {
 		fmt.Fprintf(bw, "† no history was read for these runs: the worst seed's own p99, not a pooled percentile.\n\n")
+	}
+	for _, p := range opt.Overview {
+		fmt.Fprintf(bw, "![%s](%s)\n\n", mdEscape(p.Title), p.Path)
 	}
 
 	for _, sc := range rep.Scenarios {
