@@ -16,6 +16,7 @@ import (
 	"rocketsim/client"
 	"rocketsim/client/blocking"
 	"rocketsim/client/consumer"
+	"rocketsim/client/litepull"
 	"rocketsim/client/producer"
 	nsserver "rocketsim/namesrv/server"
 	"rocketsim/runtime/realrt"
@@ -120,4 +121,42 @@ func splitIDs(s string) []string {
 		}
 	}
 	return out
+}
+
+func TestBlockingLitePull(t *testing.T) {
+	nsAddr := startCluster(t)
+	p := blocking.NewProducer(producer.Options{Group: "pg", NameServers: []string{nsAddr}}, nil)
+	require.NoError(t, p.Start())
+	defer p.Shutdown()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	q0 := client.Queue{Topic: "LPB", BrokerName: "broker-a", QueueID: 0}
+	for i := 0; i < 10; i++ {
+		_, err := p.SendSelect(ctx, client.NewMessage("LPB", []byte(strconv.Itoa(i))), producer.Manual{Queue: q0})
+		require.NoError(t, err)
+	}
+	c := blocking.NewLitePullConsumer(litepull.Options{Options: consumer.Options{Group: "lg", NameServers: []string{nsAddr},
+		ConsumeFrom: consumer.ConsumeFromFirstOffset}})
+	c.Assign("LPB", []client.Queue{q0})
+	require.NoError(t, c.Start())
+	defer c.Shutdown()
+	var got []string
+	for len(got) < 10 {
+		ms, err := c.Poll(ctx, 4)
+		require.NoError(t, err)
+		for _, m := range ms {
+			got = append(got, string(m.Body))
+		}
+	}
+	require.Equal(t, []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}, got)
+	require.NoError(t, c.Commit())
+	short, cancelShort := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancelShort()
+	ms, err := c.Poll(short, 4)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.Empty(t, ms)
+	require.NoError(t, c.Seek(q0, 8))
+	ms, err = c.Poll(ctx, 4)
+	require.NoError(t, err)
+	require.Equal(t, "8", string(ms[0].Body))
 }

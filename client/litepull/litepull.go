@@ -7,7 +7,7 @@
 package litepull
 
 import (
-	"errors"
+	"fmt"
 	"slices"
 	"time"
 
@@ -22,9 +22,6 @@ type Options struct {
 	// AutoCommit commits what the previous Poll returned at each Poll.
 	AutoCommit bool
 }
-
-// ErrPollPending: a Poll is already waiting; the core serves one poller.
-var ErrPollPending = errors.New("a poll is already waiting")
 
 type held struct {
 	msg  *client.MessageExt
@@ -96,10 +93,16 @@ func (c *Consumer) Seek(q client.Queue, offset int64) error {
 
 // Poll returns up to max buffered messages, waiting at most timeout for
 // the first; done gets an empty slice on timeout. With AutoCommit it first
-// commits what the previous Poll returned.
+// commits what the previous Poll returned. A Poll supersedes one still
+// waiting, which gets an empty slice at once (the core serves one poller).
 func (c *Consumer) Poll(max int, timeout time.Duration, done func([]*client.MessageExt)) error {
-	if c.waiter != nil {
-		return ErrPollPending
+	if max <= 0 {
+		return fmt.Errorf("poll: max %d must be positive", max)
+	}
+	if old := c.waiter; old != nil {
+		c.waiter = nil
+		old.timer.Stop()
+		old.done(nil)
 	}
 	if c.opts.AutoCommit {
 		c.Commit()
