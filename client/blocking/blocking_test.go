@@ -3,6 +3,8 @@ package blocking_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"strconv"
 	"sync"
@@ -35,7 +37,8 @@ func startCluster(t *testing.T) string {
 	nsPort, brokerPort := freePort(t), freePort(t)
 	nscfg := nsserver.DefaultConfig()
 	nscfg.BindAddress, nscfg.ListenPort = "127.0.0.1", nsPort
-	ns := realrt.New("namesrv", realrt.Options{DataDir: t.TempDir()})
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	ns := realrt.New("namesrv", realrt.Options{DataDir: t.TempDir(), Logger: quiet})
 	require.NoError(t, ns.Start(nsserver.New(nscfg)))
 	t.Cleanup(ns.Stop)
 	nsAddr := fmt.Sprintf("127.0.0.1:%d", nsPort)
@@ -47,7 +50,7 @@ func startCluster(t *testing.T) string {
 		"mappedFileSizeConsumeQueue": strconv.Itoa(20 * 1000),
 	}, "test", config.Host{Name: "broker-a", IP: "127.0.0.1"})
 	require.NoError(t, err)
-	br := realrt.New("broker", realrt.Options{DataDir: t.TempDir()})
+	br := realrt.New("broker", realrt.Options{DataDir: t.TempDir(), Logger: quiet})
 	require.NoError(t, br.Start(brokerserver.New(*cfg)))
 	t.Cleanup(br.Stop)
 	time.Sleep(200 * time.Millisecond) // the broker registers with the name server
@@ -153,6 +156,9 @@ func TestBlockingLitePull(t *testing.T) {
 	short, cancelShort := context.WithTimeout(ctx, 300*time.Millisecond)
 	defer cancelShort()
 	ms, err := c.Poll(short, 4)
+	for _, m := range ms {
+		t.Logf("unexpected %s %d %q", m.Queue(), m.QueueOffset, m.Body)
+	}
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	require.Empty(t, ms)
 	require.NoError(t, c.Seek(q0, 8))

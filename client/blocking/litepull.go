@@ -114,7 +114,11 @@ func (c *LitePullConsumer) Poll(ctx context.Context, max int) ([]*client.Message
 			wait = min(wait, time.Until(dl))
 		}
 		if wait <= 0 {
-			return nil, ctx.Err()
+			// The deadline passed; ctx's own timer may not have fired yet.
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			return nil, context.DeadlineExceeded
 		}
 		ch := make(chan []*client.MessageExt, 1)
 		errc := make(chan error, 1)
