@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"rocketsim/jepsen/check"
@@ -94,7 +95,42 @@ type verdictJSON struct {
 	Metrics    map[string]map[string]float64 `json:"metrics"`
 	Verdict    string                        `json:"verdict"`
 	Problems   []string                      `json:"problems"`
-	Judgements json.RawMessage               `json:"judgements"`
+	Judgements []judgementJSON               `json:"judgements"`
+}
+
+// judgementJSON is one expectation the simulator judged (scenario.Judgement).
+type judgementJSON struct {
+	Checker  string
+	Key      string
+	Measured float64
+	Expect   struct{ Limit float64 }
+	Pass     bool
+}
+
+// maxNoteProblem bounds how much of a simulator problem a note quotes: a
+// problem line can carry a checker's whole JSON result.
+const maxNoteProblem = 200
+
+// failNote says why a run failed: its violated expectations, else its
+// first problem (a server that did not recover fails with none violated).
+func failNote(v *verdictJSON) string {
+	var parts []string
+	for _, j := range v.Judgements {
+		if !j.Pass {
+			parts = append(parts, fmt.Sprintf("%s.%s = %g (limit %g)", j.Checker, j.Key, j.Measured, j.Expect.Limit))
+		}
+	}
+	if len(parts) > 0 {
+		return "failed " + strings.Join(parts, ", ")
+	}
+	if len(v.Problems) > 0 {
+		p := v.Problems[0]
+		if len(p) > maxNoteProblem {
+			p = p[:maxNoteProblem] + "..."
+		}
+		return "failed: " + p
+	}
+	return "failed"
 }
 
 // readRunDir reads one run's folder.
@@ -140,6 +176,7 @@ func parseVerdict(b []byte, path string) (Run, error) {
 		r.Verdict = Pass
 	case "FAIL":
 		r.Verdict = Fail
+		r.Note = failNote(&v)
 	default:
 		return Run{}, fmt.Errorf("%s: verdict %q: want PASS or FAIL", path, v.Verdict)
 	}

@@ -30,7 +30,10 @@ func verdictDoc(scenario string, seed uint64, verdict string, lost float64, extr
 		"scenario": scenario, "workload": "mq", "path": "scenarios/" + scenario + ".yaml",
 		"seed": seed, "trace_hash": "h" + scenario, "pass": verdict == "PASS",
 		"events": 10, "simulated_ns": int64(30 * time.Second), "faults": []string{"1.000s crash"},
-		"judgements": []any{}, "metrics": metrics, "counts": "", "verdict": verdict, "replay": "go run ./sim x",
+		"judgements": []any{
+			map[string]any{"Checker": "delivery", "Key": "lost", "Measured": lost, "Expect": map[string]any{"Allowed": false, "Limit": 0}, "Pass": lost == 0},
+			map[string]any{"Checker": "ordering", "Key": "max-fifo-reorder", "Measured": 0, "Expect": map[string]any{"Allowed": false, "Limit": 0}, "Pass": true},
+		}, "problems": []string{strings.Repeat("x", 500)}, "metrics": metrics, "counts": "", "verdict": verdict, "replay": "go run ./sim x",
 	}
 }
 
@@ -131,6 +134,9 @@ func TestReadSweepDir(t *testing.T) {
 	}
 	if rs[0].Verdict != Pass || rs[0].Metrics != nil || !strings.Contains(rs[0].Note, "no metrics") {
 		t.Errorf("seed 1 = %+v, want a pass without metrics and a note", rs[0])
+	}
+	if rs[1].Note != "failed delivery.lost = 4 (limit 0)" {
+		t.Errorf("seed 2 note %q, want the violated expectation", rs[1].Note)
 	}
 	if v, _ := rs[1].Metric("delivery", "lost"); rs[1].Verdict != Fail || v != 4 {
 		t.Errorf("seed 2 = %+v, want the failing seed's verdict.json with lost 4", rs[1])
@@ -271,5 +277,18 @@ func TestDedup(t *testing.T) {
 	_, err = Dedup([]Run{{Scenario: "s", Seed: 2, TraceHash: "x", Source: "a"}, {Scenario: "s", Seed: 2, TraceHash: "z", Source: "b"}})
 	if err == nil || !strings.Contains(err.Error(), "trace hash x in a but z in b") {
 		t.Errorf("conflicting hashes: err = %v", err)
+	}
+}
+
+func TestFailNoteWithoutViolation(t *testing.T) {
+	dir := t.TempDir()
+	doc := verdictDoc("s", 1, "FAIL", 0, nil)
+	writeJSON(t, filepath.Join(dir, "verdict.json"), doc)
+	rs, err := ReadDir(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := rs[0].Note; !strings.HasPrefix(n, "failed: xxx") || !strings.HasSuffix(n, "...") || len(n) > maxNoteProblem+20 {
+		t.Errorf("note %q: want the first problem, cut", n)
 	}
 }
