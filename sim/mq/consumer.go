@@ -28,7 +28,7 @@ const (
 	pullBackoff = 200 * time.Millisecond
 )
 
-// consumer is one instance of a clustering group. The group's queues are
+// rawConsumer is one instance of a clustering group. The group's queues are
 // split statically: instance i of m owns the queues whose index in the
 // sorted target list is i modulo m, so no rebalancing is needed and a downed
 // instance's queues wait for it. An instance starts each queue at the
@@ -38,7 +38,7 @@ const (
 // message it is handed as a receive event of its group. A restarted
 // instance resumes from the last commit, so it may deliver again: RocketMQ
 // promises at least once.
-type consumer struct {
+type rawConsumer struct {
 	rt        runtime.Runtime
 	spec      Spec
 	group     string
@@ -58,12 +58,12 @@ type consumer struct {
 	stopped  bool
 }
 
-func newConsumer(spec Spec, group string, expr string, fromStart bool, owned []target, h *recorder, keep func(*consumer)) runtime.NewNode {
+func newConsumer(spec Spec, group string, expr string, fromStart bool, owned []target, h *recorder, keep func(*rawConsumer)) runtime.NewNode {
 	if expr == "" {
 		expr = "*"
 	}
 	return func(rt runtime.Runtime) (runtime.Node, error) {
-		c := &consumer{
+		c := &rawConsumer{
 			rt: rt, spec: spec, group: group, fromStart: fromStart, owned: owned, h: h,
 			expr: expr, tags: subscribedTags(expr),
 			next: make([]int64, len(owned)), caughtUp: make([]bool, len(owned)),
@@ -85,14 +85,14 @@ func newConsumer(spec Spec, group string, expr string, fromStart bool, owned []t
 }
 
 // Stop closes the endpoint; pulls in flight are abandoned.
-func (c *consumer) Stop() {
+func (c *rawConsumer) Stop() {
 	c.stopped = true
 	c.ep.Close()
 }
 
 // caughtUpAll reports whether every owned queue's last pull found nothing
 // new.
-func (c *consumer) caughtUpAll() bool {
+func (c *rawConsumer) caughtUpAll() bool {
 	for _, ok := range c.caughtUp {
 		if !ok {
 			return false
@@ -101,7 +101,7 @@ func (c *consumer) caughtUpAll() bool {
 	return true
 }
 
-func (c *consumer) later(fn func()) {
+func (c *rawConsumer) later(fn func()) {
 	c.rt.AfterFunc(pullBackoff, func() {
 		if !c.stopped {
 			fn()
@@ -110,7 +110,7 @@ func (c *consumer) later(fn func()) {
 }
 
 // queryOffset asks the broker for the group's committed offset of queue i.
-func (c *consumer) queryOffset(i int) {
+func (c *rawConsumer) queryOffset(i int) {
 	t := c.owned[i]
 	req := remoting.NewRequest(remoting.ReqQueryConsumerOffset, map[string]string{
 		"consumerGroup": c.group, "topic": c.spec.Topic, "queueId": strconv.Itoa(t.queue),
@@ -145,7 +145,7 @@ func (c *consumer) queryOffset(i int) {
 	}
 }
 
-func (c *consumer) pull(i int) {
+func (c *rawConsumer) pull(i int) {
 	if c.stopped {
 		return
 	}
@@ -180,7 +180,7 @@ func (c *consumer) pull(i int) {
 	}
 }
 
-func (c *consumer) onPull(i int, resp *remoting.Command) {
+func (c *rawConsumer) onPull(i int, resp *remoting.Command) {
 	t := c.owned[i]
 	next, nextErr := strconv.ParseInt(resp.Ext("nextBeginOffset"), 10, 64)
 	switch resp.Code {
@@ -214,7 +214,7 @@ func (c *consumer) onPull(i int, resp *remoting.Command) {
 
 // receive records each message of a pull's body, in the order the body
 // holds them.
-func (c *consumer) receive(i int, body []byte) {
+func (c *rawConsumer) receive(i int, body []byte) {
 	t := c.owned[i]
 	for len(body) > 0 {
 		r, err := message.Decode(body, true)

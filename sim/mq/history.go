@@ -18,10 +18,12 @@ type recorder struct {
 	rec   *history.Recorder
 	now   func() time.Duration // true simulated time, for SimTime only
 	slots map[string][]bool
+	// lastReceive is the true time of each group's latest delivery.
+	lastReceive map[string]time.Duration
 }
 
 func newRecorder(now func() time.Duration) *recorder {
-	return &recorder{rec: history.NewRecorder(), now: now, slots: map[string][]bool{}}
+	return &recorder{rec: history.NewRecorder(), now: now, slots: map[string][]bool{}, lastReceive: map[string]time.Duration{}}
 }
 
 // pending is an operation in flight.
@@ -67,5 +69,8 @@ func (h *recorder) complete(p pending, t history.Type, wall time.Time, update fu
 // point records an event that has no invoke (a delivery).
 func (h *recorder) point(op history.Op) {
 	op.SimTime = int64(h.now())
+	if op.F == history.FReceive {
+		h.lastReceive[op.Group] = h.now()
+	}
 	h.rec.Add(op)
 }

@@ -22,12 +22,12 @@ type target struct {
 // producerGroup is the producers' group name on the wire.
 const producerGroup = "sim-producer"
 
-// producer sends numbered messages round-robin over every broker's queues
+// rawProducer sends numbered messages round-robin over every broker's queues
 // with SEND_MESSAGE and the v1 header, as the Go client does, and records
 // each send. A send's key is unique across incarnations (the node name, a
 // session drawn from the node's seeded stream, and a counter), so a restarted
 // producer never reuses one.
-type producer struct {
+type rawProducer struct {
 	rt       runtime.Runtime
 	spec     Spec
 	targets  []target
@@ -42,45 +42,50 @@ type producer struct {
 
 func newProducer(spec Spec, targets []target, h *recorder) runtime.NewNode {
 	return func(rt runtime.Runtime) (runtime.Node, error) {
-		p := &producer{rt: rt, spec: spec, targets: targets, h: h, session: rt.Rand().Uint64()}
+		p := &rawProducer{rt: rt, spec: spec, targets: targets, h: h, session: rt.Rand().Uint64()}
 		p.ep = remoting.NewEndpoint(rt, remoting.Options{})
-		p.tick = rt.AfterFunc(p.gap(), p.onTick)
+		p.tick = rt.AfterFunc(p.spec.gap(p.rt), p.onTick)
 		return p, nil
 	}
 }
 
 // Stop closes the endpoint: sends in flight complete as unknown.
-func (p *producer) Stop() {
+func (p *rawProducer) Stop() {
 	p.stopped = true
 	p.tick.Stop()
 	p.ep.Close()
 }
 
-// gap is the next wait between sends: uniform in [Interval/2, 3*Interval/2).
-func (p *producer) gap() time.Duration {
-	half := p.spec.Interval / 2
-	return half + time.Duration(p.rt.Rand().Int64N(int64(p.spec.Interval)))
+// gap is the next wait between sends: uniform in [Interval/2, 3*Interval/2)
+// from the node's seeded stream.
+func (s Spec) gap(rt runtime.Runtime) time.Duration {
+	return s.Interval/2 + time.Duration(rt.Rand().Int64N(int64(s.Interval)))
 }
 
-func (p *producer) onTick() {
+// tag is message n's tag ("" for none).
+func (s Spec) tag(n int) string {
+	if len(s.Tags) == 0 {
+		return ""
+	}
+	return s.Tags[n%len(s.Tags)]
+}
+
+func (p *rawProducer) onTick() {
 	if p.stopped {
 		return
 	}
-	p.tick = p.rt.AfterFunc(p.gap(), p.onTick)
+	p.tick = p.rt.AfterFunc(p.spec.gap(p.rt), p.onTick)
 	if p.inflight < p.spec.Window {
 		p.send()
 	}
 }
 
-func (p *producer) send() {
+func (p *rawProducer) send() {
 	n := p.n
 	p.n++
 	t := p.targets[n%len(p.targets)]
 	key := fmt.Sprintf("%s-%016x-%d", p.rt.Name(), p.session, n)
-	tags := ""
-	if len(p.spec.Tags) > 0 {
-		tags = p.spec.Tags[n%len(p.spec.Tags)]
-	}
+	tags := p.spec.tag(n)
 	props := map[string]string{message.PropertyKeys: key}
 	if tags != "" {
 		props[message.PropertyTags] = tags
@@ -117,7 +122,7 @@ func (p *producer) send() {
 // done records a send's outcome: SUCCESS is ok; a transport error or a
 // status under which the message may be stored (flush or replication
 // timeouts) is unknown; any other answer is a refusal, a definite failure.
-func (p *producer) done(op pending, conn runtime.Conn, resp *remoting.Command, err error) {
+func (p *rawProducer) done(op pending, conn runtime.Conn, resp *remoting.Command, err error) {
 	now := p.rt.Now()
 	if err != nil {
 		if errors.Is(err, remoting.ErrTimeout) && !p.stopped {

@@ -115,8 +115,8 @@ type run struct {
 	spec     Spec
 	h        *recorder
 	targets  []target
-	verifier *consumer
-	regular  []*consumer
+	verifier *rawConsumer
+	regular  []*rawConsumer
 	problems []string
 }
 
@@ -157,9 +157,13 @@ func Run(seed uint64, spec Spec, opts Options) (*Result, error) {
 		w.AddNode(BrokerName(i), simrt.NodeConfig{Host: brokerHost(i), Disk: spec.brokerDisk()}, brokerserver.New(*brokerCfgs[i]))
 	}
 	for i := range spec.Producers {
-		w.AddNode(ProducerName(i), simrt.NodeConfig{Host: producerHost(i)}, newProducer(spec, r.targets, r.h))
+		np := newProducer(spec, r.targets, r.h)
+		if spec.Clients == CoreClients {
+			np = newCoreProducer(spec, []string{nsAddr}, producerHost(i), r.h)
+		}
+		w.AddNode(ProducerName(i), simrt.NodeConfig{Host: producerHost(i)}, np)
 	}
-	r.regular = make([]*consumer, spec.Consumers)
+	r.regular = make([]*rawConsumer, spec.Consumers)
 	for i := range spec.Consumers {
 		var owned []target
 		for j, t := range r.targets {
@@ -167,8 +171,11 @@ func Run(seed uint64, spec Spec, opts Options) (*Result, error) {
 				owned = append(owned, t)
 			}
 		}
-		w.AddNode(ConsumerName(i), simrt.NodeConfig{Host: consumerHost(i)},
-			newConsumer(spec, spec.Group, spec.Subscription, false, owned, r.h, func(c *consumer) { r.regular[i] = c }))
+		nc := newConsumer(spec, spec.Group, spec.Subscription, false, owned, r.h, func(c *rawConsumer) { r.regular[i] = c })
+		if spec.Clients == CoreClients {
+			nc = newCoreConsumer(spec, []string{nsAddr}, consumerHost(i), r.h)
+		}
+		w.AddNode(ConsumerName(i), simrt.NodeConfig{Host: consumerHost(i)}, nc)
 	}
 	for _, name := range spec.nodeNames() {
 		r.bringUp(w.Node(name))
@@ -210,6 +217,10 @@ func (r *run) recover() {
 	// give them their timeout before judging what is drained.
 	r.w.RunFor(r.spec.Timeout)
 	drained := func() bool {
+		if r.spec.Clients == CoreClients {
+			// A push consumer has no "caught up" signal: quiet is the sign.
+			return r.w.Now()-r.h.lastReceive[r.spec.Group] >= coreQuiet
+		}
 		for i, c := range r.regular {
 			if c == nil || !r.w.Node(ConsumerName(i)).Up() || !c.caughtUpAll() {
 				return false
@@ -227,7 +238,7 @@ func (r *run) recover() {
 func (r *run) verify() {
 	r.note("verify")
 	v := r.w.AddNode(VerifierName, simrt.NodeConfig{Host: verifierHost()},
-		newConsumer(r.spec, VerifyGroup, "*", true, r.targets, r.h, func(c *consumer) { r.verifier = c }))
+		newConsumer(r.spec, VerifyGroup, "*", true, r.targets, r.h, func(c *rawConsumer) { r.verifier = c }))
 	r.bringUp(v)
 	if !r.w.RunUntil(func() bool { return r.verifier != nil && r.verifier.caughtUpAll() }, r.spec.Drain) {
 		r.problem(fmt.Sprintf("the verifier did not read every queue to its end within %v", r.spec.Drain))
@@ -263,4 +274,4 @@ func appendMissing(list []string, add ...string) []string {
 	return out
 }
 
-var _ runtime.Node = (*consumer)(nil)
+var _ runtime.Node = (*rawConsumer)(nil)

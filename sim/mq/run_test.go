@@ -27,3 +27,15 @@ func TestRunWithoutFaultsDeliversEverything(t *testing.T) {
 	// Both groups read every acknowledged message.
 	require.Equal(t, acked, res.Metric("stats", "sends-ok"))
 }
+
+// TestCoreClientsWithoutFaults: the project's producer and push consumer
+// cores, routed by the name server, deliver every acknowledged message.
+func TestCoreClientsWithoutFaults(t *testing.T) {
+	s := shortSpec()
+	s.Clients = CoreClients
+	res, err := Run(1, s, Options{})
+	require.NoError(t, err)
+	t.Logf("%s", res.Report.Summary())
+	require.True(t, res.Passed(), "%v %s", res.Problems, res.Report.Explain(5))
+	require.Greater(t, res.Metric("delivery", "acknowledged"), 500.0)
+}

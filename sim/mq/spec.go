@@ -46,6 +46,9 @@ type Spec struct {
 	Faults []Fault
 	// Drain bounds the recovery and verification phases each.
 	Drain time.Duration
+	// Clients selects the producer and regular consumer implementation
+	// ("" means RawClients). The verification group is always raw.
+	Clients ClientKind
 	// FsyncMin and FsyncMax bound each broker fsync's latency, drawn
 	// uniformly by the broker's disk (both 0: instant). A slow fsync widens
 	// the window in which SYNC_FLUSH puts wait for group commit.
@@ -118,6 +121,8 @@ func (s Spec) Validate() error {
 		return fmt.Errorf("mq spec: fsync latency [%v, %v] outside 0 <= min <= max <= %v", s.FsyncMin, s.FsyncMax, FsyncMax)
 	case strings.ContainsAny(s.Subscription, " \t\n"):
 		return fmt.Errorf("mq spec: subscription %q: tags joined by ||, without spaces", s.Subscription)
+	case s.Clients != "" && s.Clients != RawClients && s.Clients != CoreClients:
+		return fmt.Errorf("mq spec: clients %q: use %q or %q", s.Clients, RawClients, CoreClients)
 	case len(s.Faults) > FaultsMax:
 		return fmt.Errorf("mq spec: %d faults, at most %d", len(s.Faults), FaultsMax)
 	}

@@ -1,0 +1,184 @@
+package mq
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"rocketsim/client"
+	"rocketsim/client/consumer"
+	"rocketsim/client/producer"
+	"rocketsim/jepsen/history"
+	"rocketsim/runtime"
+)
+
+// ClientKind selects the clients a run uses.
+type ClientKind string
+
+const (
+	// RawClients speak the remoting protocol by hand: a producer that
+	// round-robins SEND_MESSAGE over every broker's queues, consumers that
+	// split the queues statically and pull with long polling. They depend
+	// on nothing but the wire format, so a run judges the brokers alone.
+	RawClients ClientKind = "raw"
+	// CoreClients are this project's event-driven producer and push
+	// consumer cores (client/producer, client/consumer): routes from the
+	// name server, retries on another broker, heartbeats, rebalancing and
+	// offsets kept on the brokers. A run then judges clients and servers
+	// together.
+	CoreClients ClientKind = "core"
+)
+
+// Timing of the core clients, shorter than Java's defaults (rebalance 20 s,
+// heartbeat 30 s) so that a short run sees recoveries. A restarted broker
+// has forgotten its consumers: until their next heartbeat it refuses their
+// pulls and their rebalances find no members, so consumption resumes only
+// a heartbeat (and a rebalance) after the broker comes back.
+const (
+	coreRebalanceInterval = 5 * time.Second
+	coreHeartbeatInterval = 10 * time.Second
+)
+
+// coreQuiet is how long the regular group must have received nothing before
+// a core run counts it as drained: a push consumer has no "caught up"
+// signal, so quiet across a heartbeat, a rebalance, a pull retry and a long
+// poll is the sign.
+const coreQuiet = coreHeartbeatInterval + coreRebalanceInterval + 10*time.Second
+
+// coreProducer drives a client/producer core: one Send per tick, each with
+// a unique key, recorded in the history with the queue the core chose.
+type coreProducer struct {
+	rt       runtime.Runtime
+	spec     Spec
+	p        *producer.Producer
+	h        *recorder
+	session  uint64
+	n        int
+	inflight int
+	tick     runtime.Timer
+	stopped  bool
+}
+
+func newCoreProducer(spec Spec, nameservers []string, host string, h *recorder) runtime.NewNode {
+	return func(rt runtime.Runtime) (runtime.Node, error) {
+		p, err := producer.New(rt, producer.Options{
+			Group: producerGroup, NameServers: nameservers, ClientIP: host,
+			SendTimeout: spec.Timeout, LatencyFaultEnable: true, HeartbeatInterval: coreHeartbeatInterval,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("mq core producer: %w", err)
+		}
+		p.Start()
+		cp := &coreProducer{rt: rt, spec: spec, p: p, h: h, session: rt.Rand().Uint64()}
+		cp.tick = rt.AfterFunc(spec.gap(rt), cp.onTick)
+		return cp, nil
+	}
+}
+
+// Stop shuts the core down: sends in flight complete as unknown.
+func (cp *coreProducer) Stop() {
+	cp.stopped = true
+	cp.tick.Stop()
+	cp.p.Shutdown()
+}
+
+func (cp *coreProducer) onTick() {
+	if cp.stopped {
+		return
+	}
+	cp.tick = cp.rt.AfterFunc(cp.spec.gap(cp.rt), cp.onTick)
+	if cp.inflight >= cp.spec.Window {
+		return
+	}
+	n := cp.n
+	cp.n++
+	key := fmt.Sprintf("%s-%016x-%d", cp.rt.Name(), cp.session, n)
+	tags := cp.spec.tag(n)
+	body := make([]byte, cp.spec.Body)
+	copy(body, key)
+	msg := client.NewMessage(cp.spec.Topic, body).WithKeys(key)
+	if tags != "" {
+		msg.WithTag(tags)
+	}
+	op := cp.h.invoke(cp.rt.Name(), history.Op{
+		F: history.FSend, Time: cp.rt.Now().UnixNano(), Topic: cp.spec.Topic,
+		Key: key, BodyDigest: history.Digest(body), Tags: tags,
+	})
+	cp.inflight++
+	cp.p.Send(msg, func(r *producer.SendResult, err error) {
+		cp.inflight--
+		cp.done(op, r, err)
+	})
+}
+
+// done records a send's outcome. The core retries on another broker, so
+// an error can follow an attempt that timed out after the broker stored
+// the message: every error is unknown except a message the core refused
+// before sending it.
+func (cp *coreProducer) done(op pending, r *producer.SendResult, err error) {
+	now := cp.rt.Now()
+	switch {
+	case errors.Is(err, producer.ErrBadMessage):
+		cp.h.complete(op, history.Fail, now, func(o *history.Op) { o.Error = err.Error() })
+	case err != nil:
+		cp.h.complete(op, history.Info, now, func(o *history.Op) { o.Error = err.Error() })
+	case r.Status != producer.SendOK:
+		cp.h.complete(op, history.Info, now, func(o *history.Op) {
+			o.Queue = &history.Queue{Broker: r.Queue.BrokerName, ID: r.Queue.QueueID}
+			o.Error = r.Status.String()
+		})
+	default:
+		cp.h.complete(op, history.OK, now, func(o *history.Op) {
+			o.Queue = &history.Queue{Broker: r.Queue.BrokerName, ID: r.Queue.QueueID}
+			o.Offset = history.Int64(r.QueueOffset)
+			o.MsgID = r.OffsetMsgID
+		})
+	}
+}
+
+// coreConsumer is a member of the regular group built on the push
+// consumer core: clustering, from the first offset, every message handed
+// to the listener recorded as a receive and acknowledged.
+type coreConsumer struct {
+	rt runtime.Runtime
+	c  *consumer.Consumer
+}
+
+func newCoreConsumer(spec Spec, nameservers []string, host string, h *recorder) runtime.NewNode {
+	return func(rt runtime.Runtime) (runtime.Node, error) {
+		c, err := consumer.New(rt, consumer.Options{
+			Group: spec.Group, NameServers: nameservers, ClientIP: host,
+			Model: consumer.Clustering, ConsumeFrom: consumer.ConsumeFromFirstOffset,
+			RebalanceInterval: coreRebalanceInterval, HeartbeatInterval: coreHeartbeatInterval,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("mq core consumer: %w", err)
+		}
+		expr := spec.Subscription
+		if expr == "" {
+			expr = "*"
+		}
+		err = c.Subscribe(spec.Topic, expr, func(msgs []*client.MessageExt, done func(consumer.Result)) {
+			for _, m := range msgs {
+				h.point(history.Op{
+					Process: rt.Name(), Type: history.OK, F: history.FReceive, Time: rt.Now().UnixNano(),
+					Group: spec.Group, Topic: spec.Topic, Queue: &history.Queue{Broker: m.BrokerName, ID: m.QueueID},
+					Offset: history.Int64(m.QueueOffset), Key: m.Property("KEYS"), MsgID: m.OffsetMsgID,
+					BodyDigest: history.Digest(m.Body), Tags: m.Tag(), Reconsume: int(m.ReconsumeTimes),
+				})
+			}
+			done(consumer.Success)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("mq core consumer: subscribe: %w", err)
+		}
+		if err := c.Start(); err != nil {
+			return nil, fmt.Errorf("mq core consumer: start: %w", err)
+		}
+		return &coreConsumer{rt: rt, c: c}, nil
+	}
+}
+
+// Stop shuts the consumer down; it commits its offsets if the brokers
+// answer in time.
+func (cc *coreConsumer) Stop() { cc.c.Shutdown(nil) }

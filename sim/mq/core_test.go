@@ -1,0 +1,38 @@
+package mq
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"rocketsim/jepsen/history"
+)
+
+// TestCoreClientsUnderFaults runs the project's producer and push consumer
+// cores against two SYNC_FLUSH brokers through an isolation, crashes, a
+// pause and a power loss: every checker passes at its strictest, and the
+// producers, routed by the name server, used both brokers.
+func TestCoreClientsUnderFaults(t *testing.T) {
+	seeds := uint64(8)
+	if testing.Short() {
+		seeds = 3
+	}
+	spec := faultySpec()
+	spec.BrokerConf = map[string]string{"flushDiskType": "SYNC_FLUSH"}
+	spec.Clients = CoreClients
+	for seed := uint64(1); seed <= seeds; seed++ {
+		res, err := Run(seed, spec, Options{})
+		require.NoError(t, err)
+		require.True(t, res.Passed(), "seed %d: %v %s", seed, res.Problems, res.Report.Explain(5))
+		require.Positive(t, res.Metric("stats", "sends-info")+res.Metric("stats", "sends-fail"), "seed %d: no send felt a fault", seed)
+		perBroker := map[string]int{}
+		for _, op := range res.Ops {
+			if op.F == history.FSend && op.Type == history.OK {
+				perBroker[op.Queue.Broker]++
+			}
+		}
+		for i := range spec.Brokers {
+			require.Positive(t, perBroker[BrokerName(i)], "seed %d: nothing acknowledged by %s", seed, BrokerName(i))
+		}
+	}
+}
