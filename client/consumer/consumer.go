@@ -240,18 +240,25 @@ func (c *Consumer) Shutdown(done func()) {
 	}
 	c.running = false
 	c.routes.Stop()
-	for _, t := range c.timers {
-		t.Stop() // order does not matter: stopping has no visible effect
+	names := make([]string, 0, len(c.timers))
+	for name := range c.timers {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		c.timers[name].Stop()
 	}
 	for _, q := range c.ownedQueues() {
 		c.pqs[q].dropped = true
 	}
 	c.offsets.persistAll(func() {
 		finish := func() {
-			c.ep.Close()
-			if done != nil {
-				done()
-			}
+			c.unregister(func() {
+				c.ep.Close()
+				if done != nil {
+					done()
+				}
+			})
 		}
 		if c.opts.Orderly {
 			c.unlockAll(finish)
@@ -340,6 +347,35 @@ func (c *Consumer) heartbeat(then func()) {
 			}
 			step()
 		}); err != nil {
+			step()
+		}
+	}
+	step()
+}
+
+// unregister tells every broker the member left (UNREGISTER_CLIENT), so
+// the broker notifies the rest of the group at once instead of after the
+// channel expires; then runs done.
+func (c *Consumer) unregister(done func()) {
+	var addrs []string
+	for _, t := range c.topics() {
+		if r := c.routes.Get(t); r != nil {
+			addrs = append(addrs, r.AllAddrs()...)
+		}
+	}
+	slices.Sort(addrs)
+	addrs = slices.Compact(addrs)
+	pending := len(addrs) + 1
+	step := func() {
+		pending--
+		if pending == 0 {
+			done()
+		}
+	}
+	for _, addr := range addrs {
+		req := remoting.NewRequest(remoting.ReqUnregisterClient, map[string]string{
+			"clientID": c.id.ClientID(), "consumerGroup": c.opts.Group})
+		if err := c.ep.Invoke(c.ep.ConnTo(addr), req, RequestTimeout, func(*remoting.Command, error) { step() }); err != nil {
 			step()
 		}
 	}

@@ -151,3 +151,37 @@ func TestOrderlyTwoMembersDeadLetterAfterMaxRetries(t *testing.T) {
 		require.Equal(t, 1, n, "queue %s", q)
 	}
 }
+
+// A member that shuts down gracefully unregisters; the broker tells the
+// rest of the group, which takes its queues at once rather than at the
+// next periodic rebalance.
+func TestGracefulLeaveHandsQueuesOverQuickly(t *testing.T) {
+	cl := clienttest.NewCluster(t, 37, clienttest.Options{})
+	pn, p := newProducer(t, cl, "prod")
+	sendAll(t, cl, pn, p, msgs("GL", 4, nil), nil)
+	_, a := newConsumer(t, cl, "cons-a", nil, "GL", "*", accept)
+	bn, b := newConsumer(t, cl, "cons-b", nil, "GL", "*", accept)
+	topicQueues := func(n *consNode) int {
+		k := 0
+		for _, q := range n.c.Owned() {
+			if q.Topic == "GL" {
+				k++
+			}
+		}
+		return k
+	}
+	cl.RunUntil("split", func() bool { return topicQueues(a) == 2 && topicQueues(b) == 2 }, time.Minute)
+	bn.Stop()
+	left := cl.W.Now()
+	cl.RunUntil("a owns all", func() bool { return topicQueues(a) == 4 }, time.Minute)
+	require.Less(t, cl.W.Now()-left, 5*time.Second, "handover by notification, not the 20 s rebalance")
+	more := sendAll(t, cl, pn, p, msgs("GL", 8, nil), nil)
+	cl.RunUntil("a consumes the new messages", func() bool {
+		for _, r := range more {
+			if a.got.ids[r.MsgID] == 0 {
+				return false
+			}
+		}
+		return true
+	}, time.Minute)
+}
