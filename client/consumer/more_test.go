@@ -1,6 +1,7 @@
 package consumer_test
 
 import (
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"rocketsim/client/clienttest"
 	"rocketsim/client/consumer"
 	"rocketsim/client/producer"
+	"rocketsim/runtime"
 )
 
 // workload runs a producer and two clustering consumers with retries and
@@ -184,4 +186,30 @@ func TestGracefulLeaveHandsQueuesOverQuickly(t *testing.T) {
 		}
 		return true
 	}, time.Minute)
+}
+
+func TestSQL92Subscription(t *testing.T) {
+	cl := clienttest.NewCluster(t, 38, clienttest.Options{BrokerConf: map[string]string{"enablePropertyFilter": "true"}})
+	pn, p := newProducer(t, cl, "prod")
+	sendAll(t, cl, pn, p, msgs("SQ", 10, func(i int, m *client.Message) { m.SetProperty("a", strconv.Itoa(i)) }), nil)
+	var got []string
+	cl.AddClient("cons", func(rt runtime.Runtime) (runtime.Node, error) {
+		c, err := consumer.New(rt, consumer.Options{Group: "sq", NameServers: cl.NSAddrs, ConsumeFrom: consumer.ConsumeFromFirstOffset})
+		if err != nil {
+			return nil, err
+		}
+		if err := c.SubscribeType("SQ", "a >= 6 AND a <> 8", "SQL92", func(ms []*client.MessageExt, done func(consumer.Result)) {
+			for _, m := range ms {
+				got = append(got, m.Property("a"))
+			}
+			done(consumer.Success)
+		}); err != nil {
+			return nil, err
+		}
+		return &clienttest.Holder{RT: rt}, c.Start()
+	})
+	cl.RunUntil("3 matches", func() bool { return len(got) == 3 }, time.Minute)
+	cl.W.RunFor(10 * time.Second)
+	slices.Sort(got)
+	require.Equal(t, []string{"6", "7", "9"}, got)
 }
