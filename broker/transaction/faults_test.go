@@ -92,3 +92,23 @@ func TestSameSeedSameTrace(t *testing.T) {
 	}
 	require.Equal(t, run(), run())
 }
+
+// Jumps of the broker's clock: forwards, a half message looks old and is
+// checked at the next round; backwards, its age is negative and it is
+// checked at the next round too, as in RocketMQ (a check is harmless, a
+// half message nobody ever asks about is not). Neither is lost or doubled.
+func TestClockJumps(t *testing.T) {
+	for _, jump := range []time.Duration{time.Hour, -time.Hour} {
+		t.Run(jump.String(), func(t *testing.T) {
+			opt := Options{TimeOut: 10 * time.Second, CheckInterval: 2 * time.Second, CheckMax: 15}
+			e := newEnv(t, 9, opt)
+			tx := e.send(0, "A", unknown, commit, 0)
+			e.w.At(500*time.Millisecond, func() { e.node.Clock().Jump(jump) })
+			e.w.RunFor(2500 * time.Millisecond)
+			require.Equal(t, 1, tx.checks, "checked at the first round after the jump")
+			e.w.RunFor(10 * time.Second)
+			require.Equal(t, 1, tx.checks)
+			require.Equal(t, map[string]int{"A": 1}, e.delivered("T", 1))
+		})
+	}
+}
