@@ -100,7 +100,15 @@ func (s *Service) advance() {
 	s.commitProgress()
 }
 
+// commitProgress hands changed offsets to the offset table (which then
+// has something to persist; unchanged ones would make it write for nothing).
 func (s *Service) commitProgress() {
-	s.prog.Commit(SysGroup, HalfTopic, 0, s.halfProgress)
-	s.prog.Commit(SysGroup, OpTopic, 0, s.opProgress)
+	if s.halfProgress != s.halfCommitted {
+		s.prog.Commit(SysGroup, HalfTopic, 0, s.halfProgress)
+		s.halfCommitted = s.halfProgress
+	}
+	if s.opProgress != s.opCommitted {
+		s.prog.Commit(SysGroup, OpTopic, 0, s.opProgress)
+		s.opCommitted = s.opProgress
+	}
 }

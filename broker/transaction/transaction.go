@@ -165,6 +165,8 @@ type Service struct {
 
 	// opProgress: every op below it resolves a half below halfProgress.
 	opProgress int64
+	// halfCommitted and opCommitted are the offsets last handed to prog.
+	halfCommitted, opCommitted int64
 	// opRead is the next op offset to read back.
 	opRead int64
 	// opHalf maps op offsets at or above opProgress to the half offset they
@@ -205,6 +207,7 @@ func Start(st Store, put Putter, prog Progress, check Checker, opt Options) (*Se
 	s.halfProgress = s.startOffset(HalfTopic)
 	s.opProgress = s.startOffset(OpTopic)
 	s.opRead = s.opProgress
+	s.halfCommitted, s.opCommitted = -1, -1 // the first advance records where this run starts
 	if err := s.catchUp(); err != nil {
 		return nil, fmt.Errorf("transaction: recover op log: %w", err)
 	}
