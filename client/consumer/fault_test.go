@@ -19,7 +19,15 @@ import (
 // per pull session.
 func TestAckedMessagesSurviveBrokerCrashAndPartition(t *testing.T) {
 	for _, seed := range []uint64{41, 42, 43} {
-		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+		for _, powerLoss := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%d/powerloss=%v", seed, powerLoss), func(t *testing.T) { survive(t, seed, powerLoss) })
+		}
+	}
+}
+
+func survive(t *testing.T, seed uint64, powerLoss bool) {
+	{
+		{
 			cl := clienttest.NewCluster(t, seed, clienttest.Options{BrokerConf: map[string]string{"flushDiskType": "SYNC_FLUSH"}})
 			pn, p := newProducer(t, cl, "prod")
 			sendAll(t, cl, pn, p, msgs("F", 4, nil), nil) // create the topic
@@ -45,7 +53,13 @@ func TestAckedMessagesSurviveBrokerCrashAndPartition(t *testing.T) {
 				pn.Runtime().AfterFunc(100*time.Millisecond, tick)
 			}
 			pn.Runtime().Post(tick)
-			cl.W.At(cl.W.Now()+5*time.Second, func() { cl.Brokers[0].Crash() })
+			cl.W.At(cl.W.Now()+5*time.Second, func() {
+				if powerLoss {
+					cl.Brokers[0].PowerLoss()
+				} else {
+					cl.Brokers[0].Crash()
+				}
+			})
 			cl.W.At(cl.W.Now()+9*time.Second, func() { cl.Brokers[0].Start() })
 			cl.W.At(cl.W.Now()+15*time.Second, func() {
 				cl.W.Net().Partition([]string{cn.Name()}, []string{cl.Brokers[0].Name()})
@@ -63,7 +77,7 @@ func TestAckedMessagesSurviveBrokerCrashAndPartition(t *testing.T) {
 			}, 3*time.Minute)
 			t.Logf("acked %d failed %d consumed %d (distinct %d) stats %+v", len(acked), failed,
 				len(node.got.msgs), len(node.got.ids), node.c.Stats)
-		})
+		}
 	}
 }
 
