@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"log/slog"
+	"slices"
 	"strconv"
 	"time"
 
@@ -27,17 +28,23 @@ const (
 	mqPullBackoff = 200 * time.Millisecond
 )
 
-// mqConsumer pulls every queue of the topic on every broker, one long-poll
-// pull per queue at a time, from offset 0, keeping its offsets in memory (a
+// mqConsumer pulls every readable queue of the topic's route (from the
+// name server), one long-poll pull per queue at a time, from offset 0, keeping its offsets in memory (a
 // restarted consumer starts over, so it redelivers: at-least-once). Each
 // message it gets is a receive event of its group in the history.
 type mqConsumer struct {
-	rt      runtime.Runtime
-	p       scenario.MQParams
-	group   string
-	ep      *remoting.Endpoint
-	brokers []mqTarget
-	h       *mqHistory
+	rt    runtime.Runtime
+	p     scenario.MQParams
+	group string
+	ep    *remoting.Endpoint
+	route *mqRouter
+	h     *mqHistory
+	// pulling are the queues with a pull loop running.
+	pulling map[mqQueue]bool
+	// expect are brokers the route must name before done can hold: the
+	// verifier must not finish on a route that a restarted broker has not
+	// yet re-joined.
+	expect []string
 	// next is the next offset to pull, by broker and queue.
 	next map[mqQueue]int64
 	// caughtUp records the queues whose last pull found nothing new: the
@@ -51,15 +58,11 @@ type mqQueue struct {
 	id     int
 }
 
-func newMQConsumer(p scenario.MQParams, group string, brokers []mqTarget, h *mqHistory, keep func(*mqConsumer)) runtime.NewNode {
+func newMQConsumer(p scenario.MQParams, group, namesrv string, h *mqHistory, keep func(*mqConsumer)) runtime.NewNode {
 	return func(rt runtime.Runtime) (runtime.Node, error) {
-		c := &mqConsumer{rt: rt, p: p, group: group, brokers: brokers, h: h, next: map[mqQueue]int64{}, caughtUp: map[mqQueue]bool{}}
+		c := &mqConsumer{rt: rt, p: p, group: group, h: h, next: map[mqQueue]int64{}, caughtUp: map[mqQueue]bool{}, pulling: map[mqQueue]bool{}}
 		c.ep = remoting.NewEndpoint(rt, remoting.Options{})
-		for _, b := range brokers {
-			for q := range p.Queues {
-				c.pull(b, q)
-			}
-		}
+		c.route = newMQRouter(rt, c.ep, namesrv, p.Topic, p.Queues, false, p.Timeout, c.startPulls)
 		if keep != nil {
 			keep(c)
 		}
@@ -70,12 +73,40 @@ func newMQConsumer(p scenario.MQParams, group string, brokers []mqTarget, h *mqH
 // Stop closes the endpoint; pulls in flight are abandoned.
 func (c *mqConsumer) Stop() {
 	c.stopped = true
+	c.route.stop()
 	c.ep.Close()
 }
 
-// done reports whether every queue's last pull found nothing new.
+// startPulls starts a pull loop on every readable queue of the route that
+// has none. Loops of queues that left the route keep running: a broker
+// that comes back is pulled again without waiting for the route.
+func (c *mqConsumer) startPulls() {
+	for _, ref := range c.route.read {
+		key := mqQueue{ref.broker.name, ref.id}
+		if !c.pulling[key] {
+			c.pulling[key] = true
+			c.pull(ref.broker, ref.id)
+		}
+	}
+}
+
+// done reports whether the route is known and every queue in it had a last
+// pull that found nothing new.
 func (c *mqConsumer) done() bool {
-	return len(c.caughtUp) == len(c.brokers)*c.p.Queues
+	if len(c.route.read) == 0 {
+		return false
+	}
+	for _, b := range c.expect {
+		if !slices.ContainsFunc(c.route.read, func(r mqQueueRef) bool { return r.broker.name == b }) {
+			return false
+		}
+	}
+	for _, ref := range c.route.read {
+		if !c.caughtUp[mqQueue{ref.broker.name, ref.id}] {
+			return false
+		}
+	}
+	return true
 }
 
 func (c *mqConsumer) pull(b mqTarget, q int) {

@@ -18,14 +18,15 @@ type mqTarget struct {
 	name, addr string
 }
 
-// mqProducer sends numbered messages round-robin over the brokers' queues
-// with RocketMQ's SEND_MESSAGE, as the Go client does (v1 header), and
-// records each send in the history. It uses only its runtime.
+// mqProducer sends numbered messages round-robin over the writable queues
+// of the topic's route (from the name server) with RocketMQ's SEND_MESSAGE,
+// as the Go client does (v1 header), and records each send in the history.
+// It uses only its runtime.
 type mqProducer struct {
 	rt       runtime.Runtime
 	p        scenario.MQParams
 	ep       *remoting.Endpoint
-	brokers  []mqTarget
+	route    *mqRouter
 	h        *mqHistory
 	session  uint64
 	n        int
@@ -37,10 +38,11 @@ type mqProducer struct {
 // mqProducerGroup is the producers' group name.
 const mqProducerGroup = "sim-producer"
 
-func newMQProducer(p scenario.MQParams, brokers []mqTarget, h *mqHistory) runtime.NewNode {
+func newMQProducer(p scenario.MQParams, namesrv string, h *mqHistory) runtime.NewNode {
 	return func(rt runtime.Runtime) (runtime.Node, error) {
-		pr := &mqProducer{rt: rt, p: p, brokers: brokers, h: h, session: rt.Rand().Uint64()}
+		pr := &mqProducer{rt: rt, p: p, h: h, session: rt.Rand().Uint64()}
 		pr.ep = remoting.NewEndpoint(rt, remoting.Options{})
+		pr.route = newMQRouter(rt, pr.ep, namesrv, p.Topic, p.Queues, true, p.Timeout, nil)
 		pr.tick = rt.AfterFunc(p.Interval, pr.onTick)
 		return pr, nil
 	}
@@ -50,6 +52,7 @@ func newMQProducer(p scenario.MQParams, brokers []mqTarget, h *mqHistory) runtim
 func (pr *mqProducer) Stop() {
 	pr.stopped = true
 	pr.tick.Stop()
+	pr.route.stop()
 	pr.ep.Close()
 }
 
@@ -58,7 +61,9 @@ func (pr *mqProducer) onTick() {
 		return
 	}
 	pr.tick = pr.rt.AfterFunc(pr.p.Interval, pr.onTick)
-	if pr.inflight < pr.p.Window {
+	// Without a route there is nowhere to send, as a real client's
+	// "No route info of this topic": it tries again on the next tick.
+	if pr.inflight < pr.p.Window && len(pr.route.write) > 0 {
 		pr.send()
 	}
 }
@@ -66,8 +71,8 @@ func (pr *mqProducer) onTick() {
 func (pr *mqProducer) send() {
 	n := pr.n
 	pr.n++
-	queue := n % pr.p.Queues
-	b := pr.brokers[(n/pr.p.Queues)%len(pr.brokers)]
+	ref := pr.route.write[n%len(pr.route.write)]
+	queue, b := ref.id, ref.broker
 	key := fmt.Sprintf("%s-%016x-%d", pr.rt.Name(), pr.session, n)
 	body := make([]byte, pr.p.Body)
 	copy(body, key)

@@ -61,16 +61,6 @@ func (m *mqWorkload) namesrvAddr() string {
 	return fmt.Sprintf("%s:%d", m.w.Node(m.namesrv).Host(), scenario.MQNamesrvPort)
 }
 
-// targets are the brokers' addresses, resolved when a client starts (every
-// node has been added by then).
-func (m *mqWorkload) targets() []mqTarget {
-	var out []mqTarget
-	for _, b := range m.brokers {
-		out = append(out, mqTarget{name: b, addr: fmt.Sprintf("%s:%d", m.w.Node(b).Host(), scenario.MQBrokerPort)})
-	}
-	return out
-}
-
 func (m *mqWorkload) newNode(n scenario.Node) (runtime.NewNode, error) {
 	switch n.Role {
 	case "namesrv":
@@ -93,12 +83,12 @@ func (m *mqWorkload) newNode(n scenario.Node) (runtime.NewNode, error) {
 	case "producer":
 		m.producers = append(m.producers, n.Name)
 		return func(rt runtime.Runtime) (runtime.Node, error) {
-			return newMQProducer(m.p, m.targets(), m.h)(rt)
+			return newMQProducer(m.p, m.namesrvAddr(), m.h)(rt)
 		}, nil
 	case "consumer":
 		m.consumers = append(m.consumers, n.Name)
 		return func(rt runtime.Runtime) (runtime.Node, error) {
-			return newMQConsumer(m.p, m.p.Group, m.targets(), m.h, nil)(rt)
+			return newMQConsumer(m.p, m.p.Group, m.namesrvAddr(), m.h, nil)(rt)
 		}, nil
 	}
 	return nil, fmt.Errorf("workload mq: no role %q", n.Role)
@@ -122,7 +112,10 @@ func (m *mqWorkload) finish(healAt time.Duration) outcome {
 			out.problems = append(out.problems, fmt.Sprintf("broker %s did not start after the final power loss: %v", b, err))
 		}
 	}
-	v := m.w.AddNode(mqVerifier, simrt.NodeConfig{}, newMQConsumer(m.p, mqVerifyGroup, m.targets(), m.h, func(c *mqConsumer) { m.verifier = c }))
+	v := m.w.AddNode(mqVerifier, simrt.NodeConfig{}, newMQConsumer(m.p, mqVerifyGroup, m.namesrvAddr(), m.h, func(c *mqConsumer) {
+		c.expect = m.brokers
+		m.verifier = c
+	}))
 	v.Start()
 	if !m.w.RunUntil(func() bool { return m.verifier != nil && m.verifier.done() }, mqVerifyMax) {
 		out.broken = true

@@ -38,7 +38,8 @@ func (e *Expect) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-// bound is an expectation key taken apart: "max-lost" is {max, lost}.
+// bound is an expectation key taken apart: "max-lost" is {max, lost},
+// "max-lost:G" is {max, lost:G} (a per-group count).
 type bound struct {
 	op     string // "max", "min", or "" for allowed
 	metric string
@@ -116,6 +117,11 @@ func (s *Scenario) Judge(metrics map[string]map[string]float64) []Judgement {
 		for k, e := range keys {
 			b, _ := parseBound(k, e)
 			v, measured := metrics[checker][b.metric]
+			if base, _, perGroup := strings.Cut(b.metric, ":"); perGroup && !measured {
+				// Checkers list per-group counts only where they are not
+				// zero; the base count says the checker did measure.
+				_, measured = metrics[checker][base]
+			}
 			j := Judgement{Checker: checker, Key: k, Measured: v, Expect: e}
 			switch b.op {
 			case "max":
@@ -146,7 +152,10 @@ func (s *Scenario) validateExpectations() error {
 			if err != nil {
 				return s.errorAt([]any{"expectations", checker, key}, "%v", err)
 			}
-			if !slices.Contains(metrics, b.metric) {
+			// A per-group count ("lost:sim-verify") is valid when its
+			// base metric is.
+			base, _, _ := strings.Cut(b.metric, ":")
+			if !slices.Contains(metrics, base) {
 				return s.errorAt([]any{"expectations", checker, key}, "checker %s has no metric %q (metrics: %s)", checker, b.metric, strings.Join(metrics, ", "))
 			}
 		}

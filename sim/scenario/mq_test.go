@@ -40,6 +40,20 @@ func TestMQScenario(t *testing.T) {
 	if _, ok := s.Bounds()["delivery"]["max-lost"]; ok {
 		t.Error("lost: allowed kept the default max-lost")
 	}
+	g := mustParse(t, strings.Replace(mqBase, "delivery: {lost: allowed}", "delivery:\n    lost: allowed\n    max-lost:sim-verify: 0", 1))
+	if _, ok := g.Bounds()["delivery"]["max-lost:sim-verify"]; !ok {
+		t.Errorf("per-group bound missing: %v", g.Bounds()["delivery"])
+	}
+	for _, j := range g.Judge(map[string]map[string]float64{"delivery": {"lost": 3, "lost:sim-group": 3}}) {
+		if j.Key == "max-lost:sim-verify" && (!j.Pass || j.Measured != 0) {
+			t.Errorf("an absent per-group count must judge as 0: %v", j)
+		}
+	}
+	for _, j := range g.Judge(map[string]map[string]float64{"delivery": {"lost": 3, "lost:sim-verify": 3}}) {
+		if j.Key == "max-lost:sim-verify" && j.Pass {
+			t.Errorf("3 lost in sim-verify passed: %v", j)
+		}
+	}
 	if s.Bounds()["ordering"]["max-fifo-reorder"].Limit != 0 {
 		t.Error("the default ordering bound is missing")
 	}
@@ -51,6 +65,7 @@ func TestMQScenario(t *testing.T) {
 		{"{queues: 2}", "{queus: 2}", `unknown key "queus"`},
 		{"{queues: 2}", "{queues: 200}", "queues 200"},
 		{"delivery: {lost: allowed}", "delivery: {max-lots: 0}", `no metric "lots"`},
+		{"delivery: {lost: allowed}", "delivery: {max-lots:g: 0}", `no metric "lots:g"`},
 		{"    - {name: namesrv, role: namesrv}\n", "", `needs 1 to 1 "namesrv"`},
 		{"    - {name: producer-1, role: producer}\n", "    - {name: producer-1, role: producer, options: {a: b}}\n", "take no options"},
 	}
