@@ -213,3 +213,36 @@ func TestSQL92Subscription(t *testing.T) {
 	slices.Sort(got)
 	require.Equal(t, []string{"6", "7", "9"}, got)
 }
+
+// A message that always fails is retried MaxReconsumeTimes times through
+// the retry topic, then lands in the group's dead-letter queue.
+func TestConcurrentRetryEndsInDLQ(t *testing.T) {
+	cl := clienttest.NewCluster(t, 39, clienttest.Options{})
+	pn, p := newProducer(t, cl, "prod")
+	sent := sendAll(t, cl, pn, p, msgs("DL", 1, nil), nil)
+	attempts := 0
+	_, node := newConsumer(t, cl, "cons", func(o *consumer.Options) { o.MaxReconsumeTimes = 3 }, "DL", "*",
+		func(*received, []*client.MessageExt) consumer.Result { attempts++; return consumer.RetryLater })
+	cl.RunUntil("4 attempts", func() bool { return attempts == 4 }, 10*time.Minute)
+	cl.W.RunFor(5 * time.Minute)
+	require.Equal(t, 4, attempts, "first try and 3 retries")
+
+	var dlq []*client.MessageExt
+	cl.AddClient("dlq-reader", func(rt runtime.Runtime) (runtime.Node, error) {
+		c, err := consumer.New(rt, consumer.Options{Group: "dlq-reader", NameServers: cl.NSAddrs, ConsumeFrom: consumer.ConsumeFromFirstOffset})
+		if err != nil {
+			return nil, err
+		}
+		if err := c.Subscribe("%DLQ%cg", "*", func(ms []*client.MessageExt, done func(consumer.Result)) {
+			dlq = append(dlq, ms...)
+			done(consumer.Success)
+		}); err != nil {
+			return nil, err
+		}
+		return &clienttest.Holder{RT: rt}, c.Start()
+	})
+	cl.RunUntil("dead letter read", func() bool { return len(dlq) == 1 }, 2*time.Minute)
+	require.Equal(t, sent[0].MsgID, dlq[0].MsgID)
+	require.Equal(t, "DL-0", string(dlq[0].Body))
+	require.GreaterOrEqual(t, node.c.Stats.SentBack, 4)
+}
