@@ -29,7 +29,7 @@ func (e *env) realCounts() map[string]int {
 // delivered early (re-deliveries after a restart included), and the late
 // ones go out promptly after recovery.
 func TestCrashAndPowerLossLoseNothing(t *testing.T) {
-	for seed := uint64(1); seed <= 6; seed++ {
+	for seed := uint64(1); seed <= *seedsMax; seed++ {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			e := newEnv(t, seed, "1s 2s 5s", config.SyncFlush)
 			rng := e.w.Rand("workload")

@@ -1,6 +1,7 @@
 package schedule
 
 import (
+	"flag"
 	"fmt"
 	"strconv"
 	"testing"
@@ -12,6 +13,10 @@ import (
 	"rocketsim/runtime"
 	"rocketsim/sim/simrt"
 )
+
+// seedsMax is how many seeds the randomized fault tests run
+// (go test -args -seeds=200 for a longer hunt).
+var seedsMax = flag.Uint64("seeds", 6, "seeds for the randomized fault tests")
 
 // testNode is a broker reduced to what the scheduler touches: the store,
 // the service, and a put that records what reached a real topic.

@@ -14,7 +14,7 @@ import (
 // acknowledged transaction decided commit is delivered exactly once, none
 // decided rollback ever, and the half queue is passed entirely.
 func TestCrashesExactlyOnce(t *testing.T) {
-	for seed := uint64(1); seed <= 5; seed++ {
+	for seed := uint64(1); seed <= *seedsMax; seed++ {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			e := newEnv(t, seed, fastOpt)
 			rng := e.w.Rand("workload")

@@ -1,6 +1,7 @@
 package transaction
 
 import (
+	"flag"
 	"fmt"
 	"testing"
 	"time"
@@ -14,6 +15,10 @@ import (
 )
 
 const testGroup = "pg"
+
+// seedsMax is how many seeds the randomized fault tests run
+// (go test -args -seeds=200 for a longer hunt).
+var seedsMax = flag.Uint64("seeds", 5, "seeds for the randomized fault tests")
 
 // testNode is a broker reduced to what transactions touch: the store, the
 // consumer offset table (the service's progress) and the service.
