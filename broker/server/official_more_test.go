@@ -209,9 +209,13 @@ func TestOfficialClusteringSharesAndBroadcastingCopies(t *testing.T) {
 	pb := startPushConsumer(t, c, "share-g", "b", "Share", consumer.MessageSelector{}, b)
 	defer pb.Shutdown()
 	ba, bb := newReceived(), newReceived()
-	bca := startPushConsumer(t, c, "bcast-g", "ba", "Share", consumer.MessageSelector{}, ba, consumer.WithConsumerModel(consumer.BroadCasting))
+	// Broadcasting consumers keep offsets in a local file under the home
+	// directory, keyed by group: a fresh group name keeps earlier runs'
+	// offsets out of this one.
+	bcast := "bcast-g-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	bca := startPushConsumer(t, c, bcast, "ba", "Share", consumer.MessageSelector{}, ba, consumer.WithConsumerModel(consumer.BroadCasting))
 	defer bca.Shutdown()
-	bcb := startPushConsumer(t, c, "bcast-g", "bb", "Share", consumer.MessageSelector{}, bb, consumer.WithConsumerModel(consumer.BroadCasting))
+	bcb := startPushConsumer(t, c, bcast, "bb", "Share", consumer.MessageSelector{}, bb, consumer.WithConsumerModel(consumer.BroadCasting))
 	defer bcb.Shutdown()
 	// Both clustering members must be known before sending, so the split
 	// is visible: the broker tells them (NOTIFY_CONSUMER_IDS_CHANGED).

@@ -128,6 +128,19 @@ type sendTarget struct {
 // through the default topic, and the queue id. It answers the request
 // itself and reports false when the send cannot go on.
 func (b *Broker) checkSend(req *remoting.Request, h *sendHeader) (sendTarget, bool) {
+	if !b.cfg.BrokerRole.IsMaster() {
+		b.replyCode(req, remoting.RespServiceNotAvailable, fmt.Sprintf("the broker[%s] is a slave and refuses sends", b.addr))
+		return sendTarget{}, false
+	}
+	if b.sendsWaiting >= b.cfg.SendThreadPoolQueueCapacity {
+		// Sends answered only after their fsync pile up when the disk is
+		// slow; past the bound the client is told to back off (Java's
+		// fast failure of a full send queue).
+		b.stats.SendRefused++
+		b.replyCode(req, remoting.RespSystemBusy, fmt.Sprintf(
+			"[TOO_MANY_REQUESTS]broker busy, start flow control for a while: %d sends wait for the disk", b.sendsWaiting))
+		return sendTarget{}, false
+	}
 	if !topic.Writable(b.cfg.BrokerPermission) {
 		b.replyCode(req, remoting.RespNoPermission, fmt.Sprintf("the broker[%s] sending message is forbidden", b.addr))
 		return sendTarget{}, false
@@ -241,7 +254,11 @@ func (b *Broker) handleSend(req *remoting.Request) {
 // rewrites it); the scheduler hears of it at once, as long polls do.
 func (b *Broker) put(m *store.Message, done func(store.PutResult)) {
 	topicName, queueID := m.Topic, m.QueueID
-	b.store.Put(m, done)
+	b.sendsWaiting++
+	b.store.Put(m, func(res store.PutResult) {
+		b.sendsWaiting--
+		done(res)
+	})
 	b.holds.Notify(topicName, queueID)
 	if b.sched != nil {
 		if _, delayed := message.Property(m.Properties, message.PropertyDelayLevel); delayed {

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -61,4 +62,38 @@ func TestSendRefusals(t *testing.T) {
 	resp = e.send("T2", 1, "x")
 	require.Equal(t, remoting.RespSuccess, resp.Code, code(resp))
 	_ = time.Second
+}
+
+func TestSendsWaitingForDiskAreBounded(t *testing.T) {
+	e := newEnv(t, 21, map[string]string{"sendThreadPoolQueueCapacity": "3"})
+	require.Equal(t, remoting.RespSuccess, e.send("FC", 0, "warm").Code)
+	e.broker.Disk().SetFsyncLatency(func(*rand.Rand) time.Duration { return 2 * time.Second })
+	var calls []*call
+	for i := 0; i < 5; i++ {
+		cmd := remoting.NewRequest(remoting.ReqSendMessage, map[string]string{
+			"producerGroup": "pg", "topic": "FC", "queueId": "0", "sysFlag": "0",
+			"bornTimestamp": "1700000000000", "flag": "0", "properties": "",
+		})
+		calls = append(calls, e.start(brokerAddr, cmd, 10*time.Second))
+	}
+	e.w.RunFor(5 * time.Second)
+	codes := map[int16]int{}
+	for _, c := range calls {
+		require.True(t, c.done)
+		require.NoError(t, c.err)
+		codes[c.resp.Code]++
+		if c.resp.Code == remoting.RespSystemBusy {
+			require.Contains(t, c.resp.Remark, "broker busy")
+		}
+	}
+	require.Equal(t, map[int16]int{remoting.RespSuccess: 3, remoting.RespSystemBusy: 2}, codes,
+		"three sends wait for the slow fsync, the rest are told to back off")
+	require.Equal(t, int64(2), e.b().Stats().SendRefused)
+}
+
+func TestSlaveRefusesSends(t *testing.T) {
+	e := newEnv(t, 22, map[string]string{"brokerRole": "SLAVE", "brokerId": "1"})
+	r := e.send("S", 0, "x")
+	require.Equal(t, remoting.RespServiceNotAvailable, r.Code, code(r))
+	require.Contains(t, r.Remark, "slave")
 }

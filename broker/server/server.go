@@ -68,6 +68,11 @@ type Broker struct {
 	sched   *schedule.Service
 	reg     *registrar.Registrar
 
+	// sendsWaiting counts puts not yet answered by the store (under
+	// SYNC_FLUSH: waiting for their fsync); SendThreadPoolQueueCapacity
+	// bounds it.
+	sendsWaiting int
+
 	flushTimer runtime.Timer
 	scanTimer  runtime.Timer
 	bootTime   time.Time
@@ -307,6 +312,12 @@ func (b *Broker) armScan() {
 			}
 		}
 		b.locks.Sweep(now)
+		if idle := time.Duration(b.cfg.ServerChannelMaxIdleTimeSeconds) * time.Second; idle > 0 {
+			for _, c := range b.ep.IdleConns(idle) {
+				b.log.Info("closing idle connection", slog.String("peer", c.RemoteAddr()), slog.Duration("idle", idle))
+				_ = c.Close()
+			}
+		}
 		b.armScan()
 	})
 }
