@@ -2,8 +2,6 @@ package reliability
 
 import "strconv"
 
-func uintString(n uint64) string { return strconv.FormatUint(n, 10) }
-
 // SeedRanges renders sorted seeds compactly: "1..20, 31, 40..41".
 func SeedRanges(seeds []uint64) string {
 	var out []byte

@@ -55,8 +55,8 @@ type Scenario struct {
 	// then metric.
 	Metrics []Metric `json:"metrics"`
 
-	// Notes are the runs' notes (unknown verdicts, missing data), one per
-	// run that has one, in seed order.
+	// Notes are the runs' notes (why a run failed or is unknown, missing
+	// data), each distinct note once with its seeds, in seed order.
 	Notes []string `json:"notes,omitempty"`
 }
 
@@ -177,6 +177,7 @@ func buildScenario(rs []runs.Run) Scenario {
 		sendP99, e2eP99    []float64
 		avail, worst, outs []float64
 		metricVals         = map[string][]float64{}
+		noteSeeds          = map[string][]uint64{}
 	)
 	for i := range rs {
 		r := &rs[i]
@@ -193,7 +194,7 @@ func buildScenario(rs []runs.Run) Scenario {
 			sc.Unknown++
 		}
 		if r.Note != "" {
-			sc.Notes = append(sc.Notes, noteOf(r))
+			noteSeeds[r.Note] = append(noteSeeds[r.Note], r.Seed)
 		}
 		if r.Metrics != nil {
 			sc.WithMetrics++
@@ -263,6 +264,8 @@ func buildScenario(rs []runs.Run) Scenario {
 	}
 	sc.Availability.WindowNs, sc.Availability.OverTime = overTime(rs)
 
+	sc.Notes = notes(noteSeeds)
+
 	keys := make([]string, 0, len(metricVals))
 	for k := range metricVals {
 		keys = append(keys, k)
@@ -275,8 +278,33 @@ func buildScenario(rs []runs.Run) Scenario {
 	return sc
 }
 
-func noteOf(r *runs.Run) string {
-	return "seed " + uintString(r.Seed) + ": " + r.Note
+// notes renders each distinct note once with the seeds it applies to
+// ("seeds 1..9, 12: sweep seed without verdict.json ..."), ordered by first
+// seed: a sweep of a thousand passing seeds says it once.
+func notes(bySeeds map[string][]uint64) []string {
+	type entry struct {
+		note  string
+		seeds []uint64
+	}
+	var es []entry
+	for n, seeds := range bySeeds {
+		es = append(es, entry{n, seeds}) // seeds are in order: runs are sorted
+	}
+	sort.Slice(es, func(i, j int) bool {
+		if es[i].seeds[0] != es[j].seeds[0] {
+			return es[i].seeds[0] < es[j].seeds[0]
+		}
+		return es[i].note < es[j].note
+	})
+	var out []string
+	for _, e := range es {
+		label := "seed "
+		if len(e.seeds) > 1 {
+			label = "seeds "
+		}
+		out = append(out, label+SeedRanges(e.seeds)+": "+e.note)
+	}
+	return out
 }
 
 func latency(seeds int, all, p99s []float64) Latency {

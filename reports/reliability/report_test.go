@@ -25,6 +25,9 @@ func TestBuildLossAndVerdicts(t *testing.T) {
 		mqRun(2, runs.Pass, 5, 1, 50), // worst group a: 5 of 50
 		mqRun(4, runs.Pass, 0, 0, 100),
 		{Scenario: "mq", Seed: 5, Verdict: runs.Unknown, Note: "simulator error: x"},
+		{Scenario: "mq", Seed: 6, Verdict: runs.Pass, Note: "no metrics"},
+		{Scenario: "mq", Seed: 7, Verdict: runs.Pass, Note: "no metrics"},
+		{Scenario: "mq", Seed: 9, Verdict: runs.Pass, Note: "no metrics"},
 		{Scenario: "other", Seed: 1, Verdict: runs.Pass, Metrics: map[string]map[string]float64{"durability": {"lost": 0, "acked": 10}}},
 	}
 	rep := Build(rs)
@@ -32,13 +35,13 @@ func TestBuildLossAndVerdicts(t *testing.T) {
 		t.Fatalf("scenarios %+v", rep.Scenarios)
 	}
 	sc := rep.Scenarios[0]
-	if sc.Runs != 5 || sc.Pass != 3 || sc.Fail != 1 || sc.Unknown != 1 || sc.WithMetrics != 4 {
-		t.Errorf("runs %d pass %d fail %d unknown %d with metrics %d; want 5 3 1 1 4", sc.Runs, sc.Pass, sc.Fail, sc.Unknown, sc.WithMetrics)
+	if sc.Runs != 8 || sc.Pass != 6 || sc.Fail != 1 || sc.Unknown != 1 || sc.WithMetrics != 4 {
+		t.Errorf("runs %d pass %d fail %d unknown %d with metrics %d; want 8 6 1 1 4", sc.Runs, sc.Pass, sc.Fail, sc.Unknown, sc.WithMetrics)
 	}
-	if SeedRanges(sc.Seeds) != "1..5" {
+	if SeedRanges(sc.Seeds) != "1..7, 9" {
 		t.Errorf("seeds %v", sc.Seeds)
 	}
-	if len(sc.Notes) != 1 || sc.Notes[0] != "seed 5: simulator error: x" {
+	if len(sc.Notes) != 2 || sc.Notes[0] != "seed 5: simulator error: x" || sc.Notes[1] != "seeds 6..7, 9: no metrics" {
 		t.Errorf("notes %q", sc.Notes)
 	}
 	l := sc.Loss
