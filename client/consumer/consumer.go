@@ -71,12 +71,10 @@ func New(rt runtime.Runtime, opts Options) (*Consumer, error) {
 		assigned: map[string]map[client.Queue]bool{}, adding: map[client.Queue]bool{},
 		timers: map[string]runtime.Timer{}, static: map[string][]client.Queue{},
 	}
-	instance := opts.InstanceName
-	if opts.Model == Clustering && (instance == "" || instance == "DEFAULT") {
-		instance = "" // filled below once the pid is known
-	}
 	c.id = client.NewIdentity(rt, opts.ClientIP, opts.PID, opts.InstanceName)
-	if instance == "" && opts.Model == Clustering {
+	if opts.Model == Clustering && (opts.InstanceName == "" || opts.InstanceName == "DEFAULT") {
+		// As the Go client's ChangeInstanceNameToPID: "pid#<random>", so
+		// two clustering consumers in one process are two members.
 		c.id.Instance = strconv.Itoa(c.id.PID) + "#" + strconv.FormatUint(rt.Rand().Uint64()>>1, 10)
 	}
 	c.log = rt.Log().With(slog.String("consumer", opts.Group))
