@@ -2,6 +2,7 @@ package producer_test
 
 import (
 	"bytes"
+	"math/rand/v2"
 	"strconv"
 	"testing"
 	"time"
@@ -202,5 +203,39 @@ func TestOrderedSendKeepsShardingKeyOnOneQueue(t *testing.T) {
 	}
 	for k, qs := range queues {
 		require.Len(t, qs, 1, "key %s used queues %v", k, qs)
+	}
+}
+
+// A broker whose fsync is slower than syncFlushTimeout answers
+// FLUSH_DISK_TIMEOUT; with RetryAnotherBrokerWhenNotStoreOK the producer
+// tries the other broker, without it the status is reported as is.
+func TestFlushDiskTimeoutStatusAndRetryAnotherBroker(t *testing.T) {
+	for _, retry := range []bool{false, true} {
+		c := clienttest.NewCluster(t, 11, clienttest.Options{Brokers: 2, BrokerConf: map[string]string{
+			"flushDiskType": "SYNC_FLUSH", "syncFlushTimeout": "1000"}})
+		n, p := newProducer(t, c, "prod", func(o *producer.Options) {
+			o.RetryAnotherBrokerWhenNotStoreOK = retry
+			o.SendTimeout = 10 * time.Second
+		})
+		for i := 0; i < 8; i++ { // topic on both brokers
+			o := send(c, n, func(cb func(*producer.SendResult, error)) { p.Send(client.NewMessage("FT", []byte("x")), cb) })
+			c.RunUntil("warm", func() bool { return o.done }, 10*time.Second)
+			require.NoError(t, o.err)
+		}
+		c.W.RunFor(35 * time.Second)
+		c.Brokers[0].Disk().SetFsyncLatency(func(*rand.Rand) time.Duration { return 2 * time.Second })
+		statuses := map[string]int{}
+		for i := 0; i < 8; i++ {
+			o := send(c, n, func(cb func(*producer.SendResult, error)) { p.Send(client.NewMessage("FT", []byte("y")), cb) })
+			c.RunUntil("send", func() bool { return o.done }, 20*time.Second)
+			require.NoError(t, o.err)
+			statuses[o.res.Queue.BrokerName+" "+o.res.Status.String()]++
+		}
+		if retry {
+			require.Equal(t, map[string]int{"broker-b SEND_OK": 8}, statuses)
+		} else {
+			require.Equal(t, 4, statuses["broker-a FLUSH_DISK_TIMEOUT"], "%v", statuses)
+			require.Equal(t, 4, statuses["broker-b SEND_OK"], "%v", statuses)
+		}
 	}
 }
