@@ -22,6 +22,12 @@ const (
 	Pause FaultKind = "pause"
 	// Isolate partitions the node from every other node.
 	Isolate FaultKind = "isolate"
+	// DiskFull shrinks the node's volume to what it uses now: the next
+	// write that grows a file fails with ENOSPC.
+	DiskFull FaultKind = "disk-full"
+	// FsyncFail makes each fsync of the node's disk fail with probability
+	// Prob.
+	FsyncFail FaultKind = "fsync-fail"
 )
 
 // Fault is one scheduled fault.
@@ -34,14 +40,19 @@ type Fault struct {
 	At, Jitter time.Duration
 	// For is how long the fault lasts before it reverts.
 	For time.Duration
+	// Prob is FsyncFail's failure probability.
+	Prob float64
 }
 
 func (f Fault) validate(s Spec) error {
-	if !slices.Contains([]FaultKind{Crash, PowerLoss, Pause, Isolate}, f.Kind) {
+	if !slices.Contains([]FaultKind{Crash, PowerLoss, Pause, Isolate, DiskFull, FsyncFail}, f.Kind) {
 		return fmt.Errorf("unknown kind %q", f.Kind)
 	}
 	if !slices.Contains(s.nodeNames(), f.Node) {
 		return fmt.Errorf("%s: no node %q", f.Kind, f.Node)
+	}
+	if f.Kind == FsyncFail && (f.Prob <= 0 || f.Prob > 1) {
+		return fmt.Errorf("%s of %s: prob %v outside (0, 1]", f.Kind, f.Node, f.Prob)
 	}
 	if f.At < 0 || f.Jitter < 0 || f.For < 0 || f.At+f.Jitter > s.Duration {
 		return fmt.Errorf("%s of %s: at %v+%v for %v must fall within the %v workload phase", f.Kind, f.Node, f.At, f.Jitter, f.For, s.Duration)
@@ -69,6 +80,10 @@ func (s Spec) nodeNames() []string {
 // "mq/faults" stream in fault order, before the run starts, so they do not
 // depend on what the nodes do.
 func (r *run) schedule() {
+	r.capacity = map[string]int64{}
+	for _, n := range r.w.Nodes() {
+		r.capacity[n.Name()] = n.Disk().Capacity()
+	}
 	rng := r.w.Rand("mq/faults")
 	for _, f := range r.spec.Faults {
 		at := f.At
@@ -106,6 +121,10 @@ func (r *run) strike(f Fault) {
 		if err := r.w.Net().Partition([]string{f.Node}, others); err != nil {
 			panic(fmt.Sprintf("mq: isolate %s: %v", f.Node, err))
 		}
+	case DiskFull:
+		n.Disk().SetCapacity(n.Disk().Used())
+	case FsyncFail:
+		n.Disk().SetFsyncFailProb(f.Prob)
 	}
 }
 
@@ -124,11 +143,22 @@ func (r *run) revert(f Fault) {
 		}
 	case Isolate:
 		r.w.Net().Heal()
+	case DiskFull:
+		n.Disk().SetCapacity(r.capacity[f.Node])
+	case FsyncFail:
+		n.Disk().SetFsyncFailProb(0)
 	}
 }
 
-// bringUp starts a node that is down; a node that refuses to start is a
-// finding of the run.
+// supervisorDelay is how long a supervisor (systemd's Restart=on-failure)
+// waits before starting again a node that refused to start.
+const supervisorDelay = time.Second
+
+// bringUp starts a node that is down. A node that refuses to start during
+// the workload phase (its disk fails fsyncs, say) is a fact of the run,
+// counted in Result.StartFailures, and is started again after
+// supervisorDelay; once the recovery phase has cleared every fault, a
+// refusal is a finding.
 func (r *run) bringUp(n *simrt.Node) {
 	if n.Paused() {
 		n.Resume()
@@ -137,7 +167,14 @@ func (r *run) bringUp(n *simrt.Node) {
 		return
 	}
 	n.Start()
-	if err := n.Err(); err != nil {
-		r.problem(fmt.Sprintf("%s did not start at %v: %v", n.Name(), r.w.Now(), err))
+	err := n.Err()
+	if err == nil {
+		return
 	}
+	if r.recovering {
+		r.problem(fmt.Sprintf("%s did not start at %v after every fault was cleared: %v", n.Name(), r.w.Now(), err))
+		return
+	}
+	r.startFailures = append(r.startFailures, fmt.Sprintf("%v %s: %v", r.w.Now(), n.Name(), err))
+	r.w.After(supervisorDelay, func() { r.bringUp(n) })
 }

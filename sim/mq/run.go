@@ -47,6 +47,9 @@ type Result struct {
 	// a phase that did not finish within its bound. Any problem fails the
 	// run.
 	Problems []string
+	// StartFailures are the starts a node refused while faults were active
+	// (each followed by another attempt a second later), for the record.
+	StartFailures []string
 	// SimTime is the simulated time the run took, Events its event count.
 	SimTime time.Duration
 	Events  uint64
@@ -118,6 +121,14 @@ type run struct {
 	verifier *rawConsumer
 	regular  []*rawConsumer
 	problems []string
+	// recovering is set once the recovery phase has begun.
+	recovering bool
+	// startFailures are the starts a node refused during the workload
+	// phase.
+	startFailures []string
+	// capacity is each node's volume size at start, which a disk-full
+	// fault's revert restores.
+	capacity map[string]int64
 }
 
 // Host addresses: one /24 per role keeps them readable in traces.
@@ -186,7 +197,7 @@ func Run(seed uint64, spec Spec, opts Options) (*Result, error) {
 	r.recover()
 	r.verify()
 
-	res := &Result{Seed: seed, TraceHash: w.TraceHash(), Ops: r.h.rec.Ops(), Problems: r.problems, SimTime: w.Now(), Events: w.Events()}
+	res := &Result{Seed: seed, TraceHash: w.TraceHash(), Ops: r.h.rec.Ops(), Problems: r.problems, StartFailures: r.startFailures, SimTime: w.Now(), Events: w.Events()}
 	cfg := opts.Check
 	cfg.Delivery.Groups = appendMissing(cfg.Delivery.Groups, spec.Group, VerifyGroup)
 	if subscribedTags(spec.Subscription) != nil && cfg.Delivery.Subscriptions[spec.Group] == nil {
@@ -206,9 +217,13 @@ func Run(seed uint64, spec Spec, opts Options) (*Result, error) {
 // stop, and the regular consumers drain every queue within the Drain bound.
 func (r *run) recover() {
 	r.note("recover")
+	r.recovering = true
 	r.w.Net().Heal()
 	for _, name := range r.spec.nodeNames() {
-		r.bringUp(r.w.Node(name))
+		n := r.w.Node(name)
+		n.Disk().SetCapacity(r.capacity[name])
+		n.Disk().SetFsyncFailProb(0)
+		r.bringUp(n)
 	}
 	for i := range r.spec.Producers {
 		r.w.Node(ProducerName(i)).Stop()
