@@ -246,3 +246,34 @@ func TestConcurrentRetryEndsInDLQ(t *testing.T) {
 	require.Equal(t, "DL-0", string(dlq[0].Body))
 	require.GreaterOrEqual(t, node.c.Stats.SentBack, 4)
 }
+
+// A member that crashes loses its queues to the others once the broker
+// sees its connection die; nothing sent afterwards is lost.
+func TestCrashedMemberQueuesTakenOver(t *testing.T) {
+	cl := clienttest.NewCluster(t, 40, clienttest.Options{})
+	pn, p := newProducer(t, cl, "prod")
+	sendAll(t, cl, pn, p, msgs("CR", 4, nil), nil)
+	_, a := newConsumer(t, cl, "cons-a", nil, "CR", "*", accept)
+	bn, b := newConsumer(t, cl, "cons-b", nil, "CR", "*", accept)
+	count := func(n *consNode) int {
+		k := 0
+		for _, q := range n.c.Owned() {
+			if q.Topic == "CR" {
+				k++
+			}
+		}
+		return k
+	}
+	cl.RunUntil("split", func() bool { return count(a) == 2 && count(b) == 2 }, time.Minute)
+	bn.Crash()
+	more := sendAll(t, cl, pn, p, msgs("CR", 12, nil), nil)
+	cl.RunUntil("a owns all", func() bool { return count(a) == 4 }, 3*time.Minute)
+	cl.RunUntil("a consumes what b would have", func() bool {
+		for _, r := range more {
+			if a.got.ids[r.MsgID]+b.got.ids[r.MsgID] == 0 {
+				return false
+			}
+		}
+		return true
+	}, 3*time.Minute)
+}
