@@ -42,6 +42,7 @@ func (f *fakeStore) GetMessage(topic string, qid int32, off int64, n int, _ stor
 }
 
 func (f *fakeStore) MinOffsetInQueue(string, int32) int64 { return f.min }
+func (f *fakeStore) SyncedPhyOffset() int64               { return 1 << 62 }
 func (f *fakeStore) MaxOffsetInQueue(_ string, qid int32) int64 {
 	if qid != 0 {
 		return 0

@@ -188,3 +188,30 @@ func TestSameSeedSameTrace(t *testing.T) {
 	}
 	require.Equal(t, run(), run())
 }
+
+// Under ASYNC_FLUSH a re-put is answered before it is synced. A parked
+// message that was durable must not be lost because delayOffset.json
+// recorded its re-put and a power loss then took the re-put: offsets are
+// persisted only as far as the commit log is synced.
+func TestAsyncFlushPersistsOnlySyncedProgress(t *testing.T) {
+	e := newEnv(t, 13, "1s 2s", config.AsyncFlush)
+	e.cfg.FlushIntervalCommitLog = 3 * time.Second // a wide window between a re-put and its sync
+	e.cfg.FlushCommitLogThoroughInterval = 3 * time.Second
+	e.flushDelayOffsetInterval = 200 * time.Millisecond
+	e.node.Restart()
+	require.NoError(t, e.node.Err())
+	for i := 0; i < 20; i++ {
+		e.send(time.Duration(i)*10*time.Millisecond, uniqName(i), 0, 2)
+	}
+	// A graceful stop syncs the parked messages: from here they are durable.
+	e.w.At(time.Second, e.node.Stop)
+	e.w.At(1100*time.Millisecond, e.node.Start)
+	// Due at ~2.1 s, re-put then, persisted within 200 ms, synced only at ~4.1 s.
+	e.w.At(2600*time.Millisecond, e.node.PowerLoss)
+	e.w.At(3*time.Second, e.node.Start)
+	e.w.RunFor(10 * time.Second)
+	counts := e.realCounts()
+	for _, u := range e.order {
+		require.GreaterOrEqual(t, counts[u], 1, "%s was durable when parked and is lost", u)
+	}
+}

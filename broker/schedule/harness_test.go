@@ -62,6 +62,8 @@ type env struct {
 	sends  map[string]*sent
 	order  []string
 	got    []delivery
+	// flushDelayOffsetInterval is the service's persist period (0: 10 s).
+	flushDelayOffsetInterval time.Duration
 	// wrapPut, when set, stands between the service and the store.
 	wrapPut func(n *testNode, m *store.Message, done func(store.PutResult))
 }
@@ -107,7 +109,7 @@ func (e *env) newNode(rt runtime.Runtime) (runtime.Node, error) {
 		n.st.Put(m, done)
 	}
 	n.svc, err = Start(n.st, put, Options{Clock: rt, FS: rt.Disk(), Log: rt.Log(), Levels: e.cfg.MessageDelayLevel,
-		Path: e.cfg.DelayOffsetPath(), FlushInterval: 10 * time.Second})
+		Path: e.cfg.DelayOffsetPath(), FlushInterval: e.flushDelayOffsetInterval})
 	if err != nil {
 		return nil, err
 	}

@@ -8,8 +8,11 @@
 // the next queue offset to deliver, advances only once the re-put of a
 // message has been answered OK by the store (under SYNC_FLUSH: after the
 // fsync that covers it), and is persisted to delayOffset.json every
-// flushDelayOffsetInterval and on Stop. After a crash the persisted offsets
-// are at most one interval stale, so some messages are delivered again:
+// flushDelayOffsetInterval and on Stop, but only as far as the commit log
+// is synced: under ASYNC_FLUSH a re-put is answered before its fsync, and a
+// file that ran ahead of it would lose, on a power loss, a parked message
+// that had long been durable. After a crash the persisted offsets are at
+// most one interval stale, so some messages are delivered again:
 // duplicates are allowed, loss is not.
 //
 // Time. A message is due when the broker's own wall clock (rt.Now) reaches
@@ -72,6 +75,8 @@ type Store interface {
 	GetMessage(topic string, queueID int32, offset int64, maxMsgNums int, filter store.Filter) store.GetResult
 	MinOffsetInQueue(topic string, queueID int32) int64
 	MaxOffsetInQueue(topic string, queueID int32) int64
+	// SyncedPhyOffset is how far the commit log is on the media.
+	SyncedPhyOffset() int64
 }
 
 // Putter stores a due message in its real topic: the broker's put, which
@@ -129,6 +134,10 @@ type level struct {
 	next int64
 	// issued are the in-flight re-puts, oldest first.
 	issued []issue
+	// unsynced are answered re-puts the commit log may not hold on the
+	// media yet (ASYNC_FLUSH answers before the fsync), oldest first:
+	// the file records progress only as far as the fsync reached.
+	unsynced []synced
 	// gen changes when the in-flight puts are abandoned after a failure, so
 	// their late answers are ignored.
 	gen uint64
@@ -149,7 +158,20 @@ type level struct {
 type issue struct {
 	offset int64
 	done   bool
+	end    int64 // commit log offset just past the re-put; 0 when nothing was put
 }
+
+// synced says: the level's delivered offset moved past from with re-puts
+// that end at end in the commit log; until the log is synced that far,
+// only from is durable.
+type synced struct {
+	from, end int64
+}
+
+// unsyncedMax bounds a level's unsynced list; past it neighbours merge,
+// which only makes the recorded progress lag (more re-deliveries after a
+// power loss), never lead.
+const unsyncedMax = 1024
 
 // Start loads delayOffset.json, corrects each level's offset into its
 // queue's bounds (entries removed by retention are gone; a queue shorter
@@ -213,17 +235,31 @@ func (s *Service) Notify() {
 	}
 }
 
-// Offsets returns each level's delivered offset (what delayOffset.json
-// holds after the next persist).
+// Offsets returns each level's delivered offset as far as the commit log
+// is synced: what delayOffset.json holds after the next persist.
 func (s *Service) Offsets() map[int]int64 {
 	out := make(map[int]int64, len(s.levels)+len(s.extra))
 	for l, off := range s.extra {
 		out[l] = off
 	}
+	synced := s.st.SyncedPhyOffset()
 	for _, l := range s.levels {
-		out[l.n] = l.offset
+		out[l.n] = l.durableOffset(synced)
 	}
 	return out
+}
+
+// durableOffset is the delivered offset whose re-puts are all synced.
+func (l *level) durableOffset(synced int64) int64 {
+	n := 0
+	for n < len(l.unsynced) && l.unsynced[n].end <= synced {
+		n++
+	}
+	l.unsynced = append(l.unsynced[:0], l.unsynced[n:]...)
+	if len(l.unsynced) == 0 {
+		return l.offset
+	}
+	return l.unsynced[0].from
 }
 
 // Persist writes delayOffset.json now.
@@ -232,6 +268,11 @@ func (s *Service) Persist() error {
 		return fmt.Errorf("persist delay offsets: %w", err)
 	}
 	s.dirty = false
+	for _, l := range s.levels {
+		if len(l.unsynced) > 0 {
+			s.dirty = true // more to record once the fsync catches up
+		}
+	}
 	s.Stats.Persists++
 	return nil
 }
@@ -447,6 +488,7 @@ func (s *Service) answered(l *level, gen uint64, off int64, res store.PutResult)
 	for i := range l.issued {
 		if l.issued[i].offset == off {
 			l.issued[i].done = true
+			l.issued[i].end = res.PhysicalOffset + int64(res.WroteBytes)
 			break
 		}
 	}
@@ -465,9 +507,23 @@ func (s *Service) advance(l *level) {
 	if n == 0 {
 		return
 	}
+	var end int64
+	for _, is := range l.issued[:n] {
+		end = max(end, is.end)
+	}
+	from := l.offset
 	l.offset = l.issued[n-1].offset + 1
 	l.issued = append(l.issued[:0], l.issued[n:]...)
 	s.dirty = true
+	if end > 0 {
+		l.unsynced = append(l.unsynced, synced{from: from, end: end})
+		if len(l.unsynced) > unsyncedMax {
+			// Merge the two oldest into one step from the first's start.
+			l.unsynced[1].from = l.unsynced[0].from
+			l.unsynced[1].end = max(l.unsynced[0].end, l.unsynced[1].end)
+			l.unsynced = l.unsynced[1:]
+		}
+	}
 }
 
 // realMessage rebuilds the message for its real topic (Java messageTimeup):
