@@ -37,6 +37,10 @@ type Scenario struct {
 	WithMetrics int `json:"with_metrics"`
 	WithHistory int `json:"with_history"`
 
+	// Faults counts the injected faults by kind, over the runs that list
+	// their faults: what this scenario's numbers were measured under.
+	Faults []FaultKind `json:"faults,omitempty"`
+
 	Loss Loss `json:"loss"`
 	// Duplicates is delivery.duplicates over seeds; DupRatio is
 	// delivery.dup-ratio (duplicates / deliveries).
@@ -58,6 +62,13 @@ type Scenario struct {
 	// Notes are the runs' notes (why a run failed or is unknown, missing
 	// data), each distinct note once with its seeds, in seed order.
 	Notes []string `json:"notes,omitempty"`
+}
+
+// FaultKind is how often one kind of fault was injected per run.
+type FaultKind struct {
+	Kind string `json:"kind"`
+	// PerRun is the count per run, over the runs that list faults.
+	PerRun stats.Summary `json:"per_run"`
 }
 
 // Loss is how often and how much acknowledged data was lost.
@@ -265,6 +276,7 @@ func buildScenario(rs []runs.Run) Scenario {
 	sc.Availability.WindowNs, sc.Availability.OverTime = overTime(rs)
 
 	sc.Notes = notes(noteSeeds)
+	sc.Faults = faultKinds(rs)
 
 	keys := make([]string, 0, len(metricVals))
 	for k := range metricVals {

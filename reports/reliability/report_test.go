@@ -164,3 +164,18 @@ func TestSeedRanges(t *testing.T) {
 		t.Errorf("SeedRanges(nil) = %q", got)
 	}
 }
+
+func TestFaultKinds(t *testing.T) {
+	rs := []runs.Run{
+		{Scenario: "s", Seed: 1, Faults: []string{"   2.746s {kind: power-loss, nodes: [broker-a]}", "   5.901s {kind: restart, nodes: [broker-a]}", "  7.000s {kind: power-loss, nodes: [b]}"}},
+		{Scenario: "s", Seed: 2, Faults: []string{"  1.000s {kind: heal}"}},
+		{Scenario: "s", Seed: 3}, // a sweep seed: faults unknown, not zero
+	}
+	fk := Build(rs).Scenarios[0].Faults
+	if len(fk) != 3 || fk[0].Kind != "heal" || fk[1].Kind != "power-loss" || fk[2].Kind != "restart" {
+		t.Fatalf("fault kinds %+v", fk)
+	}
+	if p := fk[1].PerRun; p.N != 2 || p.Mean != 1 || p.Max != 2 || p.Min != 0 {
+		t.Errorf("power-loss per run %+v, want n 2, mean 1, min 0, max 2", p)
+	}
+}

@@ -94,6 +94,14 @@ func scenarioSection(w io.Writer, sc reliability.Scenario, confidence float64, p
 	fmt.Fprintf(w, "Seeds %s: %d runs, %d pass, %d fail, %d unknown. Checker metrics from %d runs, histories from %d.\n\n",
 		reliability.SeedRanges(sc.Seeds), sc.Runs, sc.Pass, sc.Fail, sc.Unknown, sc.WithMetrics, sc.WithHistory)
 
+	if len(sc.Faults) > 0 {
+		var parts []string
+		for _, f := range sc.Faults {
+			parts = append(parts, fmt.Sprintf("%s %s (max %s)", mdEscape(f.Kind), num(f.PerRun.Mean), num(f.PerRun.Max)))
+		}
+		fmt.Fprintf(w, "Faults per run, mean over the %d runs that list them: %s.\n\n", sc.Faults[0].PerRun.N, strings.Join(parts, ", "))
+	}
+
 	l := sc.Loss
 	fmt.Fprintf(w, "### Loss of acknowledged messages\n\n")
 	if l.Metric == "" {

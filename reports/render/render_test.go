@@ -47,8 +47,8 @@ func sampleReport() reliability.Report {
 	return reliability.Build([]runs.Run{
 		{Scenario: "sync|flush", Seed: 1, Verdict: runs.Pass, Metrics: m(100, 0, 1, 1)},
 		{Scenario: "sync|flush", Seed: 2, Verdict: runs.Pass, Metrics: m(100, 0, 3, 0.9)},
-		{Scenario: "async", Seed: 1, Verdict: runs.Fail, Metrics: m(200, 10, 0, 0.8)},
-		{Scenario: "async", Seed: 2, Verdict: runs.Pass, Metrics: m(100, 0, 0, 0.8)},
+		{Scenario: "async", Seed: 1, Verdict: runs.Fail, Metrics: m(200, 10, 0, 0.8), Faults: []string{"1.000s {kind: power-loss, nodes: [b]}", "2.000s {kind: power-loss, nodes: [b]}", "3.000s {kind: restart, nodes: [b]}"}},
+		{Scenario: "async", Seed: 2, Verdict: runs.Pass, Metrics: m(100, 0, 0, 0.8), Faults: []string{"1.000s {kind: restart, nodes: [b]}"}},
 		{Scenario: "async", Seed: 3, Verdict: runs.Unknown, Note: "simulator error: boom"},
 	})
 }
@@ -74,6 +74,7 @@ func TestMarkdownRows(t *testing.T) {
 		"## async\n",
 		"Seeds 1..3: 3 runs, 1 pass, 1 fail, 1 unknown. Checker metrics from 2 runs, histories from 0.",
 		"| 1 | 10 | 200 | 5.00% |",
+		"Faults per run, mean over the 2 runs that list them: power-loss 1 (max 2), restart 1 (max 1).",
 		"![async: loss](plots/async-loss.png)",
 		"- seed 3: simulator error: boom",
 		"| delivery | lost | 2 | 5 | 0 | 10 | 10 | 0 | 10 |",

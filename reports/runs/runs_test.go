@@ -292,3 +292,40 @@ func TestFailNoteWithoutViolation(t *testing.T) {
 		t.Errorf("note %q: want the first problem, cut", n)
 	}
 }
+
+// TestRealSimulatorOutput reads files the simulator wrote (a single run of
+// mq-async-flush with --out, and a sweep of pingpong-fsync-fail): if the
+// simulator's output format drifts from what reports expects, copy fresh
+// ones here and this test says what broke.
+func TestRealSimulatorOutput(t *testing.T) {
+	rs, err := ReadDir("testdata/real", Options{Histories: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != 11 {
+		t.Fatalf("got %d runs, want 1 single run and 10 sweep seeds", len(rs))
+	}
+	var single *Run
+	for i := range rs {
+		if rs[i].Scenario == "mq-async-flush" {
+			single = &rs[i]
+		} else if rs[i].Scenario != "pingpong-fsync-fail" || rs[i].Verdict != Pass || rs[i].Metrics != nil || rs[i].TraceHash == "" {
+			t.Errorf("sweep seed %+v: want a pass with a trace hash and no metrics", rs[i])
+		}
+	}
+	if single == nil {
+		t.Fatal("no mq-async-flush run")
+	}
+	if single.Seed != 1 || single.Verdict != Pass || single.TraceHash == "" || len(single.Faults) == 0 || single.SimulatedNs <= 0 {
+		t.Errorf("single run %+v", single)
+	}
+	acked, _ := single.Metric("delivery", "acknowledged")
+	lost, _ := single.Metric("delivery", "lost")
+	_, perGroup := single.Metric("delivery", "lost:sim-verify")
+	if acked <= 0 || lost <= 0 || !perGroup {
+		t.Errorf("delivery metrics acknowledged %v lost %v (per group %v): the ASYNC_FLUSH run lost messages", acked, lost, perGroup)
+	}
+	if _, ok := single.Metric("stats", "send-latency-ms-p99"); !ok {
+		t.Error("no stats.send-latency-ms-p99")
+	}
+}
