@@ -40,7 +40,7 @@ func crashSpec() Spec {
 // When the store is fixed, require the regular group's loss to be zero and
 // every run to pass.
 func TestSyncFlushCrashKeepsAcknowledged(t *testing.T) {
-	seeds := uint64(20)
+	seeds := uint64(12)
 	if testing.Short() {
 		seeds = 6
 	}

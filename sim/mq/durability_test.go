@@ -75,3 +75,31 @@ func TestAsyncLossFailsStrictExpectations(t *testing.T) {
 	}
 	t.Fatal("no seed of 10 lost anything under ASYNC_FLUSH")
 }
+
+// TestFlushModesUnderPowerLossCoreClients: the same contrast with the
+// project's producer and push consumer cores as the clients.
+func TestFlushModesUnderPowerLossCoreClients(t *testing.T) {
+	seeds := uint64(6)
+	if testing.Short() {
+		seeds = 3
+	}
+	lossySeeds := 0
+	for seed := uint64(1); seed <= seeds; seed++ {
+		async := powerLossSpec("ASYNC_FLUSH")
+		async.Clients = CoreClients
+		res, err := Run(seed, async, lossReported())
+		require.NoError(t, err)
+		require.Empty(t, res.Problems, "ASYNC_FLUSH seed %d", seed)
+		if res.Lost() > 0 {
+			lossySeeds++
+		}
+
+		sync := powerLossSpec("SYNC_FLUSH")
+		sync.Clients = CoreClients
+		res, err = Run(seed, sync, Options{})
+		require.NoError(t, err)
+		require.True(t, res.Passed(), "SYNC_FLUSH seed %d: %v %s", seed, res.Problems, res.Report.Explain(5))
+	}
+	t.Logf("core clients: ASYNC_FLUSH lost messages in %d of %d seeds; SYNC_FLUSH in none", lossySeeds, seeds)
+	require.Positive(t, lossySeeds)
+}

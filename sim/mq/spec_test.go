@@ -29,7 +29,10 @@ func TestSpecValidate(t *testing.T) {
 		"fault after the end": func(s *Spec) {
 			s.Faults = []Fault{{Kind: Crash, Node: BrokerName(0), At: s.Duration, Jitter: time.Second}}
 		},
-		"negative for": func(s *Spec) { s.Faults = []Fault{{Kind: Crash, Node: BrokerName(0), For: -1}} },
+		"fsync-fail, no prob": func(s *Spec) { s.Faults = []Fault{{Kind: FsyncFail, Node: BrokerName(0)}} },
+		"unknown clients":     func(s *Spec) { s.Clients = "java" },
+		"spaced subscription": func(s *Spec) { s.Subscription = "TagA || TagB" },
+		"negative for":        func(s *Spec) { s.Faults = []Fault{{Kind: Crash, Node: BrokerName(0), For: -1}} },
 	}
 	for name, mod := range bad {
 		s := DefaultSpec()
