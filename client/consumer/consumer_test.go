@@ -21,7 +21,7 @@ type prodNode struct {
 	p *producer.Producer
 }
 
-func newProducer(t *testing.T, c *clienttest.Cluster, name string) (*simrt.Node, *producer.Producer) {
+func newProducer(t testing.TB, c *clienttest.Cluster, name string) (*simrt.Node, *producer.Producer) {
 	n := c.AddClient(name, func(rt runtime.Runtime) (runtime.Node, error) {
 		p, err := producer.New(rt, producer.Options{Group: "pg", NameServers: c.NSAddrs})
 		if err != nil {
@@ -37,7 +37,7 @@ func newProducer(t *testing.T, c *clienttest.Cluster, name string) (*simrt.Node,
 }
 
 // sendAll sends the messages one after another and waits for every result.
-func sendAll(t *testing.T, c *clienttest.Cluster, n *simrt.Node, p *producer.Producer, msgs []*client.Message, sel producer.Selector) []*producer.SendResult {
+func sendAll(t testing.TB, c *clienttest.Cluster, n *simrt.Node, p *producer.Producer, msgs []*client.Message, sel producer.Selector) []*producer.SendResult {
 	t.Helper()
 	results := make([]*producer.SendResult, len(msgs))
 	errs := make([]error, len(msgs))
@@ -80,7 +80,7 @@ type consNode struct {
 	got *received
 }
 
-func newConsumer(t *testing.T, cl *clienttest.Cluster, name string, mod func(*consumer.Options), topic, expr string,
+func newConsumer(t testing.TB, cl *clienttest.Cluster, name string, mod func(*consumer.Options), topic, expr string,
 	handler func(got *received, m []*client.MessageExt) consumer.Result) (*simrt.Node, *consNode) {
 	n := cl.AddClient(name, func(rt runtime.Runtime) (runtime.Node, error) {
 		opts := consumer.Options{Group: "cg", NameServers: cl.NSAddrs, ConsumeFrom: consumer.ConsumeFromFirstOffset}
