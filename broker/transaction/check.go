@@ -40,7 +40,7 @@ scan:
 		case store.OffsetTooSmall:
 			// Retention removed these half messages: nothing is left to check.
 			for o := off; o < res.NextBeginOffset; o++ {
-				s.passed[o] = struct{}{}
+				s.passed[o] = 0
 			}
 			off = res.NextBeginOffset
 			continue
@@ -79,7 +79,7 @@ func (s *Service) examine(rec *message.Record, nowMs int64) bool {
 	}
 	key := keyOf(rec)
 	if s.isResolved(key) {
-		s.passed[off] = struct{}{} // a copy of a resolved transaction
+		s.passed[off] = s.resolved[key] // a copy of a resolved transaction
 		return false
 	}
 	if _, ok := s.ending[key]; ok {
@@ -128,7 +128,7 @@ func (s *Service) recheck(rec *message.Record, key string, times int) {
 				slog.Int64("half", off), slog.String("status", res.Status.String()), slog.Any("err", res.Err))
 			return
 		}
-		s.passed[off] = struct{}{}
+		s.passed[off] = res.PhysicalOffset + int64(res.WroteBytes)
 		s.advance()
 		s.sendCheck(group, key, res)
 	})
@@ -191,7 +191,7 @@ func (s *Service) discard(rec *message.Record, times int) {
 		s.Stats.Discarded++
 		s.log.Warn("half message checked too many times; discarded", slog.Int64("half", off),
 			slog.Int("checks", times), slog.String("topic", CheckMaxTimeTopic))
-		s.passed[off] = struct{}{}
+		s.passed[off] = res.PhysicalOffset + int64(res.WroteBytes)
 		s.advance()
 	})
 }

@@ -100,7 +100,7 @@ func (s *Service) End(req EndRequest, done func(error)) {
 				return
 			}
 			s.Stats.Rollbacks++
-			s.resolve(&rec, key)
+			s.resolve(&rec, key, res.PhysicalOffset+int64(res.WroteBytes))
 			finish(nil)
 		})
 		return
@@ -109,7 +109,7 @@ func (s *Service) End(req EndRequest, done func(error)) {
 		// A crash fell between the commit and its op: write only the op.
 		s.Stats.CommitsFoundInIndex++
 		s.log.Info("commit already in the real topic; recording it", slog.String("key", key))
-		s.commitOp(&rec, key, finish)
+		s.commitOp(&rec, key, 0, finish)
 		return
 	}
 	m, err := committed(&rec, req.CommitLogOffset)
@@ -125,17 +125,22 @@ func (s *Service) End(req EndRequest, done func(error)) {
 			finish(fmt.Errorf("transaction: commit: %s: %w", res.Status, res.Err))
 			return
 		}
-		s.commitOp(&rec, key, finish)
+		s.commitOp(&rec, key, res.PhysicalOffset+int64(res.WroteBytes), finish)
 	})
 }
 
-// commitOp writes a commit's op and counts the commit.
-func (s *Service) commitOp(rec *message.Record, key string, finish func(error)) {
+// commitOp writes a commit's op and counts the commit; commitEnd is the
+// commit log end of the committed message (0: written by an earlier run).
+func (s *Service) commitOp(rec *message.Record, key string, commitEnd int64, finish func(error)) {
 	s.writeOp(rec, key, func(res store.PutResult) {
-		// The commit itself is durable whatever happens to the op: a lost
-		// op only costs a check-back, which the index answers.
+		// The commit itself stands whatever happens to the op: a lost op
+		// only costs a check-back, which the index answers.
+		end := commitEnd
+		if res.Status == store.PutOK {
+			end = max(end, res.PhysicalOffset+int64(res.WroteBytes))
+		}
 		s.Stats.Commits++
-		s.resolve(rec, key)
+		s.resolve(rec, key, end)
 		finish(nil)
 	})
 }
@@ -143,10 +148,10 @@ func (s *Service) commitOp(rec *message.Record, key string, finish func(error)) 
 // resolve marks the transaction resolved in memory at once: the op is in
 // the op queue already (the store indexes on put), so catchUp reads it
 // again, harmlessly.
-func (s *Service) resolve(rec *message.Record, key string) {
-	s.remember(key)
+func (s *Service) resolve(rec *message.Record, key string, end int64) {
+	s.remember(key, end)
 	if rec.QueueOffset >= s.halfProgress {
-		s.passed[rec.QueueOffset] = struct{}{}
+		s.passed[rec.QueueOffset] = max(s.passed[rec.QueueOffset], end)
 	}
 	s.advance()
 }

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"rocketsim/broker/config"
 )
 
 // Crashes and power losses in the middle of sends, ENDs and check rounds,
@@ -111,4 +113,33 @@ func TestClockJumps(t *testing.T) {
 			require.Equal(t, map[string]int{"A": 1}, e.delivered("T", 1))
 		})
 	}
+}
+
+// Under ASYNC_FLUSH a commit and its op are answered before their fsync.
+// The progress must not pass a durable half message on the strength of an
+// op a power loss can take: then the half would be neither committed nor
+// ever checked again. Here the commit is lost with its op, and the
+// check-back commits it after the restart.
+func TestAsyncFlushProgressWaitsForSync(t *testing.T) {
+	e := newEnv(t, 10, fastOpt)
+	e.cfg.FlushDiskType = config.AsyncFlush
+	e.cfg.FlushIntervalCommitLog = 20 * time.Second // nothing reaches the media on its own in this test
+	e.cfg.FlushCommitLogThoroughInterval = 20 * time.Second
+	e.node.Restart()
+	require.NoError(t, e.node.Err())
+	tx := e.send(0, "A", unknown, commit, 0)
+	e.w.At(500*time.Millisecond, e.node.Stop) // a graceful stop syncs the half message
+	e.w.At(600*time.Millisecond, e.node.Start)
+	e.w.At(time.Second, func() { e.end(tx, nil, commit) })
+	e.w.At(6*time.Second, func() { // the offset table was persisted at 5.6 s
+		n, _ := e.value()
+		require.Equal(t, 1, len(e.delivered("T", 1)), "committed, not yet synced")
+		half, _ := n.svc.Progress()
+		require.Zero(t, half, "progress waits for the fsync")
+		e.node.PowerLoss()
+	})
+	e.w.At(7*time.Second, e.node.Start)
+	e.w.RunFor(15 * time.Second)
+	require.Equal(t, map[string]int{"A": 1}, e.delivered("T", 1))
+	require.Equal(t, 1, tx.checks, "resolved by the check-back after the commit was lost")
 }

@@ -52,11 +52,12 @@ func (s *Service) applyOp(rec *message.Record) {
 		half = -1
 	}
 	s.opHalf[rec.QueueOffset] = half
+	end := rec.PhysicalOffset + int64(rec.StoreSize)
 	if half >= s.halfProgress {
-		s.passed[half] = struct{}{}
+		s.passed[half] = max(s.passed[half], end)
 	}
 	if k, ok := message.Property(rec.Properties, PropertyOpKey); ok {
-		s.remember(k)
+		s.remember(k, end)
 	}
 }
 
@@ -80,10 +81,12 @@ func (s *Service) writeOp(rec *message.Record, key string, done func(store.PutRe
 	})
 }
 
-// advance moves the progress offsets over what is passed and commits them.
+// advance moves the progress offsets over what is passed and durable, and
+// commits them.
 func (s *Service) advance() {
+	synced := s.st.SyncedPhyOffset()
 	for {
-		if _, ok := s.passed[s.halfProgress]; !ok {
+		if end, ok := s.passed[s.halfProgress]; !ok || end > synced {
 			break
 		}
 		delete(s.passed, s.halfProgress)

@@ -33,7 +33,9 @@
 // stored as consumer offsets of SysGroup, as RocketMQ does, through the
 // Progress interface (the broker's offset table, persisted with it). An
 // offset is passed only once what it needs is durable: the op that resolved
-// it, or the check copy that replaces it.
+// it, or the check copy that replaces it (under ASYNC_FLUSH a put is
+// answered before its fsync; the progress waits for the fsync, so a power
+// loss cannot leave a half message passed but neither resolved nor copied).
 //
 // The service is a library on the broker's event loop: it uses only the
 // runtime's clock and timers and never starts a goroutine.
@@ -92,6 +94,8 @@ type Store interface {
 	MinOffsetInQueue(topic string, queueID int32) int64
 	MaxOffsetInQueue(topic string, queueID int32) int64
 	QueryMessage(topic, key string, maxNum int, begin, end int64) ([][]byte, error)
+	// SyncedPhyOffset is how far the commit log is on the media.
+	SyncedPhyOffset() int64
 }
 
 // Putter stores a message: the broker's put, which also wakes held pulls.
@@ -158,8 +162,12 @@ type Service struct {
 	// halfProgress: every half message below it is passed (resolved,
 	// replaced by its check copy, or discarded).
 	halfProgress int64
-	// passed holds passed half offsets at or above halfProgress.
-	passed map[int64]struct{}
+	// passed holds passed half offsets at or above halfProgress, each with
+	// the commit log end of the record that justifies passing it (the op,
+	// the check copy): the progress moves over it only once the commit log
+	// is synced that far, which under ASYNC_FLUSH is later than the put's
+	// answer. 0 needs nothing.
+	passed map[int64]int64
 	// inflight holds half offsets whose check copy or discard is being put.
 	inflight map[int64]struct{}
 
@@ -173,8 +181,9 @@ type Service struct {
 	// resolve.
 	opHalf map[int64]int64
 
-	// resolved remembers resolved transaction keys, oldest first in order.
-	resolved map[string]struct{}
+	// resolved remembers resolved transaction keys, oldest first in order,
+	// with the commit log end of their op.
+	resolved map[string]int64
 	order    []string
 	// ending holds keys whose commit or rollback is being written.
 	ending map[string]struct{}
@@ -202,8 +211,8 @@ func Start(st Store, put Putter, prog Progress, check Checker, opt Options) (*Se
 	}
 	s := &Service{opt: opt, st: st, put: put, prog: prog, check: check,
 		log:    opt.Log.With(slog.String("component", "transaction")),
-		passed: map[int64]struct{}{}, inflight: map[int64]struct{}{}, opHalf: map[int64]int64{},
-		resolved: map[string]struct{}{}, ending: map[string]struct{}{}}
+		passed: map[int64]int64{}, inflight: map[int64]struct{}{}, opHalf: map[int64]int64{},
+		resolved: map[string]int64{}, ending: map[string]struct{}{}}
 	s.halfProgress = s.startOffset(HalfTopic)
 	s.opProgress = s.startOffset(OpTopic)
 	s.opRead = s.opProgress
@@ -264,14 +273,14 @@ func (s *Service) arm() {
 
 // remember records a resolved transaction key, forgetting the oldest past
 // resolvedKeysMax.
-func (s *Service) remember(key string) {
+func (s *Service) remember(key string, end int64) {
 	if key == "" {
 		return
 	}
 	if _, ok := s.resolved[key]; ok {
 		return
 	}
-	s.resolved[key] = struct{}{}
+	s.resolved[key] = end
 	s.order = append(s.order, key)
 	if len(s.order) > resolvedKeysMax {
 		delete(s.resolved, s.order[0])
