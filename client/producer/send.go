@@ -220,6 +220,10 @@ func (op *sendOp) sendTo(q client.Queue, addr string) {
 		return
 	}
 	began := p.rt.Monotonic()
+	if began >= op.deadline { // the route lookup used up the time
+		op.finish(nil, fmt.Errorf("%w after %d attempts (%v): last error: %v", ErrSendTimeout, op.attempts, p.opts.SendTimeout, op.lastErr))
+		return
+	}
 	err := p.ep.Invoke(conn, req, op.deadline-began, func(resp *remoting.Command, err error) {
 		latency := p.rt.Monotonic() - began
 		if err != nil {
