@@ -35,7 +35,7 @@ func verdict(scenario string, seed uint64, pass bool, acked, lost float64) map[s
 		"scenario": scenario, "path": "scenarios/" + scenario + ".yaml", "seed": seed,
 		"trace_hash": scenario + "-" + string(rune('a'+seed)), "pass": pass, "simulated_ns": int64(40 * time.Second),
 		"metrics": map[string]map[string]float64{
-			"delivery": {"acknowledged": acked, "lost": lost, "lost:g": lost, "duplicates": 4},
+			"delivery": {"acknowledged": acked, "lost": lost, "lost:g": lost, "duplicates": 4, "dup-ratio": 0.04},
 			"stats":    {"availability": 0.9, "availability-worst-window": 0.2, "send-latency-ms-p99": 3},
 			"delay":    {"lateness-ms-max": float64(seed) * 100},
 		},
@@ -107,9 +107,9 @@ func TestReportFromOutputFolders(t *testing.T) {
 	md := read(t, filepath.Join(out, "report.md"))
 	for _, want := range []string{
 		// async: only seed 2 has metrics: 1 of 1 seeds lost data; lost 30 of 1000.
-		"| async | 4 | 3 | 1 | 0 | 1 / 1 = 100% [20.7%, 100%] | 3.00% (one seed: no interval) | 4 / 4 | 200 | 3 † |",
+		"| async | 4 | 3 | 1 | 0 | 1 / 1 = 100% [20.7%, 100%] | 3.00% (one seed: no interval) | 4.00% (one seed: no interval) | 200 | 3 † |",
 		// sync: 0 of 2 lost; pooled send latencies 2 and 8 ms, end-to-end 3 and 9: p99s 8 and 9.
-		"| sync | 2 | 2 | 0 | 0 | 0 / 2 = 0% [0%, 65.8%] | 0% [0%, 0%] | 4 / 4 | 200 | 8 | 9 |",
+		"| sync | 2 | 2 | 0 | 0 | 0 / 2 = 0% [0%, 65.8%] | 0% [0%, 0%] | 4.00% [4.00%, 4.00%] | 200 | 8 | 9 |",
 		"Checker metrics from 1 runs, histories from 0.",
 		"- seeds 1, 3..4: sweep seed without verdict.json: verdict only, no metrics",
 		"![sync: latency CDF, pooled over seeds](plots/sync-latency-cdf.png)",

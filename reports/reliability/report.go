@@ -43,9 +43,13 @@ type Scenario struct {
 
 	Loss Loss `json:"loss"`
 	// Duplicates is delivery.duplicates over seeds; DupRatio is
-	// delivery.dup-ratio (duplicates / deliveries).
-	Duplicates stats.Summary `json:"duplicates"`
-	DupRatio   stats.Summary `json:"dup_ratio"`
+	// delivery.dup-ratio (duplicates / deliveries), and DupRatioMean its
+	// mean with a t-interval: at-least-once delivery makes duplicates
+	// legal, so their rate, comparable across scenarios of different
+	// lengths, is what an application must budget for.
+	Duplicates   stats.Summary  `json:"duplicates"`
+	DupRatio     stats.Summary  `json:"dup_ratio"`
+	DupRatioMean stats.Interval `json:"dup_ratio_mean"`
 	// LatenessMaxMs is delay.lateness-ms-max over seeds: how late delayed
 	// messages arrived past their due time.
 	LatenessMaxMs stats.Summary `json:"lateness_max_ms"`
@@ -265,6 +269,7 @@ func buildScenario(rs []runs.Run) Scenario {
 	sc.Loss.Lost = stats.Summarize(lostCnt)
 	sc.Duplicates = stats.Summarize(dups)
 	sc.DupRatio = stats.Summarize(dupRatio)
+	sc.DupRatioMean = stats.MeanTNonNegative(dupRatio, stats.Confidence)
 	sc.LatenessMaxMs = stats.Summarize(lateness)
 	sc.Send = latency(sc.Send.Seeds, sendAll, sendP99)
 	sc.E2E = latency(sc.E2E.Seeds, e2eAll, e2eP99)

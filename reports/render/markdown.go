@@ -58,7 +58,7 @@ func Markdown(w io.Writer, rep reliability.Report, opt Options) error {
 		"(a value that occurred). %s means no run measured it.\n\n", conf, noData)
 
 	fmt.Fprintf(bw, "## Summary\n\n")
-	fmt.Fprintf(bw, "| scenario | runs | pass | fail | unknown | seeds with loss (%s CI) | lost / acked, mean over seeds (%s CI) | duplicates mean / max | max lateness ms | p99 send ms | p99 e2e ms | availability mean / min | worst window min |\n", conf, conf)
+	fmt.Fprintf(bw, "| scenario | runs | pass | fail | unknown | seeds with loss (%s CI) | lost / acked, mean over seeds (%s CI) | duplicates / deliveries, mean (%s CI) | max lateness ms | p99 send ms | p99 e2e ms | availability mean / min | worst window min |\n", conf, conf, conf)
 	fmt.Fprintf(bw, "|---|---:|---:|---:|---:|---|---|---|---:|---:|---:|---|---:|\n")
 	footSeedP99 := false
 	for _, sc := range rep.Scenarios {
@@ -68,7 +68,7 @@ func Markdown(w io.Writer, rep reliability.Report, opt Options) error {
 		fmt.Fprintf(bw, "| %s | %d | %d | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s |\n",
 			mdEscape(sc.Name), sc.Runs, sc.Pass, sc.Fail, sc.Unknown,
 			seedsWithLoss(sc.Loss.SeedsWithLoss), meanCI(sc.Loss.PerAcked),
-			meanMax(sc.Duplicates, num), num(sc.LatenessMaxMs.Max), sendP99, e2eP99,
+			meanCI(sc.DupRatioMean), num(sc.LatenessMaxMs.Max), sendP99, e2eP99,
 			meanMin(sc.Availability.Overall), pct(sc.Availability.WorstWindow.Min))
 	}
 	fmt.Fprintln(bw)
@@ -128,6 +128,11 @@ func scenarioSection(w io.Writer, sc reliability.Scenario, confidence float64, p
 			}
 			fmt.Fprintln(w)
 		}
+	}
+
+	if sc.Duplicates.N > 0 {
+		fmt.Fprintf(w, "### Duplicates\n\nDuplicate deliveries per run: mean %s, median %s, max %s; as a share of deliveries: mean %s, max %s.\n\n",
+			num(sc.Duplicates.Mean), num(sc.Duplicates.Median), num(sc.Duplicates.Max), meanCI(sc.DupRatioMean), pct(sc.DupRatio.Max))
 	}
 
 	fmt.Fprintf(w, "### Latency (ms)\n\n")
@@ -207,13 +212,6 @@ func meanCI(iv stats.Interval) string {
 		return pct(iv.Estimate) + " (one seed: no interval)"
 	}
 	return fmt.Sprintf("%s [%s, %s]", pct(iv.Estimate), pct(iv.Lo), pct(iv.Hi))
-}
-
-func meanMax(s stats.Summary, f func(float64) string) string {
-	if s.N == 0 {
-		return noData
-	}
-	return f(s.Mean) + " / " + f(s.Max)
 }
 
 func meanMin(s stats.Summary) string {

@@ -40,7 +40,7 @@ func TestPct(t *testing.T) {
 func sampleReport() reliability.Report {
 	m := func(acked, lost, dups, avail float64) map[string]map[string]float64 {
 		return map[string]map[string]float64{
-			"delivery": {"acknowledged": acked, "lost": lost, "duplicates": dups},
+			"delivery": {"acknowledged": acked, "lost": lost, "duplicates": dups, "dup-ratio": dups / acked},
 			"stats":    {"availability": avail, "availability-worst-window": avail - 0.5, "send-latency-ms-p99": 12},
 		}
 	}
@@ -69,7 +69,9 @@ func TestMarkdownRows(t *testing.T) {
 		"| 12 † |",
 		"† no history was read",
 		// the pipe in the name is escaped so the row keeps its columns.
-		"| sync\\|flush | 2 | 2 | 0 | 0 | 0 / 2 = 0% [0%, 65.8%] | 0% [0%, 0%] | 2 / 3 | — |",
+		"| sync\\|flush | 2 | 2 | 0 | 0 | 0 / 2 = 0% [0%, 65.8%] | 0% [0%, 0%] | 2.00% [0%, 14.7%] | — |",
+		// duplicates 1 and 3 of 100: mean 2, ratio mean 2% with t(1) = 12.706.
+		"Duplicate deliveries per run: mean 2, median 1, max 3; as a share of deliveries: mean 2.00% [0%, 14.7%], max 3.00%.",
 		"| 95.0% / 90.0% | 40.0% |",
 		"## async\n",
 		"Seeds 1..3: 3 runs, 1 pass, 1 fail, 1 unknown. Checker metrics from 2 runs, histories from 0.",
