@@ -239,3 +239,33 @@ func TestFlushDiskTimeoutStatusAndRetryAnotherBroker(t *testing.T) {
 		}
 	}
 }
+
+// A producer cut off from the only broker fails within SendTimeout, and
+// sends again once the partition heals.
+func TestSendTimesOutUnderPartitionThenRecovers(t *testing.T) {
+	c := clienttest.NewCluster(t, 12, clienttest.Options{})
+	n, p := newProducer(t, c, "prod", nil)
+	o := send(c, n, func(cb func(*producer.SendResult, error)) { p.Send(client.NewMessage("P", []byte("x")), cb) })
+	c.RunUntil("warm", func() bool { return o.done }, 10*time.Second)
+	require.NoError(t, o.err)
+
+	c.W.Net().Partition([]string{n.Name()}, []string{c.Brokers[0].Name()})
+	start := c.W.Now()
+	o = send(c, n, func(cb func(*producer.SendResult, error)) { p.Send(client.NewMessage("P", []byte("y")), cb) })
+	c.RunUntil("fails", func() bool { return o.done }, 10*time.Second)
+	require.Error(t, o.err)
+	require.LessOrEqual(t, c.W.Now()-start, producer.SendTimeoutDefault+100*time.Millisecond)
+
+	c.W.Net().Heal()
+	c.RunUntil("recovers", func() bool {
+		if !o.done {
+			return false
+		}
+		if o.err == nil {
+			return true
+		}
+		o = send(c, n, func(cb func(*producer.SendResult, error)) { p.Send(client.NewMessage("P", []byte("z")), cb) })
+		return false
+	}, time.Minute)
+	require.Equal(t, producer.SendOK, o.res.Status)
+}
