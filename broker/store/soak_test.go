@@ -31,5 +31,6 @@ func TestSoak(t *testing.T) {
 	for seed := uint64(1000); seed < uint64(1000+seeds); seed++ {
 		runFaults(t, seed, config.SyncFlush, failing, 800)
 		runFaults(t, seed, config.AsyncFlush, newMemDisk, 800)
+		runFaults(t, seed, config.AsyncFlush, failing, 400)
 	}
 }
