@@ -8,8 +8,10 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	goruntime "runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"rocketsim/jepsen/check"
@@ -71,6 +73,9 @@ func ReadDir(dir string, opt Options) ([]Run, error) {
 		return nil
 	})
 	if err != nil {
+		return nil, err
+	}
+	if err := readHistories(out, opt.Window); err != nil {
 		return nil, err
 	}
 	if len(out) == 0 {
@@ -144,17 +149,55 @@ func readRunDir(dir string, opt Options) (Run, error) {
 	if err != nil {
 		return Run{}, err
 	}
-	if opt.Histories {
-		hp := filepath.Join(dir, historyFile)
-		if exists(hp) {
-			s, err := ReadSamples(hp, opt.Window)
-			if err != nil {
-				return Run{}, err
-			}
-			r.Samples = s
-		}
+	if hp := filepath.Join(dir, historyFile); opt.Histories && exists(hp) {
+		r.historyPath = hp // read by readHistories, in parallel
 	}
 	return r, nil
+}
+
+// maxParallelHistories bounds the histories decoded at once: each is
+// megabytes of JSON and holds its operations in memory while its samples
+// are extracted.
+const maxParallelHistories = 8
+
+// readHistories fills the samples of every run that has a history, on
+// several cores: a sweep's histories are the bulk of a report's input. The
+// runs' order and the error returned (the first in run order) do not
+// depend on scheduling.
+func readHistories(rs []Run, window time.Duration) error {
+	var idx []int
+	for i := range rs {
+		if rs[i].historyPath != "" {
+			idx = append(idx, i)
+		}
+	}
+	errs := make([]error, len(rs))
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range min(len(idx), goruntime.GOMAXPROCS(0), maxParallelHistories) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				rs[i].Samples, errs[i] = ReadSamples(rs[i].historyPath, window)
+			}
+		}()
+	}
+	for _, i := range idx {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	return firstError(errs)
+}
+
+func firstError(errs []error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // parseVerdict turns a verdict.json into a Run; path names it in errors.

@@ -47,6 +47,8 @@ type Run struct {
 	// Source is the file the run was read from, for error messages; it is
 	// not part of the report.
 	Source string `json:"-"`
+	// historyPath is the history.jsonl whose samples are still to be read.
+	historyPath string
 }
 
 // Samples are the raw measurements behind pooled distributions.

@@ -329,3 +329,40 @@ func TestRealSimulatorOutput(t *testing.T) {
 		t.Error("no stats.send-latency-ms-p99")
 	}
 }
+
+// TestManyHistories reads histories in parallel: every run gets its own
+// samples, and of several corrupt histories the first in folder order is
+// the one named, whatever the scheduling.
+func TestManyHistories(t *testing.T) {
+	dir := t.TempDir()
+	for seed := uint64(1); seed <= 6; seed++ {
+		sub := filepath.Join(dir, "run-"+string(rune('0'+seed)))
+		writeJSON(t, filepath.Join(sub, "verdict.json"), verdictDoc("s", seed, "PASS", 0, nil))
+		ops := smallHistory()
+		ops[1].Time = int64(seed) * int64(time.Millisecond) // send latency = seed ms
+		f, err := os.Create(filepath.Join(sub, "history.jsonl"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		history.Write(f, ops)
+		f.Close()
+	}
+	rs, err := ReadDir(dir, Options{Histories: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rs {
+		if r.Samples == nil || len(r.Samples.SendLatencyMs) != 1 || r.Samples.SendLatencyMs[0] != float64(r.Seed) {
+			t.Errorf("seed %d samples %+v, want its own send latency %d ms", r.Seed, r.Samples, r.Seed)
+		}
+	}
+	for _, bad := range []string{"run-4", "run-2"} {
+		os.WriteFile(filepath.Join(dir, bad, "history.jsonl"), []byte("garbage\n"), 0o644)
+	}
+	for range 5 {
+		_, err := ReadDir(dir, Options{Histories: true})
+		if err == nil || !strings.Contains(err.Error(), filepath.Join(dir, "run-2", "history.jsonl")) {
+			t.Fatalf("err = %v, want the first corrupt history (run-2) named", err)
+		}
+	}
+}
