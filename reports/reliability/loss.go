@@ -58,6 +58,10 @@ func lossOf(r *runs.Run) (lost, acked float64, metric string, ok bool) {
 					worst = max(worst, m[g])
 				}
 				l = worst
+			}
+			// With nothing lost every group's count is 0 too (per-group
+			// counts are only listed when non-zero), so the label holds.
+			if len(groups) > 0 || l == 0 {
 				metric = s.checker + "." + s.lost + " (worst group)"
 			}
 		}

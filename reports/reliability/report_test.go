@@ -179,3 +179,22 @@ func TestFaultKinds(t *testing.T) {
 		t.Errorf("power-loss per run %+v, want n 2, mean 1, min 0, max 2", p)
 	}
 }
+
+func TestLossLabel(t *testing.T) {
+	for _, c := range []struct {
+		m    map[string]float64
+		lost float64
+		want string
+	}{
+		{map[string]float64{"acknowledged": 10, "lost": 0}, 0, "delivery.lost (worst group)"},
+		{map[string]float64{"acknowledged": 10, "lost": 3}, 3, "delivery.lost"},
+		{map[string]float64{"acknowledged": 10, "lost": 5, "lost:a": 2, "lost:b": 3}, 3, "delivery.lost (worst group)"},
+		{map[string]float64{"acknowledged": 10}, -1, ""},
+	} {
+		r := runs.Run{Metrics: map[string]map[string]float64{"delivery": c.m}}
+		lost, _, metric, ok := lossOf(&r)
+		if metric != c.want || (ok && lost != c.lost) || ok != (c.want != "") {
+			t.Errorf("lossOf(%v) = %v, %q, %v; want %v, %q", c.m, lost, metric, ok, c.lost, c.want)
+		}
+	}
+}
