@@ -28,6 +28,9 @@ const (
 	// FsyncFail makes each fsync of the node's disk fail with probability
 	// Prob.
 	FsyncFail FaultKind = "fsync-fail"
+	// ClockJump moves the node's wall clock by By (either way); its revert
+	// jumps back. Timers and the monotonic clock are unaffected.
+	ClockJump FaultKind = "clock-jump"
 )
 
 // Fault is one scheduled fault.
@@ -42,10 +45,12 @@ type Fault struct {
 	For time.Duration
 	// Prob is FsyncFail's failure probability.
 	Prob float64
+	// By is ClockJump's jump.
+	By time.Duration
 }
 
 func (f Fault) validate(s Spec) error {
-	if !slices.Contains([]FaultKind{Crash, PowerLoss, Pause, Isolate, DiskFull, FsyncFail}, f.Kind) {
+	if !slices.Contains([]FaultKind{Crash, PowerLoss, Pause, Isolate, DiskFull, FsyncFail, ClockJump}, f.Kind) {
 		return fmt.Errorf("unknown kind %q", f.Kind)
 	}
 	if !slices.Contains(s.nodeNames(), f.Node) {
@@ -53,6 +58,9 @@ func (f Fault) validate(s Spec) error {
 	}
 	if f.Kind == FsyncFail && (f.Prob <= 0 || f.Prob > 1) {
 		return fmt.Errorf("%s of %s: prob %v outside (0, 1]", f.Kind, f.Node, f.Prob)
+	}
+	if f.Kind == ClockJump && f.By == 0 {
+		return fmt.Errorf("%s of %s: no jump", f.Kind, f.Node)
 	}
 	if f.At < 0 || f.Jitter < 0 || f.For < 0 || f.At+f.Jitter > s.Duration {
 		return fmt.Errorf("%s of %s: at %v+%v for %v must fall within the %v workload phase", f.Kind, f.Node, f.At, f.Jitter, f.For, s.Duration)
@@ -125,6 +133,8 @@ func (r *run) strike(f Fault) {
 		n.Disk().SetCapacity(n.Disk().Used())
 	case FsyncFail:
 		n.Disk().SetFsyncFailProb(f.Prob)
+	case ClockJump:
+		n.Clock().Jump(f.By)
 	}
 }
 
@@ -147,6 +157,8 @@ func (r *run) revert(f Fault) {
 		n.Disk().SetCapacity(r.capacity[f.Node])
 	case FsyncFail:
 		n.Disk().SetFsyncFailProb(0)
+	case ClockJump:
+		n.Clock().Jump(-f.By)
 	}
 }
 

@@ -58,3 +58,25 @@ func TestFaultsStrikeAndRevert(t *testing.T) {
 	// phase, after which producers no longer send.
 	require.Less(t, lastProducer2, int64(8*time.Second)+int64(spec.Interval)*2)
 }
+
+// TestBrokerClockJumps: server wall clocks jumping back and forth (store
+// timestamps, the name server's broker expiry read them) cost nothing under
+// SYNC_FLUSH: every checker passes at its strictest, with raw and with core
+// clients, through a crash taken while a broker's clock is off.
+func TestBrokerClockJumps(t *testing.T) {
+	s := shortSpec()
+	s.Brokers = 2
+	s.Duration = 15 * time.Second
+	s.Faults = []Fault{
+		{Kind: ClockJump, Node: BrokerName(0), At: 2 * time.Second, By: -30 * time.Second, For: 6 * time.Second},
+		{Kind: ClockJump, Node: BrokerName(1), At: 3 * time.Second, By: time.Hour, For: 5 * time.Second},
+		{Kind: Crash, Node: BrokerName(0), At: 5 * time.Second, For: time.Second},
+		{Kind: ClockJump, Node: NamesrvName, At: 4 * time.Second, By: 3 * time.Minute},
+	}
+	for _, clients := range []ClientKind{RawClients, CoreClients} {
+		s.Clients = clients
+		res, err := Run(2, s, Options{})
+		require.NoError(t, err)
+		require.True(t, res.Passed(), "%s: %v %s", clients, res.Problems, res.Report.Explain(5))
+	}
+}
