@@ -2,6 +2,7 @@ package mq
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -36,4 +37,28 @@ func TestCoreClientsUnderFaults(t *testing.T) {
 			require.Positive(t, perBroker[BrokerName(i)], "seed %d: nothing acknowledged by %s", seed, BrokerName(i))
 		}
 	}
+}
+
+// TestCoreClientsOutliveTheNameServer: with the name server down for most of
+// the run, the core clients keep producing and consuming on the routes they
+// cached, through a broker crash, and lose nothing.
+func TestCoreClientsOutliveTheNameServer(t *testing.T) {
+	s := shortSpec()
+	s.Brokers = 2
+	s.Duration = 15 * time.Second
+	s.Clients = CoreClients
+	s.Faults = []Fault{
+		{Kind: Crash, Node: NamesrvName, At: 2 * time.Second, For: 11 * time.Second},
+		{Kind: Crash, Node: BrokerName(1), At: 6 * time.Second, For: time.Second},
+	}
+	res, err := Run(5, s, Options{})
+	require.NoError(t, err)
+	require.True(t, res.Passed(), "%v %s", res.Problems, res.Report.Explain(5))
+	acked := 0
+	for _, op := range res.Ops {
+		if op.F == history.FSend && op.Type == history.OK && op.SimTime > int64(8*time.Second) && op.SimTime < int64(13*time.Second) {
+			acked++
+		}
+	}
+	require.Greater(t, acked, 300, "sends stalled while the name server was down")
 }
