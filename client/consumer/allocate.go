@@ -54,3 +54,5 @@ func AllocateByAveragelyCircle(self string, queues []client.Queue, members []str
 	}
 	return out
 }
+
+func sortQueues(qs []client.Queue) { slices.SortFunc(qs, client.CompareQueues) }

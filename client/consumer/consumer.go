@@ -90,6 +90,7 @@ func New(rt runtime.Runtime, opts Options) (*Consumer, error) {
 			c.Rebalance()
 		}
 	})
+	c.ep.Handle(remoting.ReqResetConsumerClientOffset, c.handleReset)
 	return c, nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"rocketsim/client/clienttest"
 	"rocketsim/client/consumer"
 	"rocketsim/client/producer"
+	"rocketsim/remoting"
 	"rocketsim/runtime"
 )
 
@@ -276,4 +277,32 @@ func TestCrashedMemberQueuesTakenOver(t *testing.T) {
 		}
 		return true
 	}, 3*time.Minute)
+}
+
+// An operator's reset (INVOKE_BROKER_TO_RESET_OFFSET) reaches the running
+// consumer, which consumes again from the reset offsets.
+func TestResetOffsetByTimeReconsumes(t *testing.T) {
+	cl := clienttest.NewCluster(t, 53, clienttest.Options{})
+	pn, p := newProducer(t, cl, "prod")
+	sent := sendAll(t, cl, pn, p, msgs("RS", 10, nil), nil)
+	_, node := newConsumer(t, cl, "cons", nil, "RS", "*", accept)
+	cl.RunUntil("consumed once", func() bool { return len(node.got.msgs) == 10 }, time.Minute)
+	cl.W.RunFor(6 * time.Second)
+
+	ep := remoting.NewEndpoint(pn.Runtime(), remoting.Options{})
+	var resp *remoting.Command
+	cl.Post(pn, func() {
+		req := remoting.NewRequest(remoting.ReqInvokeBrokerToResetOffset, map[string]string{
+			"topic": "RS", "group": "cg", "timestamp": "0", "isForce": "true"})
+		require.NoError(t, ep.Invoke(ep.ConnTo(cl.BrokerAddrs[0]), req, 5*time.Second, func(r *remoting.Command, err error) {
+			require.NoError(t, err)
+			resp = r
+		}))
+	})
+	cl.RunUntil("reset answered", func() bool { return resp != nil }, 10*time.Second)
+	require.Equal(t, remoting.RespSuccess, resp.Code, resp.Remark)
+	cl.RunUntil("consumed again", func() bool { return len(node.got.msgs) == 20 }, time.Minute)
+	for _, r := range sent {
+		require.Equal(t, 2, node.got.ids[r.MsgID])
+	}
 }
