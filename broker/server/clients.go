@@ -46,21 +46,23 @@ func (b *Broker) handleHeartbeat(req *remoting.Request) {
 		Language: req.Cmd.Language, Version: req.Cmd.Version, LastUpdate: b.rt.Monotonic()}
 	var bad []string
 	for _, cd := range hb.ConsumerDataSet {
-		g, err := b.findGroup(cd.GroupName)
-		if err != nil {
-			bad = append(bad, fmt.Sprintf("group %s: %v", cd.GroupName, err))
-			continue
-		}
-		if g.RetryQueueNums > 0 {
-			_, created, err := b.topics.CreateInSendBack(topic.RetryTopic(cd.GroupName), g.RetryQueueNums, topic.PermReadWrite, 0)
-			if created {
-				b.topicsChanged()
+		// Java registers the consumer even when its group has no config
+		// (autoCreateSubscriptionGroup off): its pulls are the ones refused,
+		// with SUBSCRIPTION_GROUP_NOT_EXIST.
+		notify := true
+		if g, err := b.findGroup(cd.GroupName); err == nil {
+			notify = g.NotifyConsumerIdsChangedEnable
+			if g.RetryQueueNums > 0 {
+				_, created, err := b.topics.CreateInSendBack(topic.RetryTopic(cd.GroupName), g.RetryQueueNums, topic.PermReadWrite, 0)
+				if created {
+					b.topicsChanged()
+				}
+				if err != nil && !created {
+					b.log.Warn("creating retry topic", slog.String("group", cd.GroupName), slog.Any("err", err))
+				}
 			}
-			if err != nil && !created {
-				b.log.Warn("creating retry topic", slog.String("group", cd.GroupName), slog.Any("err", err))
-			}
 		}
-		if b.clients.RegisterConsumer(cd, ch) && g.NotifyConsumerIdsChangedEnable {
+		if b.clients.RegisterConsumer(cd, ch) && notify {
 			b.notifyConsumerIdsChanged(cd.GroupName)
 		}
 		if cg, ok := b.clients.Consumer(cd.GroupName); ok {

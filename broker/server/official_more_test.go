@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"sync"
 	"testing"
@@ -44,8 +45,8 @@ func createTopic(t *testing.T, c *realCluster, topic string, queues int) {
 	require.NoError(t, adm.CreateTopic(context.Background(), admin.WithTopicCreate(topic),
 		admin.WithBrokerAddrCreate(c.broker.Addr()), admin.WithReadQueueNums(queues), admin.WithWriteQueueNums(queues)))
 	waitFor(t, 5*time.Second, func() bool {
-		return onBroker(c, func(b *server.Broker) bool { _, ok := b.Topics().Get(topic); return ok })
-	}, "the topic to exist")
+		return onBroker(c, func(b *server.Broker) bool { _, ok := b.Topics().Get(topic); return ok }) && c.routed(topic)
+	}, "the topic to exist and be routed")
 }
 
 func newReceived() *received { return &received{msgs: map[string]*primitive.MessageExt{}} }
@@ -284,7 +285,30 @@ func TestOfficialRetryAfterFailure(t *testing.T) {
 	p := newProducer(t, c)
 	_, err = p.SendSync(context.Background(), primitive.NewMessage("Retry", []byte("flaky")))
 	require.NoError(t, err)
-	waitFor(t, 30*time.Second, func() bool { mu.Lock(); defer mu.Unlock(); return len(deliveries) >= 2 }, "the redelivery")
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		mu.Lock()
+		n := len(deliveries)
+		mu.Unlock()
+		if n >= 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			diag := onBroker(c, func(b *server.Broker) string {
+				st := b.Store()
+				g, _ := b.Clients().Consumer("retry-g")
+				var subs []string
+				if g != nil {
+					subs = g.Topics()
+				}
+				return fmt.Sprintf("retry max %d, schedule %v, offsets %v, subs %v, held %d, stats %+v",
+					st.MaxOffsetInQueue("%RETRY%retry-g", 0), b.Schedule().Offsets(),
+					b.Offsets().Queues("retry-g", "%RETRY%retry-g"), subs, b.HeldPulls(), b.Stats())
+			})
+			t.Fatalf("no redelivery after 30 s (%d deliveries): %s", n, diag)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	require.Equal(t, "flaky", string(deliveries[1].Body))

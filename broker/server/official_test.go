@@ -26,6 +26,8 @@ import (
 // loopback with ephemeral ports, for the official client to talk to.
 type realCluster struct {
 	nsAddr string
+	nsRT   *realrt.Runtime
+	ns     *nsserver.Server
 	brt    *realrt.Runtime
 	broker *server.Broker
 }
@@ -38,16 +40,17 @@ func startRealCluster(t *testing.T, kv map[string]string) *realCluster {
 	nscfg := nsserver.DefaultConfig()
 	nscfg.BindAddress, nscfg.ListenPort = "127.0.0.1", 0
 	nsRT := realrt.New("namesrv", realrt.Options{DataDir: t.TempDir(), Logger: quiet})
-	nsAddr := make(chan string, 1)
+	nsCh := make(chan *nsserver.Server, 1)
 	require.NoError(t, nsRT.Start(func(rt runtime.Runtime) (runtime.Node, error) {
 		s, err := nsserver.Start(rt, nscfg)
 		if err == nil {
-			nsAddr <- s.Addr()
+			nsCh <- s
 		}
 		return s, err
 	}))
 	t.Cleanup(nsRT.Stop)
-	c := &realCluster{nsAddr: <-nsAddr}
+	ns := <-nsCh
+	c := &realCluster{nsAddr: ns.Addr(), nsRT: nsRT, ns: ns}
 
 	base := map[string]string{
 		"brokerClusterName":     "DefaultCluster",
@@ -87,6 +90,16 @@ func startRealCluster(t *testing.T, kv map[string]string) *realCluster {
 func onBroker[T any](c *realCluster, fn func(b *server.Broker) T) T {
 	ch := make(chan T, 1)
 	c.brt.Post(func() { ch <- fn(c.broker) })
+	return <-ch
+}
+
+// routed reports whether the name server has a route for topic.
+func (c *realCluster) routed(topic string) bool {
+	ch := make(chan bool, 1)
+	c.nsRT.Post(func() {
+		_, ok := c.ns.Table().Route(topic)
+		ch <- ok
+	})
 	return <-ch
 }
 

@@ -261,7 +261,7 @@ func (b *Broker) registerBody() wire.RegisterBody {
 	for name, c := range cfgs {
 		perm := c.Perm
 		if !topic.Writable(b.cfg.BrokerPermission) || !topic.Readable(b.cfg.BrokerPermission) {
-			perm &= b.cfg.BrokerPermission // a broker-wide restriction wins (Java registerBrokerAll)
+			perm = b.cfg.BrokerPermission // a broker-wide restriction wins (Java registerBrokerAll)
 		}
 		out.Topics[name] = routes.TopicConfig{TopicName: c.TopicName, ReadQueueNums: c.ReadQueueNums,
 			WriteQueueNums: c.WriteQueueNums, Perm: perm, TopicFilterType: c.TopicFilterType,
