@@ -20,6 +20,11 @@ type Image struct {
 	Path  string
 }
 
+// cleanBound is the share of lossy seeds a loss-free scenario is measured
+// against: how many clean seeds before "fewer than 1 in 20 seeds lose
+// data" may be claimed.
+const cleanBound = 0.05
+
 // Options are what the Markdown adds to the report itself.
 type Options struct {
 	// Title heads the document ("Reliability report" when empty).
@@ -111,6 +116,15 @@ func scenarioSection(w io.Writer, sc reliability.Scenario, confidence float64, p
 			"Lost per seed: median %s, max %s. In all: %s lost of %s acknowledged.\n\n",
 			l.Metric, seedsWithLoss(l.SeedsWithLoss), meanCI(l.PerAcked), conf,
 			num(l.Lost.Median), num(l.Lost.Max), num(l.LostTotal), num(l.AckedTotal))
+		if iv := l.SeedsWithLoss; iv.Defined() && iv.Estimate == 0 {
+			// Zero observed is not zero: say what it does bound.
+			fmt.Fprintf(w, "No seed lost an acknowledged message. That is not a proof of zero: with %s confidence, fewer than %s of seeds would.",
+				conf, pct(iv.Hi))
+			if need := stats.CleanRunsFor(cleanBound, confidence); iv.N < need {
+				fmt.Fprintf(w, " %d clean seeds would bring that bound under %s.", need, pct(cleanBound))
+			}
+			fmt.Fprintf(w, "\n\n")
+		}
 		var lossy []reliability.SeedLoss
 		for _, s := range l.PerSeed {
 			if s.Lost > 0 {

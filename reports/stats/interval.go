@@ -102,3 +102,16 @@ func MeanTNonNegative(xs []float64, confidence float64) Interval {
 	}
 	return iv
 }
+
+// CleanRunsFor is how many runs, all without the event, make the Wilson
+// upper bound fall below bound at the given confidence: at k = 0 the upper
+// bound is z²/(n+z²), below bound once n > z²(1-bound)/bound. It answers
+// "how many clean seeds before we may claim loss is rarer than 1 in 20?"
+// (73 at 95%).
+func CleanRunsFor(bound, confidence float64) int {
+	if bound <= 0 || bound >= 1 {
+		panic("stats.CleanRunsFor: want 0 < bound < 1")
+	}
+	z := distuv.UnitNormal.Quantile(1 - (1-confidence)/2)
+	return int(math.Floor(z*z*(1-bound)/bound)) + 1
+}

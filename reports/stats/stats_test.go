@@ -162,3 +162,22 @@ func TestJSONWritesNaNAsNull(t *testing.T) {
 		t.Errorf("round trip = %+v", back)
 	}
 }
+
+func TestCleanRunsFor(t *testing.T) {
+	for _, c := range []struct {
+		bound float64
+		want  int
+	}{{0.05, 73}, {0.01, 381}, {0.5, 4}} {
+		n := CleanRunsFor(c.bound, 0.95)
+		if n != c.want {
+			t.Errorf("CleanRunsFor(%v) = %d, want %d", c.bound, n, c.want)
+		}
+		// The definition: n clean runs are enough, n-1 are not.
+		if hi := Wilson(0, n, 0.95).Hi; hi >= c.bound {
+			t.Errorf("%d clean runs: upper bound %v not below %v", n, hi, c.bound)
+		}
+		if hi := Wilson(0, n-1, 0.95).Hi; hi < c.bound {
+			t.Errorf("%d clean runs already give %v below %v", n-1, hi, c.bound)
+		}
+	}
+}
