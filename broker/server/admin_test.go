@@ -202,3 +202,27 @@ func TestResetOffsetTellsConsumers(t *testing.T) {
 		"timestamp": "0", "isForce": "true"}, nil)
 	require.Equal(t, remoting.RespConsumerNotOnline, r.Code, code(r))
 }
+
+func TestAdminExtras(t *testing.T) {
+	e := newEnv(t, 23, nil)
+	e.send("X", 0, "m")
+	require.Equal(t, remoting.RespSuccess, e.heartbeat("c1", "xg", "X", "*", "TAG").Code)
+	e.commitOffset("xg", "X", 0, 1)
+	r := e.invoke(remoting.ReqGetAllConsumerOffset, nil, nil)
+	require.Equal(t, `{"offsetTable":{"X@xg":{0:1}}}`, string(r.Body))
+	r = e.invoke(remoting.ReqGetAllDelayOffset, nil, nil)
+	require.True(t, strings.HasPrefix(string(r.Body), `{"offsetTable":{1:0,2:0,`), string(r.Body))
+	r = e.invoke(remoting.ReqGetTopicConfig, map[string]string{"topic": "X"}, nil)
+	require.Equal(t, remoting.RespSuccess, r.Code, code(r))
+	require.Contains(t, string(r.Body), `"topicName":"X"`)
+	r = e.invoke(remoting.ReqGetTopicConfig, map[string]string{"topic": "nope"}, nil)
+	require.Equal(t, remoting.RespTopicNotExist, r.Code)
+	r = e.invoke(remoting.ReqGetProducerConnectionList, map[string]string{"producerGroup": "pg"}, nil)
+	require.Equal(t, remoting.RespSuccess, r.Code, code(r))
+	require.Contains(t, string(r.Body), `"clientId":"c1"`)
+	r = e.invoke(remoting.ReqQueryTopicConsumeByWho, map[string]string{"topic": "X"}, nil)
+	require.Equal(t, `{"groupList":["xg"]}`, string(r.Body))
+	r = e.invoke(remoting.ReqGetBrokerConfig, nil, nil)
+	require.Contains(t, string(r.Body), "brokerName=broker-a\n")
+	require.Contains(t, r.Ext("version"), `"counter":`)
+}

@@ -35,6 +35,12 @@ func (b *Broker) handle() {
 		remoting.ReqGetConsumerConnectionList:        b.handleConsumerConnections,
 		remoting.ReqGetBrokerRuntimeInfo:             b.handleRuntimeInfo,
 		remoting.ReqInvokeBrokerToResetOffset:        b.handleResetOffset,
+		remoting.ReqGetAllConsumerOffset:             b.handleGetAllConsumerOffset,
+		remoting.ReqGetAllDelayOffset:                b.handleGetAllDelayOffset,
+		remoting.ReqGetTopicConfig:                   b.handleGetTopicConfig,
+		remoting.ReqGetProducerConnectionList:        b.handleProducerConnections,
+		remoting.ReqQueryTopicConsumeByWho:           b.handleConsumedBy,
+		remoting.ReqGetBrokerConfig:                  b.handleGetBrokerConfig,
 	} {
 		b.ep.Handle(code, h)
 	}
