@@ -48,6 +48,11 @@ func newMQWorkload(w *simrt.World, s *scenario.Scenario, _ runOptions) (workload
 	if !ok {
 		return nil, fmt.Errorf("workload mq: params decoded as %T", s.Workload.Config)
 	}
+	for _, n := range s.Topology.Nodes {
+		if n.Name == mqVerifier {
+			return nil, fmt.Errorf("workload mq: node name %q is the verifier's", mqVerifier)
+		}
+	}
 	m := &mqWorkload{w: w, s: s, p: p, h: newMQHistory(w.Now), namesrv: s.NodesWithRole("namesrv")[0].Name}
 	for _, n := range s.NodesWithRole("broker") {
 		m.brokers = append(m.brokers, n.Name)
