@@ -69,3 +69,23 @@ func TestInflateBound(t *testing.T) {
 	_, err = client.Inflate(bomb)
 	require.ErrorIs(t, err, client.ErrInflatedTooLarge)
 }
+
+// A pull body from a broken or hostile broker never panics the decoder.
+func FuzzDecodeMessages(f *testing.F) {
+	rec := message.Record{Body: []byte("x"), Topic: "T", StoreHost: message.AddrV4(1, 2, 3, 4, 5), BornHost: message.AddrV4(1, 2, 3, 4, 5)}
+	good, err := message.Append(nil, &rec)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(good)
+	f.Add(good[:20])
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		msgs, err := client.DecodeMessages(b, "b")
+		if err == nil {
+			for _, m := range msgs {
+				require.NotEmpty(t, m.MsgID)
+			}
+		}
+	})
+}
