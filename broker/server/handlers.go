@@ -41,6 +41,7 @@ func (b *Broker) handle() {
 		remoting.ReqGetProducerConnectionList:        b.handleProducerConnections,
 		remoting.ReqQueryTopicConsumeByWho:           b.handleConsumedBy,
 		remoting.ReqGetBrokerConfig:                  b.handleGetBrokerConfig,
+		remoting.ReqEndTransaction:                   b.handleEndTransaction,
 	} {
 		b.ep.Handle(code, h)
 	}

@@ -79,7 +79,7 @@ func newEnv(t *testing.T, seed uint64, kv map[string]string) *env {
 	e.cli = e.w.AddNode("client", simrt.NodeConfig{Host: clientHost}, func(rt runtime.Runtime) (runtime.Node, error) {
 		c := &rawClient{rt: rt}
 		c.ep = remoting.NewEndpoint(rt, remoting.Options{})
-		for _, code := range []int16{remoting.ReqNotifyConsumerIdsChanged, remoting.ReqResetConsumerClientOffset} {
+		for _, code := range []int16{remoting.ReqNotifyConsumerIdsChanged, remoting.ReqResetConsumerClientOffset, remoting.ReqCheckTransactionState} {
 			c.ep.Handle(code, func(req *remoting.Request) { c.requests = append(c.requests, req.Cmd) })
 		}
 		return c, nil

@@ -11,6 +11,7 @@ import (
 	"rocketsim/broker/store/message"
 	"rocketsim/broker/subscription"
 	"rocketsim/broker/topic"
+	"rocketsim/broker/transaction"
 	"rocketsim/remoting"
 )
 
@@ -223,22 +224,25 @@ func (b *Broker) handleSend(req *remoting.Request) {
 	if !b.retryAndDLQ(req, &h, m, props) {
 		return
 	}
-	if v := props[message.PropertyTranPrepared]; strings.EqualFold(v, "true") ||
-		message.TransactionType(h.sysFlag) == message.FlagTransPrepared {
-		// Transactional half messages need the half-topic, END_TRANSACTION
-		// and check-back machinery, which this broker does not have yet;
-		// storing them as plain messages would deliver uncommitted data.
-		b.replyCode(req, remoting.RespNoPermission, fmt.Sprintf(
-			"the broker[%s] sending transaction message is forbidden: transactions are not supported yet", b.addr))
-		return
-	}
 	props[propCluster] = b.cfg.BrokerClusterName
 	m.Properties = message.FormatProperties(props)
+	// A transactional send (TRAN_MSG=true) is stored as a half message; a
+	// retry that is being delayed is not one any more (Java's check for
+	// clients before 4.6.1).
+	if transaction.IsHalf(m.Properties) && !(h.reconsumeTimes > 0 && props[message.PropertyDelayLevel] != "") {
+		if b.cfg.RejectTransactionMessage {
+			b.replyCode(req, remoting.RespNoPermission,
+				fmt.Sprintf("the broker[%s] sending transaction message is forbidden", b.addr))
+			return
+		}
+		transaction.PrepareHalf(m)
+	}
+	respQueue := t.queueID // Java answers the queue the send chose, not where a half or dead letter went
 	b.put(m, func(res store.PutResult) {
 		resp := b.sendResponse(req, res)
 		if resp.Code == remoting.RespSuccess || resp.Code == remoting.RespFlushDiskTimeout {
 			resp.SetExt("msgId", res.MsgID)
-			resp.SetExt("queueId", strconv.Itoa(int(m.QueueID)))
+			resp.SetExt("queueId", strconv.Itoa(int(respQueue)))
 			resp.SetExt("queueOffset", strconv.FormatInt(res.QueueOffset, 10))
 		}
 		b.reply(req, resp)

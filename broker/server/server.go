@@ -29,6 +29,7 @@ import (
 	"rocketsim/broker/store/message"
 	"rocketsim/broker/subscription"
 	"rocketsim/broker/topic"
+	"rocketsim/broker/transaction"
 	"rocketsim/namesrv/registrar"
 	"rocketsim/namesrv/routes"
 	"rocketsim/namesrv/wire"
@@ -66,6 +67,7 @@ type Broker struct {
 	locks   *lock.Table
 	holds   *longpoll.Holds
 	sched   *schedule.Service
+	txn     *transaction.Service
 	reg     *registrar.Registrar
 
 	// sendsWaiting counts puts not yet answered by the store (under
@@ -124,6 +126,9 @@ func Start(rt runtime.Runtime, cfg config.Config) (*Broker, error) {
 	b.addr = ln.Addr()
 	fail := func(err error) (*Broker, error) {
 		_ = ln.Close()
+		if b.txn != nil {
+			b.txn.Stop()
+		}
 		if b.sched != nil {
 			_ = b.sched.Stop()
 		}
@@ -155,6 +160,9 @@ func Start(rt runtime.Runtime, cfg config.Config) (*Broker, error) {
 	if b.sched, err = schedule.Start(b.store, b.put, schedule.Options{Clock: rt, FS: fs, Log: b.log,
 		Levels: cfg.MessageDelayLevel, Path: cfg.DelayOffsetPath(), FlushInterval: cfg.FlushDelayOffsetInterval}); err != nil {
 		return fail(fmt.Errorf("broker: %w", err))
+	}
+	if err := b.startTransactions(); err != nil {
+		return fail(err)
 	}
 	b.handle()
 	b.reg = registrar.New(rt, b.ep, registrar.Options{
@@ -216,6 +224,9 @@ func (b *Broker) Clients() *client.Tables { return b.clients }
 // Schedule exposes the delay-level scheduler to tests on the node's loop.
 func (b *Broker) Schedule() *schedule.Service { return b.sched }
 
+// Transactions exposes the transaction service to tests on the node's loop.
+func (b *Broker) Transactions() *transaction.Service { return b.txn }
+
 // Stats returns the broker's counters.
 func (b *Broker) Stats() Stats { return b.stats }
 
@@ -234,6 +245,7 @@ func (b *Broker) Stop() {
 	b.scanTimer.Stop()
 	b.reg.Stop()
 	b.holds.Close()
+	b.txn.Stop() // commits its progress into the offset table, persisted next
 	if err := b.sched.Stop(); err != nil {
 		b.log.Error("persisting delay offsets at shutdown", slog.Any("err", err))
 	}
