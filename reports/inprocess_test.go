@@ -45,7 +45,7 @@ func TestInProcessFlushModes(t *testing.T) {
 			if err != nil {
 				return runs.Run{}, err
 			}
-			return runs.FromReport(c.name, seed, res.TraceHash, res.Report, res.Problems, res.Ops, time.Second)
+			return runs.FromReport(c.name, seed, res.TraceHash, res.Report, res.Problems, res.Ops, runs.SampleOptions{})
 		})
 		if err != nil {
 			t.Fatal(err)

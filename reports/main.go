@@ -53,6 +53,7 @@ type config struct {
 	histories     bool
 	window        time.Duration
 	noPlots       bool
+	clientClocks  bool
 }
 
 func parseArgs(args []string, stderr io.Writer) (config, error) {
@@ -66,6 +67,7 @@ func parseArgs(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&c.histories, "histories", true, "read history.jsonl for pooled latencies and availability over time")
 	fs.DurationVar(&c.window, "window", time.Second, "availability window width")
 	fs.BoolVar(&c.noPlots, "no-plots", false, "skip the PNG plots")
+	fs.BoolVar(&c.clientClocks, "client-clocks", false, "measure latencies and windows on the clients' clocks, not the simulator's true time")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: go run ./reports -in DIR [-in DIR...] [-runs FILE...] -out REPORTDIR")
 		fs.PrintDefaults()
@@ -119,7 +121,7 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 
 // readAll reads every input and merges copies of one run.
 func readAll(c config) ([]runs.Run, error) {
-	opt := runs.Options{Histories: c.histories, Window: c.window}
+	opt := runs.Options{Histories: c.histories, SampleOptions: runs.SampleOptions{Window: c.window, ClientClocks: c.clientClocks}}
 	var all []runs.Run
 	for _, dir := range c.ins {
 		rs, err := runs.ReadDir(dir, opt)

@@ -111,6 +111,7 @@ func TestReportFromOutputFolders(t *testing.T) {
 		// sync: 0 of 2 lost; pooled send latencies 2 and 8 ms, end-to-end 3 and 9: p99s 8 and 9.
 		"| sync | 2 | 2 | 0 | 0 | 0 / 2 = 0% [0%, 65.8%] | 0% [0%, 0%] | 4.00% [4.00%, 4.00%] | 200 | 8 | 9 |",
 		"Checker metrics from 1 runs, histories from 0.",
+		"Measured on the clients' own clocks: an end-to-end latency spans",
 		"- seeds 1, 3..4: sweep seed without verdict.json: verdict only, no metrics",
 		"![sync: latency CDF, pooled over seeds](plots/sync-latency-cdf.png)",
 		"![seeds that lost acknowledged messages (95% Wilson interval)](overview-loss.png)",

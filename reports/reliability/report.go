@@ -56,6 +56,9 @@ type Scenario struct {
 
 	Send Latency `json:"send_latency_ms"`
 	E2E  Latency `json:"e2e_latency_ms"`
+	// Clock is what the samples were measured on: runs.ClockTrue,
+	// runs.ClockClient, "mixed", or "" without samples.
+	Clock string `json:"clock,omitempty"`
 
 	Availability Availability `json:"availability"`
 
@@ -250,6 +253,13 @@ func buildScenario(rs []runs.Run) Scenario {
 		}
 		if s := r.Samples; s != nil {
 			sc.WithHistory++
+			switch sc.Clock {
+			case "":
+				sc.Clock = s.Clock
+			case s.Clock:
+			default:
+				sc.Clock = "mixed"
+			}
 			if len(s.SendLatencyMs) > 0 {
 				sc.Send.Seeds++
 			}

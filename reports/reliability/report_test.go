@@ -198,3 +198,26 @@ func TestLossLabel(t *testing.T) {
 		}
 	}
 }
+
+func TestClock(t *testing.T) {
+	run := func(seed uint64, clock string) runs.Run {
+		r := runs.Run{Scenario: "s", Seed: seed, Verdict: runs.Pass}
+		if clock != "" {
+			r.Samples = &runs.Samples{Clock: clock}
+		}
+		return r
+	}
+	for _, c := range []struct {
+		rs   []runs.Run
+		want string
+	}{
+		{[]runs.Run{run(1, ""), run(2, "")}, ""},
+		{[]runs.Run{run(1, runs.ClockTrue), run(2, "")}, runs.ClockTrue},
+		{[]runs.Run{run(1, runs.ClockClient), run(2, runs.ClockClient)}, runs.ClockClient},
+		{[]runs.Run{run(1, runs.ClockTrue), run(2, runs.ClockClient)}, "mixed"},
+	} {
+		if got := Build(c.rs).Scenarios[0].Clock; got != c.want {
+			t.Errorf("clock %q, want %q", got, c.want)
+		}
+	}
+}

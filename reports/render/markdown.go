@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"rocketsim/reports/reliability"
+	"rocketsim/reports/runs"
 	"rocketsim/reports/stats"
 )
 
@@ -150,6 +151,14 @@ func scenarioSection(w io.Writer, sc reliability.Scenario, confidence float64, p
 	}
 
 	fmt.Fprintf(w, "### Latency (ms)\n\n")
+	switch sc.Clock {
+	case runs.ClockTrue:
+		fmt.Fprintf(w, "Measured on the simulator's true time.\n\n")
+	case runs.ClockClient:
+		fmt.Fprintf(w, "Measured on the clients' own clocks: an end-to-end latency spans the producer's and the consumer's clocks and includes their offset (it can be negative).\n\n")
+	case "mixed":
+		fmt.Fprintf(w, "Some runs were measured on the simulator's true time, others on the clients' clocks: the pooled figures mix the two.\n\n")
+	}
 	fmt.Fprintf(w, "| latency | samples | seeds | mean | p50 | p95 | p99 | max | worst seed's p99 |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, row := range []struct {
 		name string

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	goruntime "runtime"
 	"sync"
-	"time"
 
 	"rocketsim/jepsen/check"
 	"rocketsim/jepsen/history"
@@ -15,7 +14,7 @@ import (
 // judged, and the history for the samples (nil ops: no samples). The
 // verdict is pass, fail or unknown as the checkers' report says, made fail
 // by any problem the runner found outside the history.
-func FromReport(scenario string, seed uint64, traceHash string, rep check.Report, problems []string, ops []history.Op, window time.Duration) (Run, error) {
+func FromReport(scenario string, seed uint64, traceHash string, rep check.Report, problems []string, ops []history.Op, opt SampleOptions) (Run, error) {
 	r := Run{Scenario: scenario, Seed: seed, TraceHash: traceHash, Metrics: rep.Metrics(),
 		Source: fmt.Sprintf("in-process %s seed %d", scenario, seed)}
 	switch {
@@ -30,7 +29,7 @@ func FromReport(scenario string, seed uint64, traceHash string, rep check.Report
 	}
 	undecided(&r)
 	if ops != nil {
-		s, err := SamplesOf(ops, window, r.Source)
+		s, err := SamplesOf(ops, opt, r.Source)
 		if err != nil {
 			return Run{}, err
 		}

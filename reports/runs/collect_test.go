@@ -46,7 +46,7 @@ func TestCollectKeepsSeedOrder(t *testing.T) {
 
 func TestFromReport(t *testing.T) {
 	rep := check.Run(smallHistory(), check.Config{})
-	r, err := FromReport("s", 3, "abc", rep, nil, smallHistory(), 0)
+	r, err := FromReport("s", 3, "abc", rep, nil, smallHistory(), SampleOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,12 +59,12 @@ func TestFromReport(t *testing.T) {
 	if want := map[check.Verdict]Verdict{check.Pass: Pass, check.Fail: Fail, check.Unknown: Unknown}[rep.Verdict]; r.Verdict != want {
 		t.Errorf("verdict %s for a report that says %s", r.Verdict, rep.Verdict)
 	}
-	r, _ = FromReport("s", 3, "", rep, []string{"broker did not start"}, nil, 0)
+	r, _ = FromReport("s", 3, "", rep, []string{"broker did not start"}, nil, SampleOptions{})
 	if r.Verdict != Fail || !strings.Contains(r.Note, "broker did not start") || r.Samples != nil {
 		t.Errorf("a run with a problem: %+v", r)
 	}
 	failed := check.Report{Verdict: check.Fail, Failed: []string{"delivery"}}
-	if r, _ := FromReport("s", 1, "", failed, nil, nil, 0); r.Verdict != Fail || r.Note != fmt.Sprint("failed [delivery]") {
+	if r, _ := FromReport("s", 1, "", failed, nil, nil, SampleOptions{}); r.Verdict != Fail || r.Note != fmt.Sprint("failed [delivery]") {
 		t.Errorf("failed report: %+v", r)
 	}
 }

@@ -31,8 +31,21 @@ type Options struct {
 	// and availability samples. Histories are large (megabytes per seed);
 	// off, the report falls back to each run's own percentiles.
 	Histories bool
+	SampleOptions
+}
+
+// SampleOptions say how samples are taken from a history.
+type SampleOptions struct {
 	// Window is the availability window width (0: check.DefaultWindow).
 	Window time.Duration
+	// ClientClocks measures on the clients' own clocks even when the
+	// history has the simulator's true time. By default a simulated
+	// history's latencies and windows use true time: a report is analysis,
+	// not a verdict, and true time keeps an end-to-end latency from
+	// including the offset between the producer's and the consumer's
+	// clocks (a consumer 3 s ahead would see messages 3 s "before" they
+	// were sent). Verdicts, in jepsen/check, always use client clocks.
+	ClientClocks bool
 }
 
 // ReadDir reads every run under dir: a single run's --out folder
@@ -75,7 +88,7 @@ func ReadDir(dir string, opt Options) ([]Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := readHistories(out, opt.Window); err != nil {
+	if err := readHistories(out, opt.SampleOptions); err != nil {
 		return nil, err
 	}
 	if len(out) == 0 {
@@ -164,7 +177,7 @@ const maxParallelHistories = 8
 // several cores: a sweep's histories are the bulk of a report's input. The
 // runs' order and the error returned (the first in run order) do not
 // depend on scheduling.
-func readHistories(rs []Run, window time.Duration) error {
+func readHistories(rs []Run, opt SampleOptions) error {
 	var idx []int
 	for i := range rs {
 		if rs[i].historyPath != "" {
@@ -179,7 +192,7 @@ func readHistories(rs []Run, window time.Duration) error {
 		go func() {
 			defer wg.Done()
 			for i := range work {
-				rs[i].Samples, errs[i] = ReadSamples(rs[i].historyPath, window)
+				rs[i].Samples, errs[i] = ReadSamples(rs[i].historyPath, opt)
 			}
 		}()
 	}
@@ -336,7 +349,7 @@ func readSweep(dir string, opt Options) ([]Run, error) {
 
 // ReadSamples reads a history file and extracts its latency and
 // availability samples.
-func ReadSamples(path string, window time.Duration) (*Samples, error) {
+func ReadSamples(path string, opt SampleOptions) (*Samples, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading history: %w", err)
@@ -346,13 +359,18 @@ func ReadSamples(path string, window time.Duration) (*Samples, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading history: %w", err)
 	}
-	return SamplesOf(ops, window, path)
+	return SamplesOf(ops, opt, path)
 }
 
 // SamplesOf extracts the samples of a history; name labels errors.
-func SamplesOf(ops []history.Op, window time.Duration, name string) (*Samples, error) {
+func SamplesOf(ops []history.Op, opt SampleOptions, name string) (*Samples, error) {
+	window := opt.Window
 	if window <= 0 {
 		window = check.DefaultWindow
+	}
+	clock := ClockClient
+	if !opt.ClientClocks && hasSimTime(ops) {
+		ops, clock = history.UseSimTime(ops), ClockTrue
 	}
 	send, e2e, err := check.Latencies(ops)
 	if err != nil {
@@ -362,7 +380,18 @@ func SamplesOf(ops []history.Op, window time.Duration, name string) (*Samples, e
 	if err != nil {
 		return nil, fmt.Errorf("%s: availability: %w", name, err)
 	}
-	return &Samples{SendLatencyMs: send, E2ELatencyMs: e2e, WindowNs: int64(window), Windows: wins}, nil
+	return &Samples{Clock: clock, SendLatencyMs: send, E2ELatencyMs: e2e, WindowNs: int64(window), Windows: wins}, nil
+}
+
+// hasSimTime says whether the history came from the simulator: every
+// event but one at true time 0 carries sim_time.
+func hasSimTime(ops []history.Op) bool {
+	for i := range ops {
+		if ops[i].SimTime != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // jsonError names the file, line and column of a JSON error.

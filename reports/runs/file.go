@@ -81,8 +81,13 @@ func (r *Run) validate() error {
 	default:
 		return fmt.Errorf("scenario %s seed %d: verdict %q: want pass, fail or unknown", r.Scenario, r.Seed, r.Verdict)
 	}
-	if s := r.Samples; s != nil && len(s.Windows) > 0 && s.WindowNs <= 0 {
-		return fmt.Errorf("scenario %s seed %d: availability windows without \"window_ns\"", r.Scenario, r.Seed)
+	if s := r.Samples; s != nil {
+		if len(s.Windows) > 0 && s.WindowNs <= 0 {
+			return fmt.Errorf("scenario %s seed %d: availability windows without \"window_ns\"", r.Scenario, r.Seed)
+		}
+		if s.Clock != ClockTrue && s.Clock != ClockClient {
+			return fmt.Errorf("scenario %s seed %d: samples \"clock\" %q: want %q or %q", r.Scenario, r.Seed, s.Clock, ClockTrue, ClockClient)
+		}
 	}
 	return nil
 }

@@ -51,8 +51,18 @@ type Run struct {
 	historyPath string
 }
 
+// The clocks samples are measured on.
+const (
+	// ClockTrue is the simulator's true time (history sim_time).
+	ClockTrue = "true"
+	// ClockClient is each client's own clock (history time).
+	ClockClient = "client"
+)
+
 // Samples are the raw measurements behind pooled distributions.
 type Samples struct {
+	// Clock is ClockTrue or ClockClient (see SampleOptions.ClientClocks).
+	Clock string `json:"clock"`
 	// SendLatencyMs and E2ELatencyMs are jepsen/check.Latencies of the
 	// history: invoke to ack of acknowledged sends, and send invoke to
 	// first delivery.

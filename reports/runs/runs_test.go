@@ -222,7 +222,7 @@ func TestMissingAndEmptyInputs(t *testing.T) {
 func TestRunsFileRoundTrip(t *testing.T) {
 	in := []Run{
 		{Scenario: "b", Seed: 2, Verdict: Fail, Metrics: map[string]map[string]float64{"delivery": {"lost": 3, "acknowledged": 9}}},
-		{Scenario: "a", Seed: 1, Verdict: Pass, Samples: &Samples{SendLatencyMs: []float64{1.5}, WindowNs: int64(time.Second)}},
+		{Scenario: "a", Seed: 1, Verdict: Pass, Samples: &Samples{Clock: ClockClient, SendLatencyMs: []float64{1.5}, WindowNs: int64(time.Second)}},
 	}
 	var buf bytes.Buffer
 	if err := Write(&buf, in); err != nil {
@@ -364,5 +364,38 @@ func TestManyHistories(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), filepath.Join(dir, "run-2", "history.jsonl")) {
 			t.Fatalf("err = %v, want the first corrupt history (run-2) named", err)
 		}
+	}
+}
+
+// TestSamplesUseTrueTime: a consumer whose clock runs 3 s ahead sees a
+// message 3 s "after" the simulator's truth; samples of a simulated
+// history use true time unless client clocks are asked for.
+func TestSamplesUseTrueTime(t *testing.T) {
+	const ms = int64(time.Millisecond)
+	ops := smallHistory()
+	for i := range ops {
+		ops[i].SimTime = ops[i].Time + 1 // true time; +1 so 0 is set too
+	}
+	ops[4].Time += 3000 * ms // the consumer's clock is 3 s ahead
+	s, err := SamplesOf(ops, SampleOptions{}, "h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Clock != ClockTrue || len(s.E2ELatencyMs) != 1 || s.E2ELatencyMs[0] != 5 {
+		t.Errorf("true time: clock %q, e2e %v; want true, [5]", s.Clock, s.E2ELatencyMs)
+	}
+	s, err = SamplesOf(ops, SampleOptions{ClientClocks: true}, "h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Clock != ClockClient || s.E2ELatencyMs[0] != 3005 {
+		t.Errorf("client clocks: clock %q, e2e %v; want client, [3005]", s.Clock, s.E2ELatencyMs)
+	}
+	if ops[4].Time != 3005*ms {
+		t.Error("SamplesOf changed the caller's history")
+	}
+	s, _ = SamplesOf(smallHistory(), SampleOptions{}, "h")
+	if s.Clock != ClockClient {
+		t.Errorf("a history without sim_time measured on %q", s.Clock)
 	}
 }
