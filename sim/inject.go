@@ -118,6 +118,11 @@ func (in *injector) Apply(f faults.Fault) error {
 			n.Crash()
 		case faults.Restart:
 			n.Restart()
+			if err := n.Err(); err != nil {
+				// The node refused to start (its disk is full, say): it
+				// stays down until a later restart or the final heal.
+				return fmt.Errorf("restart %s: %w", name, err)
+			}
 		case faults.PowerLoss:
 			n.PowerLoss()
 		case faults.Pause:

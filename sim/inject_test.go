@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -213,6 +214,28 @@ func TestInjectorPick(t *testing.T) {
 	}
 	if len(seen) < 2 {
 		t.Errorf("pick 1 of 3 always chose %v", seen)
+	}
+}
+
+func TestInjectorReportsFailedRestart(t *testing.T) {
+	w := simrt.New(1, simrt.Options{})
+	fail := false
+	w.AddNode("a", simrt.NodeConfig{}, func(runtime.Runtime) (runtime.Node, error) {
+		if fail {
+			return nil, errors.New("disk full")
+		}
+		return idle{}, nil
+	}).Start()
+	in := newInjector(w, []string{"a"}, map[string]simdisk.Options{}, simnet.DefaultLink())
+	fail = true
+	err := in.Apply(faults.Fault{Kind: faults.Restart, Nodes: []string{"a"}})
+	if err == nil || !strings.Contains(err.Error(), "disk full") || w.Node("a").Up() {
+		t.Errorf("a refused restart: error %v, up %v", err, w.Node("a").Up())
+	}
+	fail = false
+	in.healAll()
+	if !w.Node("a").Up() {
+		t.Error("healAll did not start the node")
 	}
 }
 
