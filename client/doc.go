@@ -3,8 +3,20 @@
 // broker's stored format), the queue address, and the client-side message id
 // (UNIQ_KEY) generator.
 //
-// The producer and consumer cores live in client/producer and client/consumer;
-// they are single-threaded state machines on a runtime.Runtime, so the
-// simulator runs them as it runs the broker. client/blocking wraps them in a
-// blocking API on the real runtime.
+// Subpackages:
+//
+//   - client/route: the name-server client (topic routes, publish and
+//     subscribe queues, the TBW102 fallback);
+//   - client/producer: the producer core (async, oneway, batch, ordered and
+//     transactional sends, retries, fault avoidance);
+//   - client/consumer: the push consumer core (rebalancing, long polling,
+//     offsets, concurrent and orderly consumption, retry and DLQ);
+//   - client/litepull: the lite pull consumer core (poll, commit, seek);
+//   - client/blocking: blocking facades of the three on the real runtime, the
+//     only package here that uses goroutines and the operating system;
+//   - client/clienttest: a simulated cluster (real name server and broker
+//     nodes) for tests.
+//
+// The cores are single-threaded state machines on a runtime.Runtime, so the
+// simulator runs hundreds of them deterministically, as it runs the broker.
 package client
