@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"path/filepath"
 	"strings"
@@ -236,5 +237,33 @@ func TestLoadMissingAndEmpty(t *testing.T) {
 	}
 	if _, err := Parse([]byte(base+"---\nname: x\n"), "t.yaml"); err == nil || !strings.Contains(err.Error(), "one YAML document") {
 		t.Errorf("two documents: %v", err)
+	}
+}
+
+func TestScheduleValidation(t *testing.T) {
+	entry := "  - at: 5s\n    fault: {kind: crash, nodes: [server]}\n"
+	// Each error names the line of the offending key (14 is the entry).
+	cases := []struct {
+		bad, want string
+		line      int
+	}{
+		{"  - at: 5s\n    every: 1s\n    fault: {kind: heal}\n", "either at, or every", 14},
+		{"  - fault: {kind: heal}\n", "needs at or every", 14},
+		{"  - at: 5s\n", "missing fault", 14},
+		{"  - every: 10s\n    jitter: 10s\n    fault: {kind: heal}\n", "jitter 10s", 15},
+		{"  - every: 10s\n    from: 30s\n    until: 20s\n    fault: {kind: heal}\n", "until 20s", 16},
+		{"  - every: 10s\n    prob: 0\n    fault: {kind: heal}\n", "prob 0", 15},
+		{"  - every: 10s\n    prob: 1.5\n    fault: {kind: heal}\n", "prob 1.5", 15},
+		{"  - every: 10s\n    from: 2m\n    fault: {kind: heal}\n", "from 2m0s", 15},
+		{"  - every: -10s\n    fault: {kind: heal}\n", "every -10s", 14},
+		{"  - at: -1s\n    fault: {kind: heal}\n", "at -1s", 14},
+	}
+	for _, c := range cases {
+		src := strings.Replace(base, entry, c.bad, 1)
+		_, err := Parse([]byte(src), "t.yaml")
+		at := fmt.Sprintf("t.yaml:%d:", c.line)
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), at) {
+			t.Errorf("%q: error %v, want one at %s mentioning %q", c.bad, err, at, c.want)
+		}
 	}
 }
