@@ -124,27 +124,11 @@ func BenchmarkRealDisk(b *testing.B) {
 			b.Fatal(err)
 		}
 	})
-	b.Run("raw-fsync", func(b *testing.B) {
-		f, err := os.Create(filepath.Join(b.TempDir(), "raw"))
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer f.Close()
-		buf := make([]byte, benchBodySize)
-		// fsyncs are slow: measure for a bounded time, not b.N of them.
-		start := time.Now()
-		n := 0
-		for time.Since(start) < time.Second {
-			if _, err := f.Write(buf); err != nil {
-				b.Fatal(err)
-			}
-			if err := f.Sync(); err != nil {
-				b.Fatal(err)
-			}
-			n++
-		}
-		b.ReportMetric(float64(n)/time.Since(start).Seconds(), "fsyncs/s")
-	})
+	// fsync rate after each 1 KiB append (one message per fsync) and after
+	// each 64 KiB append (what one group commit of 64 writers writes).
+	for _, size := range []int{benchBodySize, 64 << 10} {
+		b.Run(fmt.Sprintf("raw-fsync-%dKiB", size>>10), func(b *testing.B) { rawFsync(b, size) })
+	}
 	cases := []struct {
 		name    string
 		flush   config.FlushDiskType
@@ -175,6 +159,28 @@ func BenchmarkRealDisk(b *testing.B) {
 			b.ReportMetric(float64(n)*benchBodySize/el.Seconds()/1e6, "MB/s")
 		})
 	}
+}
+
+func rawFsync(b *testing.B, size int) {
+	f, err := os.Create(filepath.Join(b.TempDir(), "raw"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	buf := make([]byte, size)
+	// fsyncs are slow: measure for a bounded time, not b.N of them.
+	start := time.Now()
+	n := 0
+	for time.Since(start) < time.Second {
+		if _, err := f.Write(buf); err != nil {
+			b.Fatal(err)
+		}
+		if err := f.Sync(); err != nil {
+			b.Fatal(err)
+		}
+		n++
+	}
+	b.ReportMetric(float64(n)/time.Since(start).Seconds(), "fsyncs/s")
 }
 
 // BenchmarkRealDiskRSS stores b.N 1 KiB messages through the real runtime
