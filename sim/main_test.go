@@ -386,3 +386,16 @@ func TestMQAsyncFlushLosesSyncDoesNot(t *testing.T) {
 		}
 	}
 }
+
+// TestStdoutIgnoresLogging: logs and wall-clock figures go to stderr, so
+// stdout (and the trace hash) are the same with -v and --bench as without.
+func TestStdoutIgnoresLogging(t *testing.T) {
+	_, plain, _ := cli(t, quickScenario, "--seed", "4")
+	_, loud, errOut := cli(t, quickScenario, "--seed", "4", "-v", "--bench")
+	if plain != loud {
+		t.Errorf("stdout differs with -v --bench:\n%s\n----\n%s", plain, loud)
+	}
+	if !strings.Contains(errOut, "events/s") || !strings.Contains(errOut, "level=INFO") {
+		t.Errorf("-v --bench wrote no logs or figures to stderr: %.300q", errOut)
+	}
+}
