@@ -166,3 +166,58 @@ func TestBlockingLitePull(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "8", string(ms[0].Body))
 }
+
+type txByBody struct{ checked chan string }
+
+func (l *txByBody) Execute(_ context.Context, m *client.Message) producer.TransactionState {
+	switch string(m.Body) {
+	case "commit":
+		return producer.TransactionCommit
+	case "rollback":
+		return producer.TransactionRollback
+	}
+	panic("listener failure: the broker will check back")
+}
+
+func (l *txByBody) Check(_ context.Context, m *client.MessageExt) producer.TransactionState {
+	l.checked <- string(m.Body)
+	return producer.TransactionCommit
+}
+
+func TestBlockingTransactions(t *testing.T) {
+	nsAddr := startCluster(t)
+	l := &txByBody{checked: make(chan string, 10)}
+	p := blocking.NewTransactionProducer(producer.Options{Group: "txg", NameServers: []string{nsAddr}}, l, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	require.NoError(t, p.Start())
+	defer p.Shutdown()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ids := map[string]string{}
+	for _, body := range []string{"commit", "rollback", "panics"} {
+		r, err := p.SendInTransaction(ctx, client.NewMessage("TXB", []byte(body)))
+		require.NoError(t, err)
+		ids[body] = r.MsgID
+	}
+	c := blocking.NewPushConsumer(blocking.ConsumerOptions{Options: consumer.Options{
+		Group: "txc", NameServers: []string{nsAddr}, ConsumeFrom: consumer.ConsumeFromFirstOffset}})
+	var mu sync.Mutex
+	got := map[string]string{}
+	require.NoError(t, c.Subscribe("TXB", "*", func(_ context.Context, msgs []*client.MessageExt) consumer.Result {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, m := range msgs {
+			got[m.MsgID] = string(m.Body)
+		}
+		return consumer.Success
+	}))
+	require.NoError(t, c.Start())
+	defer c.Shutdown()
+	require.Eventually(t, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return got[ids["commit"]] == "commit"
+	}, 20*time.Second, 50*time.Millisecond)
+	mu.Lock()
+	require.Empty(t, got[ids["rollback"]])
+	mu.Unlock()
+}
