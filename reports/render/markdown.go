@@ -159,7 +159,7 @@ func scenarioSection(w io.Writer, sc reliability.Scenario, confidence float64, p
 	case "mixed":
 		fmt.Fprintf(w, "Some runs were measured on the simulator's true time, others on the clients' clocks: the pooled figures mix the two.\n\n")
 	}
-	fmt.Fprintf(w, "| latency | samples | seeds | mean | p50 | p95 | p99 | max | worst seed's p99 |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	fmt.Fprintf(w, "| latency | samples | seeds | mean | p50 | p95 | p99 | max | worst seed's p99 (checker, client clocks) |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, row := range []struct {
 		name string
 		l    reliability.Latency
