@@ -263,6 +263,9 @@ func TestOutDirAndTrace(t *testing.T) {
 	if l2 := countLines(t, tracePath); l2 != lines {
 		t.Errorf("--trace has %d lines, --out's trace %d", l2, lines)
 	}
+	if tr, _ := os.ReadFile(tracePath); !bytes.Contains(tr, []byte(" fault/partition=")) || !bytes.Contains(tr, []byte(" fault/power-loss=")) {
+		t.Error("the trace does not show where the faults struck")
+	}
 	h, err := os.Open(filepath.Join(dir, "o", "history.jsonl"))
 	if err != nil {
 		t.Fatal(err)
