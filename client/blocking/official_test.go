@@ -43,6 +43,15 @@ func TestOfficialConsumerReadsOurProducer(t *testing.T) {
 		require.NoError(t, err)
 		want[r.MsgID] = m
 	}
+	batch := []*client.Message{
+		client.NewMessage("Compat1", []byte("batch-0")).WithTag("b"),
+		client.NewMessage("Compat1", []byte("batch-1")).WithTag("b").WithKeys("bk"),
+	}
+	br, err := p.SendBatch(ctx, batch)
+	require.NoError(t, err)
+	for i, id := range splitIDs(br.MsgID) {
+		want[id] = batch[i]
+	}
 
 	var mu sync.Mutex
 	got := map[string]*primitive.MessageExt{}
