@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -105,12 +106,24 @@ func TestOurConsumerReadsOfficialProducer(t *testing.T) {
 	defer cancel()
 	want := map[string]string{}
 	for i := 0; i < 30; i++ {
-		m := primitive.NewMessage("Compat2", []byte("theirs-"+strconv.Itoa(i)))
+		body := "theirs-" + strconv.Itoa(i)
+		if i == 3 { // over 4 KiB: the official producer compresses it
+			body = strings.Repeat("large ", 2000)
+		}
+		m := primitive.NewMessage("Compat2", []byte(body))
 		m.WithTag("x")
 		r, err := op.SendSync(ctx, m)
 		require.NoError(t, err)
-		want[r.MsgID] = "theirs-" + strconv.Itoa(i)
+		want[r.MsgID] = body
 	}
+	batch := []*primitive.Message{primitive.NewMessage("Compat2", []byte("tb-0")), primitive.NewMessage("Compat2", []byte("tb-1"))}
+	for _, m := range batch {
+		m.WithTag("x")
+	}
+	if _, err := op.SendSync(ctx, batch...); err != nil {
+		t.Fatalf("official batch: %v", err)
+	}
+	wantBodies := 32
 
 	c := blocking.NewPushConsumer(blocking.ConsumerOptions{Options: consumer.Options{
 		Group: "ours-cg", NameServers: []string{nsAddr}, ConsumeFrom: consumer.ConsumeFromFirstOffset}})
@@ -129,9 +142,16 @@ func TestOurConsumerReadsOfficialProducer(t *testing.T) {
 	require.Eventually(t, func() bool {
 		mu.Lock()
 		defer mu.Unlock()
-		return len(got) == len(want)
+		return len(got) == wantBodies
 	}, 30*time.Second, 50*time.Millisecond)
 	mu.Lock()
 	defer mu.Unlock()
-	require.Equal(t, want, got)
+	for id, body := range want {
+		require.Equal(t, body, got[id], "message %s", id)
+	}
+	bodies := map[string]bool{}
+	for _, b := range got {
+		bodies[b] = true
+	}
+	require.True(t, bodies["tb-0"] && bodies["tb-1"], "the official batch arrives")
 }
