@@ -68,6 +68,13 @@ func (s *Store) put(m *Message) (PutResult, bool) {
 	if len(rec.StoreHost.IP) == 16 {
 		rec.SysFlag |= message.FlagStoreHostV6
 	}
+	switch len(rec.BornHost.IP) {
+	case 0:
+		// Internal puts (schedule, retry paths) may have no born host.
+		rec.BornHost = message.AddrV4(0, 0, 0, 0, 0)
+	case 16:
+		rec.SysFlag |= message.FlagBornHostV6
+	}
 	s.rewriteDelay(&rec)
 	rec.Properties = message.WithCRCPlaceholder(rec.Properties)
 	tran := message.TransactionType(rec.SysFlag)
