@@ -5,9 +5,11 @@ package render
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"rocketsim/reports/reliability"
@@ -25,6 +27,11 @@ type Image struct {
 // against: how many clean seeds before "fewer than 1 in 20 seeds lose
 // data" may be claimed.
 const cleanBound = 0.05
+
+// maxTableRows bounds the per-seed rows and notes of a scenario's section:
+// a sweep of thousands of seeds must still give a page a person reads.
+// report.json keeps them all.
+const maxTableRows = 50
 
 // Options are what the Markdown adds to the report itself.
 type Options struct {
@@ -134,12 +141,19 @@ func scenarioSection(w io.Writer, sc reliability.Scenario, confidence float64, p
 		}
 		if len(lossy) > 0 {
 			fmt.Fprintf(w, "| seed | lost | acknowledged | lost / acked |\n|---:|---:|---:|---:|\n")
+			// The worst seeds first: they are the ones to replay.
+			slices.SortStableFunc(lossy, func(a, b reliability.SeedLoss) int { return cmp.Compare(b.Lost/b.Acked, a.Lost/a.Acked) })
+			more := len(lossy) - maxTableRows
+			lossy = lossy[:min(len(lossy), maxTableRows)]
 			for _, s := range lossy {
 				ratio := noData
 				if s.Acked > 0 {
 					ratio = pct(s.Lost / s.Acked)
 				}
 				fmt.Fprintf(w, "| %d | %s | %s | %s |\n", s.Seed, num(s.Lost), num(s.Acked), ratio)
+			}
+			if more > 0 {
+				fmt.Fprintf(w, "\n%d more seeds lost messages; report.json lists every seed.\n", more)
 			}
 			fmt.Fprintln(w)
 		}
@@ -196,8 +210,11 @@ func scenarioSection(w io.Writer, sc reliability.Scenario, confidence float64, p
 
 	if len(sc.Notes) > 0 {
 		fmt.Fprintf(w, "### Notes\n\n")
-		for _, n := range sc.Notes {
+		for _, n := range sc.Notes[:min(len(sc.Notes), maxTableRows)] {
 			fmt.Fprintf(w, "- %s\n", mdEscape(n))
+		}
+		if more := len(sc.Notes) - maxTableRows; more > 0 {
+			fmt.Fprintf(w, "- and %d more; report.json lists every note.\n", more)
 		}
 		fmt.Fprintln(w)
 	}

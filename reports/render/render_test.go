@@ -3,7 +3,9 @@ package render
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -130,5 +132,33 @@ func TestJSONRoundTrips(t *testing.T) {
 	}
 	if !strings.Contains(a.String(), `"lateness_max_ms": {`) || !strings.Contains(a.String(), `"max": null`) {
 		t.Error("unmeasured figures are not null in the JSON")
+	}
+}
+
+// TestLongSweepsStayReadable: a section lists at most maxTableRows lossy
+// seeds, worst first, and as many notes, and says how many it left out.
+func TestLongSweepsStayReadable(t *testing.T) {
+	var rs []runs.Run
+	for seed := uint64(1); seed <= 60; seed++ {
+		rs = append(rs, runs.Run{Scenario: "s", Seed: seed, Verdict: runs.Fail, Note: fmt.Sprintf("failed delivery.lost = %d (limit 0)", seed),
+			Metrics: map[string]map[string]float64{"delivery": {"acknowledged": 1000, "lost": float64(seed)}}})
+	}
+	var buf bytes.Buffer
+	if err := Markdown(&buf, reliability.Build(rs), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	md := buf.String()
+	rows := len(regexp.MustCompile(`(?m)^\| \d+ \| \d+ \| 1000 \| [0-9.]+% \|$`).FindAllString(md, -1))
+	if rows != maxTableRows {
+		t.Errorf("%d loss rows, want %d", rows, maxTableRows)
+	}
+	if !strings.Contains(md, "| seed | lost | acknowledged | lost / acked |\n|---:|---:|---:|---:|\n| 60 | 60 | 1000 | 6.00% |") {
+		t.Error("the worst seed (60) is not the first row")
+	}
+	if !strings.Contains(md, "10 more seeds lost messages") || !strings.Contains(md, "- and 10 more; report.json lists every note.") {
+		t.Errorf("no word of the rows left out:\n%s", md)
+	}
+	if strings.Contains(md, "| 10 | 10 | 1000 |") {
+		t.Error("a seed beyond the bound is listed")
 	}
 }
