@@ -2,6 +2,7 @@ package mq
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"time"
 
@@ -84,6 +85,43 @@ func (s Spec) nodeNames() []string {
 	return names
 }
 
+// chaosFaults draws n faults from rng: each strikes at a uniform moment of
+// the workload phase's first 80% and lasts 0.2 to 3 s; kinds and targets
+// are drawn so that brokers take most of them.
+func (s Spec) chaosFaults(rng *rand.Rand, n int) []Fault {
+	brokerKinds := []FaultKind{Crash, PowerLoss, Pause, Isolate, ClockJump}
+	clientKinds := []FaultKind{Crash, Pause, Isolate}
+	var out []Fault
+	for range n {
+		f := Fault{
+			At:  time.Duration(rng.Int64N(int64(s.Duration) * 8 / 10)),
+			For: 200*time.Millisecond + time.Duration(rng.Int64N(int64(2800*time.Millisecond))),
+		}
+		switch roll := rng.IntN(10); {
+		case roll < 6:
+			f.Node = BrokerName(rng.IntN(s.Brokers))
+			f.Kind = brokerKinds[rng.IntN(len(brokerKinds))]
+		case roll < 7:
+			f.Node = NamesrvName
+			f.Kind = clientKinds[rng.IntN(len(clientKinds))]
+		case roll < 8:
+			f.Node = ProducerName(rng.IntN(s.Producers))
+			f.Kind = clientKinds[rng.IntN(len(clientKinds))]
+		default:
+			f.Node = ConsumerName(rng.IntN(s.Consumers))
+			f.Kind = clientKinds[rng.IntN(len(clientKinds))]
+		}
+		if f.Kind == ClockJump {
+			f.By = time.Duration(rng.Int64N(int64(2*time.Minute))) - time.Minute
+			if f.By == 0 {
+				f.By = time.Second
+			}
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
 // schedule arms every fault on the world. Jitter draws come from the
 // "mq/faults" stream in fault order, before the run starts, so they do not
 // depend on what the nodes do.
@@ -92,8 +130,9 @@ func (r *run) schedule() {
 	for _, n := range r.w.Nodes() {
 		r.capacity[n.Name()] = n.Disk().Capacity()
 	}
+	faults := append(slices.Clone(r.spec.Faults), r.spec.chaosFaults(r.w.Rand("mq/chaos"), r.spec.Chaos)...)
 	rng := r.w.Rand("mq/faults")
-	for _, f := range r.spec.Faults {
+	for _, f := range faults {
 		at := f.At
 		if f.Jitter > 0 {
 			at += time.Duration(rng.Int64N(int64(f.Jitter)))

@@ -44,6 +44,9 @@ type Spec struct {
 	Duration time.Duration
 	// Faults strike during the workload phase.
 	Faults []Fault
+	// Chaos adds this many faults drawn from the seed (see chaosFaults), so
+	// that a sweep over seeds explores fault schedules as well as timings.
+	Chaos int
 	// Drain bounds the recovery and verification phases each.
 	Drain time.Duration
 	// Clients selects the producer and regular consumer implementation
@@ -123,6 +126,8 @@ func (s Spec) Validate() error {
 		return fmt.Errorf("mq spec: subscription %q: tags joined by ||, without spaces", s.Subscription)
 	case s.Clients != "" && s.Clients != RawClients && s.Clients != CoreClients:
 		return fmt.Errorf("mq spec: clients %q: use %q or %q", s.Clients, RawClients, CoreClients)
+	case s.Chaos < 0 || len(s.Faults)+s.Chaos > FaultsMax:
+		return fmt.Errorf("mq spec: %d faults and %d chaos faults, at most %d in all", len(s.Faults), s.Chaos, FaultsMax)
 	case len(s.Faults) > FaultsMax:
 		return fmt.Errorf("mq spec: %d faults, at most %d", len(s.Faults), FaultsMax)
 	}
