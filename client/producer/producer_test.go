@@ -116,6 +116,12 @@ func TestSendAutoCreatesTopicAndMessagesRoundTrip(t *testing.T) {
 		perQueue[o.res.Queue.QueueID] = append(perQueue[o.res.Queue.QueueID], o.res.QueueOffset)
 	}
 	require.Len(t, perQueue, 4, "round robin over the 4 default queues")
+	c.W.RunFor(35 * time.Second) // the broker registers the new topic; the route refreshes
+	c.Post(n, func() {
+		r := p.Routes().Get("Orders")
+		require.NotNil(t, r)
+		require.False(t, r.Default, "the topic's own route replaced TBW102's")
+	})
 	for q, offs := range perQueue {
 		for i, off := range offs {
 			require.Equal(t, int64(i), off, "queue %d offsets", q)
