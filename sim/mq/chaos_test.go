@@ -30,7 +30,7 @@ func chaosSpec(clients ClientKind) Spec {
 func TestChaosSyncFlush(t *testing.T) {
 	seeds := uint64(10)
 	if testing.Short() {
-		seeds = 3
+		seeds = 2
 	}
 	anomalies := 0
 	for _, clients := range []ClientKind{RawClients, CoreClients} {

@@ -42,7 +42,7 @@ func crashSpec() Spec {
 func TestSyncFlushCrashKeepsAcknowledged(t *testing.T) {
 	seeds := uint64(12)
 	if testing.Short() {
-		seeds = 6
+		seeds = 4
 	}
 	spec := crashSpec()
 	var groupLost, lossySeeds int

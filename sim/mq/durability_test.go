@@ -81,7 +81,7 @@ func TestAsyncLossFailsStrictExpectations(t *testing.T) {
 func TestFlushModesUnderPowerLossCoreClients(t *testing.T) {
 	seeds := uint64(6)
 	if testing.Short() {
-		seeds = 3
+		seeds = 2
 	}
 	lossySeeds := 0
 	for seed := uint64(1); seed <= seeds; seed++ {
