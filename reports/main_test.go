@@ -107,10 +107,12 @@ func TestReportFromOutputFolders(t *testing.T) {
 	md := read(t, filepath.Join(out, "report.md"))
 	for _, want := range []string{
 		// async: only seed 2 has metrics: 1 of 1 seeds lost data; lost 30 of 1000.
-		"| async | 4 | 3 | 1 | 0 | 1 / 1 = 100% [20.7%, 100%] | 3.00% (one seed: no interval) | 4.00% (one seed: no interval) | 200 | 3 † |",
+		"| async | 4 | 3 | 1 | 0 | 1 / 1 = 100% [20.7%, 100%] ‡ | 3.00% (one seed: no interval) | 4.00% (one seed: no interval) | 200 | 3 † |",
 		// sync: 0 of 2 lost; pooled send latencies 2 and 8 ms, end-to-end 3 and 9: p99s 8 and 9.
 		"| sync | 2 | 2 | 0 | 0 | 0 / 2 = 0% [0%, 65.8%] | 0% [0%, 0%] | 4.00% [4.00%, 4.00%] | 200 | 8 | 9 |",
 		"Checker metrics from 1 runs, histories from 0.",
+		"‡ Loss figures from only some of the runs: the others have no checker metrics (a sweep keeps verdict.json for failing seeds alone",
+		"Only 1 of 4 runs had loss counts. Loss figures from only some",
 		"Measured on the clients' own clocks: an end-to-end latency spans",
 		"- seeds 1, 3..4: sweep seed without verdict.json: verdict only, no metrics",
 		"![sync: latency CDF, pooled over seeds](plots/sync-latency-cdf.png)",

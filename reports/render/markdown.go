@@ -73,18 +73,26 @@ func Markdown(w io.Writer, rep reliability.Report, opt Options) error {
 	fmt.Fprintf(bw, "## Summary\n\n")
 	fmt.Fprintf(bw, "| scenario | runs | pass | fail | unknown | seeds with loss (%s CI) | lost / acked, mean over seeds (%s CI) | duplicates / deliveries, mean (%s CI) | max lateness ms | p99 send ms | p99 e2e ms | availability mean / min | worst window min |\n", conf, conf, conf)
 	fmt.Fprintf(bw, "|---|---:|---:|---:|---:|---|---|---|---:|---:|---:|---|---:|\n")
-	footSeedP99 := false
+	footSeedP99, footPartial := false, false
 	for _, sc := range rep.Scenarios {
 		sendP99, f1 := p99Cell(sc.Send)
 		e2eP99, f2 := p99Cell(sc.E2E)
 		footSeedP99 = footSeedP99 || f1 || f2
+		lossCell := seedsWithLoss(sc.Loss.SeedsWithLoss)
+		if partialLoss(sc) {
+			lossCell += " ‡"
+			footPartial = true
+		}
 		fmt.Fprintf(bw, "| %s | %d | %d | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s |\n",
 			mdEscape(sc.Name), sc.Runs, sc.Pass, sc.Fail, sc.Unknown,
-			seedsWithLoss(sc.Loss.SeedsWithLoss), meanCI(sc.Loss.PerAcked),
+			lossCell, meanCI(sc.Loss.PerAcked),
 			meanCI(sc.DupRatioMean), num(sc.LatenessMaxMs.Max), sendP99, e2eP99,
 			meanMin(sc.Availability.Overall), pct(sc.Availability.WorstWindow.Min))
 	}
 	fmt.Fprintln(bw)
+	if footPartial {
+		fmt.Fprintf(bw, "‡ %s\n\n", partialWarning)
+	}
 	if footSeedP99 {
 		fmt.Fprintf(bw, "† no history was read for these runs: the worst seed's own p99, not a pooled percentile.\n\n")
 	}
@@ -132,6 +140,9 @@ func scenarioSection(w io.Writer, sc reliability.Scenario, confidence float64, p
 				fmt.Fprintf(w, " %d clean seeds would bring that bound under %s.", need, pct(cleanBound))
 			}
 			fmt.Fprintf(w, "\n\n")
+		}
+		if partialLoss(sc) {
+			fmt.Fprintf(w, "Only %d of %d runs had loss counts. %s\n\n", l.SeedsWithLoss.N, sc.Runs, partialWarning)
 		}
 		var lossy []reliability.SeedLoss
 		for _, s := range l.PerSeed {
@@ -229,6 +240,18 @@ func scenarioSection(w io.Writer, sc reliability.Scenario, confidence float64, p
 		}
 		fmt.Fprintf(w, "\n</details>\n\n")
 	}
+}
+
+// partialWarning explains a loss rate over some of a scenario's runs.
+const partialWarning = "Loss figures from only some of the runs: the others have no checker metrics (a sweep keeps verdict.json " +
+	"for failing seeds alone; a run that errored has none), so these rates may lean towards failures. " +
+	"Run each seed with --out for figures over every seed."
+
+// partialLoss says whether a scenario's loss figures cover only some of
+// its runs.
+func partialLoss(sc reliability.Scenario) bool {
+	n := sc.Loss.SeedsWithLoss.N
+	return n > 0 && n < sc.Runs
 }
 
 // confLabel renders a confidence level as "95%".
