@@ -169,6 +169,7 @@ func TestSendBatch(t *testing.T) {
 	o = send(c, n, func(cb func(*producer.SendResult, error)) { p.SendBatch(bad, cb) })
 	c.RunUntil("bad batch", func() bool { return o.done }, time.Second)
 	require.ErrorIs(t, o.err, producer.ErrBadMessage)
+	require.NotErrorIs(t, o.err, producer.ErrUncertain, "refused before sending")
 }
 
 func TestRetryAvoidsFailedBroker(t *testing.T) {
@@ -259,7 +260,7 @@ func TestSendTimesOutUnderPartitionThenRecovers(t *testing.T) {
 	start := c.W.Now()
 	o = send(c, n, func(cb func(*producer.SendResult, error)) { p.Send(client.NewMessage("P", []byte("y")), cb) })
 	c.RunUntil("fails", func() bool { return o.done }, 10*time.Second)
-	require.Error(t, o.err)
+	require.ErrorIs(t, o.err, producer.ErrUncertain, "the request went out and no answer came")
 	require.LessOrEqual(t, c.W.Now()-start, producer.SendTimeoutDefault+100*time.Millisecond)
 
 	c.W.Net().Heal()

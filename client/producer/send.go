@@ -23,6 +23,11 @@ var (
 	ErrSendTimeout = errors.New("send timed out")
 	// ErrNoQueue: the route has no writable queue with a master.
 	ErrNoQueue = errors.New("no writable queue")
+	// ErrUncertain wraps a send error when some attempt's request reached
+	// the wire and got no answer (timeout, connection lost): the broker may
+	// have stored the message. Without it, a failed send certainly stored
+	// nothing. Test with errors.Is.
+	ErrUncertain = errors.New("outcome unknown: the message may have been stored")
 )
 
 // propertiesMax is Java's bound on the properties string (its length is an
@@ -45,7 +50,10 @@ type sendOp struct {
 	max        int
 	lastBroker string
 	lastErr    error
-	done       func(*SendResult, error)
+	// uncertain is set once an attempt's request was sent and its answer
+	// never came.
+	uncertain bool
+	done      func(*SendResult, error)
 }
 
 // Send sends msg and calls done once, on the loop, with the result or an
@@ -227,6 +235,7 @@ func (op *sendOp) sendTo(q client.Queue, addr string) {
 	err := p.ep.Invoke(conn, req, op.deadline-began, func(resp *remoting.Command, err error) {
 		latency := p.rt.Monotonic() - began
 		if err != nil {
+			op.uncertain = true
 			op.failed(q, latency, fmt.Errorf("send to %s (%s): %w", q, addr, err), true)
 			return
 		}
@@ -248,6 +257,7 @@ func (op *sendOp) sendTo(q client.Queue, addr string) {
 		op.finish(res, nil)
 	})
 	if err != nil {
+		// Refused before it reached the wire (too many pending, closed).
 		op.failed(q, 0, fmt.Errorf("send to %s (%s): %w", q, addr, err), true)
 	}
 }
@@ -301,6 +311,9 @@ func (op *sendOp) finish(res *SendResult, err error) {
 	}
 	done := op.done
 	op.done = nil
+	if err != nil && op.uncertain && !errors.Is(err, ErrUncertain) {
+		err = fmt.Errorf("%w: %w", ErrUncertain, err)
+	}
 	done(res, err)
 }
 
