@@ -11,7 +11,7 @@ import (
 
 // Filter decides which messages a pull returns (the broker's tag and SQL
 // filters). MatchTagsCode sees the consume queue's tag hash before the
-// record is read; MatchRecord, if not nil, the record's properties after.
+// record is read; MatchProperties the record's properties after.
 type Filter interface {
 	MatchTagsCode(tagsCode int64) bool
 	MatchProperties(properties string) bool

@@ -58,8 +58,6 @@ type Store struct {
 	lastStoreTimestamp    int64
 	dispatchedTimestamp   int64
 	flushedStoreTimestamp int64
-	// tsByEnd remembers store timestamps at record ends awaiting a sync,
-	// so the checkpoint's physic timestamp matches PhysicOffset.
 
 	flush flusher
 
