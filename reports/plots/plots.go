@@ -32,6 +32,9 @@ const minLatencyMs = 0.001
 // labels would overlap, and the table in the report lists them anyway.
 const maxBars = 200
 
+// maxSeedLabels bounds the labelled seeds on the loss plot's axis.
+const maxSeedLabels = 20
+
 // Figure is one drawn plot.
 type Figure struct {
 	// Kind names the plot in file names: "latency-cdf", "availability",
@@ -173,11 +176,16 @@ func loss(sc reliability.Scenario, title string) (*plot.Plot, error) {
 	}
 	vals := make(plotter.Values, len(per))
 	names := make([]string, len(per))
+	// Every seed gets a bar, but only about maxSeedLabels get a label, so
+	// the labels never overlap.
+	every := (len(per) + maxSeedLabels - 1) / maxSeedLabels
 	for i, s := range per {
 		if s.Acked > 0 {
 			vals[i] = s.Lost / s.Acked * 100
 		}
-		names[i] = strconv.FormatUint(s.Seed, 10)
+		if i%every == 0 {
+			names[i] = strconv.FormatUint(s.Seed, 10)
+		}
 	}
 	p := plot.New()
 	p.Title.Text = title
@@ -193,9 +201,5 @@ func loss(sc reliability.Scenario, title string) (*plot.Plot, error) {
 	bars.LineStyle.Width = 0
 	p.Add(plotter.NewGrid(), bars)
 	p.NominalX(names...)
-	if len(per) > 30 {
-		p.X.Tick.Label.Rotation = math.Pi / 2
-		p.X.Tick.Label.XAlign, p.X.Tick.Label.YAlign = -0.5, -0.5
-	}
 	return p, nil
 }
