@@ -3,6 +3,7 @@ package mq
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"rocketsim/client"
@@ -45,8 +46,9 @@ const (
 // poll is the sign.
 const coreQuiet = coreHeartbeatInterval + coreRebalanceInterval + 10*time.Second
 
-// coreProducer drives a client/producer core: one Send per tick, each with
-// a unique key, recorded in the history with the queue the core chose.
+// coreProducer drives a client/producer core: one Send (or one batch) per
+// tick, each message with a unique key, recorded in the history with the
+// queue the core chose. Window bounds the sends (batches) in flight.
 type coreProducer struct {
 	rt       runtime.Runtime
 	spec     Spec
@@ -90,32 +92,44 @@ func (cp *coreProducer) onTick() {
 	if cp.inflight >= cp.spec.Window {
 		return
 	}
-	n := cp.n
-	cp.n++
-	key := fmt.Sprintf("%s-%016x-%d", cp.rt.Name(), cp.session, n)
-	tags := cp.spec.tag(n)
-	body := make([]byte, cp.spec.Body)
-	copy(body, key)
-	msg := client.NewMessage(cp.spec.Topic, body).WithKeys(key)
-	if tags != "" {
-		msg.WithTag(tags)
+	count := max(cp.spec.Batch, 1)
+	msgs := make([]*client.Message, count)
+	ops := make([]pending, count)
+	for i := range count {
+		n := cp.n
+		cp.n++
+		key := fmt.Sprintf("%s-%016x-%d", cp.rt.Name(), cp.session, n)
+		tags := cp.spec.tag(n)
+		body := make([]byte, cp.spec.Body)
+		copy(body, key)
+		msgs[i] = client.NewMessage(cp.spec.Topic, body).WithKeys(key)
+		if tags != "" {
+			msgs[i].WithTag(tags)
+		}
+		ops[i] = cp.h.invoke(cp.rt.Name(), history.Op{
+			F: history.FSend, Time: cp.rt.Now().UnixNano(), Topic: cp.spec.Topic,
+			Key: key, BodyDigest: history.Digest(body), Tags: tags,
+		})
 	}
-	op := cp.h.invoke(cp.rt.Name(), history.Op{
-		F: history.FSend, Time: cp.rt.Now().UnixNano(), Topic: cp.spec.Topic,
-		Key: key, BodyDigest: history.Digest(body), Tags: tags,
-	})
 	cp.inflight++
-	cp.p.Send(msg, func(r *producer.SendResult, err error) {
+	done := func(r *producer.SendResult, err error) {
 		cp.inflight--
-		cp.done(op, r, err)
-	})
+		for i, op := range ops {
+			cp.done(op, i, r, err)
+		}
+	}
+	if count == 1 {
+		cp.p.Send(msgs[0], done)
+		return
+	}
+	cp.p.SendBatch(msgs, done)
 }
 
 // done records a send's outcome. The core retries on another broker, so
 // an error can follow an attempt that timed out after the broker stored
 // the message: every error is unknown except a message the core refused
 // before sending it.
-func (cp *coreProducer) done(op pending, r *producer.SendResult, err error) {
+func (cp *coreProducer) done(op pending, i int, r *producer.SendResult, err error) {
 	now := cp.rt.Now()
 	switch {
 	case errors.Is(err, producer.ErrBadMessage):
@@ -130,8 +144,10 @@ func (cp *coreProducer) done(op pending, r *producer.SendResult, err error) {
 	default:
 		cp.h.complete(op, history.OK, now, func(o *history.Op) {
 			o.Queue = &history.Queue{Broker: r.Queue.BrokerName, ID: r.Queue.QueueID}
-			o.Offset = history.Int64(r.QueueOffset)
-			o.MsgID = r.OffsetMsgID
+			o.Offset = history.Int64(r.QueueOffset + int64(i))
+			if ids := strings.Split(r.OffsetMsgID, ","); len(ids) > i {
+				o.MsgID = ids[i]
+			}
 		})
 	}
 }

@@ -49,6 +49,10 @@ type Spec struct {
 	Chaos int
 	// Drain bounds the recovery and verification phases each.
 	Drain time.Duration
+	// Batch, above 1, makes each core producer tick send that many messages
+	// as one SEND_BATCH_MESSAGE (core clients only): one history send per
+	// message, the i-th at the batch's first offset + i.
+	Batch int
 	// Clients selects the producer and regular consumer implementation
 	// ("" means RawClients). The verification group is always raw.
 	Clients ClientKind
@@ -72,6 +76,7 @@ const (
 	FaultsMax    = 1000
 	DefaultDrain = 2 * time.Minute
 	FsyncMax     = 10 * time.Second
+	BatchMax     = 64
 )
 
 // DefaultSpec is a small cluster: one broker, two producers, two consumers,
@@ -126,6 +131,10 @@ func (s Spec) Validate() error {
 		return fmt.Errorf("mq spec: subscription %q: tags joined by ||, without spaces", s.Subscription)
 	case s.Clients != "" && s.Clients != RawClients && s.Clients != CoreClients:
 		return fmt.Errorf("mq spec: clients %q: use %q or %q", s.Clients, RawClients, CoreClients)
+	case s.Batch < 0 || s.Batch > BatchMax:
+		return fmt.Errorf("mq spec: batch %d outside 0..%d", s.Batch, BatchMax)
+	case s.Batch > 1 && s.Clients != CoreClients:
+		return fmt.Errorf("mq spec: batches need the core clients")
 	case s.Chaos < 0 || len(s.Faults)+s.Chaos > FaultsMax:
 		return fmt.Errorf("mq spec: %d faults and %d chaos faults, at most %d in all", len(s.Faults), s.Chaos, FaultsMax)
 	case len(s.Faults) > FaultsMax:

@@ -32,6 +32,8 @@ func TestSpecValidate(t *testing.T) {
 		"fsync-fail, no prob": func(s *Spec) { s.Faults = []Fault{{Kind: FsyncFail, Node: BrokerName(0)}} },
 		"unknown clients":     func(s *Spec) { s.Clients = "java" },
 		"spaced subscription": func(s *Spec) { s.Subscription = "TagA || TagB" },
+		"raw batches":         func(s *Spec) { s.Batch = 4 },
+		"batch too big":       func(s *Spec) { s.Clients, s.Batch = CoreClients, BatchMax+1 },
 		"negative for":        func(s *Spec) { s.Faults = []Fault{{Kind: Crash, Node: BrokerName(0), For: -1}} },
 	}
 	for name, mod := range bad {
