@@ -19,7 +19,7 @@ const (
 	pullFlagCommitOffset = 1 << 0
 	pullFlagSuspend      = 1 << 1
 	pullFlagSubscription = 1 << 2
-	pullFlagClassFilter  = 1 << 3
+	pullFlagClassFilter  = 1 << 3 // the removed class filter: ignored
 )
 
 // SuspendMax caps how long a pull is held whatever the client asks: the
@@ -189,6 +189,7 @@ func (b *Broker) pullOnce(p *pullCall, first bool) (*remoting.Command, bool) {
 	}
 	resp.SetExt("suggestWhichBrokerId", strconv.FormatInt(suggest, 10))
 	if resp.Code == remoting.RespSuccess {
+		res.Records = b.bugPullRecords(h.topic, res.Records) // test-only switch, off in production
 		resp.Body = res.Body()
 		b.stats.GetMessages += int64(len(res.Records))
 	}

@@ -9,7 +9,6 @@ import (
 
 	"rocketsim/broker/store"
 	"rocketsim/broker/store/message"
-	"rocketsim/broker/subscription"
 	"rocketsim/broker/topic"
 	"rocketsim/broker/transaction"
 	"rocketsim/remoting"
@@ -17,13 +16,11 @@ import (
 
 // Response extFields and properties of the send path (Java MessageConst).
 const (
-	propCluster          = "CLUSTER"
-	propMsgRegion        = "MSG_REGION"
-	propTraceSwitch      = "TRACE_ON"
-	propRetryTopic       = "RETRY_TOPIC"
-	propOriginMessageID  = "ORIGIN_MESSAGE_ID"
-	propReconsumeTime    = "RECONSUME_TIME"
-	propMaxReconsumeTime = "MAX_RECONSUME_TIMES"
+	propCluster         = "CLUSTER"
+	propMsgRegion       = "MSG_REGION"
+	propTraceSwitch     = "TRACE_ON"
+	propRetryTopic      = "RETRY_TOPIC"
+	propOriginMessageID = "ORIGIN_MESSAGE_ID"
 	// regionDefault is BrokerConfig.regionId's default; clients copy it
 	// into SendResult.RegionID.
 	regionDefault = "DefaultRegion"
@@ -54,11 +51,12 @@ type sendHeader struct {
 	batch                 bool
 }
 
-// v2Names maps SendMessageRequestHeaderV2's one-letter keys to v1 names.
-var v2Names = [...][2]string{
-	{"a", "producerGroup"}, {"b", "topic"}, {"c", "defaultTopic"}, {"d", "defaultTopicQueueNums"},
-	{"e", "queueId"}, {"f", "sysFlag"}, {"g", "bornTimestamp"}, {"h", "flag"}, {"i", "properties"},
-	{"j", "reconsumeTimes"}, {"k", "unitMode"}, {"l", "maxReconsumeTimes"}, {"m", "batch"},
+// v2Keys maps SendMessageRequestHeader's names to SendMessageRequestHeaderV2's
+// one-letter keys.
+var v2Keys = map[string]string{
+	"producerGroup": "a", "topic": "b", "defaultTopic": "c", "defaultTopicQueueNums": "d",
+	"queueId": "e", "sysFlag": "f", "bornTimestamp": "g", "flag": "h", "properties": "i",
+	"reconsumeTimes": "j", "unitMode": "k", "maxReconsumeTimes": "l", "batch": "m",
 }
 
 func parseSendHeader(cmd *remoting.Command) (sendHeader, error) {
@@ -67,12 +65,8 @@ func parseSendHeader(cmd *remoting.Command) (sendHeader, error) {
 		return v, ok
 	}
 	if cmd.Code == remoting.ReqSendMessageV2 || cmd.Code == remoting.ReqSendBatchMessage || cmd.Code == remoting.ReqSendReplyMessageV2 {
-		short := map[string]string{}
-		for _, kv := range v2Names {
-			short[kv[1]] = kv[0]
-		}
 		get = func(name string) (string, bool) {
-			v, ok := cmd.ExtFields[short[name]]
+			v, ok := cmd.ExtFields[v2Keys[name]]
 			return v, ok
 		}
 	}
@@ -224,6 +218,7 @@ func (b *Broker) handleSend(req *remoting.Request) {
 	if !b.retryAndDLQ(req, &h, m, props) {
 		return
 	}
+	b.bugDelayEarly(m.Topic, props) // test-only switch, off in production
 	props[propCluster] = b.cfg.BrokerClusterName
 	m.Properties = message.FormatProperties(props)
 	// A transactional send (TRAN_MSG=true) is stored as a half message; a
@@ -238,6 +233,10 @@ func (b *Broker) handleSend(req *remoting.Request) {
 		transaction.PrepareHalf(m)
 	}
 	respQueue := t.queueID // Java answers the queue the send chose, not where a half or dead letter went
+	// test-only switch, off in production:
+	if b.bugDropAcked(req, m, respQueue) {
+		return
+	}
 	b.put(m, func(res store.PutResult) {
 		resp := b.sendResponse(req, res)
 		if resp.Code == remoting.RespSuccess || resp.Code == remoting.RespFlushDiskTimeout {
@@ -280,8 +279,8 @@ func (b *Broker) retryAndDLQ(req *remoting.Request, h *sendHeader, m *store.Mess
 		return true
 	}
 	group := strings.TrimPrefix(h.topic, topic.RetryGroupTopicPrefix)
-	g, _, err := b.groups.Find(group)
-	if errors.Is(err, subscription.ErrNoGroup) || errors.Is(err, subscription.ErrBadName) {
+	g, err := b.findGroup(group)
+	if err != nil {
 		b.replyCode(req, remoting.RespSubscriptionGroupNotExist,
 			fmt.Sprintf("subscription group not exist, %s: %v", group, err))
 		return false

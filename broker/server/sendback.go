@@ -79,6 +79,7 @@ func (b *Broker) handleSendBack(req *remoting.Request) {
 		}
 	}
 	target, queueID := tc.TopicName, int32(b.rt.Rand().IntN(g.RetryQueueNums))
+	delayLevel = b.bugSkipRetry(rec.ReconsumeTimes, maxTimes, delayLevel) // test-only switch, off in production
 	if rec.ReconsumeTimes >= maxTimes || delayLevel < 0 {
 		dlq := topic.DLQTopic(group)
 		dc, created, err := b.topics.CreateInSendBack(dlq, dlqQueueNums, topic.PermReadWrite, 0)

@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"time"
 
+	"rocketsim/broker/bugs"
 	"rocketsim/broker/client"
 	"rocketsim/broker/config"
 	"rocketsim/broker/lock"
@@ -68,6 +69,7 @@ type Broker struct {
 	holds   *longpoll.Holds
 	sched   *schedule.Service
 	txn     *transaction.Service
+	bugs    *bugs.Set // test-only fault switches (NewWithBugs); nil in production
 	reg     *registrar.Registrar
 
 	// sendsWaiting counts puts not yet answered by the store (under

@@ -66,6 +66,7 @@ func (b *Broker) handleEndTransaction(req *remoting.Request) {
 		b.replyCode(req, remoting.RespSystemError, err.Error())
 		return
 	}
+	b.bugRolledBack(&end) // test-only switch, off in production
 	b.txn.End(end, func(err error) {
 		if err == nil {
 			b.replyCode(req, remoting.RespSuccess, "")
