@@ -51,6 +51,11 @@ func New(rt runtime.Runtime, opts Options) (*Producer, error) {
 	return p, nil
 }
 
+// NewMsgID returns a fresh UNIQ_KEY; a message that carries one keeps it
+// when sent, so a caller can know the id before the send (a transaction id,
+// a history record).
+func (p *Producer) NewMsgID() string { return p.ids.Next(p.rt.Now()) }
+
 // ClientID is the id the producer heartbeats with.
 func (p *Producer) ClientID() string { return p.id.ClientID() }
 

@@ -89,34 +89,11 @@ func (r *Recorder) Send(p *producer.Producer, msg *client.Message, sel producer.
 	if !ok {
 		return ErrTooManyInFlight
 	}
-	op := sendOp(msg, r.name+"/"+strconv.Itoa(s))
+	op := sendOp(msg, r.name+"/"+itoaSlot(s))
 	r.stamp(&op)
 	inv := r.h.Invoke(op)
 	complete := func(res *producer.SendResult, err error) {
-		typ := history.OK
-		switch {
-		case err != nil && errors.Is(err, producer.ErrUncertain):
-			typ = history.Info
-		case err != nil:
-			typ = history.Fail
-		case res.Status != producer.SendOK:
-			typ = history.Info
-		}
-		var c history.Op
-		r.stamp(&c)
-		r.h.Complete(inv, typ, c.Time, func(o *history.Op) {
-			o.SimTime = c.SimTime
-			if err != nil {
-				o.Error = err.Error()
-				return
-			}
-			o.MsgID = res.MsgID
-			o.Status = res.Status.String()
-			o.Queue = &history.Queue{Broker: res.Queue.BrokerName, ID: res.Queue.QueueID}
-			if res.Status == producer.SendOK {
-				o.Offset = history.Int64(res.QueueOffset)
-			}
-		})
+		r.complete(inv, res, err)
 		r.free = append(r.free, s)
 		if done != nil {
 			done(res, err)
@@ -162,4 +139,35 @@ func (r *Recorder) Handler(group string, h consumer.Handler) consumer.Handler {
 			done(res)
 		})
 	}
+}
+
+func itoaSlot(s int) string { return strconv.Itoa(s) }
+
+// complete records a send's completion: ok with the offset on SEND_OK,
+// info when the message may have been stored, fail when it was not.
+func (r *Recorder) complete(inv int64, res *producer.SendResult, err error) {
+	typ := history.OK
+	switch {
+	case err != nil && errors.Is(err, producer.ErrUncertain):
+		typ = history.Info
+	case err != nil:
+		typ = history.Fail
+	case res.Status != producer.SendOK:
+		typ = history.Info
+	}
+	var c history.Op
+	r.stamp(&c)
+	r.h.Complete(inv, typ, c.Time, func(o *history.Op) {
+		o.SimTime = c.SimTime
+		if err != nil {
+			o.Error = err.Error()
+			return
+		}
+		o.MsgID = res.MsgID
+		o.Status = res.Status.String()
+		o.Queue = &history.Queue{Broker: res.Queue.BrokerName, ID: res.Queue.QueueID}
+		if res.Status == producer.SendOK {
+			o.Offset = history.Int64(res.QueueOffset)
+		}
+	})
 }

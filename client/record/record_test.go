@@ -98,3 +98,75 @@ func recordedRun(t *testing.T, seed uint64) {
 	require.Equal(t, check.Pass, o.Verdict, "%v %v", o.Reasons, o.Anomalies)
 	t.Logf("delivery %v", d.Counts)
 }
+
+type bodyTx struct{}
+
+func (bodyTx) Execute(m *client.Message, _ *producer.SendResult, done func(producer.TransactionState)) {
+	switch string(m.Body) {
+	case "commit":
+		done(producer.TransactionCommit)
+	case "rollback":
+		done(producer.TransactionRollback)
+	default:
+		done(producer.TransactionUnknown)
+	}
+}
+
+func (bodyTx) Check(m *client.MessageExt, done func(producer.TransactionState)) {
+	done(producer.TransactionCommit)
+}
+
+// Recorded transactions (commit, rollback, unknown then checked back) pass
+// the transaction checker.
+func TestRecordedTransactionsPassChecker(t *testing.T) {
+	cl := clienttest.NewCluster(t, 5, clienttest.Options{BrokerConf: map[string]string{
+		"transactionTimeOut": "2000", "transactionCheckInterval": "2000"}})
+	h := history.NewRecorder()
+	var p *producer.Producer
+	var rec *record.Recorder
+	pn := cl.AddClient("txprod", func(rt runtime.Runtime) (runtime.Node, error) {
+		rec = record.New(rt, h, "txprod")
+		var err error
+		p, err = producer.New(rt, producer.Options{Group: "txg", NameServers: cl.NSAddrs, Transactions: rec.Transactions(bodyTx{})})
+		if err != nil {
+			return nil, err
+		}
+		p.Start()
+		return &clienttest.Holder{RT: rt, OnStop: p.Shutdown}, nil
+	})
+	left := 0
+	for i, body := range []string{"commit", "rollback", "unknown", "commit", "unknown"} {
+		left++
+		m := client.NewMessage("TXH", []byte(body)).WithKeys(fmt.Sprintf("tx-%d", i))
+		pn.Runtime().Post(func() {
+			require.NoError(t, rec.SendInTransaction(p, m, func(_ *producer.TransactionResult, err error) {
+				require.NoError(t, err)
+				left--
+			}))
+		})
+		cl.RunUntil("tx", func() bool { return left == 0 }, 10*time.Second)
+	}
+	cl.AddClient("cons", func(rt runtime.Runtime) (runtime.Node, error) {
+		c, err := consumer.New(rt, consumer.Options{Group: "txc", NameServers: cl.NSAddrs, ConsumeFrom: consumer.ConsumeFromFirstOffset})
+		if err != nil {
+			return nil, err
+		}
+		r := record.New(rt, h, "cons")
+		if err := c.Subscribe("TXH", "*", r.Handler("txc", func(_ []*client.MessageExt, done func(consumer.Result)) { done(consumer.Success) })); err != nil {
+			return nil, err
+		}
+		return &clienttest.Holder{RT: rt}, c.Start()
+	})
+	cl.W.RunFor(2 * time.Minute)
+	ops := h.Ops()
+	res := check.Transactions(ops, check.TxnOptions{Groups: []string{"txc"}})
+	require.Equal(t, check.Pass, res.Verdict, "%v %v %v", res.Reasons, res.Counts, res.Anomalies)
+	checks := 0
+	for _, o := range ops {
+		if o.F == history.FCheck {
+			checks++
+		}
+	}
+	require.GreaterOrEqual(t, checks, 2, "both unknown transactions were checked back")
+	t.Logf("%v", res.Counts)
+}
