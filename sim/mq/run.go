@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"rocketsim/broker/bugs"
 	"rocketsim/broker/config"
 	brokerserver "rocketsim/broker/server"
 	"rocketsim/jepsen/check"
@@ -34,6 +35,9 @@ type Options struct {
 	LogWriter io.Writer
 	// TraceWriter receives the world's event trace (nil: none).
 	TraceWriter io.Writer
+	// BrokerBugs are test-only fault switches every broker runs with
+	// (broker/bugs; zero: healthy brokers). No scenario key reaches them.
+	BrokerBugs bugs.Switches
 }
 
 // Result is what a run observed and how the checkers judged it.
@@ -165,7 +169,7 @@ func Run(seed uint64, spec Spec, opts Options) (*Result, error) {
 	nscfg.ListenPort = NamesrvPort
 	w.AddNode(NamesrvName, simrt.NodeConfig{Host: namesrvHost()}, nsserver.New(nscfg))
 	for i := range spec.Brokers {
-		w.AddNode(BrokerName(i), simrt.NodeConfig{Host: brokerHost(i), Disk: spec.brokerDisk()}, brokerserver.New(*brokerCfgs[i]))
+		w.AddNode(BrokerName(i), simrt.NodeConfig{Host: brokerHost(i), Disk: spec.brokerDisk()}, brokerserver.NewWithBugs(*brokerCfgs[i], opts.BrokerBugs))
 	}
 	for i := range spec.Producers {
 		np := newProducer(spec, r.targets, r.h)
