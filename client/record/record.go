@@ -171,3 +171,19 @@ func (r *Recorder) complete(inv int64, res *producer.SendResult, err error) {
 		}
 	})
 }
+
+// DLQHandler is a handler for a reader of %DLQ%group: it records each
+// message found as a dlq event of group and accepts it.
+func (r *Recorder) DLQHandler(group string) consumer.Handler {
+	process := r.name + "/dlq"
+	return func(msgs []*client.MessageExt, done func(consumer.Result)) {
+		for _, m := range msgs {
+			op := history.Op{Process: process, Type: history.OK, F: history.FDLQ, Group: group,
+				Topic: m.Property(client.PropertyRetryTopic), MsgID: m.MsgID, Key: Key(&m.Message),
+				BodyDigest: history.Digest(m.Body), Reconsume: int(m.ReconsumeTimes)}
+			r.stamp(&op)
+			r.h.Add(op)
+		}
+		done(consumer.Success)
+	}
+}

@@ -170,3 +170,74 @@ func TestRecordedTransactionsPassChecker(t *testing.T) {
 	require.GreaterOrEqual(t, checks, 2, "both unknown transactions were checked back")
 	t.Logf("%v", res.Counts)
 }
+
+// Failed consumption retried through the broker and dead-lettered, as
+// recorded, passes the retry checker (delays, attempt count, DLQ).
+func TestRecordedRetriesPassChecker(t *testing.T) {
+	cl := clienttest.NewCluster(t, 6, clienttest.Options{})
+	h := history.NewRecorder()
+	var p *producer.Producer
+	var rec *record.Recorder
+	pn := cl.AddClient("prod", func(rt runtime.Runtime) (runtime.Node, error) {
+		var err error
+		p, err = producer.New(rt, producer.Options{Group: "pg", NameServers: cl.NSAddrs})
+		if err != nil {
+			return nil, err
+		}
+		p.Start()
+		rec = record.New(rt, h, "prod")
+		return &clienttest.Holder{RT: rt, OnStop: p.Shutdown}, nil
+	})
+	left := 6
+	pn.Runtime().Post(func() {
+		for i := 0; i < 6; i++ {
+			m := client.NewMessage("RT", []byte(fmt.Sprint(i))).WithKeys(fmt.Sprintf("r-%d", i))
+			require.NoError(t, rec.Send(p, m, nil, func(_ *producer.SendResult, err error) { require.NoError(t, err); left-- }))
+		}
+	})
+	cl.RunUntil("sent", func() bool { return left == 0 }, 10*time.Second)
+	tries := map[string]int{}
+	cl.AddClient("cons", func(rt runtime.Runtime) (runtime.Node, error) {
+		c, err := consumer.New(rt, consumer.Options{Group: "rg", NameServers: cl.NSAddrs,
+			ConsumeFrom: consumer.ConsumeFromFirstOffset, MaxReconsumeTimes: 2})
+		if err != nil {
+			return nil, err
+		}
+		r := record.New(rt, h, "cons")
+		if err := c.Subscribe("RT", "*", r.Handler("rg", func(ms []*client.MessageExt, done func(consumer.Result)) {
+			k := record.Key(&ms[0].Message)
+			tries[k]++
+			// Even keys succeed on the second try; odd ones always fail.
+			if k[len(k)-1]%2 == 0 && tries[k] == 2 {
+				done(consumer.Success)
+				return
+			}
+			done(consumer.RetryLater)
+		})); err != nil {
+			return nil, err
+		}
+		return &clienttest.Holder{RT: rt}, c.Start()
+	})
+	cl.W.RunFor(3 * time.Minute)
+	cl.AddClient("dlq", func(rt runtime.Runtime) (runtime.Node, error) {
+		c, err := consumer.New(rt, consumer.Options{Group: "dlq-reader", NameServers: cl.NSAddrs, ConsumeFrom: consumer.ConsumeFromFirstOffset})
+		if err != nil {
+			return nil, err
+		}
+		r := record.New(rt, h, "dlq")
+		if err := c.Subscribe("%DLQ%rg", "*", r.DLQHandler("rg")); err != nil {
+			return nil, err
+		}
+		return &clienttest.Holder{RT: rt}, c.Start()
+	})
+	cl.W.RunFor(time.Minute)
+	ops := h.Ops()
+	// The broker schedules delays on millisecond timestamps, so a retry may
+	// come up to a millisecond before the consumer's nanosecond clock says.
+	res := check.Retry(ops, check.RetryOptions{MaxReconsumeTimes: 2, RequireDLQ: true, ClockError: 2 * time.Millisecond})
+	require.Equal(t, check.Pass, res.Verdict, "%v %v %v", res.Reasons, res.Counts, res.Anomalies)
+	d := check.Delivery(ops, check.DeliveryOptions{Groups: []string{"rg"}})
+	require.Equal(t, check.Pass, d.Verdict, "%v %v", d.Reasons, d.Counts)
+	require.EqualValues(t, 3, d.Counts["dead_lettered"], "%v", d.Counts)
+	t.Logf("retry %v", res.Counts)
+}
