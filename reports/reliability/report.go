@@ -270,11 +270,7 @@ func buildScenario(rs []runs.Run) Scenario {
 			e2eAll = append(e2eAll, s.E2ELatencyMs...)
 		}
 	}
-	if lossN > 0 {
-		sc.Loss.SeedsWithLoss = stats.Wilson(lossSeeds, lossN, stats.Confidence)
-	} else {
-		sc.Loss.SeedsWithLoss = stats.Wilson(0, 0, stats.Confidence)
-	}
+	sc.Loss.SeedsWithLoss = stats.Wilson(lossSeeds, lossN, stats.Confidence) // undefined, N 0, when lossN is 0
 	sc.Loss.PerAcked = stats.MeanTNonNegative(perAcked, stats.Confidence)
 	sc.Loss.Lost = stats.Summarize(lostCnt)
 	sc.Duplicates = stats.Summarize(dups)
