@@ -33,7 +33,7 @@ type ConsumerOptions struct {
 	// ConsumeGoroutines bounds concurrent handler calls.
 	ConsumeGoroutines int
 	// DataDir holds broadcasting consumers' offsets (default
-	// ~/.rocketmq_offsets, as Java).
+	// ~/.rocketmq_offsets, as Java); clustering consumers write no files.
 	DataDir string
 	Log     *slog.Logger
 }
@@ -71,7 +71,7 @@ func NewPushConsumer(opts ConsumerOptions) *PushConsumer {
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
-	if opts.DataDir == "" {
+	if opts.DataDir == "" && opts.Model == consumer.Broadcasting {
 		if home, err := os.UserHomeDir(); err == nil {
 			opts.DataDir = filepath.Join(home, ".rocketmq_offsets")
 		}
