@@ -221,3 +221,57 @@ func TestBlockingTransactions(t *testing.T) {
 	require.Empty(t, got[ids["rollback"]])
 	mu.Unlock()
 }
+
+// Broadcasting on the real runtime: both instances get every message, and
+// a restarted instance resumes from the offsets in its data directory.
+func TestBlockingBroadcastingResumesFromDisk(t *testing.T) {
+	nsAddr := startCluster(t)
+	p := blocking.NewProducer(producer.Options{Group: "pg", NameServers: []string{nsAddr}}, nil)
+	require.NoError(t, p.Start())
+	defer p.Shutdown()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	send := func(n int, prefix string) {
+		for i := 0; i < n; i++ {
+			_, err := p.Send(ctx, client.NewMessage("BCB", []byte(prefix+strconv.Itoa(i))))
+			require.NoError(t, err)
+		}
+	}
+	send(6, "a")
+	type inst struct {
+		c   *blocking.PushConsumer
+		mu  sync.Mutex
+		got []string
+	}
+	dirs := []string{t.TempDir(), t.TempDir()}
+	start := func(i int) *inst {
+		in := &inst{}
+		in.c = blocking.NewPushConsumer(blocking.ConsumerOptions{DataDir: dirs[i], Options: consumer.Options{
+			Group: "bc", NameServers: []string{nsAddr}, Model: consumer.Broadcasting,
+			ConsumeFrom: consumer.ConsumeFromFirstOffset, InstanceName: "i" + strconv.Itoa(i)}})
+		require.NoError(t, in.c.Subscribe("BCB", "*", func(_ context.Context, msgs []*client.MessageExt) consumer.Result {
+			in.mu.Lock()
+			defer in.mu.Unlock()
+			for _, m := range msgs {
+				in.got = append(in.got, string(m.Body))
+			}
+			return consumer.Success
+		}))
+		require.NoError(t, in.c.Start())
+		return in
+	}
+	count := func(in *inst) int { in.mu.Lock(); defer in.mu.Unlock(); return len(in.got) }
+	a, b := start(0), start(1)
+	defer b.c.Shutdown()
+	require.Eventually(t, func() bool { return count(a) == 6 && count(b) == 6 }, 20*time.Second, 50*time.Millisecond)
+	a.c.Shutdown() // commits its offsets to its directory
+	send(3, "b")
+	require.Eventually(t, func() bool { return count(b) == 9 }, 20*time.Second, 50*time.Millisecond)
+	a2 := start(0)
+	defer a2.c.Shutdown()
+	require.Eventually(t, func() bool { return count(a2) == 3 }, 20*time.Second, 50*time.Millisecond)
+	time.Sleep(500 * time.Millisecond)
+	a2.mu.Lock()
+	defer a2.mu.Unlock()
+	require.ElementsMatch(t, []string{"b0", "b1", "b2"}, a2.got, "only what it missed")
+}
