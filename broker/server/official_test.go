@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"strconv"
 	"sync"
 	"testing"
@@ -25,11 +26,13 @@ import (
 // realCluster is our name server and broker on the operating system, on
 // loopback with ephemeral ports, for the official client to talk to.
 type realCluster struct {
-	nsAddr string
-	nsRT   *realrt.Runtime
-	ns     *nsserver.Server
-	brt    *realrt.Runtime
-	broker *server.Broker
+	cfg     config.Config
+	dataDir string
+	nsAddr  string
+	nsRT    *realrt.Runtime
+	ns      *nsserver.Server
+	brt     *realrt.Runtime
+	broker  *server.Broker
 }
 
 func startRealCluster(t *testing.T, kv map[string]string) *realCluster {
@@ -69,21 +72,42 @@ func startRealCluster(t *testing.T, kv map[string]string) *realCluster {
 	}
 	cfg, _, err := config.LoadMap(base, "test", config.Host{Name: "broker-a", IP: "127.0.0.1"})
 	require.NoError(t, err)
-	c.brt = realrt.New("broker-a", realrt.Options{DataDir: t.TempDir(), Logger: quiet})
+	c.cfg, c.dataDir = *cfg, t.TempDir()
+	c.startBroker(t)
+	t.Cleanup(func() { c.brt.Stop() })
+	return c
+}
+
+// startBroker starts the broker on the cluster's data directory and waits
+// until it registered with the name server.
+func (c *realCluster) startBroker(t *testing.T) {
+	t.Helper()
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	c.brt = realrt.New("broker-a", realrt.Options{DataDir: c.dataDir, Logger: quiet})
 	got := make(chan *server.Broker, 1)
 	require.NoError(t, c.brt.Start(func(rt runtime.Runtime) (runtime.Node, error) {
-		b, err := server.Start(rt, *cfg)
+		b, err := server.Start(rt, c.cfg)
 		if err == nil {
 			got <- b
 		}
 		return b, err
 	}))
-	t.Cleanup(c.brt.Stop)
 	c.broker = <-got
 	waitFor(t, 10*time.Second, func() bool {
 		return onBroker(c, func(b *server.Broker) bool { return b.Stats().Registrations > 0 })
 	}, "the broker to register with the name server")
-	return c
+}
+
+// restartBroker stops the broker gracefully and starts it again on the same
+// data directory and port, as an operator's restart does.
+func (c *realCluster) restartBroker(t *testing.T) {
+	t.Helper()
+	_, port, err := net.SplitHostPort(c.broker.Addr())
+	require.NoError(t, err)
+	c.brt.Stop()
+	c.cfg.ListenPort, err = strconv.Atoi(port)
+	require.NoError(t, err)
+	c.startBroker(t)
 }
 
 // onBroker runs fn on the broker's loop and waits for it.
