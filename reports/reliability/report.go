@@ -40,6 +40,9 @@ type Scenario struct {
 	// Faults counts the injected faults by kind, over the runs that list
 	// their faults: what this scenario's numbers were measured under.
 	Faults []FaultKind `json:"faults,omitempty"`
+	// LossByFault compares seeds struck by each fault kind with seeds
+	// spared by it, for kinds that struck some runs but not all.
+	LossByFault []FaultLoss `json:"loss_by_fault,omitempty"`
 
 	Loss Loss `json:"loss"`
 	// Duplicates is delivery.duplicates over seeds; DupRatio is
@@ -288,6 +291,7 @@ func buildScenario(rs []runs.Run) Scenario {
 
 	sc.Notes = notes(noteSeeds)
 	sc.Faults = faultKinds(rs)
+	sc.LossByFault = lossByFault(rs)
 
 	keys := make([]string, 0, len(metricVals))
 	for k := range metricVals {

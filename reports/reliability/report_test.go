@@ -221,3 +221,35 @@ func TestClock(t *testing.T) {
 		}
 	}
 }
+
+func TestLossByFault(t *testing.T) {
+	run := func(seed uint64, lost float64, kinds ...string) runs.Run {
+		r := runs.Run{Scenario: "chaos", Seed: seed, Verdict: runs.Pass,
+			Metrics: map[string]map[string]float64{"durability": {"acked": 100, "lost": lost}}}
+		for _, k := range kinds {
+			r.Faults = append(r.Faults, "  1.000s {kind: "+k+", nodes: [n]}")
+		}
+		return r
+	}
+	rs := []runs.Run{
+		run(1, 5, "power-loss", "crash"),
+		run(2, 3, "power-loss", "power-loss", "crash"), // counted once
+		run(3, 0, "crash"),
+		run(4, 0, "crash", "partition"),
+		run(5, 1, "crash", "partition"),
+		{Scenario: "chaos", Seed: 6, Verdict: runs.Pass}, // no faults listed: left out
+	}
+	lf := Build(rs).Scenarios[0].LossByFault
+	// crash struck every listed run: it splits nothing.
+	if len(lf) != 2 || lf[0].Kind != "partition" || lf[1].Kind != "power-loss" {
+		t.Fatalf("loss by fault %+v", lf)
+	}
+	pl := lf[1]
+	if pl.With != stats.Wilson(2, 2, 0.95) || pl.Without != stats.Wilson(1, 3, 0.95) {
+		t.Errorf("power-loss: with %+v without %+v; want 2/2 and 1/3", pl.With, pl.Without)
+	}
+	pa := lf[0]
+	if pa.With != stats.Wilson(1, 2, 0.95) || pa.Without != stats.Wilson(2, 3, 0.95) {
+		t.Errorf("partition: with %+v without %+v; want 1/2 and 2/3", pa.With, pa.Without)
+	}
+}

@@ -170,6 +170,15 @@ func scenarioSection(w io.Writer, sc reliability.Scenario, confidence float64, p
 		}
 	}
 
+	if len(sc.LossByFault) > 0 {
+		fmt.Fprintf(w, "Which faults cost data: seeds with any loss among the seeds each kind of fault struck, and among those it spared (%s Wilson intervals; faults strike together, so this is a correlation to replay, not a cause).\n\n", conf)
+		fmt.Fprintf(w, "| fault | struck: seeds with loss | spared: seeds with loss |\n|---|---|---|\n")
+		for _, f := range sc.LossByFault {
+			fmt.Fprintf(w, "| %s | %s | %s |\n", mdEscape(f.Kind), seedsWithLoss(f.With), seedsWithLoss(f.Without))
+		}
+		fmt.Fprintln(w)
+	}
+
 	if sc.Duplicates.N > 0 {
 		fmt.Fprintf(w, "### Duplicates\n\nDuplicate deliveries per run: mean %s, median %s, max %s; as a share of deliveries: mean %s, max %s.\n\n",
 			num(sc.Duplicates.Mean), num(sc.Duplicates.Median), num(sc.Duplicates.Max), meanCI(sc.DupRatioMean), pct(sc.DupRatio.Max))

@@ -79,6 +79,8 @@ func TestMarkdownRows(t *testing.T) {
 		"Seeds 1..3: 3 runs, 1 pass, 1 fail, 1 unknown. Checker metrics from 2 runs, histories from 0.",
 		"| 1 | 10 | 200 | 5.00% |",
 		"Faults per run, mean over the 2 runs that list them: power-loss 1 (max 2), restart 1 (max 1).",
+		// power-loss struck seed 1 (lossy), spared seed 2 (clean); restart struck both.
+		"| power-loss | 1 / 1 = 100% [20.7%, 100%] | 0 / 1 = 0% [0%, 79.3%] |",
 		"![async: loss](plots/async-loss.png)",
 		"- seed 3: simulator error: boom",
 		"No seed lost an acknowledged message. That is not a proof of zero: with 95% confidence, fewer than 65.8% of seeds would. 73 clean seeds would bring that bound under 5.00%.",
@@ -87,6 +89,9 @@ func TestMarkdownRows(t *testing.T) {
 		if !strings.Contains(md, want) {
 			t.Errorf("Markdown lacks %q\n%s", want, md)
 		}
+	}
+	if strings.Contains(md, "| restart |") {
+		t.Error("restart struck every run but has a row in the loss-by-fault table")
 	}
 	// Scenarios in name order: async before sync|flush.
 	if strings.Index(md, "## async") > strings.Index(md, "## sync") {
