@@ -105,6 +105,10 @@ func (s *Service) examine(rec *message.Record, nowMs int64) bool {
 		s.discard(rec, times)
 		return false
 	}
+	if group, _ := message.Property(rec.Properties, PropertyProducerGroup); s.opt.ProducerOnline != nil && !s.opt.ProducerOnline(group) {
+		s.Stats.CheckNoProducer++
+		return false // nobody to ask: not counted, asked again next round
+	}
 	s.recheck(rec, key, times+1)
 	return false
 }

@@ -117,6 +117,7 @@ func (e *env) newNode(rt runtime.Runtime) (runtime.Node, error) {
 	}
 	opt := e.opt
 	opt.Clock, opt.Log, opt.StoreHost = rt, rt.Log(), host
+	opt.ProducerOnline = func(string) bool { return !e.noProducer }
 	if n.svc, err = Start(n.st, put, n.offs, func(group string, req CheckRequest, body []byte) error {
 		return e.onCheck(rt, group, req, body)
 	}, opt); err != nil {

@@ -137,6 +137,13 @@ type Options struct {
 	CheckInterval time.Duration
 	// CheckMax is transactionCheckMax.
 	CheckMax int
+	// ProducerOnline, when set, says whether a producer of the group is
+	// connected. A half message whose group has none is not checked that
+	// round, and the check is not counted: RocketMQ counts it (it re-puts
+	// the message before looking for a channel), so producers offline for
+	// transactionCheckMax rounds lose their transactions to the discard
+	// topic without ever being asked.
+	ProducerOnline func(group string) bool
 }
 
 // Stats count what the service did.
@@ -145,7 +152,7 @@ type Stats struct {
 	Duplicates          int64 // ends for a transaction already resolved or being resolved
 	CommitsFoundInIndex int64 // commits found written by an earlier run (crash between the writes)
 	Checks              int64 // CHECK_TRANSACTION_STATE sent (or attempted)
-	CheckNoProducer     int64 // checks with no producer to send to
+	CheckNoProducer     int64 // checks skipped or failed: no producer of the group connected
 	Discarded           int64 // half messages given up after CheckMax checks
 	Rounds              int64
 }
