@@ -6,6 +6,8 @@
 package longpoll
 
 import (
+	"cmp"
+	"slices"
 	"time"
 
 	"rocketsim/runtime"
@@ -114,7 +116,8 @@ func (h *Holds) Notify(topic string, queue int32) {
 // there is nobody left to answer.
 func (h *Holds) DropConn(connID uint64) int {
 	n := 0
-	for k, list := range h.byQueue {
+	for _, k := range h.keys() {
+		list := h.byQueue[k]
 		kept := list[:0:0]
 		for _, e := range list {
 			if e.connID == connID {
@@ -138,12 +141,25 @@ func (h *Holds) DropConn(connID uint64) int {
 // Close drops every held request without waking it (the broker is stopping;
 // its connections close and clients retry elsewhere).
 func (h *Holds) Close() {
-	for _, list := range h.byQueue {
-		for _, e := range list {
+	for _, k := range h.keys() {
+		for _, e := range h.byQueue[k] {
 			e.timer.Stop()
 			e.done = true
 		}
 	}
 	h.byQueue = map[key][]*held{}
 	h.n = 0
+}
+
+// keys returns the held queues in order, so that timers are cancelled in the
+// same order on every run (the simulator's trace sees cancellations).
+func (h *Holds) keys() []key {
+	ks := make([]key, 0, len(h.byQueue))
+	for k := range h.byQueue {
+		ks = append(ks, k)
+	}
+	slices.SortFunc(ks, func(a, b key) int {
+		return cmp.Or(cmp.Compare(a.topic, b.topic), cmp.Compare(a.queue, b.queue))
+	})
+	return ks
 }
