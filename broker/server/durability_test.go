@@ -95,6 +95,18 @@ func TestSameSeedSameTrace(t *testing.T) {
 		}
 		e.invoke(remoting.ReqPullMessage, pullExt("g", "ST", 1, 0, 0, 0), nil)
 		e.send("ST", 2, "delayed", "DELAY", "1")
+		// Held pulls on several queues, then the client dies with them held
+		// and the broker crashes and recovers.
+		for q := 0; q < 4; q++ {
+			end := e.b().Store().MaxOffsetInQueue("ST", int32(q))
+			e.start(brokerAddr, remoting.NewRequest(remoting.ReqPullMessage, pullExt("g", "ST", q, end, suspend, 15*time.Second)), 30*time.Second)
+		}
+		e.w.RunFor(time.Second)
+		require.Equal(t, 4, e.b().HeldPulls())
+		e.cli.Crash()
+		e.w.RunFor(time.Second)
+		e.broker.Crash()
+		e.broker.Start()
 		e.w.RunFor(40 * time.Second)
 		return e.w.TraceHash()
 	}
