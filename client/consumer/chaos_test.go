@@ -9,6 +9,7 @@ import (
 
 	"rocketsim/client"
 	"rocketsim/client/clienttest"
+	"rocketsim/client/consumer"
 	"rocketsim/client/producer"
 	"rocketsim/sim/simrt"
 )
@@ -106,4 +107,98 @@ func chaos(t *testing.T, seed uint64) {
 		dups += got[id] - 1
 	}
 	t.Logf("acked %d of %d, redelivered %d", len(acked), i, dups)
+}
+
+// Orderly consumption under the same kind of faults: across the group, the
+// first delivery of each message of a sharding key comes in send order.
+func TestChaosOrderlyFirstDeliveriesInOrder(t *testing.T) {
+	for seed := uint64(200); seed < 206; seed++ {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) { chaosOrderly(t, seed) })
+	}
+}
+
+func chaosOrderly(t *testing.T, seed uint64) {
+	cl := clienttest.NewCluster(t, seed, clienttest.Options{BrokerConf: map[string]string{"flushDiskType": "SYNC_FLUSH"}})
+	pn, p := newProducer(t, cl, "prod")
+	sendAll(t, cl, pn, p, msgs("CO", 4, nil), producer.Hash{})
+	// One shared log of deliveries in true order (the world runs on one
+	// goroutine).
+	var log []*client.MessageExt
+	h := func(_ *received, ms []*client.MessageExt) consumer.Result {
+		log = append(log, ms...)
+		return consumer.Success
+	}
+	orderly := func(o *consumer.Options) { o.Orderly = true }
+	an, _ := newConsumer(t, cl, "cons-a", orderly, "CO", "*", h)
+	bn, _ := newConsumer(t, cl, "cons-b", orderly, "CO", "*", h)
+
+	seq := map[string]int{}
+	acked := map[string]bool{}
+	i := 0
+	var tick func()
+	tick = func() {
+		if i >= 300 {
+			return
+		}
+		i++
+		m := client.NewMessage("CO", []byte(fmt.Sprint(i))).WithShardingKey(fmt.Sprintf("k%d", i%6))
+		s := i
+		p.SendSelect(m, producer.Hash{}, func(r *producer.SendResult, err error) {
+			if err == nil {
+				acked[r.MsgID] = true
+				seq[r.MsgID] = s
+			}
+		})
+		pn.Runtime().AfterFunc(120*time.Millisecond, tick)
+	}
+	pn.Runtime().Post(tick)
+	rng := cl.W.Rand("chaos-orderly")
+	for step := 0; step < 8; step++ {
+		at := cl.W.Now() + time.Duration(step)*5*time.Second + time.Duration(rng.IntN(3000))*time.Millisecond
+		switch rng.IntN(3) {
+		case 0:
+			b := cl.Brokers[0]
+			cl.W.At(at, b.Crash)
+			cl.W.At(at+time.Duration(1+rng.IntN(4))*time.Second, b.Start)
+		case 1:
+			c := []*simrt.Node{an, bn}[rng.IntN(2)]
+			cl.W.At(at, c.Crash)
+			cl.W.At(at+time.Duration(1+rng.IntN(4))*time.Second, c.Start)
+		case 2:
+			c := []*simrt.Node{an, bn}[rng.IntN(2)]
+			cl.W.At(at, func() { cl.W.Net().Partition([]string{c.Name()}, []string{cl.Brokers[0].Name()}) })
+			cl.W.At(at+time.Duration(1+rng.IntN(5))*time.Second, cl.W.Net().Heal)
+		}
+	}
+	cl.W.RunFor(60 * time.Second)
+	cl.W.Net().Heal()
+	for _, n := range []*simrt.Node{cl.Brokers[0], an, bn} {
+		if !n.Up() {
+			n.Start()
+		}
+	}
+	seen := map[string]bool{}
+	cl.RunUntil("every acked message delivered", func() bool {
+		for _, m := range log {
+			seen[m.MsgID] = true
+		}
+		for id := range acked {
+			if !seen[id] {
+				return false
+			}
+		}
+		return true
+	}, 5*time.Minute)
+	first := map[string]bool{}
+	last := map[string]int{}
+	for _, m := range log {
+		s, ok := seq[m.MsgID]
+		if !ok || first[m.MsgID] {
+			continue
+		}
+		first[m.MsgID] = true
+		k := m.ShardingKey()
+		require.Greater(t, s, last[k], "key %s: message %d first delivered after %d", k, s, last[k])
+		last[k] = s
+	}
 }
