@@ -27,7 +27,8 @@ func (r *RoundRobin) Select(msg *client.Message, queues []client.Queue) client.Q
 
 // Hash sends every message with the same sharding key to the same queue (as
 // long as the queue count does not change), so a consumer sees them in send
-// order. Messages without a key go to queue index 0's hash of "".
+// order. Messages without a key all hash "" to one queue; rocketmq-client-go
+// picks a random queue for them instead.
 type Hash struct{}
 
 // Select implements Selector: FNV-1a of the sharding key modulo the queue
