@@ -16,8 +16,8 @@ import (
 )
 
 const (
-	// ConsumeGoroutinesDefault bounds the handlers running at once
-	// (consumeThreadMax in Java is 20... 64 in the Go client).
+	// ConsumeGoroutinesDefault bounds the handlers running at once, as
+	// Java's consumeThreadMin/Max (20) bound its consume thread pool.
 	ConsumeGoroutinesDefault = 20
 	// ShutdownWait bounds how long Shutdown waits for offsets to be
 	// committed and locks released.
