@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"net"
 	"strconv"
 	"sync"
@@ -16,6 +17,7 @@ import (
 	"rocketsim/broker/config"
 	brokerserver "rocketsim/broker/server"
 	"rocketsim/client"
+	"rocketsim/client/admin"
 	"rocketsim/client/blocking"
 	"rocketsim/client/consumer"
 	"rocketsim/client/litepull"
@@ -34,6 +36,12 @@ func freePort(t *testing.T) int {
 // startCluster runs a name server and a broker on loopback with the real
 // runtime and returns the name server address.
 func startCluster(t *testing.T) string {
+	ns, _ := startClusterAddrs(t)
+	return ns
+}
+
+// startClusterAddrs is startCluster returning the broker's address too.
+func startClusterAddrs(t *testing.T) (string, string) {
 	nsPort, brokerPort := freePort(t), freePort(t)
 	nscfg := nsserver.DefaultConfig()
 	nscfg.BindAddress, nscfg.ListenPort = "127.0.0.1", nsPort
@@ -54,7 +62,7 @@ func startCluster(t *testing.T) string {
 	require.NoError(t, br.Start(brokerserver.New(*cfg)))
 	t.Cleanup(br.Stop)
 	time.Sleep(200 * time.Millisecond) // the broker registers with the name server
-	return nsAddr
+	return nsAddr, fmt.Sprintf("127.0.0.1:%d", brokerPort)
 }
 
 func TestBlockingProducerAndConsumerOnLoopback(t *testing.T) {
@@ -274,4 +282,29 @@ func TestBlockingBroadcastingResumesFromDisk(t *testing.T) {
 	a2.mu.Lock()
 	defer a2.mu.Unlock()
 	require.ElementsMatch(t, []string{"b0", "b1", "b2"}, a2.got, "only what it missed")
+}
+
+func TestBlockingAdminCreatesTopic(t *testing.T) {
+	nsAddr, brokerAddr := startClusterAddrs(t)
+	a, err := blocking.NewAdmin([]string{nsAddr})
+	require.NoError(t, err)
+	defer a.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	require.NoError(t, a.CreateTopic(ctx, brokerAddr, admin.TopicConfig{Topic: "Made", ReadQueueNums: 3, WriteQueueNums: 3}))
+	require.Eventually(t, func() bool {
+		ts, err := a.Topics(ctx)
+		return err == nil && slices.Contains(ts, "Made")
+	}, 10*time.Second, 50*time.Millisecond)
+
+	p := blocking.NewProducer(producer.Options{Group: "pg", NameServers: []string{nsAddr}}, nil)
+	require.NoError(t, p.Start())
+	defer p.Shutdown()
+	queues := map[int]bool{}
+	for i := 0; i < 9; i++ {
+		r, err := p.Send(ctx, client.NewMessage("Made", []byte("x")))
+		require.NoError(t, err)
+		queues[r.Queue.QueueID] = true
+	}
+	require.Len(t, queues, 3, "the producer uses the created topic's 3 queues")
 }
