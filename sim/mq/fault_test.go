@@ -78,5 +78,36 @@ func TestBrokerClockJumps(t *testing.T) {
 		res, err := Run(2, s, Options{})
 		require.NoError(t, err)
 		require.True(t, res.Passed(), "%s: %v %s", clients, res.Problems, res.Report.Explain(5))
+		// The skew reached the clients' timestamps: each node's wall
+		// clock stands at its own offset from true time.
+		lo, hi := int64(1<<62), int64(-1<<62)
+		for _, op := range res.Ops {
+			off := op.Time - op.SimTime
+			lo, hi = min(lo, off), max(hi, off)
+		}
+		require.Greater(t, hi-lo, int64(100*time.Millisecond), "%s: every client's clock agrees", clients)
+	}
+}
+
+// TestClockSkew: nodes whose clocks disagree by up to a second (the
+// checkers told so) change nothing: strict pass with both client kinds
+// through a broker crash.
+func TestClockSkew(t *testing.T) {
+	s := shortSpec()
+	s.ClockSkew = 500 * time.Millisecond
+	s.Faults = []Fault{{Kind: Crash, Node: BrokerName(0), At: 4 * time.Second, For: time.Second}}
+	for _, clients := range []ClientKind{RawClients, CoreClients} {
+		s.Clients = clients
+		res, err := Run(9, s, Options{})
+		require.NoError(t, err)
+		require.True(t, res.Passed(), "%s: %v %s", clients, res.Problems, res.Report.Explain(5))
+		// The skew reached the clients' timestamps: each node's wall
+		// clock stands at its own offset from true time.
+		lo, hi := int64(1<<62), int64(-1<<62)
+		for _, op := range res.Ops {
+			off := op.Time - op.SimTime
+			lo, hi = min(lo, off), max(hi, off)
+		}
+		require.Greater(t, hi-lo, int64(100*time.Millisecond), "%s: every client's clock agrees", clients)
 	}
 }

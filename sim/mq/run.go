@@ -167,16 +167,23 @@ func Run(seed uint64, spec Spec, opts Options) (*Result, error) {
 	nscfg := nsserver.DefaultConfig()
 	nscfg.BindAddress = namesrvHost()
 	nscfg.ListenPort = NamesrvPort
-	w.AddNode(NamesrvName, simrt.NodeConfig{Host: namesrvHost()}, nsserver.New(nscfg))
+	clocks := w.Rand("mq/clocks")
+	skew := func(cfg simrt.NodeConfig) simrt.NodeConfig {
+		if spec.ClockSkew > 0 {
+			cfg.ClockOffset = time.Duration(clocks.Int64N(int64(2*spec.ClockSkew)+1)) - spec.ClockSkew
+		}
+		return cfg
+	}
+	w.AddNode(NamesrvName, skew(simrt.NodeConfig{Host: namesrvHost()}), nsserver.New(nscfg))
 	for i := range spec.Brokers {
-		w.AddNode(BrokerName(i), simrt.NodeConfig{Host: brokerHost(i), Disk: spec.brokerDisk()}, brokerserver.NewWithBugs(*brokerCfgs[i], opts.BrokerBugs))
+		w.AddNode(BrokerName(i), skew(simrt.NodeConfig{Host: brokerHost(i), Disk: spec.brokerDisk()}), brokerserver.NewWithBugs(*brokerCfgs[i], opts.BrokerBugs))
 	}
 	for i := range spec.Producers {
 		np := newProducer(spec, r.targets, r.h)
 		if spec.Clients == CoreClients {
 			np = newCoreProducer(spec, []string{nsAddr}, producerHost(i), r.h)
 		}
-		w.AddNode(ProducerName(i), simrt.NodeConfig{Host: producerHost(i)}, np)
+		w.AddNode(ProducerName(i), skew(simrt.NodeConfig{Host: producerHost(i)}), np)
 	}
 	r.regular = make([]*rawConsumer, spec.Consumers)
 	for i := range spec.Consumers {
@@ -190,7 +197,7 @@ func Run(seed uint64, spec Spec, opts Options) (*Result, error) {
 		if spec.Clients == CoreClients {
 			nc = newCoreConsumer(spec, []string{nsAddr}, consumerHost(i), r.h)
 		}
-		w.AddNode(ConsumerName(i), simrt.NodeConfig{Host: consumerHost(i)}, nc)
+		w.AddNode(ConsumerName(i), skew(simrt.NodeConfig{Host: consumerHost(i)}), nc)
 	}
 	for _, name := range spec.nodeNames() {
 		r.bringUp(w.Node(name))
@@ -203,6 +210,9 @@ func Run(seed uint64, spec Spec, opts Options) (*Result, error) {
 
 	res := &Result{Seed: seed, TraceHash: w.TraceHash(), Ops: r.h.rec.Ops(), Problems: r.problems, StartFailures: r.startFailures, SimTime: w.Now(), Events: w.Events()}
 	cfg := opts.Check
+	if cfg.ClockError == 0 {
+		cfg.ClockError = 2 * spec.ClockSkew
+	}
 	cfg.Delivery.Groups = appendMissing(cfg.Delivery.Groups, spec.Group, VerifyGroup)
 	if subscribedTags(spec.Subscription) != nil && cfg.Delivery.Subscriptions[spec.Group] == nil {
 		subs := map[string][]string{}

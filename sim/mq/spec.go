@@ -56,6 +56,11 @@ type Spec struct {
 	// Clients selects the producer and regular consumer implementation
 	// ("" means RawClients). The verification group is always raw.
 	Clients ClientKind
+	// ClockSkew, when positive, starts every node's wall clock at an offset
+	// drawn uniformly from [-ClockSkew, ClockSkew] of the seed; the
+	// checkers then allow 2*ClockSkew of disagreement between clients
+	// (unless Options.Check sets ClockError).
+	ClockSkew time.Duration
 	// FsyncMin and FsyncMax bound each broker fsync's latency, drawn
 	// uniformly by the broker's disk (both 0: instant). A slow fsync widens
 	// the window in which SYNC_FLUSH puts wait for group commit.
@@ -131,6 +136,8 @@ func (s Spec) Validate() error {
 		return fmt.Errorf("mq spec: subscription %q: tags joined by ||, without spaces", s.Subscription)
 	case s.Clients != "" && s.Clients != RawClients && s.Clients != CoreClients:
 		return fmt.Errorf("mq spec: clients %q: use %q or %q", s.Clients, RawClients, CoreClients)
+	case s.ClockSkew < 0 || s.ClockSkew > time.Hour:
+		return fmt.Errorf("mq spec: clock skew %v outside [0, 1h]", s.ClockSkew)
 	case s.Batch < 0 || s.Batch > BatchMax:
 		return fmt.Errorf("mq spec: batch %d outside 0..%d", s.Batch, BatchMax)
 	case s.Batch > 1 && s.Clients != CoreClients:
