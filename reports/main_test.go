@@ -113,6 +113,7 @@ func TestReportFromOutputFolders(t *testing.T) {
 		"Checker metrics from 1 runs, histories from 0.",
 		"‡ Loss figures from only some of the runs: the others have no checker metrics (a sweep keeps verdict.json for failing seeds alone",
 		"Only 1 of 4 runs had loss counts. Loss figures from only some",
+		"By consumer group: g lost in 1 / 1 = 100% [20.7%, 100%] (30 in all, at most 30 in one seed). Other groups lost nothing.",
 		"Measured on the clients' own clocks: an end-to-end latency spans",
 		"- seeds 1, 3..4: sweep seed without verdict.json: verdict only, no metrics",
 		"![sync: latency CDF, pooled over seeds](plots/sync-latency-cdf.png)",

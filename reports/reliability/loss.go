@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"rocketsim/reports/runs"
+	"rocketsim/reports/stats"
 )
 
 // lossSource says where a workload reports acknowledged and lost messages.
@@ -68,4 +69,57 @@ func lossOf(r *runs.Run) (lost, acked float64, metric string, ok bool) {
 		return l, a, metric, true
 	}
 	return 0, 0, "", false
+}
+
+// GroupLoss is one consumer group's share of seeds with loss.
+type GroupLoss struct {
+	Group         string         `json:"group"`
+	SeedsWithLoss stats.Interval `json:"seeds_with_loss"`
+	LostTotal     float64        `json:"lost_total"`
+	LostMax       float64        `json:"lost_max"`
+}
+
+// groupLosses breaks the loss down by consumer group, over the runs that
+// report delivery loss. The delivery checker lists "lost:G" only for a
+// group that lost something, so a run without a group's key lost nothing
+// there. The groups differ in what a loss means (the mq workload's
+// sim-verify reads what the brokers kept; its regular group may also miss
+// a message it read before a crash took it back), which is why the report
+// shows them apart.
+func groupLosses(rs []runs.Run) []GroupLoss {
+	var n int
+	lossy := map[string]int{}
+	total := map[string]float64{}
+	most := map[string]float64{}
+	for i := range rs {
+		m, ok := rs[i].Metrics["delivery"]
+		if !ok {
+			continue
+		}
+		if _, ok := m["lost"]; !ok {
+			continue
+		}
+		n++
+		for k, v := range m {
+			g, found := strings.CutPrefix(k, "lost:")
+			if !found {
+				continue
+			}
+			total[g] += v
+			most[g] = max(most[g], v)
+			if v > 0 {
+				lossy[g]++
+			}
+		}
+	}
+	groups := make([]string, 0, len(total))
+	for g := range total {
+		groups = append(groups, g)
+	}
+	sort.Strings(groups)
+	var out []GroupLoss
+	for _, g := range groups {
+		out = append(out, GroupLoss{Group: g, SeedsWithLoss: stats.Wilson(lossy[g], n, stats.Confidence), LostTotal: total[g], LostMax: most[g]})
+	}
+	return out
 }

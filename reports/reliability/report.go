@@ -97,6 +97,8 @@ type Loss struct {
 	LostTotal  float64    `json:"lost_total"`
 	AckedTotal float64    `json:"acked_total"`
 	PerSeed    []SeedLoss `json:"per_seed,omitempty"`
+	// Groups breaks delivery loss down by consumer group.
+	Groups []GroupLoss `json:"groups,omitempty"`
 }
 
 // SeedLoss is one seed's loss.
@@ -292,6 +294,7 @@ func buildScenario(rs []runs.Run) Scenario {
 	sc.Notes = notes(noteSeeds)
 	sc.Faults = faultKinds(rs)
 	sc.LossByFault = lossByFault(rs)
+	sc.Loss.Groups = groupLosses(rs)
 
 	keys := make([]string, 0, len(metricVals))
 	for k := range metricVals {

@@ -63,6 +63,13 @@ func TestBuildLossAndVerdicts(t *testing.T) {
 	if len(l.PerSeed) != 4 || l.PerSeed[1] != (SeedLoss{Seed: 2, Lost: 5, Acked: 50}) {
 		t.Errorf("per seed %+v", l.PerSeed)
 	}
+	wantGroups := []GroupLoss{
+		{Group: "a", SeedsWithLoss: stats.Wilson(1, 4, 0.95), LostTotal: 5, LostMax: 5},
+		{Group: "b", SeedsWithLoss: stats.Wilson(2, 4, 0.95), LostTotal: 21, LostMax: 20},
+	}
+	if len(l.Groups) != 2 || l.Groups[0] != wantGroups[0] || l.Groups[1] != wantGroups[1] {
+		t.Errorf("groups %+v, want %+v", l.Groups, wantGroups)
+	}
 	if sc.Duplicates.Mean != 2.5 || sc.Duplicates.Max != 4 {
 		t.Errorf("duplicates %+v, want mean 2.5 max 4", sc.Duplicates)
 	}

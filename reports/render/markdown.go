@@ -141,6 +141,14 @@ func scenarioSection(w io.Writer, sc reliability.Scenario, confidence float64, p
 			}
 			fmt.Fprintf(w, "\n\n")
 		}
+		if len(l.Groups) > 0 {
+			var parts []string
+			for _, g := range l.Groups {
+				parts = append(parts, fmt.Sprintf("%s lost in %s (%s in all, at most %s in one seed)",
+					mdEscape(g.Group), seedsWithLoss(g.SeedsWithLoss), num(g.LostTotal), num(g.LostMax)))
+			}
+			fmt.Fprintf(w, "By consumer group: %s. Other groups lost nothing.\n\n", strings.Join(parts, "; "))
+		}
 		if partialLoss(sc) {
 			fmt.Fprintf(w, "Only %d of %d runs had loss counts. %s\n\n", l.SeedsWithLoss.N, sc.Runs, partialWarning)
 		}
