@@ -122,3 +122,40 @@ func TestBugProbabilisticIsDeterministic(t *testing.T) {
 	require.Equal(t, 4, a.Lost(), "300 sends give a 5%% switch its 4 strikes")
 	requireFailedExactly(t, a, "delivery", "linearizable")
 }
+
+// TestBugSwitchesPerIncarnation: a restarted broker is a new incarnation
+// with fresh strike counts, so a one-shot drop strikes once before a crash
+// and once after; SYNC_FLUSH loses nothing else across the crash.
+func TestBugSwitchesPerIncarnation(t *testing.T) {
+	s := bugSpec()
+	s.Faults = []Fault{{Kind: Crash, Node: BrokerName(0), At: 1500 * time.Millisecond, For: 500 * time.Millisecond}}
+	res, err := Run(1, s, Options{BrokerBugs: bugs.Switches{DropAckedMessage: true}})
+	require.NoError(t, err)
+	require.Empty(t, res.Problems)
+	require.Equal(t, 2, res.Lost(), "%s", res.Report.Explain(5))
+	requireFailedExactly(t, res, "delivery", "linearizable")
+}
+
+// TestBugVerdictsAcrossSeeds: each switch trips the same checkers whatever
+// the seed's timings.
+func TestBugVerdictsAcrossSeeds(t *testing.T) {
+	zero := 0.0
+	strict := check.Config{Expect: check.Expectations{MaxDupRatio: &zero}}
+	cases := []struct {
+		sw     bugs.Switches
+		failed []string
+	}{
+		{bugs.Switches{}, nil},
+		{bugs.Switches{DropAckedMessage: true}, []string{"delivery", "linearizable"}},
+		{bugs.Switches{SwapOffsets: true}, []string{"linearizable", "ordering"}},
+		{bugs.Switches{DuplicateDelivery: true}, []string{"delivery"}},
+	}
+	for seed := uint64(2); seed <= 4; seed++ {
+		for _, c := range cases {
+			res, err := Run(seed, bugSpec(), Options{BrokerBugs: c.sw, Check: strict})
+			require.NoError(t, err)
+			require.Empty(t, res.Problems)
+			require.ElementsMatch(t, c.failed, res.Report.Failed, "seed %d %+v: %s", seed, c.sw, res.Report.Explain(5))
+		}
+	}
+}
