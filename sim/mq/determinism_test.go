@@ -52,3 +52,20 @@ func TestSameSeedSameRun(t *testing.T) {
 	require.NoError(t, err)
 	require.NotEqual(t, a.TraceHash, c.TraceHash)
 }
+
+// TestSameSeedSameRunCoreChaos: replay holds with the core clients, faults
+// drawn from the seed and skewed clocks too.
+func TestSameSeedSameRunCoreChaos(t *testing.T) {
+	spec := chaosSpec(CoreClients)
+	spec.Duration = 10 * time.Second
+	spec.ClockSkew = 200 * time.Millisecond
+	a, err := Run(11, spec, lossReported())
+	require.NoError(t, err)
+	b, err := Run(11, spec, lossReported())
+	require.NoError(t, err)
+	require.Equal(t, a.TraceHash, b.TraceHash)
+	require.Equal(t, historyBytes(t, a.Ops), historyBytes(t, b.Ops))
+	c, err := Run(12, spec, lossReported())
+	require.NoError(t, err)
+	require.NotEqual(t, a.TraceHash, c.TraceHash)
+}
