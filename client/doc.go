@@ -12,6 +12,8 @@
 //   - client/consumer: the push consumer core (rebalancing, long polling,
 //     offsets, concurrent and orderly consumption, retry and DLQ);
 //   - client/litepull: the lite pull consumer core (poll, commit, seek);
+//   - client/admin: topic creation, deletion and listing;
+//   - client/record: what the clients observe, as a jepsen history;
 //   - client/blocking: blocking facades of the three on the real runtime, the
 //     only package here that uses goroutines and the operating system;
 //   - client/clienttest: a simulated cluster (real name server and broker
