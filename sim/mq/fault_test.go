@@ -78,14 +78,6 @@ func TestBrokerClockJumps(t *testing.T) {
 		res, err := Run(2, s, Options{})
 		require.NoError(t, err)
 		require.True(t, res.Passed(), "%s: %v %s", clients, res.Problems, res.Report.Explain(5))
-		// The skew reached the clients' timestamps: each node's wall
-		// clock stands at its own offset from true time.
-		lo, hi := int64(1<<62), int64(-1<<62)
-		for _, op := range res.Ops {
-			off := op.Time - op.SimTime
-			lo, hi = min(lo, off), max(hi, off)
-		}
-		require.Greater(t, hi-lo, int64(100*time.Millisecond), "%s: every client's clock agrees", clients)
 	}
 }
 
