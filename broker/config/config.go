@@ -145,6 +145,14 @@ type Store struct {
 	// SyncFlushTimeout bounds how long a SYNC_FLUSH send waits for fsync
 	// before it is answered FLUSH_DISK_TIMEOUT.
 	SyncFlushTimeout time.Duration `prop:"syncFlushTimeout"`
+	// ServeOnlyFlushed (ours, not RocketMQ's; default false as RocketMQ
+	// 4.x behaves) hands a record to consumers (consume queue, index,
+	// long-polling wake-ups) only once an fsync covers it. RocketMQ
+	// dispatches on write: after a power loss the unsynced tail is gone,
+	// its queue offsets are given to new messages, and a consumer that read
+	// the lost record and committed past it skips an acknowledged one.
+	// Under ASYNC_FLUSH it delays delivery until the next flush.
+	ServeOnlyFlushed bool `prop:"serveOnlyFlushed"`
 
 	// FlushIntervalCommitLog paces the ASYNC_FLUSH flusher; it syncs when
 	// FlushCommitLogLeastPages 4 KiB pages are dirty, or everything every

@@ -143,6 +143,7 @@ func (f *flusher) advance(off int64) {
 	if off > f.synced {
 		f.synced = off
 	}
+	f.s.scheduleServe()
 	f.answer()
 }
 

@@ -115,11 +115,11 @@ func (s *Store) put(m *Message) (PutResult, bool) {
 	s.lastStoreTimestamp = rec.StoreTimestamp
 	s.Stats.Puts++
 	s.Stats.PutBytes += int64(size)
-	if s.dispatchStuck == nil {
+	if s.dispatchStuck == nil && !s.cfg.ServeOnlyFlushed {
 		if err := s.dispatch(&rec, off, size); err != nil {
 			s.dispatchFailed(err)
 		}
-	}
+	} // else serveSynced dispatches it once an fsync covers it
 	res := PutResult{Status: PutOK, MsgID: message.ID(s.opt.StoreHost, off), PhysicalOffset: off,
 		QueueOffset: rec.QueueOffset, WroteBytes: int32(size), StoreTimestamp: rec.StoreTimestamp,
 		Topic: rec.Topic, QueueID: rec.QueueID}
@@ -270,7 +270,7 @@ func (s *Store) recheck() {
 	}
 	s.checkDisk()
 	if s.dispatchStuck != nil {
-		err := s.cl.Iterate(s.dispatched, s.cl.MaxOffset(), func(rec *message.Record, off int64, size int) error {
+		err := s.cl.Iterate(s.dispatched, s.dispatchLimit(), func(rec *message.Record, off int64, size int) error {
 			return s.dispatch(rec, off, size)
 		})
 		if err == nil {
@@ -285,5 +285,39 @@ func (s *Store) recheck() {
 		s.after(timerDispatch, dispatchRetryDelayMillis*time.Millisecond, s.recheck)
 	} else {
 		s.log.Info("accepting writes again")
+	}
+}
+
+// dispatchLimit is the commit log offset consumers may be served up to:
+// everything written, or under serveOnlyFlushed what an fsync covers.
+func (s *Store) dispatchLimit() int64 {
+	if s.cfg.ServeOnlyFlushed {
+		return min(s.flush.synced, s.cl.MaxOffset())
+	}
+	return s.cl.MaxOffset()
+}
+
+// scheduleServe asks for the records an fsync just covered to be
+// dispatched one loop turn from now (serveOnlyFlushed). Not at once: the
+// flusher is mid-update, and dispatch wakes long polls that may put.
+func (s *Store) scheduleServe() {
+	if !s.cfg.ServeOnlyFlushed || s.serveScheduled || s.dispatched >= s.dispatchLimit() {
+		return
+	}
+	s.serveScheduled = true
+	s.after(timerServe, 0, s.serveSynced)
+}
+
+// serveSynced dispatches the synced records not yet dispatched.
+func (s *Store) serveSynced() {
+	s.serveScheduled = false
+	if s.closed || s.dispatchStuck != nil {
+		return // recheck replays the backlog
+	}
+	err := s.cl.Iterate(s.dispatched, s.dispatchLimit(), func(rec *message.Record, off int64, size int) error {
+		return s.dispatch(rec, off, size)
+	})
+	if err != nil {
+		s.dispatchFailed(err)
 	}
 }

@@ -72,6 +72,9 @@ type Store struct {
 	encBuf  []byte
 	closed  bool
 	abortAt string
+	// serveScheduled: the serve timer will dispatch newly synced records
+	// (serveOnlyFlushed).
+	serveScheduled bool
 	// writeScheduled: the write timer will flush the commit log buffer.
 	writeScheduled bool
 	// recovering: records are being replayed, not newly put.
@@ -242,6 +245,7 @@ const (
 	timerClean
 	timerDispatch
 	timerWrite
+	timerServe
 	timerSlots
 )
 
