@@ -63,15 +63,20 @@ type coreProducer struct {
 
 func newCoreProducer(spec Spec, nameservers []string, host string, h *recorder) runtime.NewNode {
 	return func(rt runtime.Runtime) (runtime.Node, error) {
-		p, err := producer.New(rt, producer.Options{
+		cp := &coreProducer{rt: rt, spec: spec, h: h, session: rt.Rand().Uint64()}
+		opts := producer.Options{
 			Group: producerGroup, NameServers: nameservers, ClientIP: host,
 			SendTimeout: spec.Timeout, LatencyFaultEnable: true, HeartbeatInterval: coreHeartbeatInterval,
-		})
+		}
+		if spec.transactional() {
+			opts.Transactions = txnListener{cp: &cp}
+		}
+		p, err := producer.New(rt, opts)
 		if err != nil {
 			return nil, fmt.Errorf("mq core producer: %w", err)
 		}
+		cp.p = p
 		p.Start()
-		cp := &coreProducer{rt: rt, spec: spec, p: p, h: h, session: rt.Rand().Uint64()}
 		cp.tick = rt.AfterFunc(spec.gap(rt), cp.onTick)
 		return cp, nil
 	}
@@ -95,21 +100,14 @@ func (cp *coreProducer) onTick() {
 	count := max(cp.spec.Batch, 1)
 	msgs := make([]*client.Message, count)
 	ops := make([]pending, count)
+	var kind MessageKind
 	for i := range count {
 		n := cp.n
 		cp.n++
-		key := fmt.Sprintf("%s-%016x-%d", cp.rt.Name(), cp.session, n)
-		tags := cp.spec.tag(n)
-		body := make([]byte, cp.spec.Body)
-		copy(body, key)
-		msgs[i] = client.NewMessage(cp.spec.Topic, body).WithKeys(key)
-		if tags != "" {
-			msgs[i].WithTag(tags)
-		}
-		ops[i] = cp.h.invoke(cp.rt.Name(), history.Op{
-			F: history.FSend, Time: cp.rt.Now().UnixNano(), Topic: cp.spec.Topic,
-			Key: key, BodyDigest: history.Digest(body), Tags: tags,
-		})
+		kind = cp.spec.kind(n)
+		var op history.Op
+		msgs[i], op = cp.spec.buildMessage(cp.rt.Name(), cp.session, n, cp.rt.Now().UnixNano())
+		ops[i] = cp.h.invoke(cp.rt.Name(), op)
 	}
 	cp.inflight++
 	done := func(r *producer.SendResult, err error) {
@@ -118,11 +116,20 @@ func (cp *coreProducer) onTick() {
 			cp.done(op, i, r, err)
 		}
 	}
-	if count == 1 {
+	switch {
+	case count > 1:
+		cp.p.SendBatch(msgs, done)
+	case kind.transactional():
+		cp.p.SendInTransaction(msgs[0], func(r *producer.TransactionResult, err error) {
+			if r == nil {
+				done(nil, err)
+				return
+			}
+			done(&r.SendResult, err)
+		})
+	default:
 		cp.p.Send(msgs[0], done)
-		return
 	}
-	cp.p.SendBatch(msgs, done)
 }
 
 // done records a send's outcome. The core retries on another broker, so
@@ -154,10 +161,14 @@ func (cp *coreProducer) done(op pending, i int, r *producer.SendResult, err erro
 
 // coreConsumer is a member of the regular group built on the push
 // consumer core: clustering, from the first offset, every message handed
-// to the listener recorded as a receive and acknowledged.
+// to the listener recorded as a receive, and its outcome as an ack. The
+// listener fails Failing messages every time and others with probability
+// FailRate (both then retried by the broker), and takes ConsumeDelay over
+// each batch.
 type coreConsumer struct {
-	rt runtime.Runtime
-	c  *consumer.Consumer
+	rt      runtime.Runtime
+	c       *consumer.Consumer
+	stopped bool
 }
 
 func newCoreConsumer(spec Spec, nameservers []string, host string, h *recorder) runtime.NewNode {
@@ -166,24 +177,51 @@ func newCoreConsumer(spec Spec, nameservers []string, host string, h *recorder) 
 			Group: spec.Group, NameServers: nameservers, ClientIP: host,
 			Model: consumer.Clustering, ConsumeFrom: consumer.ConsumeFromFirstOffset,
 			RebalanceInterval: coreRebalanceInterval, HeartbeatInterval: coreHeartbeatInterval,
+			MaxReconsumeTimes: spec.MaxReconsumeTimes, ConsumeBatchMax: spec.consumeBatchMax(),
 		})
 		if err != nil {
 			return nil, fmt.Errorf("mq core consumer: %w", err)
 		}
+		cc := &coreConsumer{rt: rt, c: c}
 		expr := spec.Subscription
 		if expr == "" {
 			expr = "*"
 		}
 		err = c.Subscribe(spec.Topic, expr, func(msgs []*client.MessageExt, done func(consumer.Result)) {
+			verdict := consumer.Success
 			for _, m := range msgs {
+				key := m.Property(client.PropertyKeys)
 				h.point(history.Op{
 					Process: rt.Name(), Type: history.OK, F: history.FReceive, Time: rt.Now().UnixNano(),
 					Group: spec.Group, Topic: spec.Topic, Queue: &history.Queue{Broker: m.BrokerName, ID: m.QueueID},
-					Offset: history.Int64(m.QueueOffset), Key: m.Property("KEYS"), MsgID: m.OffsetMsgID,
+					Offset: history.Int64(m.QueueOffset), Key: key, MsgID: m.OffsetMsgID,
 					BodyDigest: history.Digest(m.Body), Tags: m.Tag(), Reconsume: int(m.ReconsumeTimes),
 				})
+				if m.Tag() == FailTag || (spec.FailRate > 0 && rt.Rand().Float64() < spec.FailRate) {
+					verdict = consumer.RetryLater
+				}
 			}
-			done(consumer.Success)
+			finish := func() {
+				if cc.stopped {
+					return
+				}
+				if spec.recordsAcks() {
+					ack := history.OK
+					if verdict != consumer.Success {
+						ack = history.Fail
+					}
+					for _, m := range msgs {
+						h.point(history.Op{Process: rt.Name(), Type: ack, F: history.FAck, Time: rt.Now().UnixNano(),
+							Group: spec.Group, Topic: spec.Topic, Key: m.Property(client.PropertyKeys), Reconsume: int(m.ReconsumeTimes)})
+					}
+				}
+				done(verdict)
+			}
+			if spec.ConsumeDelay > 0 {
+				rt.AfterFunc(spec.ConsumeDelay, finish)
+				return
+			}
+			finish()
 		})
 		if err != nil {
 			return nil, fmt.Errorf("mq core consumer: subscribe: %w", err)
@@ -191,10 +229,13 @@ func newCoreConsumer(spec Spec, nameservers []string, host string, h *recorder) 
 		if err := c.Start(); err != nil {
 			return nil, fmt.Errorf("mq core consumer: start: %w", err)
 		}
-		return &coreConsumer{rt: rt, c: c}, nil
+		return cc, nil
 	}
 }
 
 // Stop shuts the consumer down; it commits its offsets if the brokers
 // answer in time.
-func (cc *coreConsumer) Stop() { cc.c.Shutdown(nil) }
+func (cc *coreConsumer) Stop() {
+	cc.stopped = true
+	cc.c.Shutdown(nil)
+}

@@ -2,6 +2,7 @@ package mq
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -65,6 +66,24 @@ type Spec struct {
 	// uniformly by the broker's disk (both 0: instant). A slow fsync widens
 	// the window in which SYNC_FLUSH puts wait for group commit.
 	FsyncMin, FsyncMax time.Duration
+	// Mix lists the kinds of message each producer sends, in turn (nil:
+	// Normal only). Kinds other than Normal need the core clients.
+	Mix []MessageKind
+	// DelayLevel is the level Delay messages ask for (0: DefaultDelayLevel).
+	DelayLevel int
+	// MaxReconsumeTimes is the regular group's maxReconsumeTimes (0:
+	// RocketMQ's 16). A Failing message is attempted 1 + this many times.
+	MaxReconsumeTimes int
+	// FailRate is the probability that the regular group's listener fails
+	// an attempt at any message (core clients only): it is retried later.
+	FailRate float64
+	// ConsumeDelay is how long the regular group's listener takes over
+	// each batch (core clients only): a slow consumer.
+	ConsumeDelay time.Duration
+	// FinalPowerLoss cuts every broker's power after the producers stop
+	// and restarts it before the groups drain, so the verification group
+	// reads only what reached the media.
+	FinalPowerLoss bool
 }
 
 // Bounds on a Spec, so a scenario cannot ask for a run that does not fit in
@@ -82,6 +101,11 @@ const (
 	DefaultDrain = 2 * time.Minute
 	FsyncMax     = 10 * time.Second
 	BatchMax     = 64
+	// DelayLevelMax is the longest default delay table's size.
+	DelayLevelMax = 18
+	// MaxReconsumeTimesMax bounds retries per message (RocketMQ's default
+	// is 16).
+	MaxReconsumeTimesMax = 32
 )
 
 // DefaultSpec is a small cluster: one broker, two producers, two consumers,
@@ -144,8 +168,28 @@ func (s Spec) Validate() error {
 		return fmt.Errorf("mq spec: batches need the core clients")
 	case s.Chaos < 0 || len(s.Faults)+s.Chaos > FaultsMax:
 		return fmt.Errorf("mq spec: %d faults and %d chaos faults, at most %d in all", len(s.Faults), s.Chaos, FaultsMax)
+	case s.DelayLevel < 0 || s.DelayLevel > DelayLevelMax:
+		return fmt.Errorf("mq spec: delay level %d outside 0..%d", s.DelayLevel, DelayLevelMax)
+	case s.MaxReconsumeTimes < 0 || s.MaxReconsumeTimes > MaxReconsumeTimesMax:
+		return fmt.Errorf("mq spec: max reconsume times %d outside 0..%d", s.MaxReconsumeTimes, MaxReconsumeTimesMax)
+	case s.FailRate < 0 || s.FailRate > 1:
+		return fmt.Errorf("mq spec: fail rate %v outside [0, 1]", s.FailRate)
+	case s.ConsumeDelay < 0 || s.ConsumeDelay > time.Minute:
+		return fmt.Errorf("mq spec: consume delay %v outside [0, 1m]", s.ConsumeDelay)
+	case (s.FailRate > 0 || s.ConsumeDelay > 0) && s.Clients != CoreClients:
+		return fmt.Errorf("mq spec: a failing or slow listener needs the core clients")
 	case len(s.Faults) > FaultsMax:
 		return fmt.Errorf("mq spec: %d faults, at most %d", len(s.Faults), FaultsMax)
+	}
+	for _, k := range s.Mix {
+		switch {
+		case !slices.Contains(MessageKinds, k):
+			return fmt.Errorf("mq spec: message kind %q: use one of %v", k, MessageKinds)
+		case k != Normal && s.Clients != CoreClients:
+			return fmt.Errorf("mq spec: %s messages need the core clients", k)
+		case k != Normal && k != Failing && s.Batch > 1:
+			return fmt.Errorf("mq spec: %s messages cannot go in batches", k)
+		}
 	}
 	for i, f := range s.Faults {
 		if err := f.validate(s); err != nil {
@@ -185,4 +229,27 @@ func subscribedTags(expr string) map[string]bool {
 		}
 	}
 	return set
+}
+
+// transactional reports whether any message of the mix is transactional.
+func (s Spec) transactional() bool {
+	for _, k := range s.Mix {
+		if k.transactional() {
+			return true
+		}
+	}
+	return false
+}
+
+// recordsAcks reports whether the regular group's listener ever fails a
+// message: then it records each attempt's outcome as an ack, for the retry
+// checker, and consumes one message at a time so a failure retries only
+// the message that failed.
+func (s Spec) recordsAcks() bool { return s.FailRate > 0 || slices.Contains(s.Mix, Failing) }
+
+func (s Spec) consumeBatchMax() int {
+	if s.recordsAcks() {
+		return 1
+	}
+	return 0
 }
