@@ -248,26 +248,29 @@ func (b *Broker) handleSend(req *remoting.Request) {
 	})
 }
 
-// put appends m and wakes the pulls held on its queue. The store builds the
-// consume queue entry before Put returns (its callback may wait for the
-// fsync under SYNC_FLUSH), so waiting consumers see the message at once, as
-// Java's reput service makes it visible before the flush.
-//
-// A delayed message lands in SCHEDULE_TOPIC_XXXX instead (the store
-// rewrites it); the scheduler hears of it at once, as long polls do.
+// put appends m. The pulls held on its queue wake when the store
+// dispatches it (arrived): once it reached the page cache, as Java's reput
+// service makes it visible before the flush, or under serveOnlyFlushed once
+// an fsync covers it.
 func (b *Broker) put(m *store.Message, done func(store.PutResult)) {
-	topicName, queueID := m.Topic, m.QueueID
 	b.sendsWaiting++
 	b.store.Put(m, func(res store.PutResult) {
 		b.sendsWaiting--
 		done(res)
 	})
-	b.holds.Notify(topicName, queueID)
-	if b.sched != nil {
-		if _, delayed := message.Property(m.Properties, message.PropertyDelayLevel); delayed {
+}
+
+// arrived is the store's MessageArriving: it wakes the pulls held on the
+// message's queue, and the scheduler for a delayed message (which the store
+// put into SCHEDULE_TOPIC_XXXX).
+func (b *Broker) arrived(a store.Arrival) {
+	if a.Topic == store.ScheduleTopic {
+		if b.sched != nil {
 			b.sched.Notify()
 		}
+		return
 	}
+	b.holds.Notify(a.Topic, a.QueueID)
 }
 
 // retryAndDLQ applies Java's handleRetryAndDLQ to a send into a %RETRY%

@@ -54,9 +54,11 @@ func (f *flusher) wait(w waiter) {
 	}
 	if w.sync {
 		f.kick()
-	} else {
-		f.s.scheduleWrite()
 	}
+	// Under SYNC_FLUSH too: a put that arrives while an fsync is in flight
+	// reaches the page cache (and its consumers) without waiting for the
+	// next fsync to start, as Java's mapped writes do.
+	f.s.scheduleWrite()
 }
 
 // kick starts an fsync, or asks for another after the one in flight.
@@ -125,8 +127,10 @@ func (f *flusher) finished(segs []*segment.Segment, target, ts int64, err error)
 		return
 	}
 	f.flushedTo(target, ts)
+	// kick, not start: what flushedTo answered and dispatched may have
+	// put again and started the next fsync already.
 	if f.again || (f.pending() > 0 && f.waiters[f.head].end > f.synced) {
-		f.start()
+		f.kick()
 	}
 }
 
@@ -143,13 +147,13 @@ func (f *flusher) advance(off int64) {
 	if off > f.synced {
 		f.synced = off
 	}
-	f.s.scheduleServe()
 	f.answer()
 }
 
 // answer completes waiters from the head while they are covered.
 func (f *flusher) answer() {
 	f.written = max(f.written, f.s.cl.WrittenOffset(), f.synced)
+	f.s.dispatchReady()
 	for f.pending() > 0 {
 		h := &f.waiters[f.head]
 		if h.end > f.synced && (h.sync || h.end > f.written) {

@@ -115,11 +115,13 @@ func (s *Store) put(m *Message) (PutResult, bool) {
 	s.lastStoreTimestamp = rec.StoreTimestamp
 	s.Stats.Puts++
 	s.Stats.PutBytes += int64(size)
-	if s.dispatchStuck == nil && !s.cfg.ServeOnlyFlushed {
-		if err := s.dispatch(&rec, off, size); err != nil {
-			s.dispatchFailed(err)
-		}
-	} // else serveSynced dispatches it once an fsync covers it
+	// Consumers see the record once it reached the OS (or, under
+	// serveOnlyFlushed, the disk): dispatchReady runs after writes and
+	// fsyncs. Keep it in memory for that, within a bound; beyond the bound
+	// it is read back from the log.
+	if s.pending.len() < dispatchPendingMax {
+		s.pending.push(pendingRecord{rec: rec, off: off, size: size})
+	}
 	res := PutResult{Status: PutOK, MsgID: message.ID(s.opt.StoreHost, off), PhysicalOffset: off,
 		QueueOffset: rec.QueueOffset, WroteBytes: int32(size), StoreTimestamp: rec.StoreTimestamp,
 		Topic: rec.Topic, QueueID: rec.QueueID}
@@ -270,14 +272,10 @@ func (s *Store) recheck() {
 	}
 	s.checkDisk()
 	if s.dispatchStuck != nil {
-		err := s.cl.Iterate(s.dispatched, s.dispatchLimit(), func(rec *message.Record, off int64, size int) error {
-			return s.dispatch(rec, off, size)
-		})
-		if err == nil {
-			s.dispatchStuck = nil
+		s.dispatchStuck = nil
+		s.dispatchReady()
+		if s.dispatchStuck == nil {
 			s.log.Info("dispatch backlog written")
-		} else {
-			s.dispatchStuck = err
 		}
 	}
 	s.flushWrites()
@@ -297,27 +295,40 @@ func (s *Store) dispatchLimit() int64 {
 	return s.cl.MaxOffset()
 }
 
-// scheduleServe asks for the records an fsync just covered to be
-// dispatched one loop turn from now (serveOnlyFlushed). Not at once: the
-// flusher is mid-update, and dispatch wakes long polls that may put.
-func (s *Store) scheduleServe() {
-	if !s.cfg.ServeOnlyFlushed || s.serveScheduled || s.dispatched >= s.dispatchLimit() {
+// dispatchReady dispatches every record below dispatchLimit not yet
+// dispatched: from memory when put kept it, else read back from the log
+// (pending overflowed, a failed dispatch is being retried).
+func (s *Store) dispatchReady() {
+	if s.closed || s.recovering || s.dispatchStuck != nil {
 		return
 	}
-	s.serveScheduled = true
-	s.after(timerServe, 0, s.serveSynced)
-}
-
-// serveSynced dispatches the synced records not yet dispatched.
-func (s *Store) serveSynced() {
-	s.serveScheduled = false
-	if s.closed || s.dispatchStuck != nil {
-		return // recheck replays the backlog
-	}
-	err := s.cl.Iterate(s.dispatched, s.dispatchLimit(), func(rec *message.Record, off int64, size int) error {
-		return s.dispatch(rec, off, size)
-	})
-	if err != nil {
-		s.dispatchFailed(err)
+	limit := s.dispatchLimit()
+	for s.dispatched < limit {
+		p := s.pending.dropBefore(s.dispatched)
+		if p != nil && p.off == s.dispatched {
+			if p.off+int64(p.size) > limit {
+				return
+			}
+			r := *p
+			s.pending.pop()
+			if err := s.dispatch(&r.rec, r.off, r.size); err != nil {
+				s.dispatchFailed(err)
+				return
+			}
+			continue
+		}
+		to := limit
+		if p != nil {
+			to = min(to, p.off)
+		}
+		err := s.cl.Iterate(s.dispatched, to, func(rec *message.Record, off int64, size int) error {
+			return s.dispatch(rec, off, size)
+		})
+		if err != nil {
+			s.dispatchFailed(err)
+			return
+		}
+		// What Iterate passed over without a record is a segment's blank.
+		s.dispatched = max(s.dispatched, to)
 	}
 }

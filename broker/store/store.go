@@ -72,9 +72,8 @@ type Store struct {
 	encBuf  []byte
 	closed  bool
 	abortAt string
-	// serveScheduled: the serve timer will dispatch newly synced records
-	// (serveOnlyFlushed).
-	serveScheduled bool
+	// pending are the records put but not yet dispatched, in log order.
+	pending pendingRecords
 	// writeScheduled: the write timer will flush the commit log buffer.
 	writeScheduled bool
 	// recovering: records are being replayed, not newly put.
@@ -245,7 +244,6 @@ const (
 	timerClean
 	timerDispatch
 	timerWrite
-	timerServe
 	timerSlots
 )
 
