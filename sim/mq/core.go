@@ -82,6 +82,13 @@ func newCoreProducer(spec Spec, nameservers []string, host string, h *recorder) 
 	}
 }
 
+// quiesce stops sending but keeps the core connected, so it still
+// answers the brokers' transaction check-backs.
+func (cp *coreProducer) quiesce() {
+	cp.stopped = true
+	cp.tick.Stop()
+}
+
 // Stop shuts the core down: sends in flight complete as unknown.
 func (cp *coreProducer) Stop() {
 	cp.stopped = true

@@ -11,10 +11,8 @@ import (
 
 	"rocketsim/broker/bugs"
 	"rocketsim/broker/config"
-	brokerserver "rocketsim/broker/server"
 	"rocketsim/jepsen/check"
 	"rocketsim/jepsen/history"
-	nsserver "rocketsim/namesrv/server"
 	"rocketsim/runtime"
 	"rocketsim/sim/simdisk"
 	"rocketsim/sim/simrt"
@@ -74,9 +72,14 @@ func (r *Result) Lost() int { return int(r.Metric("delivery", "lost:"+VerifyGrou
 // SYNC_FLUSH, auto-created topics, and small commit-log segments so a
 // simulated disk stays small. Spec.BrokerConf overrides it.
 func BaseBrokerConf(i int, host, namesrvAddr string, queues int) map[string]string {
+	return baseBrokerConf(BrokerName(i), host, namesrvAddr, queues)
+}
+
+// baseBrokerConf is the baseline of the broker named name.
+func baseBrokerConf(name, host, namesrvAddr string, queues int) map[string]string {
 	return map[string]string{
 		"brokerClusterName":          "DefaultCluster",
-		"brokerName":                 BrokerName(i),
+		"brokerName":                 name,
 		"namesrvAddr":                namesrvAddr,
 		"brokerIP1":                  host,
 		"listenPort":                 strconv.Itoa(BrokerPort),
@@ -116,14 +119,12 @@ func (s Spec) brokerDisk() simdisk.Options {
 	return o
 }
 
-// run is one run in progress.
+// run is one run of Run in progress: a Deployment plus Run's own fault
+// schedule and supervisor.
 type run struct {
 	w        *simrt.World
 	spec     Spec
-	h        *recorder
-	targets  []target
-	verifier *rawConsumer
-	regular  []*rawConsumer
+	d        *Deployment
 	problems []string
 	// recovering is set once the recovery phase has begun.
 	recovering bool
@@ -141,32 +142,36 @@ func brokerHost(i int) string   { return fmt.Sprintf("10.0.1.%d", i+1) }
 func producerHost(i int) string { return fmt.Sprintf("10.0.2.%d", i+1) }
 func consumerHost(i int) string { return fmt.Sprintf("10.0.3.%d", i+1) }
 func verifierHost() string      { return "10.0.4.1" }
+func dlqReaderHost() string     { return "10.0.4.2" }
 
-// Run runs spec in a new world from seed and judges its history.
+// nodeSpecs are the deployment's nodes of s, in start order.
+func (s Spec) nodeSpecs() []NodeSpec {
+	out := []NodeSpec{{Name: NamesrvName, Role: RoleNamesrv}}
+	for i := range s.Brokers {
+		out = append(out, NodeSpec{Name: BrokerName(i), Role: RoleBroker})
+	}
+	for i := range s.Producers {
+		out = append(out, NodeSpec{Name: ProducerName(i), Role: RoleProducer})
+	}
+	for i := range s.Consumers {
+		out = append(out, NodeSpec{Name: ConsumerName(i), Role: RoleConsumer})
+	}
+	return out
+}
+
+// Run runs spec in a new world from seed and judges its history: a thin
+// caller of Deployment that brings its own topology (from the spec's
+// counts) and faults (Spec.Faults and Chaos).
 func Run(seed uint64, spec Spec, opts Options) (*Result, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
-	nsAddr := fmt.Sprintf("%s:%d", namesrvHost(), NamesrvPort)
-	brokerCfgs := make([]*config.Config, spec.Brokers)
-	for i := range spec.Brokers {
-		cfg, err := spec.BrokerConfig(i, brokerHost(i), nsAddr)
-		if err != nil {
-			return nil, err
-		}
-		brokerCfgs[i] = cfg
-	}
 	w := simrt.New(seed, simrt.Options{LogWriter: opts.LogWriter, TraceWriter: opts.TraceWriter})
-	r := &run{w: w, spec: spec, h: newRecorder(w.Now)}
-	for i := range spec.Brokers {
-		for q := range spec.Queues {
-			r.targets = append(r.targets, target{broker: BrokerName(i), addr: fmt.Sprintf("%s:%d", brokerHost(i), BrokerPort), queue: q})
-		}
+	d, err := NewDeployment(w, spec, spec.nodeSpecs(), opts)
+	if err != nil {
+		return nil, err
 	}
-
-	nscfg := nsserver.DefaultConfig()
-	nscfg.BindAddress = namesrvHost()
-	nscfg.ListenPort = NamesrvPort
+	r := &run{w: w, spec: spec, d: d}
 	clocks := w.Rand("mq/clocks")
 	skew := func(cfg simrt.NodeConfig) simrt.NodeConfig {
 		if spec.ClockSkew > 0 {
@@ -174,30 +179,26 @@ func Run(seed uint64, spec Spec, opts Options) (*Result, error) {
 		}
 		return cfg
 	}
-	w.AddNode(NamesrvName, skew(simrt.NodeConfig{Host: namesrvHost()}), nsserver.New(nscfg))
+	hosts := map[string]string{NamesrvName: namesrvHost()}
 	for i := range spec.Brokers {
-		w.AddNode(BrokerName(i), skew(simrt.NodeConfig{Host: brokerHost(i), Disk: spec.brokerDisk()}), brokerserver.NewWithBugs(*brokerCfgs[i], opts.BrokerBugs))
+		hosts[BrokerName(i)] = brokerHost(i)
 	}
 	for i := range spec.Producers {
-		np := newProducer(spec, r.targets, r.h)
-		if spec.Clients == CoreClients {
-			np = newCoreProducer(spec, []string{nsAddr}, producerHost(i), r.h)
-		}
-		w.AddNode(ProducerName(i), skew(simrt.NodeConfig{Host: producerHost(i)}), np)
+		hosts[ProducerName(i)] = producerHost(i)
 	}
-	r.regular = make([]*rawConsumer, spec.Consumers)
 	for i := range spec.Consumers {
-		var owned []target
-		for j, t := range r.targets {
-			if j%spec.Consumers == i {
-				owned = append(owned, t)
-			}
+		hosts[ConsumerName(i)] = consumerHost(i)
+	}
+	for _, n := range spec.nodeSpecs() {
+		nn, err := d.NewNode(n.Name)
+		if err != nil {
+			return nil, err
 		}
-		nc := newConsumer(spec, spec.Group, spec.Subscription, false, owned, r.h, func(c *rawConsumer) { r.regular[i] = c })
-		if spec.Clients == CoreClients {
-			nc = newCoreConsumer(spec, []string{nsAddr}, consumerHost(i), r.h)
+		cfg := simrt.NodeConfig{Host: hosts[n.Name]}
+		if n.Role == RoleBroker {
+			cfg.Disk = spec.brokerDisk()
 		}
-		w.AddNode(ConsumerName(i), skew(simrt.NodeConfig{Host: consumerHost(i)}), nc)
+		w.AddNode(n.Name, skew(cfg), nn)
 	}
 	for _, name := range spec.nodeNames() {
 		r.bringUp(w.Node(name))
@@ -206,29 +207,15 @@ func Run(seed uint64, spec Spec, opts Options) (*Result, error) {
 
 	w.RunFor(spec.Duration)
 	r.recover()
-	r.verify()
-
-	res := &Result{Seed: seed, TraceHash: w.TraceHash(), Ops: r.h.rec.Ops(), Problems: r.problems, StartFailures: r.startFailures, SimTime: w.Now(), Events: w.Events()}
-	cfg := opts.Check
-	if cfg.ClockError == 0 {
-		cfg.ClockError = 2 * spec.ClockSkew
-	}
-	cfg.Delivery.Groups = appendMissing(cfg.Delivery.Groups, spec.Group, VerifyGroup)
-	if subscribedTags(spec.Subscription) != nil && cfg.Delivery.Subscriptions[spec.Group] == nil {
-		subs := map[string][]string{}
-		for g, v := range cfg.Delivery.Subscriptions {
-			subs[g] = v
-		}
-		subs[spec.Group] = []string{spec.Topic + ":" + spec.Subscription}
-		cfg.Delivery.Subscriptions = subs
-	}
-	res.Report = check.Run(res.Ops, cfg)
+	res := d.Finish()
+	res.Problems = append(r.problems, res.Problems...)
+	res.StartFailures = r.startFailures
 	return res, nil
 }
 
 // recover ends the workload phase: every fault reverts (the network heals,
-// paused nodes resume, downed nodes start on their disks), the producers
-// stop, and the regular consumers drain every queue within the Drain bound.
+// paused nodes resume, downed nodes start on their disks); the
+// Deployment's Finish then stops the producers and drains.
 func (r *run) recover() {
 	r.note("recover")
 	r.recovering = true
@@ -239,52 +226,18 @@ func (r *run) recover() {
 		n.Disk().SetFsyncFailProb(0)
 		r.bringUp(n)
 	}
-	for i := range r.spec.Producers {
-		r.w.Node(ProducerName(i)).Stop()
-	}
-	// Sends still in flight when the producers stopped may yet be stored;
-	// give them their timeout before judging what is drained.
-	r.w.RunFor(r.spec.Timeout)
-	drained := func() bool {
-		if r.spec.Clients == CoreClients {
-			// A push consumer has no "caught up" signal: quiet is the sign.
-			return r.w.Now()-r.h.lastReceive[r.spec.Group] >= coreQuiet
-		}
-		for i, c := range r.regular {
-			if c == nil || !r.w.Node(ConsumerName(i)).Up() || !c.caughtUpAll() {
-				return false
-			}
-		}
-		return true
-	}
-	if !r.w.RunUntil(drained, r.spec.Drain) {
-		r.problem(fmt.Sprintf("the consumers of %s did not drain every queue within %v", r.spec.Group, r.spec.Drain))
-	}
-}
-
-// verify reads every queue from offset 0 with a fresh group, then stops
-// every client.
-func (r *run) verify() {
-	r.note("verify")
-	v := r.w.AddNode(VerifierName, simrt.NodeConfig{Host: verifierHost()},
-		newConsumer(r.spec, VerifyGroup, "*", true, r.targets, r.h, func(c *rawConsumer) { r.verifier = c }))
-	r.bringUp(v)
-	if !r.w.RunUntil(func() bool { return r.verifier != nil && r.verifier.caughtUpAll() }, r.spec.Drain) {
-		r.problem(fmt.Sprintf("the verifier did not read every queue to its end within %v", r.spec.Drain))
-	}
-	for i := range r.spec.Consumers {
-		r.w.Node(ConsumerName(i)).Stop()
-	}
-	v.Stop()
 }
 
 func (r *run) problem(p string) { r.problems = append(r.problems, p) }
 
 // note folds a workload action into the trace.
-func (r *run) note(what string) {
+func (r *run) note(what string) { noteOn(r.w, what) }
+
+// noteOn folds a workload action into w's trace.
+func noteOn(w *simrt.World, what string) {
 	h := fnv.New64a()
 	h.Write([]byte(what))
-	r.w.Note("mq: "+what, h.Sum64())
+	w.Note("mq: "+what, h.Sum64())
 }
 
 // appendMissing appends each of add that list lacks, and sorts.

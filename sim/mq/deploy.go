@@ -1,0 +1,417 @@
+package mq
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"rocketsim/broker/config"
+	brokerserver "rocketsim/broker/server"
+	"rocketsim/broker/topic"
+	"rocketsim/jepsen/check"
+	nsserver "rocketsim/namesrv/server"
+	"rocketsim/runtime"
+	"rocketsim/sim/simrt"
+)
+
+// Role is a node's part in a deployment.
+type Role string
+
+// The roles of a deployment's nodes.
+const (
+	RoleNamesrv  Role = "namesrv"
+	RoleBroker   Role = "broker"
+	RoleProducer Role = "producer"
+	RoleConsumer Role = "consumer"
+)
+
+// NodeSpec is one node of a deployment.
+type NodeSpec struct {
+	Name string
+	Role Role
+	// Conf holds a broker's own broker.conf keys, over Spec.BrokerConf
+	// over the baseline (BaseBrokerConf).
+	Conf map[string]string
+}
+
+// Deployment is the mq workload on a world its caller owns: it builds each
+// node's process (NewNode) and, once the caller has run its faults and
+// healed them, finishes the run (Finish): stops the producers, drains the
+// regular group, reads every queue with a fresh verification group, and
+// judges the history. Run is one caller (its own topology and faults from a
+// Spec); the simulator's CLI is the other (a scenario file's topology and
+// fault schedule).
+//
+// The Spec's node counts (Brokers, Producers, Consumers) and Faults are
+// ignored here: the node list and the caller decide those.
+type Deployment struct {
+	w     *simrt.World
+	spec  Spec
+	opts  Options
+	nodes []NodeSpec
+	h     *recorder
+
+	namesrvs, brokers, producers, consumers []string
+	// regular is each regular consumer's current raw instance, by name.
+	regular  map[string]*rawConsumer
+	verifier *rawConsumer
+	dlq      *rawConsumer
+	problems []string
+	finished bool
+}
+
+// NewDeployment checks spec and nodes and prepares their processes; the
+// caller adds each node to w (under its name, with NewNode's builder)
+// before starting any.
+func NewDeployment(w *simrt.World, spec Spec, nodes []NodeSpec, opts Options) (*Deployment, error) {
+	d := &Deployment{w: w, spec: spec, opts: opts, nodes: nodes, h: newRecorder(w.Now), regular: map[string]*rawConsumer{}}
+	seen := map[string]bool{}
+	for _, n := range nodes {
+		if seen[n.Name] {
+			return nil, fmt.Errorf("mq deployment: node %q twice", n.Name)
+		}
+		seen[n.Name] = true
+		if n.Name == VerifierName || n.Name == dlqReaderName {
+			return nil, fmt.Errorf("mq deployment: node name %q is taken by the verification phase", n.Name)
+		}
+		switch n.Role {
+		case RoleNamesrv:
+			d.namesrvs = append(d.namesrvs, n.Name)
+		case RoleBroker:
+			d.brokers = append(d.brokers, n.Name)
+		case RoleProducer:
+			d.producers = append(d.producers, n.Name)
+		case RoleConsumer:
+			d.consumers = append(d.consumers, n.Name)
+		default:
+			return nil, fmt.Errorf("mq deployment: node %q: no role %q", n.Name, n.Role)
+		}
+		if n.Conf != nil && n.Role != RoleBroker {
+			return nil, fmt.Errorf("mq deployment: node %q: only brokers take broker.conf keys", n.Name)
+		}
+	}
+	if len(d.namesrvs) == 0 || len(d.brokers) == 0 || len(d.producers) == 0 || len(d.consumers) == 0 {
+		return nil, fmt.Errorf("mq deployment: want at least one name server, broker, producer and consumer; have %d, %d, %d, %d",
+			len(d.namesrvs), len(d.brokers), len(d.producers), len(d.consumers))
+	}
+	counted := spec
+	counted.Brokers, counted.Producers, counted.Consumers, counted.Faults = 1, 1, 1, nil
+	if err := counted.Validate(); err != nil {
+		return nil, err
+	}
+	// Check every broker's configuration now, so a bad key is an error
+	// before the run rather than a node that refuses to start.
+	for _, n := range nodes {
+		if n.Role == RoleBroker {
+			if _, err := d.brokerConfig(n, "192.0.2.1", "192.0.2.2:9876"); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return d, nil
+}
+
+// Producers and Consumers are the client node names, in node order.
+func (d *Deployment) Producers() []string { return slices.Clone(d.producers) }
+
+// Consumers are the regular group's node names, in node order.
+func (d *Deployment) Consumers() []string { return slices.Clone(d.consumers) }
+
+// Brokers are the broker node names, in node order.
+func (d *Deployment) Brokers() []string { return slices.Clone(d.brokers) }
+
+func (d *Deployment) node(name string) (NodeSpec, bool) {
+	for _, n := range d.nodes {
+		if n.Name == name {
+			return n, true
+		}
+	}
+	return NodeSpec{}, false
+}
+
+// host is a node's address; valid once the caller added it to the world.
+func (d *Deployment) host(name string) string { return d.w.Node(name).Host() }
+
+func (d *Deployment) nameservers() []string {
+	var out []string
+	for _, n := range d.namesrvs {
+		out = append(out, fmt.Sprintf("%s:%d", d.host(n), NamesrvPort))
+	}
+	return out
+}
+
+// targets are every queue of the topic on every broker, in broker order.
+func (d *Deployment) targets() []target {
+	var out []target
+	for _, b := range d.brokers {
+		for q := range d.spec.Queues {
+			out = append(out, target{broker: b, addr: fmt.Sprintf("%s:%d", d.host(b), BrokerPort), queue: q})
+		}
+	}
+	return out
+}
+
+// brokerConfig is broker n's configuration: the baseline under the spec's
+// overrides under the node's own, checked by the broker's own loader.
+func (d *Deployment) brokerConfig(n NodeSpec, host, namesrvAddr string) (*config.Config, error) {
+	kv := baseBrokerConf(n.Name, host, namesrvAddr, d.spec.Queues)
+	maps.Copy(kv, d.spec.BrokerConf)
+	maps.Copy(kv, n.Conf)
+	cfg, _, err := config.LoadMap(kv, n.Name, config.Host{Name: n.Name, IP: host})
+	if err != nil {
+		return nil, fmt.Errorf("mq: broker %s configuration: %w", n.Name, err)
+	}
+	return cfg, nil
+}
+
+// NewNode returns how to build the process of node name.
+func (d *Deployment) NewNode(name string) (runtime.NewNode, error) {
+	n, ok := d.node(name)
+	if !ok {
+		return nil, fmt.Errorf("mq deployment: no node %q", name)
+	}
+	switch n.Role {
+	case RoleNamesrv:
+		return func(rt runtime.Runtime) (runtime.Node, error) {
+			cfg := nsserver.DefaultConfig()
+			cfg.BindAddress = d.host(name)
+			cfg.ListenPort = NamesrvPort
+			return nsserver.New(cfg)(rt)
+		}, nil
+	case RoleBroker:
+		return func(rt runtime.Runtime) (runtime.Node, error) {
+			cfg, err := d.brokerConfig(n, d.host(name), d.nameservers()[0])
+			if err != nil {
+				return nil, err
+			}
+			return brokerserver.NewWithBugs(*cfg, d.opts.BrokerBugs)(rt)
+		}, nil
+	case RoleProducer:
+		return func(rt runtime.Runtime) (runtime.Node, error) {
+			if d.spec.Clients == CoreClients {
+				return newCoreProducer(d.spec, d.nameservers(), d.host(name), d.h)(rt)
+			}
+			return newProducer(d.spec, d.targets(), d.h)(rt)
+		}, nil
+	default: // RoleConsumer
+		i := slices.Index(d.consumers, name)
+		return func(rt runtime.Runtime) (runtime.Node, error) {
+			if d.spec.Clients == CoreClients {
+				return newCoreConsumer(d.spec, d.nameservers(), d.host(name), d.h)(rt)
+			}
+			var owned []target
+			for j, t := range d.targets() {
+				if j%len(d.consumers) == i {
+					owned = append(owned, t)
+				}
+			}
+			return newConsumer(d.spec, d.spec.Group, d.spec.Subscription, false, owned, d.h, func(c *rawConsumer) { d.regular[name] = c })(rt)
+		}, nil
+	}
+}
+
+// dlqReaderName names the node that reads the dead-letter queues.
+const dlqReaderName = "dlq-reader"
+
+// Finish ends the run once the caller has healed every fault and every
+// node is up: the producers stop; with Spec.FinalPowerLoss every broker
+// loses power and restarts; the regular group drains every queue; a fresh
+// group reads every queue from offset 0 (and, when messages fail for good,
+// the group's dead-letter queues); then every client stops and the history
+// is judged. Each wait is bounded by Spec.Drain; one that runs out is a
+// problem of the result.
+func (d *Deployment) Finish() *Result {
+	if d.finished {
+		panic("mq: Deployment.Finish called twice")
+	}
+	d.finished = true
+	d.note("finish")
+	// Producers that answer check-backs only stop sending; the others
+	// stop now.
+	quiesced := false
+	for _, p := range d.producers {
+		n := d.w.Node(p)
+		if q, ok := n.Value().(quiescer); ok {
+			q.quiesce()
+			quiesced = true
+			continue
+		}
+		n.Stop()
+	}
+	// Sends still in flight when the producers stopped may yet be stored;
+	// give them their timeout before judging what is drained.
+	d.w.RunFor(d.spec.Timeout)
+	if quiesced && d.spec.transactional() {
+		// Give the brokers' check-back rounds time to resolve the last
+		// undecided transactions: one timeout and two check intervals.
+		bc := d.brokerConfigOf(d.brokers[0])
+		d.w.RunFor(bc.TransactionTimeOut + 2*bc.TransactionCheckInterval)
+	}
+	if d.spec.FinalPowerLoss {
+		d.note("final power loss")
+		for _, b := range d.brokers {
+			n := d.w.Node(b)
+			n.PowerLoss()
+			n.Start()
+			if err := n.Err(); err != nil {
+				d.problem(fmt.Sprintf("broker %s did not start after the final power loss: %v", b, err))
+			}
+		}
+	}
+	d.drain()
+	d.verify()
+	return d.judge()
+}
+
+// drain waits for the regular group to consume every queue.
+func (d *Deployment) drain() {
+	drained := func() bool {
+		if d.spec.Clients == CoreClients {
+			// A push consumer has no "caught up" signal: quiet is the sign.
+			return d.w.Now()-d.h.lastReceive[d.spec.Group] >= coreQuiet
+		}
+		for _, name := range d.consumers {
+			c := d.regular[name]
+			if c == nil || !d.w.Node(name).Up() || !c.caughtUpAll() {
+				return false
+			}
+		}
+		return true
+	}
+	if !d.w.RunUntil(drained, d.spec.Drain) {
+		d.problem(fmt.Sprintf("the consumers of %s did not drain every queue within %v", d.spec.Group, d.spec.Drain))
+	}
+}
+
+// verify reads every queue from offset 0 with a fresh group (and the dead
+// letters, when some messages always fail), then stops every client.
+func (d *Deployment) verify() {
+	d.note("verify")
+	targets := d.targets()
+	v := d.w.AddNode(VerifierName, simrt.NodeConfig{Host: verifierHost()},
+		newConsumer(d.spec, VerifyGroup, "*", true, targets, d.h, func(c *rawConsumer) { d.verifier = c }))
+	d.bringUp(v)
+	readers := []*simrt.Node{v}
+	done := func() bool { return d.verifier != nil && d.verifier.caughtUpAll() }
+	if slices.Contains(d.spec.Mix, Failing) {
+		var dlqs []target
+		for _, b := range d.brokers {
+			// One dead-letter queue per group per broker (DLQ_NUMS_PER_GROUP).
+			dlqs = append(dlqs, target{broker: b, addr: fmt.Sprintf("%s:%d", d.host(b), BrokerPort), queue: 0})
+		}
+		r := d.w.AddNode(dlqReaderName, simrt.NodeConfig{Host: dlqReaderHost()},
+			newConsumer(d.spec, VerifyGroup, "*", true, dlqs, d.h, func(c *rawConsumer) {
+				c.topic, c.dlqOf = topic.DLQTopic(d.spec.Group), d.spec.Group
+				d.dlq = c
+			}))
+		d.bringUp(r)
+		readers = append(readers, r)
+		verified := done
+		done = func() bool { return verified() && d.dlq != nil && d.dlq.caughtUpAll() }
+	}
+	if !d.w.RunUntil(done, d.spec.Drain) {
+		d.problem(fmt.Sprintf("the verifier did not read every queue to its end within %v", d.spec.Drain))
+	}
+	for _, c := range append(slices.Clone(d.producers), d.consumers...) {
+		if n := d.w.Node(c); n.Up() {
+			n.Stop()
+		}
+	}
+	for _, r := range readers {
+		r.Stop()
+	}
+}
+
+// bringUp starts a verification node; one that refuses is a problem.
+func (d *Deployment) bringUp(n *simrt.Node) {
+	n.Start()
+	if err := n.Err(); err != nil {
+		d.problem(fmt.Sprintf("%s did not start: %v", n.Name(), err))
+	}
+}
+
+// judge runs the checkers over the history with the deployment's facts.
+func (d *Deployment) judge() *Result {
+	res := &Result{Seed: d.w.Seed(), TraceHash: d.w.TraceHash(), Ops: d.h.rec.Ops(), Problems: d.problems, SimTime: d.w.Now(), Events: d.w.Events()}
+	res.Report = check.Run(res.Ops, d.CheckConfig())
+	return res
+}
+
+// CheckConfig is Options.Check completed with the deployment's facts: both
+// groups must receive, the regular group's subscription, the first
+// broker's delay table, the retry limit and delays, the transactional
+// groups, and a clock-error bound from the spec's skew.
+func (d *Deployment) CheckConfig() check.Config {
+	cfg := d.opts.Check
+	if cfg.ClockError == 0 {
+		cfg.ClockError = 2 * d.spec.ClockSkew
+	}
+	cfg.Delivery.Groups = appendMissing(cfg.Delivery.Groups, d.spec.Group, VerifyGroup)
+	if subscribedTags(d.spec.Subscription) != nil && cfg.Delivery.Subscriptions[d.spec.Group] == nil {
+		subs := maps.Clone(cfg.Delivery.Subscriptions)
+		if subs == nil {
+			subs = map[string][]string{}
+		}
+		subs[d.spec.Group] = []string{d.spec.Topic + ":" + d.spec.Subscription}
+		cfg.Delivery.Subscriptions = subs
+	}
+	bc := d.brokerConfigOf(d.brokers[0])
+	levels := []time.Duration(bc.MessageDelayLevel)
+	if cfg.Delay.Levels == nil {
+		cfg.Delay.Levels = levels
+	}
+	if cfg.Delivery.DelayLevels == nil {
+		cfg.Delivery.DelayLevels = levels
+	}
+	if cfg.Delay.ClockError == 0 {
+		// The broker times a delay from its store timestamp, in whole
+		// milliseconds as RocketMQ's is: truncated, it can fall up to 1 ms
+		// before the send by the clients' nanosecond clocks.
+		cfg.Delay.ClockError = cfg.ClockError + time.Millisecond
+	}
+	if cfg.Retry.MaxReconsumeTimes == 0 {
+		cfg.Retry.MaxReconsumeTimes = d.spec.MaxReconsumeTimes
+	}
+	if cfg.Retry.RetryDelays == nil && len(levels) > 0 {
+		// Retry k waits delay level 2+k (RocketMQ's 3 + reconsume times,
+		// counted before the attempt), clamped to the table's last.
+		for k := 1; k <= max(d.spec.MaxReconsumeTimes, 16); k++ {
+			cfg.Retry.RetryDelays = append(cfg.Retry.RetryDelays, levels[min(k+1, len(levels)-1)])
+		}
+	}
+	if cfg.Retry.ClockError == 0 {
+		// Likewise a retry's delay, from the sent-back message's store
+		// timestamp.
+		cfg.Retry.ClockError = cfg.ClockError + time.Millisecond
+	}
+	if slices.Contains(d.spec.Mix, Failing) {
+		cfg.Retry.RequireDLQ = true
+	}
+	if d.spec.transactional() {
+		cfg.Txn.Groups = appendMissing(cfg.Txn.Groups, d.spec.Group, VerifyGroup)
+		if cfg.Txn.MaxChecks == 0 {
+			cfg.Txn.MaxChecks = bc.TransactionCheckMax
+		}
+	}
+	return cfg
+}
+
+func (d *Deployment) problem(p string) { d.problems = append(d.problems, p) }
+
+// note folds a workload action into the trace.
+func (d *Deployment) note(what string) { noteOn(d.w, what) }
+
+// quiescer is a producer that can stop sending and stay connected.
+type quiescer interface{ quiesce() }
+
+// brokerConfigOf is broker name's configuration as far as it does not
+// depend on addresses (delay table, transaction timing).
+func (d *Deployment) brokerConfigOf(name string) *config.Config {
+	b, _ := d.node(name)
+	bc, err := d.brokerConfig(b, "192.0.2.1", "192.0.2.2:9876")
+	if err != nil {
+		panic(fmt.Sprintf("mq: broker configuration checked by NewDeployment fails now: %v", err))
+	}
+	return bc
+}
