@@ -63,8 +63,15 @@ func decodeHeader(b []byte) header {
 
 // KeyHash is Java's abs(String.hashCode()) of the index key, with
 // Integer.MIN_VALUE mapped to 0 as Java's indexKeyHashMethod does.
-func KeyHash(key string) int32 {
-	h := message.JavaHash(key)
+func KeyHash(key string) int32 { return positiveHash(message.JavaHash(key)) }
+
+// topicKeyHash is KeyHash(topic + KeySeparator + key) without building
+// the string (a put indexes one or more keys).
+func topicKeyHash(topic, key string) int32 {
+	return positiveHash(message.JavaHashMore(message.JavaHashMore(message.JavaHash(topic), KeySeparator), key))
+}
+
+func positiveHash(h int32) int32 {
 	if h < 0 {
 		h = -h
 	}
@@ -115,10 +122,19 @@ func (x *file) loadSlots() error {
 			slots[i+j] = int32(binary.BigEndian.Uint32(b[j*SlotSize:]))
 		}
 	}
+	x.initSlots(slots)
+	return nil
+}
+
+// initSlots installs an in-memory slot table (all zero for a new file,
+// which then costs no reads: the 5,000,000 default slots are 4,883 preads).
+func (x *file) initSlots(slots []int32) {
+	if slots == nil {
+		slots = make([]int32, x.slotNum)
+	}
 	x.slots = slots
 	x.slotsDirty = make([]bool, (x.slotNum+slotPageSlots-1)/slotPageSlots)
 	x.unitBufN = x.h.indexCount
-	return nil
 }
 
 // writeBack writes buffered units and changed slot pages to the file.
@@ -185,12 +201,12 @@ func (x *file) unitPos(n int32) int64 {
 	return HeaderSize + int64(x.slotNum)*SlotSize + int64(n)*UnitSize
 }
 
-// put adds one key. The caller checked the file is not full.
-func (x *file) put(key string, phy, storeTimestamp int64) error {
+// put adds one key by its KeyHash. The caller checked the file is not
+// full.
+func (x *file) put(hash int32, phy, storeTimestamp int64) error {
 	if err := x.loadSlots(); err != nil {
 		return err
 	}
-	hash := KeyHash(key)
 	slot := hash % x.slotNum
 	prev := x.slots[slot]
 	if prev <= 0 || prev >= x.h.indexCount {

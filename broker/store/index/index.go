@@ -121,7 +121,7 @@ func (ix *Index) Put(topic string, keys []string, phy, storeTimestamp int64) err
 				return err
 			}
 		}
-		if err := x.put(topic+KeySeparator+k, phy, storeTimestamp); err != nil {
+		if err := x.put(topicKeyHash(topic, k), phy, storeTimestamp); err != nil {
 			return err
 		}
 	}
@@ -156,6 +156,7 @@ func (ix *Index) create(phy int64) (*file, error) {
 		return nil, fmt.Errorf("index %s: sync dir: %w", ix.dir, err)
 	}
 	x.dirty = true
+	x.initSlots(nil) // truncated to empty: every slot is zero
 	ix.files = append(ix.files, x)
 	return x, nil
 }

@@ -135,3 +135,11 @@ func TestKeyHashMatchesJava(t *testing.T) {
 		t.Fatalf("KeyHash(MIN_VALUE) = %d", h)
 	}
 }
+
+func TestTopicKeyHashIsKeyHashOfJoinedKey(t *testing.T) {
+	for _, c := range [][2]string{{"T", "k"}, {"BenchTopic", "C0A80001000000000000000000000001"}, {"主题", "键"}, {"", ""}, {"a", "polygenelubricants"}} {
+		if got, want := topicKeyHash(c[0], c[1]), KeyHash(c[0]+KeySeparator+c[1]); got != want {
+			t.Errorf("topicKeyHash(%q, %q) = %d, want %d", c[0], c[1], got, want)
+		}
+	}
+}

@@ -38,10 +38,13 @@ func WithCRCPlaceholder(props string) string {
 		}
 	}
 	if props != "" && props[len(props)-1] != PropertySeparator {
-		props += string(PropertySeparator)
+		return props + string(PropertySeparator) + crcPlaceholder
 	}
-	return props + crcPrefix + strings.Repeat("0", crcDigits) + string(PropertySeparator)
+	return props + crcPlaceholder // one allocation per put
 }
+
+// crcPlaceholder is the zeroed CRC property SealCRC fills.
+const crcPlaceholder = crcPrefix + "0000000000" + string(PropertySeparator)
 
 // hasCRC reports whether an encoded record ends with the CRC property.
 func hasCRC(rec []byte) bool {
@@ -63,11 +66,16 @@ func recordCRC(rec []byte) int32 {
 // decimal digits, least significant first.
 func crcText(v int32) string {
 	var b [crcDigits]byte
-	for i := range b {
+	putCRCText(b[:], v)
+	return string(b[:])
+}
+
+// putCRCText is crcText into b (no allocation: SealCRC runs per put).
+func putCRCText(b []byte, v int32) {
+	for i := range b[:crcDigits] {
 		b[i] = '0' + byte(v%10)
 		v /= 10
 	}
-	return string(b[:])
 }
 
 // SealCRC fills the CRC property of an encoded record, once every other
@@ -77,7 +85,7 @@ func SealCRC(rec []byte) {
 	if !hasCRC(rec) {
 		return
 	}
-	copy(rec[len(rec)-crcDigits-1:], crcText(recordCRC(rec)))
+	putCRCText(rec[len(rec)-crcDigits-1:], recordCRC(rec))
 }
 
 // CheckRecordCRC verifies the whole-record CRC when the record has one.

@@ -1,0 +1,56 @@
+package message
+
+import (
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+// propertyReference is the obvious Property, kept to check the fast one.
+func propertyReference(s, name string) (string, bool) {
+	for _, item := range strings.Split(s, string(PropertySeparator)) {
+		k, v, ok := strings.Cut(item, string(NameValueSeparator))
+		if ok && k == name && !strings.ContainsRune(v, NameValueSeparator) {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// TestPropertyMatchesReference compares Property with the reference on
+// random strings over a small alphabet, so separators, empty names and
+// values, prefixes of names and doubled separators all come up.
+func TestPropertyMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	alphabet := []string{"A", "AB", "B", "\x01", "\x02", "TAGS", "x"}
+	names := []string{"", "A", "AB", "TAGS", "B"}
+	for i := 0; i < 200000; i++ {
+		var sb strings.Builder
+		for n := rng.IntN(8); n > 0; n-- {
+			sb.WriteString(alphabet[rng.IntN(len(alphabet))])
+		}
+		s, name := sb.String(), names[rng.IntN(len(names))]
+		gv, gok := Property(s, name)
+		wv, wok := propertyReference(s, name)
+		if gv != wv || gok != wok {
+			t.Fatalf("Property(%q, %q) = %q, %v; want %q, %v", s, name, gv, gok, wv, wok)
+		}
+	}
+}
+
+func TestJavaHashMoreJoins(t *testing.T) {
+	for _, c := range [][2]string{{"", ""}, {"Topic", "#key"}, {"héllo", "wörld"}, {"a", "€𝄞"}, {"", "x"}} {
+		if got, want := JavaHashMore(JavaHash(c[0]), c[1]), JavaHash(c[0]+c[1]); got != want {
+			t.Errorf("JavaHashMore(JavaHash(%q), %q) = %d, want %d", c[0], c[1], got, want)
+		}
+	}
+}
+
+func TestCRCPlaceholderLength(t *testing.T) {
+	if len(crcPlaceholder) != CRCPropertyLen {
+		t.Fatalf("placeholder %q is %d bytes, CRCPropertyLen %d", crcPlaceholder, len(crcPlaceholder), CRCPropertyLen)
+	}
+	if got := WithCRCPlaceholder("A\x01b"); got != "A\x01b\x02"+crcPlaceholder {
+		t.Fatalf("WithCRCPlaceholder = %q", got)
+	}
+}
