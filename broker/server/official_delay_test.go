@@ -3,7 +3,8 @@ package server_test
 import (
 	"context"
 	"fmt"
-	"strconv"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/apache/rocketmq-client-go/v2/primitive"
 	"github.com/stretchr/testify/require"
 
+	"rocketsim/broker/bugs"
 	"rocketsim/broker/server"
 )
 
@@ -53,19 +55,21 @@ func (a *arrivals) distinct() int {
 	return len(a.n)
 }
 
-// TestOfficialDelayLevelsNeverEarly: the official producer sends messages
-// with several delay levels (short levels from messageDelayLevel in the
-// broker config, a level above the maximum clamping to the maximum, level 0
-// meaning no delay); the official push consumer, already long-polling,
-// receives each exactly once, never before its level's delay has passed
-// since the send began, and within a bounded wait. The broker's own
-// timestamps agree: the delivered message was stored (re-put from
-// SCHEDULE_TOPIC_XXXX) at least the delay after the producer stamped it.
-func TestOfficialDelayLevelsNeverEarly(t *testing.T) {
-	c := startRealCluster(t, map[string]string{"messageDelayLevel": "1s 2s 3s"})
-	const topic = "Delay"
-	createTopic(t, c, topic, 2)
+// delaySent is what the test knows of one message it sent with a delay.
+type delaySent struct {
+	level int
+	delay time.Duration
+	at    time.Time // just before SendSync
+	msgID string
+}
 
+// delayFlow starts an official push consumer on topic, waits until it
+// long-polls, then sends two messages for each of levels 0, 1, 2, 3 and 5
+// (the cluster is configured with "1s 2s 3s": level 5 clamps to 3 s) and
+// waits, bounded, until every one arrived, plus a quiet second.
+func delayFlow(t *testing.T, c *realCluster, topic string) (map[string]delaySent, *arrivals) {
+	t.Helper()
+	createTopic(t, c, topic, 2)
 	a := newArrivals()
 	pc, err := consumer.NewPushConsumer(
 		consumer.WithNsResolver(primitive.NewPassthroughResolver([]string{c.nsAddr})),
@@ -79,7 +83,7 @@ func TestOfficialDelayLevelsNeverEarly(t *testing.T) {
 		return consumer.ConsumeSuccess, nil
 	}))
 	require.NoError(t, pc.Start())
-	defer pc.Shutdown()
+	t.Cleanup(func() { _ = pc.Shutdown() })
 	// Long-polling both queues before the sends, so arrival times measure
 	// the broker's release, not the consumer's start-up.
 	waitFor(t, 20*time.Second, func() bool {
@@ -89,18 +93,11 @@ func TestOfficialDelayLevelsNeverEarly(t *testing.T) {
 	p := newProducer(t, c)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	type sent struct {
-		level int
-		delay time.Duration
-		at    time.Time
-		msgID string
-	}
-	// Level 5 is above the three configured levels: it clamps to 3 s.
 	cases := []struct {
 		level int
 		delay time.Duration
 	}{{0, 0}, {1, time.Second}, {2, 2 * time.Second}, {3, 3 * time.Second}, {5, 3 * time.Second}}
-	want := map[string]sent{}
+	want := map[string]delaySent{}
 	for round := 0; round < 2; round++ {
 		for _, tc := range cases {
 			body := fmt.Sprintf("delay-%d-%d", tc.level, round)
@@ -112,28 +109,70 @@ func TestOfficialDelayLevelsNeverEarly(t *testing.T) {
 			res, err := p.SendSync(ctx, m)
 			require.NoError(t, err, body)
 			require.Equal(t, primitive.SendOK, res.Status, body)
-			want[body] = sent{level: tc.level, delay: tc.delay, at: at, msgID: res.MsgID}
+			want[body] = delaySent{level: tc.level, delay: tc.delay, at: at, msgID: res.MsgID}
 		}
 	}
-
-	waitFor(t, 30*time.Second, func() bool { return a.distinct() == len(want) }, "every delayed message to arrive")
+	waitFor(t, 30*time.Second, func() bool { return a.distinct() >= len(want) }, "every delayed message to arrive")
 	// Past the longest delay nothing arrives twice (a level scheduler that
 	// re-puts a message again would show here).
 	time.Sleep(time.Second)
+	return want, a
+}
+
+// earlyDeliveries judges a delay flow: it lists every message delivered
+// before its level's delay had passed since its send began (by the
+// consumer's clock, or by the broker's store timestamp against the
+// producer's born timestamp), delivered more than once, not delivered, or
+// not sent at all; sorted.
+func earlyDeliveries(want map[string]delaySent, a *arrivals) []string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	require.Len(t, a.n, len(want), "only the sent messages arrive")
+	var bad []string
+	for body := range a.n {
+		if _, ok := want[body]; !ok {
+			bad = append(bad, body+": never sent")
+		}
+	}
 	for body, s := range want {
-		require.Equal(t, 1, a.n[body], "%s delivered exactly once", body)
+		switch n := a.n[body]; {
+		case n == 0:
+			bad = append(bad, body+": not delivered")
+			continue
+		case n > 1:
+			bad = append(bad, fmt.Sprintf("%s: delivered %d times", body, n))
+		}
+		if waited := a.first[body].Sub(s.at); waited < s.delay-timestampGranularity {
+			bad = append(bad, fmt.Sprintf("%s: early: level %d arrived %v after its send began, before its %v delay", body, s.level, waited, s.delay))
+		}
+		m := a.msg[body]
+		if stored := time.Duration(m.StoreTimestamp-m.BornTimestamp) * time.Millisecond; stored < s.delay-timestampGranularity {
+			bad = append(bad, fmt.Sprintf("%s: early: level %d stored on its topic %v after it was born, before its %v delay", body, s.level, stored, s.delay))
+		}
+	}
+	slices.Sort(bad)
+	return bad
+}
+
+// TestOfficialDelayLevelsNeverEarly: the official producer sends messages
+// with several delay levels (short levels from messageDelayLevel in the
+// broker config, a level above the maximum clamping to the maximum, level 0
+// meaning no delay); the official push consumer, already long-polling,
+// receives each exactly once, never before its level's delay has passed
+// since the send began, and within a bounded wait. The broker's own
+// timestamps agree: the delivered message was stored (re-put from
+// SCHEDULE_TOPIC_XXXX) at least the delay after the producer stamped it.
+func TestOfficialDelayLevelsNeverEarly(t *testing.T) {
+	c := startRealCluster(t, map[string]string{"messageDelayLevel": "1s 2s 3s"})
+	const topic = "Delay"
+	want, a := delayFlow(t, c, topic)
+	require.Empty(t, earlyDeliveries(want, a))
+
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for body, s := range want {
 		m := a.msg[body]
 		require.Equal(t, topic, m.Topic, "%s comes back on its real topic", body)
 		require.Equal(t, s.msgID, m.MsgId, "%s keeps its message id", body)
-		waited := a.first[body].Sub(s.at)
-		require.GreaterOrEqual(t, waited, s.delay-timestampGranularity,
-			"%s (level %d) arrived %v after its send began, earlier than its %v delay", body, s.level, waited, s.delay)
-		stored := time.Duration(m.StoreTimestamp-m.BornTimestamp) * time.Millisecond
-		require.GreaterOrEqual(t, stored, s.delay-timestampGranularity,
-			"%s (level %d) was stored on its real topic %v after it was born, earlier than its %v delay", body, s.level, stored, s.delay)
 		if s.level > 0 {
 			require.Empty(t, m.GetProperty("DELAY"), "%s: the re-put message no longer asks for a delay", body)
 			require.Equal(t, topic, m.GetProperty("REAL_TOPIC"), "%s: the real topic recorded while parked", body)
@@ -155,5 +194,22 @@ func TestOfficialDelayLevelsNeverEarly(t *testing.T) {
 			offs := b.Schedule().Offsets()
 			return offs[1] == 2 && offs[2] == 2 && offs[3] == 4
 		})
-	}, "the schedule service's offsets to pass every parked message: "+strconv.Itoa(len(want)))
+	}, "the schedule service's offsets to pass every parked message")
+}
+
+// TestOfficialDelayCheckCatchesEarlyDelivery shows the judgement above
+// failing: a broker with the delay-early switch (one delayed message stored
+// on its topic at once) is caught by the same flow.
+func TestOfficialDelayCheckCatchesEarlyDelivery(t *testing.T) {
+	c := startRealClusterWithBugs(t, map[string]string{"messageDelayLevel": "1s 2s 3s"},
+		bugs.Switches{DeliverDelayEarly: true, Limit: 1})
+	want, a := delayFlow(t, c, "DelayBug")
+	bad := earlyDeliveries(want, a)
+	require.NotEmpty(t, bad, "the early delivery goes unnoticed")
+	culprit, _, _ := strings.Cut(bad[0], ":")
+	for _, b := range bad {
+		require.Contains(t, b, "early", "only the early message is wrong: %v", bad)
+		require.True(t, strings.HasPrefix(b, culprit+":"), "one message is wrong: %v", bad)
+	}
+	require.Equal(t, 1, onBroker(c, func(b *server.Broker) int { return b.Bugs().Fired(bugs.DelayEarly) }))
 }

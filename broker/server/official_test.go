@@ -16,6 +16,7 @@ import (
 	"github.com/apache/rocketmq-client-go/v2/rlog"
 	"github.com/stretchr/testify/require"
 
+	"rocketsim/broker/bugs"
 	"rocketsim/broker/config"
 	"rocketsim/broker/server"
 	nsserver "rocketsim/namesrv/server"
@@ -33,9 +34,19 @@ type realCluster struct {
 	ns      *nsserver.Server
 	brt     *realrt.Runtime
 	broker  *server.Broker
+	// bugs are the broker's test-only fault switches (all off unless a
+	// test shows a check catching a broken broker).
+	bugs bugs.Switches
 }
 
 func startRealCluster(t *testing.T, kv map[string]string) *realCluster {
+	t.Helper()
+	return startRealClusterWithBugs(t, kv, bugs.Switches{})
+}
+
+// startRealClusterWithBugs is startRealCluster with a broker that commits
+// the defects sw selects.
+func startRealClusterWithBugs(t *testing.T, kv map[string]string, sw bugs.Switches) *realCluster {
 	t.Helper()
 	rlog.SetLogLevel("error")
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -53,7 +64,7 @@ func startRealCluster(t *testing.T, kv map[string]string) *realCluster {
 	}))
 	t.Cleanup(nsRT.Stop)
 	ns := <-nsCh
-	c := &realCluster{nsAddr: ns.Addr(), nsRT: nsRT, ns: ns}
+	c := &realCluster{nsAddr: ns.Addr(), nsRT: nsRT, ns: ns, bugs: sw}
 
 	base := map[string]string{
 		"brokerClusterName":     "DefaultCluster",
@@ -85,12 +96,13 @@ func (c *realCluster) startBroker(t *testing.T) {
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	c.brt = realrt.New("broker-a", realrt.Options{DataDir: c.dataDir, Logger: quiet})
 	got := make(chan *server.Broker, 1)
+	newNode := server.NewWithBugs(c.cfg, c.bugs)
 	require.NoError(t, c.brt.Start(func(rt runtime.Runtime) (runtime.Node, error) {
-		b, err := server.Start(rt, c.cfg)
+		n, err := newNode(rt)
 		if err == nil {
-			got <- b
+			got <- n.(*server.Broker)
 		}
-		return b, err
+		return n, err
 	}))
 	c.broker = <-got
 	waitFor(t, 10*time.Second, func() bool {
