@@ -2,6 +2,8 @@ package server_test
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -11,23 +13,31 @@ import (
 	"github.com/apache/rocketmq-client-go/v2/primitive"
 	"github.com/stretchr/testify/require"
 
+	"rocketsim/broker/bugs"
 	"rocketsim/broker/server"
 )
 
-// TestOfficialRetriesThenDeadLetter: an official push consumer whose
-// listener always fails some messages (maxReconsumeTimes 2, every delay
-// level 1 s) sees each of them exactly 1 + 2 times, with reconsume counts
-// 0, 1, 2; then the broker moves each to %DLQ%<group>, where a second
-// official consumer finds exactly those messages (same message id, body,
-// keys, original topic in RETRY_TOPIC) and no other; no further delivery to
-// the failing group follows, and the messages the listener accepts are
-// delivered once.
-func TestOfficialRetriesThenDeadLetter(t *testing.T) {
-	c := startRealCluster(t, map[string]string{"messageDelayLevel": "1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s"})
-	const (
-		topic, group = "Doom", "doom-g"
-		maxTimes     = 2
-	)
+// dlqMaxTimes is the failing consumer's maxReconsumeTimes in the DLQ flow.
+const dlqMaxTimes = 2
+
+// oneSecondLevels makes every delay level 1 s, so retries come back fast.
+var oneSecondLevels = map[string]string{"messageDelayLevel": "1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s"}
+
+// dlqOutcome is what the DLQ flow observed.
+type dlqOutcome struct {
+	ids  map[string]string  // body -> message id the producer got
+	seen map[string][]int32 // body -> reconsume times of each delivery to the failing group
+	dead *arrivals          // what a consumer of %DLQ%<group> read
+}
+
+// dlqFlow runs an official push consumer of group on topic whose listener
+// fails every "doomed-*" message (maxReconsumeTimes dlqMaxTimes, one
+// message per call), sends two doomed and two fine messages, waits
+// (bounded) until two dead letters are stored, reads %DLQ%<group> with a
+// second official consumer, and leaves a quiet window of several retry
+// delays for deliveries that should not happen.
+func dlqFlow(t *testing.T, c *realCluster, topic, group string) dlqOutcome {
+	t.Helper()
 	dlqTopic := "%DLQ%" + group
 	createTopic(t, c, topic, 2)
 	// As in TestOfficialRetryAfterFailure: the client resolves its retry
@@ -35,13 +45,13 @@ func TestOfficialRetriesThenDeadLetter(t *testing.T) {
 	createTopic(t, c, "%RETRY%"+group, 1)
 
 	var mu sync.Mutex
-	seen := map[string][]int32{} // body -> reconsume times of each delivery
+	out := dlqOutcome{ids: map[string]string{}, seen: map[string][]int32{}, dead: newArrivals()}
 	pc, err := consumer.NewPushConsumer(
 		consumer.WithNsResolver(primitive.NewPassthroughResolver([]string{c.nsAddr})),
 		consumer.WithGroupName(group), consumer.WithInstance("doom1"),
 		consumer.WithConsumerModel(consumer.Clustering),
 		consumer.WithConsumeFromWhere(consumer.ConsumeFromFirstOffset),
-		consumer.WithMaxReconsumeTimes(maxTimes),
+		consumer.WithMaxReconsumeTimes(dlqMaxTimes),
 		// One message per listener call: a failing batch would fail the
 		// fine messages with it.
 		consumer.WithConsumeMessageBatchMaxSize(1),
@@ -52,7 +62,7 @@ func TestOfficialRetriesThenDeadLetter(t *testing.T) {
 		defer mu.Unlock()
 		fail := false
 		for _, m := range msgs {
-			seen[string(m.Body)] = append(seen[string(m.Body)], m.ReconsumeTimes)
+			out.seen[string(m.Body)] = append(out.seen[string(m.Body)], m.ReconsumeTimes)
 			fail = fail || strings.HasPrefix(string(m.Body), "doomed-")
 		}
 		if fail {
@@ -61,80 +71,140 @@ func TestOfficialRetriesThenDeadLetter(t *testing.T) {
 		return consumer.ConsumeSuccess, nil
 	}))
 	require.NoError(t, pc.Start())
-	defer pc.Shutdown()
+	t.Cleanup(func() { _ = pc.Shutdown() })
 
 	p := newProducer(t, c)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	ids := map[string]string{} // body -> message id
 	for _, body := range []string{"doomed-1", "fine-1", "doomed-2", "fine-2"} {
 		m := primitive.NewMessage(topic, []byte(body))
 		m.WithKeys([]string{"key-" + body})
 		res, err := p.SendSync(ctx, m)
 		require.NoError(t, err, body)
 		require.Equal(t, primitive.SendOK, res.Status, body)
-		ids[body] = res.MsgID
+		out.ids[body] = res.MsgID
 	}
-
-	deliveries := func(body string) int {
-		mu.Lock()
-		defer mu.Unlock()
-		return len(seen[body])
-	}
-	inDLQ := func() int64 {
+	stored := func() int64 {
 		return onBroker(c, func(b *server.Broker) int64 { return b.Store().MaxOffsetInQueue(dlqTopic, 0) })
 	}
-	waitFor(t, 30*time.Second, func() bool {
-		return deliveries("doomed-1") >= 1+maxTimes && deliveries("doomed-2") >= 1+maxTimes && inDLQ() >= 2
-	}, "both doomed messages to exhaust their retries and reach the DLQ")
+	waitFor(t, 30*time.Second, func() bool { return stored() >= 2 }, "both doomed messages to reach the DLQ")
 
 	// The dead letters are readable by an official consumer of the DLQ
 	// topic (the broker creates it readable, as RocketMQ 4.x does, and
 	// registers it with the name server).
 	waitFor(t, 20*time.Second, func() bool { return c.routed(dlqTopic) }, "the DLQ topic to be routed")
-	dead := newArrivals()
 	dc, err := consumer.NewPushConsumer(
 		consumer.WithNsResolver(primitive.NewPassthroughResolver([]string{c.nsAddr})),
-		consumer.WithGroupName("dlq-reader"), consumer.WithInstance("dr1"),
+		consumer.WithGroupName(group+"-dlq-reader"), consumer.WithInstance("dr1"),
 		consumer.WithConsumerModel(consumer.Clustering),
 		consumer.WithConsumeFromWhere(consumer.ConsumeFromFirstOffset),
 	)
 	require.NoError(t, err)
 	require.NoError(t, dc.Subscribe(dlqTopic, consumer.MessageSelector{}, func(_ context.Context, msgs ...*primitive.MessageExt) (consumer.ConsumeResult, error) {
-		dead.add(time.Now(), msgs...)
+		out.dead.add(time.Now(), msgs...)
 		return consumer.ConsumeSuccess, nil
 	}))
 	require.NoError(t, dc.Start())
-	defer dc.Shutdown()
-	waitFor(t, 30*time.Second, func() bool { return dead.distinct() >= 2 }, "the dead letters to be consumed from the DLQ")
+	t.Cleanup(func() { _ = dc.Shutdown() })
+	waitFor(t, 30*time.Second, func() bool { return out.dead.distinct() >= 2 }, "the dead letters to be consumed from the DLQ")
 
 	// A quiet window of several retry delays: a message that went to the
 	// DLQ and also back to %RETRY% would be delivered again within it.
 	time.Sleep(3 * time.Second)
-	require.Equal(t, int64(2), inDLQ(), "exactly the two doomed messages are dead letters")
+	require.Equal(t, int64(2), stored(), "dead letters stored")
 	mu.Lock()
-	for _, body := range []string{"doomed-1", "doomed-2"} {
-		require.Equal(t, []int32{0, 1, 2}, seen[body], "%s: the first delivery and %d retries, then no more", body, maxTimes)
-	}
-	for _, body := range []string{"fine-1", "fine-2"} {
-		require.Equal(t, []int32{0}, seen[body], "%s: accepted at once, delivered once", body)
-	}
-	require.Len(t, seen, 4)
-	mu.Unlock()
+	defer mu.Unlock()
+	out.seen = cloneSeen(out.seen)
+	return out
+}
 
-	dead.mu.Lock()
-	defer dead.mu.Unlock()
-	require.Len(t, dead.n, 2, "the DLQ holds only the doomed messages")
-	for _, body := range []string{"doomed-1", "doomed-2"} {
-		require.Equal(t, 1, dead.n[body], "%s read once from the DLQ", body)
-		m := dead.msg[body]
-		require.NotNil(t, m, body)
-		require.Equal(t, dlqTopic, m.Topic, body)
-		require.Equal(t, ids[body], m.MsgId, "%s keeps the id the producer got", body)
-		require.Equal(t, "key-"+body, m.GetKeys(), body)
-		require.Equal(t, topic, m.GetProperty(primitive.PropertyRetryTopic), "%s names its original topic", body)
-		require.Equal(t, ids[body], m.GetProperty("ORIGIN_MESSAGE_ID"), "%s: the origin id the consumer sent back", body)
-		require.Empty(t, m.GetProperty("DELAY"), "%s: a dead letter is not delayed", body)
-		require.GreaterOrEqual(t, m.ReconsumeTimes, int32(maxTimes), body)
+func cloneSeen(m map[string][]int32) map[string][]int32 {
+	out := make(map[string][]int32, len(m))
+	for k, v := range m {
+		out[k] = slices.Clone(v)
 	}
+	return out
+}
+
+// retryViolations judges a DLQ flow: every doomed message was delivered
+// exactly 1 + dlqMaxTimes times with reconsume counts 0, 1, ... and then
+// never again; every fine message once; the DLQ holds exactly the doomed
+// messages, once each, with their ids and keys. Sorted.
+func retryViolations(o dlqOutcome) []string {
+	var bad []string
+	wantDoomed := make([]int32, 0, 1+dlqMaxTimes)
+	for i := int32(0); i <= dlqMaxTimes; i++ {
+		wantDoomed = append(wantDoomed, i)
+	}
+	for body := range o.ids {
+		want := []int32{0}
+		if strings.HasPrefix(body, "doomed-") {
+			want = wantDoomed
+		}
+		if !slices.Equal(o.seen[body], want) {
+			bad = append(bad, fmt.Sprintf("%s: deliveries with reconsume times %v, want %v", body, o.seen[body], want))
+		}
+	}
+	for body := range o.seen {
+		if _, ok := o.ids[body]; !ok {
+			bad = append(bad, body+": delivered, never sent")
+		}
+	}
+	o.dead.mu.Lock()
+	defer o.dead.mu.Unlock()
+	for body, n := range o.dead.n {
+		switch {
+		case !strings.HasPrefix(body, "doomed-"):
+			bad = append(bad, body+": in the DLQ")
+		case n != 1:
+			bad = append(bad, fmt.Sprintf("%s: read %d times from the DLQ", body, n))
+		case o.dead.msg[body].MsgId != o.ids[body] || o.dead.msg[body].GetKeys() != "key-"+body:
+			bad = append(bad, body+": in the DLQ under another id or keys")
+		}
+	}
+	for body := range o.ids {
+		if _, ok := o.dead.n[body]; strings.HasPrefix(body, "doomed-") && !ok {
+			bad = append(bad, body+": not in the DLQ")
+		}
+	}
+	slices.Sort(bad)
+	return bad
+}
+
+// TestOfficialRetriesThenDeadLetter: an official push consumer whose
+// listener always fails some messages (maxReconsumeTimes 2, every delay
+// level 1 s) sees each of them exactly 1 + 2 times, with reconsume counts
+// 0, 1, 2; then the broker moves each to %DLQ%<group>, where a second
+// official consumer finds exactly those messages (same message id, body,
+// keys, original topic in RETRY_TOPIC) and no other; no further delivery to
+// the failing group follows, and the messages the listener accepts are
+// delivered once.
+func TestOfficialRetriesThenDeadLetter(t *testing.T) {
+	c := startRealCluster(t, oneSecondLevels)
+	const topic, group = "Doom", "doom-g"
+	o := dlqFlow(t, c, topic, group)
+	require.Empty(t, retryViolations(o))
+
+	o.dead.mu.Lock()
+	defer o.dead.mu.Unlock()
+	for _, body := range []string{"doomed-1", "doomed-2"} {
+		m := o.dead.msg[body]
+		require.Equal(t, "%DLQ%"+group, m.Topic, body)
+		require.Equal(t, topic, m.GetProperty(primitive.PropertyRetryTopic), "%s names its original topic", body)
+		require.Equal(t, o.ids[body], m.GetProperty("ORIGIN_MESSAGE_ID"), "%s: the origin id the consumer sent back", body)
+		require.Empty(t, m.GetProperty("DELAY"), "%s: a dead letter is not delayed", body)
+		require.GreaterOrEqual(t, m.ReconsumeTimes, int32(dlqMaxTimes), body)
+	}
+}
+
+// TestOfficialRetryCheckCatchesSkippedRetry shows the judgement above
+// failing: a broker with the skip-retry switch (one send-back with retries
+// left goes to the DLQ at once) is caught by the same flow.
+func TestOfficialRetryCheckCatchesSkippedRetry(t *testing.T) {
+	c := startRealClusterWithBugs(t, oneSecondLevels, bugs.Switches{SkipRetry: true, Limit: 1})
+	o := dlqFlow(t, c, "DoomBug", "doom-bug-g")
+	bad := retryViolations(o)
+	require.Len(t, bad, 1, "exactly the doomed message that skipped its retries: %v", bad)
+	require.Contains(t, bad[0], "deliveries with reconsume times [0]")
+	require.Equal(t, 1, onBroker(c, func(b *server.Broker) int { return b.Bugs().Fired(bugs.SkipRetry) }))
 }
