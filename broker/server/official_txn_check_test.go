@@ -2,6 +2,9 @@ package server_test
 
 import (
 	"context"
+	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +15,7 @@ import (
 	"github.com/apache/rocketmq-client-go/v2/producer"
 	"github.com/stretchr/testify/require"
 
+	"rocketsim/broker/bugs"
 	"rocketsim/broker/server"
 	"rocketsim/broker/transaction"
 )
@@ -59,6 +63,98 @@ func (l *checkingListener) count(body string) int {
 	return len(l.checks[body])
 }
 
+// txnOutcome is what the transaction flow observed.
+type txnOutcome struct {
+	ids       map[string]string // body -> message id the producer got
+	delivered *received         // what the consumer group received
+	l         *checkingListener
+}
+
+// txnFlow sends "commit-1", "rollback-1", "late-commit-1",
+// "late-rollback-1" and "forever-1" through the official transaction
+// producer (see checkingListener), with a push consumer running, and waits
+// (bounded) until the late commit is delivered, the late rollback checked
+// and the never-resolved one discarded, then two more check rounds.
+func txnFlow(t *testing.T, c *realCluster, topic string) txnOutcome {
+	t.Helper()
+	createTopic(t, c, topic, 2)
+	o := txnOutcome{ids: map[string]string{}, delivered: newReceived(), l: &checkingListener{checks: map[string][]*primitive.MessageExt{}}}
+	p, err := producer.NewTransactionProducer(o.l,
+		producer.WithNsResolver(primitive.NewPassthroughResolver([]string{c.nsAddr})),
+		producer.WithGroupName(topic+"-pg"), producer.WithRetry(1))
+	require.NoError(t, err)
+	require.NoError(t, p.Start())
+	t.Cleanup(func() { _ = p.Shutdown() })
+
+	pc := startPushConsumer(t, c, topic+"-cg", "tc1", topic, consumer.MessageSelector{}, o.delivered)
+	t.Cleanup(func() { _ = pc.Shutdown() })
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, body := range []string{"commit-1", "rollback-1", "late-commit-1", "late-rollback-1", "forever-1"} {
+		m := primitive.NewMessage(topic, []byte(body))
+		m.WithKeys([]string{"key-" + body})
+		m.WithProperty("shop", "s1")
+		res, err := p.SendMessageInTransaction(ctx, m)
+		require.NoError(t, err, body)
+		require.Equal(t, primitive.SendOK, res.Status, body)
+		o.ids[body] = res.MsgID
+	}
+	discarded := func() int64 {
+		return onBroker(c, func(b *server.Broker) int64 { return b.Store().MaxOffsetInQueue(transaction.CheckMaxTimeTopic, 0) })
+	}
+	waitFor(t, 30*time.Second, func() bool {
+		_, ok := o.delivered.get("late-commit-1")
+		return ok && o.l.count("late-rollback-1") >= 1 && o.l.count("forever-1") >= txnCheckMax && discarded() >= 1
+	}, "the late commit to be delivered, the late rollback checked and the unknown one discarded")
+	// Two more check rounds: nothing else is delivered or checked.
+	time.Sleep(2500 * time.Millisecond)
+	return o
+}
+
+// get returns the message received with body, if any.
+func (r *received) get(body string) (*primitive.MessageExt, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	m, ok := r.msgs[body]
+	return m, ok
+}
+
+// txnViolations judges a transaction flow by what the consumers saw: each
+// committed transaction ("commit-1", "late-commit-1") delivered exactly
+// once with its keys and properties, nothing else ever. Sorted.
+func txnViolations(o txnOutcome) []string {
+	o.delivered.mu.Lock()
+	defer o.delivered.mu.Unlock()
+	var bad []string
+	committed := []string{"commit-1", "late-commit-1"}
+	for body, m := range o.delivered.msgs {
+		switch {
+		case !slices.Contains(committed, body):
+			bad = append(bad, body+": delivered, but never committed")
+		case m.GetKeys() != "key-"+body || m.GetProperty("shop") != "s1" || m.MsgId != o.ids[body]:
+			bad = append(bad, body+": delivered with other keys, properties or id")
+		}
+	}
+	for _, body := range committed {
+		if o.delivered.msgs[body] == nil {
+			bad = append(bad, body+": committed, never delivered")
+		}
+	}
+	if o.delivered.n != len(o.delivered.msgs) {
+		bad = append(bad, fmt.Sprintf("%d deliveries of %d messages", o.delivered.n, len(o.delivered.msgs)))
+	}
+	slices.Sort(bad)
+	return bad
+}
+
+// txnCheckMax is transactionCheckMax in the transaction flows' broker.
+const txnCheckMax = 3
+
+var txnConf = map[string]string{
+	"transactionTimeOut": "1000", "transactionCheckInterval": "1000", "transactionCheckMax": strconv.Itoa(txnCheckMax),
+}
+
 // TestOfficialTransactionCheckBackOutcomes completes what
 // TestOfficialTransactions covers with the other outcomes of a check-back,
 // through the official transaction producer (transactionTimeOut and
@@ -73,71 +169,37 @@ func (l *checkingListener) count(body string) int {
 //   - every check names the real topic and the producer's message id and
 //     keeps the user's keys and properties.
 func TestOfficialTransactionCheckBackOutcomes(t *testing.T) {
-	const checkMax = 3
-	c := startRealCluster(t, map[string]string{
-		"transactionTimeOut": "1000", "transactionCheckInterval": "1000", "transactionCheckMax": "3",
-	})
-	createTopic(t, c, "TxnCheck", 2)
-	l := &checkingListener{checks: map[string][]*primitive.MessageExt{}}
-	p, err := producer.NewTransactionProducer(l,
-		producer.WithNsResolver(primitive.NewPassthroughResolver([]string{c.nsAddr})),
-		producer.WithGroupName("txn-check-pg"), producer.WithRetry(1))
-	require.NoError(t, err)
-	require.NoError(t, p.Start())
-	defer p.Shutdown()
-
-	r := newReceived()
-	pc := startPushConsumer(t, c, "txn-check-cg", "tc1", "TxnCheck", consumer.MessageSelector{}, r)
-	defer pc.Shutdown()
-
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	bodies := []string{"commit-1", "rollback-1", "late-commit-1", "late-rollback-1", "forever-1"}
-	ids := map[string]string{}
-	for _, body := range bodies {
-		m := primitive.NewMessage("TxnCheck", []byte(body))
-		m.WithKeys([]string{"key-" + body})
-		m.WithProperty("shop", "s1")
-		res, err := p.SendMessageInTransaction(ctx, m)
-		require.NoError(t, err, body)
-		require.Equal(t, primitive.SendOK, res.Status, body)
-		ids[body] = res.MsgID
-	}
-
-	discarded := func() int64 {
-		return onBroker(c, func(b *server.Broker) int64 { return b.Store().MaxOffsetInQueue(transaction.CheckMaxTimeTopic, 0) })
-	}
-	waitFor(t, 30*time.Second, func() bool {
-		d, _ := r.count()
-		return d >= 2 && l.count("late-rollback-1") >= 1 && l.count("forever-1") >= checkMax && discarded() >= 1
-	}, "the late commit to be delivered, the late rollback checked and the unknown one discarded")
-	// Two more check rounds: nothing else is delivered or checked.
-	time.Sleep(2500 * time.Millisecond)
-
-	d, total := r.count()
-	require.Equal(t, 2, d, "delivered: %v", keys(r))
-	require.Equal(t, 2, total, "each commit delivered once")
-	for _, body := range []string{"commit-1", "late-commit-1"} {
-		require.NotNil(t, r.msgs[body], body)
-		require.Equal(t, "key-"+body, r.msgs[body].GetKeys(), body)
-		require.Equal(t, "s1", r.msgs[body].GetProperty("shop"), body)
-	}
-	require.Equal(t, int64(1), discarded(), "only the never-resolved transaction is discarded")
+	c := startRealCluster(t, txnConf)
+	o := txnFlow(t, c, "TxnCheck")
+	require.Empty(t, txnViolations(o))
+	require.Equal(t, int64(1), onBroker(c, func(b *server.Broker) int64 { return b.Store().MaxOffsetInQueue(transaction.CheckMaxTimeTopic, 0) }),
+		"only the never-resolved transaction is discarded")
 	require.Equal(t, int64(1), onBroker(c, func(b *server.Broker) int64 { return b.Transactions().Stats.Discarded }))
 
+	l := o.l
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	require.NotContains(t, l.checks, "commit-1", "a transaction committed at once is never checked")
 	require.NotContains(t, l.checks, "rollback-1", "a transaction rolled back at once is never checked")
 	require.GreaterOrEqual(t, len(l.checks["late-commit-1"]), 2, "unknown at the first check, committed at a later one")
 	require.Len(t, l.checks["late-rollback-1"], 1, "a rollback answered at a check ends the checks")
-	require.Len(t, l.checks["forever-1"], checkMax, "checked transactionCheckMax times, then discarded")
+	require.Len(t, l.checks["forever-1"], txnCheckMax, "checked transactionCheckMax times, then discarded")
 	for body, checks := range l.checks {
 		for i, m := range checks {
 			require.Equal(t, "TxnCheck", m.Topic, "%s check %d names the real topic", body, i)
-			require.Equal(t, ids[body], m.GetProperty(primitive.PropertyUniqueClientMessageIdKeyIndex), "%s check %d", body, i)
+			require.Equal(t, o.ids[body], m.GetProperty(primitive.PropertyUniqueClientMessageIdKeyIndex), "%s check %d", body, i)
 			require.Equal(t, "key-"+body, m.GetKeys(), "%s check %d", body, i)
 			require.Equal(t, "s1", m.GetProperty("shop"), "%s check %d", body, i)
 		}
 	}
+}
+
+// TestOfficialTransactionCheckCatchesRolledBackDelivery shows the
+// judgement above failing: a broker with the rolled-back-delivered switch
+// (the first rollback is turned into a commit) is caught by the same flow.
+func TestOfficialTransactionCheckCatchesRolledBackDelivery(t *testing.T) {
+	c := startRealClusterWithBugs(t, txnConf, bugs.Switches{DeliverRolledBack: true, Limit: 1})
+	o := txnFlow(t, c, "TxnBug")
+	require.Equal(t, []string{"rollback-1: delivered, but never committed"}, txnViolations(o))
+	require.Equal(t, 1, onBroker(c, func(b *server.Broker) int { return b.Bugs().Fired(bugs.RolledBackDelivered) }))
 }
