@@ -2,45 +2,26 @@ package main
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
-	"rocketsim/broker/config"
-	brokerserver "rocketsim/broker/server"
 	"rocketsim/jepsen/check"
 	"rocketsim/jepsen/history"
-	nsserver "rocketsim/namesrv/server"
 	"rocketsim/runtime"
+	"rocketsim/sim/mq"
 	"rocketsim/sim/scenario"
 	"rocketsim/sim/simrt"
 )
 
-// Bounds of the mq workload's final phase.
-const (
-	// mqVerifyMax bounds the wait for the verifier to read every queue to
-	// its end after the final recovery.
-	mqVerifyMax = 2 * time.Minute
-	// mqVerifyGroup is the verifier's consumer group: a group that first
-	// reads after the final recovery sees exactly what the brokers kept.
-	mqVerifyGroup = "sim-verify"
-	// mqVerifier names the verifier node.
-	mqVerifier = "sim-verifier"
-)
-
-// mqWorkload runs the real name server and brokers with simulated
-// producers and consumers speaking RocketMQ's protocol, and judges the
-// history with the jepsen checkers.
+// mqWorkload runs a scenario's mq topology on sim/mq's machinery: its
+// Deployment builds the real name server and brokers and the simulated
+// clients (raw or core, with every message kind and listener behaviour the
+// params name), and its Finish drains, verifies and judges. The CLI keeps
+// the world, the fault schedule, the heal and the expectations.
 type mqWorkload struct {
-	w         *simrt.World
-	s         *scenario.Scenario
-	p         scenario.MQParams
-	h         *mqHistory
-	namesrv   string
-	brokers   []string
-	producers []string
-	consumers []string
-	verifier  *mqConsumer
+	w   *simrt.World
+	d   *mq.Deployment
+	res *mq.Result
 }
 
 func newMQWorkload(w *simrt.World, s *scenario.Scenario, _ runOptions) (workload, error) {
@@ -48,98 +29,41 @@ func newMQWorkload(w *simrt.World, s *scenario.Scenario, _ runOptions) (workload
 	if !ok {
 		return nil, fmt.Errorf("workload mq: params decoded as %T", s.Workload.Config)
 	}
+	var nodes []mq.NodeSpec
 	for _, n := range s.Topology.Nodes {
-		if n.Name == mqVerifier {
-			return nil, fmt.Errorf("workload mq: node name %q is the verifier's", mqVerifier)
+		ns := mq.NodeSpec{Name: n.Name, Role: mq.Role(n.Role)}
+		if ns.Role == mq.RoleBroker {
+			ns.Conf = n.Conf
 		}
+		nodes = append(nodes, ns)
 	}
-	m := &mqWorkload{w: w, s: s, p: p, h: newMQHistory(w.Now), namesrv: s.NodesWithRole("namesrv")[0].Name}
-	for _, n := range s.NodesWithRole("broker") {
-		m.brokers = append(m.brokers, n.Name)
+	d, err := mq.NewDeployment(w, p.Spec(), nodes, mq.Options{Check: check.Config{ClockError: p.ClockError}})
+	if err != nil {
+		return nil, fmt.Errorf("workload mq: %w", err)
 	}
-	return m, nil
+	return &mqWorkload{w: w, d: d}, nil
 }
 
 func init() { workloads["mq"] = newMQWorkload }
 
-func (m *mqWorkload) namesrvAddr() string {
-	return fmt.Sprintf("%s:%d", m.w.Node(m.namesrv).Host(), scenario.MQNamesrvPort)
-}
+func (m *mqWorkload) newNode(n scenario.Node) (runtime.NewNode, error) { return m.d.NewNode(n.Name) }
 
-func (m *mqWorkload) newNode(n scenario.Node) (runtime.NewNode, error) {
-	switch n.Role {
-	case "namesrv":
-		return func(rt runtime.Runtime) (runtime.Node, error) {
-			cfg := nsserver.DefaultConfig()
-			cfg.BindAddress = m.w.Node(n.Name).Host()
-			cfg.ListenPort = scenario.MQNamesrvPort
-			return nsserver.New(cfg)(rt)
-		}, nil
-	case "broker":
-		return func(rt runtime.Runtime) (runtime.Node, error) {
-			host := m.w.Node(n.Name).Host()
-			kv := scenario.MQBrokerConf(n, host, m.namesrvAddr(), m.p)
-			cfg, _, err := config.LoadMap(kv, n.Name, config.Host{Name: n.Name, IP: host})
-			if err != nil {
-				return nil, fmt.Errorf("broker %s: %w", n.Name, err)
-			}
-			return brokerserver.New(*cfg)(rt)
-		}, nil
-	case "producer":
-		m.producers = append(m.producers, n.Name)
-		return func(rt runtime.Runtime) (runtime.Node, error) {
-			return newMQProducer(m.p, m.namesrvAddr(), m.h)(rt)
-		}, nil
-	case "consumer":
-		m.consumers = append(m.consumers, n.Name)
-		return func(rt runtime.Runtime) (runtime.Node, error) {
-			return newMQConsumer(m.p, m.p.Group, m.namesrvAddr(), m.h, nil)(rt)
-		}, nil
-	}
-	return nil, fmt.Errorf("workload mq: no role %q", n.Role)
-}
-
-// finish stops the producers, cuts every broker's power and restarts it,
-// then lets a fresh consumer group read every queue from the start: what it
-// reads is what the brokers kept. The regular consumers keep running until
-// the verifier is done, so they too catch up.
+// finish hands the healed world to the deployment (producers stop, the
+// brokers lose power once more when the params say so, the regular group
+// drains, a fresh group reads every queue) and turns its report into the
+// figures expectations bound, plus liveness: the fewest sends any producer
+// had acknowledged after the heal.
 func (m *mqWorkload) finish(healAt time.Duration) outcome {
+	m.res = m.d.Finish()
 	var out outcome
-	for _, p := range m.producers {
-		m.w.Node(p).Stop()
-	}
-	for _, b := range m.brokers {
-		n := m.w.Node(b)
-		n.PowerLoss()
-		n.Start()
-		if err := n.Err(); err != nil {
-			out.broken = true
-			out.problems = append(out.problems, fmt.Sprintf("broker %s did not start after the final power loss: %v", b, err))
-		}
-	}
-	v := m.w.AddNode(mqVerifier, simrt.NodeConfig{}, newMQConsumer(m.p, mqVerifyGroup, m.namesrvAddr(), m.h, func(c *mqConsumer) {
-		c.expect = m.brokers
-		m.verifier = c
-	}))
-	v.Start()
-	if !m.w.RunUntil(func() bool { return m.verifier != nil && m.verifier.done() }, mqVerifyMax) {
-		out.broken = true
-		out.problems = append(out.problems, fmt.Sprintf("the verifier did not read every queue to its end within %v", mqVerifyMax))
-	}
-	// One more hold, so the regular consumers' long polls catch up too.
-	m.w.RunFor(m.p.Hold + time.Second)
-	for _, c := range append(slices.Clone(m.consumers), mqVerifier) {
-		m.w.Node(c).Stop()
-	}
-
-	ops := m.h.rec.Ops()
-	rep := check.Run(ops, check.Config{})
-	out.metrics = rep.Metrics()
-	out.metrics["liveness"] = map[string]float64{"acks-after-heal": m.minAcksAfter(ops, healAt)}
+	out.problems = append(out.problems, m.res.Problems...)
+	out.broken = len(m.res.Problems) > 0
+	out.metrics = m.res.Report.Metrics()
+	out.metrics["liveness"] = map[string]float64{"acks-after-heal": minAcksAfter(m.res.Ops, m.d.Producers(), healAt)}
 	d := out.metrics["delivery"]
 	out.counts = fmt.Sprintf("acknowledged %v, unknown %v, delivered %v (deliveries %v, duplicates %v); lost %v, unexpected %v",
 		d["acknowledged"], d["unknown-sent"], d["delivered"], d["deliveries"], d["duplicates"], d["lost"], d["unexpected"])
-	for _, c := range rep.Checkers {
+	for _, c := range m.res.Report.Checkers {
 		if c.Verdict == check.Fail || c.Verdict == check.Unknown {
 			out.problems = append(out.problems, fmt.Sprintf("checker %s: %s", c.Name, summarize1(c)))
 		}
@@ -157,13 +81,10 @@ func summarize1(c check.Checked) string {
 	return string(b)
 }
 
-// minAcksAfter is the fewest acknowledged sends any producer had after the
-// heal: the liveness measure.
-func (m *mqWorkload) minAcksAfter(ops []history.Op, healAt time.Duration) float64 {
+// minAcksAfter is the fewest acknowledged sends any of producers had after
+// the heal: the liveness measure.
+func minAcksAfter(ops []history.Op, producers []string, healAt time.Duration) float64 {
 	count := map[string]int{}
-	for _, p := range m.producers {
-		count[p] = 0
-	}
 	for _, op := range ops {
 		if op.Type == history.OK && op.F == history.FSend && op.SimTime >= int64(healAt) {
 			node, _, _ := strings.Cut(op.Process, "/")
@@ -171,7 +92,7 @@ func (m *mqWorkload) minAcksAfter(ops []history.Op, healAt time.Duration) float6
 		}
 	}
 	least := -1
-	for _, p := range m.producers {
+	for _, p := range producers {
 		if least < 0 || count[p] < least {
 			least = count[p]
 		}
@@ -179,4 +100,9 @@ func (m *mqWorkload) minAcksAfter(ops []history.Op, healAt time.Duration) float6
 	return float64(max(least, 0))
 }
 
-func (m *mqWorkload) history() []history.Op { return m.h.rec.Ops() }
+func (m *mqWorkload) history() []history.Op {
+	if m.res == nil {
+		return nil
+	}
+	return m.res.Ops
+}

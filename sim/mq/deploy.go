@@ -239,16 +239,9 @@ func (d *Deployment) Finish() *Result {
 		}
 		n.Stop()
 	}
-	// Sends still in flight when the producers stopped may yet be stored;
-	// give them their timeout before judging what is drained.
-	d.w.RunFor(d.spec.Timeout)
-	if quiesced && d.spec.transactional() {
-		// Give the brokers' check-back rounds time to resolve the last
-		// undecided transactions: one timeout and two check intervals.
-		bc := d.brokerConfigOf(d.brokers[0])
-		d.w.RunFor(bc.TransactionTimeOut + 2*bc.TransactionCheckInterval)
-	}
 	if d.spec.FinalPowerLoss {
+		// At once, while the last acknowledged writes are freshest: an
+		// ASYNC_FLUSH broker loses its unflushed tail here.
 		d.note("final power loss")
 		for _, b := range d.brokers {
 			n := d.w.Node(b)
@@ -258,6 +251,15 @@ func (d *Deployment) Finish() *Result {
 				d.problem(fmt.Sprintf("broker %s did not start after the final power loss: %v", b, err))
 			}
 		}
+	}
+	// Sends still in flight when the producers stopped may yet be stored;
+	// give them their timeout before judging what is drained.
+	d.w.RunFor(d.spec.Timeout)
+	if quiesced && d.spec.transactional() {
+		// Give the brokers' check-back rounds time to resolve the last
+		// undecided transactions: one timeout and two check intervals.
+		bc := d.brokerConfigOf(d.brokers[0])
+		d.w.RunFor(bc.TransactionTimeOut + 2*bc.TransactionCheckInterval)
 	}
 	d.drain()
 	d.verify()

@@ -3,6 +3,8 @@ package scenario
 import (
 	"fmt"
 	"time"
+
+	"rocketsim/sim/mq"
 )
 
 // MQParams are the parameters of the "mq" workload: producers sending to
@@ -26,6 +28,43 @@ type MQParams struct {
 	Group string `yaml:"group"`
 	// Hold is how long a pull that finds nothing waits at the broker.
 	Hold time.Duration `yaml:"hold"`
+
+	// Clients are "raw" (the default: hand-written wire clients, static
+	// queue split, judging the brokers alone) or "core" (this project's
+	// producer and push consumer: routes, retries, rebalancing, and every
+	// message kind and listener behaviour below).
+	Clients string `yaml:"clients"`
+	// Mix lists the kinds of message each producer sends, in turn:
+	// normal, delay, commit, rollback, unknown (the check-back decides),
+	// fail (the listener always fails it: retries, then the DLQ). Kinds
+	// other than normal need core clients.
+	Mix []string `yaml:"mix"`
+	// DelayLevel is the level delay messages ask for (default 2).
+	DelayLevel int `yaml:"delay-level"`
+	// Batch, above 1, sends that many messages per SEND_BATCH_MESSAGE
+	// (core clients).
+	Batch int `yaml:"batch"`
+	// Tags are given to messages in turn; Subscription is the regular
+	// group's tag expression ("TagA||TagB"; default every message).
+	Tags         []string `yaml:"tags"`
+	Subscription string   `yaml:"subscription"`
+	// MaxReconsumeTimes is the regular group's maxReconsumeTimes (default
+	// RocketMQ's 16).
+	MaxReconsumeTimes int `yaml:"max-reconsume-times"`
+	// FailRate is the chance the listener fails any one attempt, and
+	// ConsumeDelay how long it takes over each batch (core clients).
+	FailRate     float64       `yaml:"fail-rate"`
+	ConsumeDelay time.Duration `yaml:"consume-delay"`
+	// ClockError bounds how far the clients' clocks may disagree, for the
+	// checkers that compare two clients' times (delay, retry, ...).
+	ClockError time.Duration `yaml:"clock-error"`
+	// Drain bounds the final drain and the verification read each
+	// (default 2m).
+	Drain time.Duration `yaml:"drain"`
+	// FinalPowerLoss cuts every broker's power once the producers stop,
+	// so the verification group reads only what reached the media
+	// (default true).
+	FinalPowerLoss *bool `yaml:"final-power-loss"`
 }
 
 // Defaults and bounds of MQParams.
@@ -66,7 +105,36 @@ func (p MQParams) withDefaults() MQParams {
 	if p.Hold == 0 {
 		p.Hold = mqHoldDefault
 	}
+	if p.Clients == "" {
+		p.Clients = string(mq.RawClients)
+	}
+	if p.Drain == 0 {
+		p.Drain = mq.DefaultDrain
+	}
+	if p.FinalPowerLoss == nil {
+		yes := true
+		p.FinalPowerLoss = &yes
+	}
 	return p
+}
+
+// Spec is the sim/mq workload these params describe. Node counts and
+// faults come from the scenario's topology and schedule, not from here.
+func (p MQParams) Spec() mq.Spec {
+	s := mq.DefaultSpec()
+	s.Topic, s.Queues, s.Group = p.Topic, p.Queues, p.Group
+	s.Interval, s.Timeout, s.Hold, s.Window, s.Body = p.Interval, p.Timeout, p.Hold, p.Window, p.Body
+	s.Clients = mq.ClientKind(p.Clients)
+	s.Mix = nil
+	for _, k := range p.Mix {
+		s.Mix = append(s.Mix, mq.MessageKind(k))
+	}
+	s.DelayLevel, s.Batch = p.DelayLevel, p.Batch
+	s.Tags, s.Subscription = p.Tags, p.Subscription
+	s.MaxReconsumeTimes, s.FailRate, s.ConsumeDelay = p.MaxReconsumeTimes, p.FailRate, p.ConsumeDelay
+	s.Drain = p.Drain
+	s.FinalPowerLoss = p.FinalPowerLoss == nil || *p.FinalPowerLoss
+	return s
 }
 
 func (p MQParams) validate() error {
@@ -83,6 +151,11 @@ func (p MQParams) validate() error {
 		return fmt.Errorf("body %d outside 1..%d", p.Body, mqBodyMax)
 	case !nodeNameRE.MatchString(p.Group):
 		return fmt.Errorf("group %q: use letters, digits, '-', '_' and '.'", p.Group)
+	case p.ClockError < 0 || p.ClockError > time.Hour:
+		return fmt.Errorf("clock-error %v outside [0, 1h]", p.ClockError)
+	}
+	if err := p.Spec().Validate(); err != nil {
+		return err
 	}
 	return nil
 }
