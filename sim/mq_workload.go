@@ -37,7 +37,7 @@ func newMQWorkload(w *simrt.World, s *scenario.Scenario, _ runOptions) (workload
 		}
 		nodes = append(nodes, ns)
 	}
-	d, err := mq.NewDeployment(w, p.Spec(), nodes, mq.Options{Check: check.Config{ClockError: p.ClockError}})
+	d, err := mq.NewDeployment(w, p.Spec(), nodes, mq.Options{Check: p.Check()})
 	if err != nil {
 		return nil, fmt.Errorf("workload mq: %w", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"rocketsim/jepsen/check"
 	"rocketsim/sim/mq"
 )
 
@@ -58,6 +59,10 @@ type MQParams struct {
 	// ClockError bounds how far the clients' clocks may disagree, for the
 	// checkers that compare two clients' times (delay, retry, ...).
 	ClockError time.Duration `yaml:"clock-error"`
+	// TxnCheckWithin bounds the time from an undecided half message to its
+	// first check-back (transactions.check-missing, check-late); 0: not
+	// judged.
+	TxnCheckWithin time.Duration `yaml:"txn-check-within"`
 	// Drain bounds the final drain and the verification read each
 	// (default 2m).
 	Drain time.Duration `yaml:"drain"`
@@ -118,6 +123,15 @@ func (p MQParams) withDefaults() MQParams {
 	return p
 }
 
+// Check is the checkers' configuration these params set; sim/mq adds the
+// deployment's own facts (groups, delay table, retry limit).
+func (p MQParams) Check() check.Config {
+	var c check.Config
+	c.ClockError = p.ClockError
+	c.Txn.CheckWithin = p.TxnCheckWithin
+	return c
+}
+
 // Spec is the sim/mq workload these params describe. Node counts and
 // faults come from the scenario's topology and schedule, not from here.
 func (p MQParams) Spec() mq.Spec {
@@ -153,6 +167,8 @@ func (p MQParams) validate() error {
 		return fmt.Errorf("group %q: use letters, digits, '-', '_' and '.'", p.Group)
 	case p.ClockError < 0 || p.ClockError > time.Hour:
 		return fmt.Errorf("clock-error %v outside [0, 1h]", p.ClockError)
+	case p.TxnCheckWithin < 0 || p.TxnCheckWithin > time.Hour:
+		return fmt.Errorf("txn-check-within %v outside [0, 1h]", p.TxnCheckWithin)
 	}
 	if err := p.Spec().Validate(); err != nil {
 		return err
