@@ -23,7 +23,8 @@ import (
 var plumbing = []string{
 	"broker/server/bugs.go",   // the hooks and NewWithBugs
 	"broker/server/server.go", // the Broker's bugs field
-	"sim/mq/run.go",           // Options.BrokerBugs, handed to NewWithBugs
+	"sim/mq/run.go",           // Options.BrokerBugs
+	"sim/mq/deploy.go",        // hands Options.BrokerBugs to NewWithBugs
 }
 
 // plumbingNames are the identifiers that carry switches into a broker.
