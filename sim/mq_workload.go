@@ -60,6 +60,10 @@ func (m *mqWorkload) finish(healAt time.Duration) outcome {
 	out.broken = len(m.res.Problems) > 0
 	out.metrics = m.res.Report.Metrics()
 	out.metrics["liveness"] = map[string]float64{"acks-after-heal": minAcksAfter(m.res.Ops, m.d.Producers(), healAt)}
+	out.metrics["verifier"] = map[string]float64{
+		"duplicates":           float64(m.res.Duplicates(mq.VerifyGroup)),
+		"committed-duplicates": float64(m.res.CommittedDuplicates(mq.VerifyGroup)),
+	}
 	d := out.metrics["delivery"]
 	out.counts = fmt.Sprintf("acknowledged %v, unknown %v, delivered %v (deliveries %v, duplicates %v); lost %v, unexpected %v",
 		d["acknowledged"], d["unknown-sent"], d["delivered"], d["deliveries"], d["duplicates"], d["lost"], d["unexpected"])

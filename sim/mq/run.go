@@ -257,3 +257,40 @@ func appendMissing(list []string, add ...string) []string {
 }
 
 var _ runtime.Node = (*rawConsumer)(nil)
+
+// Duplicates counts the deliveries to group beyond the first of each
+// message and reconsume count. For the verification group, which reads
+// every queue once from offset 0, each one is a message the brokers stored
+// twice: a send the producer retried after an attempt that failed late, or
+// (for a transactional message) a doubled commit.
+func (r *Result) Duplicates(group string) int { return r.duplicates(group, false) }
+
+// CommittedDuplicates is Duplicates restricted to transactional messages:
+// in the verification group, commits the brokers stored twice.
+func (r *Result) CommittedDuplicates(group string) int { return r.duplicates(group, true) }
+
+func (r *Result) duplicates(group string, txnOnly bool) int {
+	txn := map[string]bool{}
+	for _, op := range r.Ops {
+		if op.F == history.FSend && op.TxnID != "" {
+			txn[op.Key] = true
+		}
+	}
+	type delivery struct {
+		key       string
+		reconsume int
+	}
+	seen := map[delivery]bool{}
+	n := 0
+	for _, op := range r.Ops {
+		if op.F != history.FReceive || op.Type != history.OK || op.Group != group || (txnOnly && !txn[op.Key]) {
+			continue
+		}
+		d := delivery{op.Key, op.Reconsume}
+		if seen[d] {
+			n++
+		}
+		seen[d] = true
+	}
+	return n
+}

@@ -63,6 +63,10 @@ var kinds = map[string]kind{
 func init() {
 	metrics := check.MetricNames()
 	metrics["liveness"] = []string{"acks-after-heal"}
+	// verifier: messages the verification group, reading every queue once
+	// from offset 0, found stored twice (committed-duplicates: of them,
+	// transactional ones).
+	metrics["verifier"] = []string{"committed-duplicates", "duplicates"}
 	kinds["mq"] = kind{
 		roles: map[string]roleCount{"namesrv": {1, 1}, "broker": {1, 0}, "producer": {1, 0}, "consumer": {1, 0}},
 		params: func(n *yaml.Node) (any, error) {
