@@ -3,6 +3,7 @@ package scenario
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 const mqBase = `duration: 10s
@@ -58,6 +59,21 @@ func TestMQScenario(t *testing.T) {
 		t.Error("the default ordering bound is missing")
 	}
 
+	// The message-kind params reach sim/mq's Spec.
+	k := mustParse(t, strings.Replace(mqBase, "{queues: 2}", "{queues: 2, clients: core, mix: [delay, commit, fail], delay-level: 3, max-reconsume-times: 2, fail-rate: 0.1, consume-delay: 5ms, clock-error: 2s, txn-check-within: 30s, final-power-loss: false}", 1))
+	kp := k.Workload.Config.(MQParams)
+	spec := kp.Spec()
+	if spec.Clients != "core" || len(spec.Mix) != 3 || spec.Mix[2] != "fail" || spec.DelayLevel != 3 || spec.MaxReconsumeTimes != 2 ||
+		spec.FailRate != 0.1 || spec.ConsumeDelay != 5*time.Millisecond || spec.FinalPowerLoss || spec.Queues != 2 {
+		t.Errorf("spec from params: %+v", spec)
+	}
+	if c := kp.Check(); c.ClockError != 2*time.Second || c.Txn.CheckWithin != 30*time.Second {
+		t.Errorf("check config from params: %+v", c)
+	}
+	if !p.Spec().FinalPowerLoss || p.Spec().Clients != "raw" {
+		t.Errorf("defaults: final power loss %v, clients %q", p.Spec().FinalPowerLoss, p.Spec().Clients)
+	}
+
 	cases := []struct{ old, new, want string }{
 		{"flushDiskType: ASYNC_FLUSH", "flushDiskTyp: ASYNC_FLUSH", "flushDiskTyp"},
 		{"flushDiskType: ASYNC_FLUSH", "flushDiskType: SOMETIMES", "flushDiskType"},
@@ -68,6 +84,15 @@ func TestMQScenario(t *testing.T) {
 		{"delivery: {lost: allowed}", "delivery: {max-lots:g: 0}", `no metric "lots:g"`},
 		{"    - {name: namesrv, role: namesrv}\n", "", `needs 1 to 1 "namesrv"`},
 		{"    - {name: producer-1, role: producer}\n", "    - {name: producer-1, role: producer, options: {a: b}}\n", "take no options"},
+		{"{queues: 2}", "{queues: 2, clients: core, mix: [normal, sometimes]}", `message kind "sometimes"`},
+		{"{queues: 2}", "{queues: 2, mix: [delay]}", "need the core clients"},
+		{"{queues: 2}", "{queues: 2, clients: fancy}", `clients "fancy"`},
+		{"{queues: 2}", "{queues: 2, clients: core, fail-rate: 1.5}", "fail rate 1.5"},
+		{"{queues: 2}", "{queues: 2, clients: core, mix: [commit], batch: 4}", "cannot go in batches"},
+		{"{queues: 2}", "{queues: 2, clock-error: -1s}", "clock-error"},
+		{"{queues: 2}", "{queues: 2, delay-level: 40}", "delay level 40"},
+		{"{queues: 2}", "{queues: 2, mix: normal}", "line 13"},
+		{"delivery: {lost: allowed}", "verifier: {max-dups: 0}", `no metric "dups"`},
 	}
 	for _, c := range cases {
 		src := strings.Replace(mqBase, c.old, c.new, 1)
