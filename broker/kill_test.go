@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -26,29 +27,57 @@ import (
 	"rocketsim/runtime/realrt"
 )
 
-// Bounds of TestKill9KeepsAcknowledgedMessages. The waits are generous
-// because the machine is shared; the counts keep the whole test near 20 s.
+// Bounds of the kill -9 flow. The waits are generous because the machine is
+// shared; the counts keep one flow near 5 s.
 const (
-	killProducers      = 4                // goroutines sending concurrently through one official producer
-	killAcksBefore     = 400              // acknowledged sends before the SIGKILL
-	killAcksAfter      = 200              // further acknowledged sends after the restart
-	killMinFailures    = killProducers    // failed sends to see while the broker is down
-	killBodyPad        = 512              // body bytes, so that the small segments roll
-	killRequestTimeout = 2 * time.Second  // one send request; the client retries twice
-	killSendTimeout    = 10 * time.Second // one SendSync, retries included
-	killPhaseTimeout   = 30 * time.Second // each phase of acknowledged sends
-	killConsumeWindow  = 60 * time.Second // the push consumer's catch-up
-	killSettle         = 1 * time.Second  // extra consuming time to see strays
-	killErrorBackoff   = 20 * time.Millisecond
+	killProducers      = 4                     // goroutines sending concurrently through one official producer
+	killAcksPerPhase   = 300                   // acknowledged sends before each kill, and after the last restart
+	killMinFailures    = killProducers         // failed sends to see while the broker is down
+	killBodyPad        = 512                   // body bytes, so that the small segments roll
+	killRequestTimeout = 2 * time.Second       // one send request; the client retries twice
+	killSendTimeout    = 10 * time.Second      // one SendSync, retries included
+	killPhaseTimeout   = 30 * time.Second      // each phase of acknowledged or failed sends
+	killConsumeWindow  = 60 * time.Second      // the push consumer's catch-up, at most
+	killConsumeQuiet   = 8 * time.Second       // no delivery this long after the first: the consumer has all it will get
+	killSettle         = 1 * time.Second       // extra consuming time to see strays
+	killErrorBackoff   = 20 * time.Millisecond // pause after a failed send, so a down broker is not spun on
+	killSegmentSize    = 256 << 10             // mappedFileSizeCommitLog
+	killCQSegmentSize  = 100 * 20              // mappedFileSizeConsumeQueue: 100 units
+	killMaxMessageSize = 64 << 10              // maxMessageSize, below the segment size
+	killTopic          = "KillNine"            // auto-created with defaultTopicQueueNums queues
+	killQueues         = 4                     // defaultTopicQueueNums
+	killPollInterval   = 20 * time.Millisecond // waits poll this often
 )
 
-// sendLedger is what the producers saw: every body they tried and, for
-// those acknowledged with SEND_OK, the broker's offset message id (commit
-// log address) from the acknowledgement.
+// placement is where a message sits: the broker's offset message id
+// (store host + commit log offset) and its consume queue slot.
+type placement struct {
+	OffsetMsgID string
+	Queue       int
+	QueueOffset int64
+}
+
+func (p placement) String() string {
+	return fmt.Sprintf("%s q%d@%d", p.OffsetMsgID, p.Queue, p.QueueOffset)
+}
+
+// killRun is what one flow observed: the producers' ledger, what the
+// consumer received, and what each broker incarnation logged.
+type killRun struct {
+	Attempted map[string]bool               // every body a producer tried to send
+	Acked     map[string]placement          // SEND_OK bodies, where the broker said it put them
+	Failed    int                           // sends that returned an error or a non-OK status
+	AckedAt   []int                         // acknowledged count at each kill
+	Received  map[string]map[placement]bool // body -> every placement it arrived with
+	Abnormal  []string                      // each incarnation's recovery "abnormal=" value
+	Segments  int                           // commit log segment files at the end
+}
+
+// sendLedger is what the producers saw, shared by their goroutines.
 type sendLedger struct {
 	mu        sync.Mutex
 	attempted map[string]bool
-	acked     map[string]string // body -> OffsetMsgID
+	acked     map[string]placement
 	failed    int
 }
 
@@ -66,11 +95,12 @@ func (l *sendLedger) ackCount() int {
 
 // TestKill9KeepsAcknowledgedMessages is issue 5's durability claim with the
 // real process and the official client: a SYNC_FLUSH broker killed with
-// SIGKILL while the official producer's SendSync calls are in flight, then
-// restarted on the same directories, still holds every message it
-// acknowledged, at the commit log address it acknowledged, and a new push
-// consumer group starting from the first offset receives all of them and
-// nothing nobody sent. The restarted broker must say it recovered
+// SIGKILL while the official producer's SendSync calls are in flight, twice,
+// each time restarted on the same directories, still holds every message it
+// acknowledged, at the commit log address and consume queue slot it
+// acknowledged; a new push consumer group starting from the first offset
+// receives all of them and nothing nobody sent, with no two messages in one
+// slot and no hole in any queue. Each restarted broker must say it recovered
 // abnormally (the abort file the kill left behind).
 //
 // A SIGKILL keeps the OS page cache, so this exercises the broker's crash
@@ -78,6 +108,129 @@ func (l *sendLedger) ackCount() int {
 // index rebuild, segments rolling across the kill), not fsync; power loss
 // is the simulator's job (sim/mq's SYNC_FLUSH crash tests).
 func TestKill9KeepsAcknowledgedMessages(t *testing.T) {
+	r := runKillFlow(t, "", 2)
+	require.Equal(t, []string{"false", "true", "true"}, r.Abnormal,
+		"a fresh store recovers normally; after each kill the abort file makes recovery abnormal")
+	require.Greater(t, r.Segments, 1, "the commit log rolled segments")
+	require.Greater(t, r.Failed, 0, "sends failed while the broker was down")
+	require.Empty(t, judgeKill(r), "what the official clients saw across the kills")
+}
+
+// TestKill9JudgementCatchesDropAckedBroker runs the same flow against a
+// broker that acknowledges one send per incarnation without storing it
+// (broker/bugs DropAckedMessage): the judgement must report it lost.
+func TestKill9JudgementCatchesDropAckedBroker(t *testing.T) {
+	r := runKillFlow(t, "drop-acked", 1)
+	problems := judgeKill(r)
+	t.Logf("judgement: %v", problems)
+	require.NotEmpty(t, problems, "the judgement must catch the drop-acked broker")
+	lost := 0
+	for _, p := range problems {
+		if strings.HasPrefix(p, "lost ") {
+			lost++
+		}
+	}
+	require.GreaterOrEqual(t, lost, 1, "an acknowledged message is reported lost: %v", problems)
+	require.LessOrEqual(t, lost, len(r.Abnormal), "at most one drop per incarnation: %v", problems)
+}
+
+// TestJudgeKillReportsEachFault feeds the judgement hand-made observations,
+// one fault each, so each of its rules is shown to fire.
+func TestJudgeKillReportsEachFault(t *testing.T) {
+	at := func(id string, q int, off int64) placement { return placement{id, q, off} }
+	base := func() *killRun {
+		return &killRun{
+			Attempted: map[string]bool{"a": true, "b": true, "c": true},
+			Acked:     map[string]placement{"a": at("A", 0, 0), "b": at("B", 0, 1)},
+			Received: map[string]map[placement]bool{
+				"a": {at("A", 0, 0): true}, "b": {at("B", 0, 1): true}, "c": {at("C", 1, 0): true}},
+		}
+	}
+	require.Empty(t, judgeKill(base()), "a failed send that was stored is allowed")
+
+	cases := map[string]func(r *killRun){
+		"lost ":       func(r *killRun) { delete(r.Received, "b") },
+		"moved ":      func(r *killRun) { r.Received["b"] = map[placement]bool{at("X", 0, 1): true} },
+		"unexpected ": func(r *killRun) { r.Received["z"] = map[placement]bool{at("Z", 1, 1): true} },
+		"slot ":       func(r *killRun) { r.Received["c"] = map[placement]bool{at("C", 0, 1): true} },
+		"hole ":       func(r *killRun) { r.Received["c"] = map[placement]bool{at("C", 1, 2): true} },
+	}
+	for prefix, breakIt := range cases {
+		r := base()
+		breakIt(r)
+		problems := judgeKill(r)
+		found := false
+		for _, p := range problems {
+			found = found || strings.HasPrefix(p, prefix)
+		}
+		require.True(t, found, "%q not reported: %v", prefix, problems)
+	}
+}
+
+// judgeKill returns every way r breaks the guarantees of a SYNC_FLUSH
+// broker that was killed and restarted, sorted; none means it kept them:
+//   - lost: an acknowledged body never arrived;
+//   - moved: it arrived, but never at the placement the broker acknowledged;
+//   - unexpected: a body arrived that no producer tried to send;
+//   - slot: two bodies arrived at one consume queue slot;
+//   - hole: a queue's received slots skip one below its highest (a new
+//     group starting from the first offset reads every queue from 0).
+//
+// Failed sends may or may not arrive: the broker may have stored one whose
+// answer the kill cut off.
+func judgeKill(r *killRun) []string {
+	var problems []string
+	for body, want := range r.Acked {
+		got := r.Received[body]
+		switch {
+		case len(got) == 0:
+			problems = append(problems, fmt.Sprintf("lost %.12s (acked at %v)", body, want))
+		case !got[want]:
+			problems = append(problems, fmt.Sprintf("moved %.12s (acked at %v, received at %v)", body, want, placements(got)))
+		}
+	}
+	type slot struct {
+		queue  int
+		offset int64
+	}
+	bySlot := map[slot]string{}
+	maxOffset := map[int]int64{}
+	for body, got := range r.Received {
+		if !r.Attempted[body] {
+			problems = append(problems, fmt.Sprintf("unexpected %.40q", body))
+		}
+		for p := range got {
+			s := slot{p.Queue, p.QueueOffset}
+			if other, ok := bySlot[s]; ok && other != body {
+				a, b := min(other, body), max(other, body)
+				problems = append(problems, fmt.Sprintf("slot q%d@%d holds %.12s and %.12s", s.queue, s.offset, a, b))
+			}
+			bySlot[s] = body
+			if off, ok := maxOffset[p.Queue]; !ok || p.QueueOffset > off {
+				maxOffset[p.Queue] = p.QueueOffset
+			}
+		}
+	}
+	for q, top := range maxOffset {
+		for off := int64(0); off < top; off++ {
+			if _, ok := bySlot[slot{q, off}]; !ok {
+				problems = append(problems, fmt.Sprintf("hole q%d@%d (received up to %d)", q, off, top))
+				break
+			}
+		}
+	}
+	sort.Strings(problems)
+	// A slot report found from either of its bodies is one problem.
+	return slices.Compact(problems)
+}
+
+// runKillFlow starts our name server in this process and the broker as a
+// process (with the bug switch bug on, "" for none), runs official
+// producers through kills SIGKILLs of the broker, each followed by a
+// restart on the same directories, then consumes everything with a new
+// official push consumer group from the first offset.
+func runKillFlow(t *testing.T, bug string, kills int) *killRun {
+	t.Helper()
 	rlog.SetLogLevel("error")
 	dir := t.TempDir()
 	nsAddr := startNameServer(t)
@@ -94,19 +247,19 @@ func TestKill9KeepsAcknowledgedMessages(t *testing.T) {
 		{"brokerRole", "ASYNC_MASTER"},
 		{"flushDiskType", "SYNC_FLUSH"},
 		{"storePathRootDir", storeRoot},
-		{"mappedFileSizeCommitLog", strconv.Itoa(256 << 10)},
-		{"mappedFileSizeConsumeQueue", strconv.Itoa(100 * 20)},
-		{"maxMessageSize", strconv.Itoa(64 << 10)},
+		{"mappedFileSizeCommitLog", strconv.Itoa(killSegmentSize)},
+		{"mappedFileSizeConsumeQueue", strconv.Itoa(killCQSegmentSize)},
+		{"maxMessageSize", strconv.Itoa(killMaxMessageSize)},
 		{"autoCreateTopicEnable", "true"},
 		{"autoCreateSubscriptionGroup", "true"},
-		{"defaultTopicQueueNums", "4"},
+		{"defaultTopicQueueNums", strconv.Itoa(killQueues)},
 	})
 	args := []string{"-c", conf, "-data", dir}
+	r := &killRun{}
 
-	first := startBrokerProcess(t, addr, args...)
-	require.Equal(t, "false", recoveryAbnormal(t, first), "a fresh store recovers normally")
+	b := startBrokerProcessWithBugs(t, addr, bug, args...)
+	r.Abnormal = append(r.Abnormal, recoveryAbnormal(t, b))
 
-	const topic = "KillNine"
 	p, err := producer.NewDefaultProducer(
 		producer.WithNsResolver(primitive.NewPassthroughResolver([]string{nsAddr})),
 		producer.WithGroupName("kill-pg"),
@@ -117,7 +270,7 @@ func TestKill9KeepsAcknowledgedMessages(t *testing.T) {
 	require.NoError(t, p.Start())
 	t.Cleanup(func() { _ = p.Shutdown() })
 
-	ledger := &sendLedger{attempted: map[string]bool{}, acked: map[string]string{}}
+	ledger := &sendLedger{attempted: map[string]bool{}, acked: map[string]placement{}}
 	pad := strings.Repeat("x", killBodyPad)
 	var stop atomic.Bool
 	var wg sync.WaitGroup
@@ -131,85 +284,77 @@ func TestKill9KeepsAcknowledgedMessages(t *testing.T) {
 				ledger.attempted[body] = true
 				ledger.mu.Unlock()
 				ctx, cancel := context.WithTimeout(context.Background(), killSendTimeout)
-				res, err := p.SendSync(ctx, primitive.NewMessage(topic, []byte(body)))
+				res, err := p.SendSync(ctx, primitive.NewMessage(killTopic, []byte(body)))
 				cancel()
-				ledger.mu.Lock()
 				ok := err == nil && res.Status == primitive.SendOK
+				ledger.mu.Lock()
 				if ok {
-					ledger.acked[body] = res.OffsetMsgID
+					ledger.acked[body] = placement{res.OffsetMsgID, res.MessageQueue.QueueId, res.QueueOffset}
 				} else {
 					ledger.failed++
 				}
 				ledger.mu.Unlock()
 				if !ok {
-					time.Sleep(killErrorBackoff) // the broker is down; do not spin
+					time.Sleep(killErrorBackoff)
 				}
 			}
 		}()
 	}
-	stopProducers := func() { stop.Store(true); wg.Wait() }
+	var stopOnce sync.Once
+	stopProducers := func() { stopOnce.Do(func() { stop.Store(true); wg.Wait() }) }
 	t.Cleanup(stopProducers)
 
-	waitUntil(t, killPhaseTimeout, func() bool { return ledger.ackCount() >= killAcksBefore },
+	for k := 0; k < kills; k++ {
+		target := ledger.ackCount() + killAcksPerPhase
+		waitUntil(t, killPhaseTimeout, func() bool { return ledger.ackCount() >= target },
+			func() string {
+				return fmt.Sprintf("%d of %d acks before kill %d; stderr:\n%s", ledger.ackCount(), target, k+1, b.stderr)
+			})
+		b.kill()
+		r.AckedAt = append(r.AckedAt, ledger.ackCount())
+		failedAtKill := ledger.failures()
+		// Stay down until sends fail: those in flight at the kill wait
+		// out their time-out, then their retries find the port closed.
+		waitUntil(t, killPhaseTimeout, func() bool { return ledger.failures() >= failedAtKill+killMinFailures },
+			func() string {
+				return fmt.Sprintf("%d sends failed while the broker was down", ledger.failures()-failedAtKill)
+			})
+		b = startBrokerProcessWithBugs(t, addr, bug, args...)
+		r.Abnormal = append(r.Abnormal, recoveryAbnormal(t, b))
+	}
+	target := ledger.ackCount() + killAcksPerPhase
+	waitUntil(t, killPhaseTimeout, func() bool { return ledger.ackCount() >= target },
 		func() string {
-			return fmt.Sprintf("%d acks before the kill; stderr:\n%s", ledger.ackCount(), first.stderr)
-		})
-	first.kill()
-	ackedAtKill := ledger.ackCount()
-	failedAtKill := ledger.failures()
-	// Stay down until sends fail: those in flight at the kill wait out
-	// their time-out, then their retries find the port closed.
-	waitUntil(t, killPhaseTimeout, func() bool { return ledger.failures() >= failedAtKill+killMinFailures },
-		func() string {
-			return fmt.Sprintf("%d sends failed while the broker was down", ledger.failures()-failedAtKill)
-		})
-
-	second := startBrokerProcess(t, addr, args...)
-	require.Equal(t, "true", recoveryAbnormal(t, second),
-		"the kill left the abort file: recovery must be the abnormal one; stderr:\n%s", second.stderr)
-	waitUntil(t, killPhaseTimeout, func() bool { return ledger.ackCount() >= ackedAtKill+killAcksAfter },
-		func() string {
-			return fmt.Sprintf("%d acks after the restart (%d at the kill); stderr:\n%s", ledger.ackCount(), ackedAtKill, second.stderr)
+			return fmt.Sprintf("%d of %d acks after the last restart; stderr:\n%s", ledger.ackCount(), target, b.stderr)
 		})
 	stopProducers()
-	ledger.mu.Lock()
-	t.Logf("attempted %d, acknowledged %d (%d at the kill), failed %d", len(ledger.attempted), len(ledger.acked), ackedAtKill, ledger.failed)
-	ledger.mu.Unlock()
 
+	r.Attempted, r.Acked, r.Failed = ledger.attempted, ledger.acked, ledger.failed
 	segments, err := os.ReadDir(filepath.Join(storeRoot, "commitlog"))
 	require.NoError(t, err)
-	require.Greater(t, len(segments), 1, "the commit log rolled segments")
-
-	got := consumeAll(t, nsAddr, topic, ledger)
-	// Every acknowledged message is there, at the address the broker
-	// acknowledged it at.
-	var missing []string
-	for body, offsetID := range ledger.acked {
-		if !got[body][offsetID] {
-			missing = append(missing, fmt.Sprintf("%s (acked at %s, received at %v)", body[:9], offsetID, keysOf(got[body])))
-		}
-	}
-	sort.Strings(missing)
-	require.Empty(t, missing, "acknowledged messages lost or moved by the kill")
-	// Nothing appears that no producer sent.
+	r.Segments = len(segments)
+	r.Received = consumeAll(t, nsAddr, r.Acked)
 	unacked := 0
-	for body := range got {
-		require.True(t, ledger.attempted[body], "received a message nobody sent: %.40q", body)
-		if _, ok := ledger.acked[body]; !ok {
+	for body := range r.Received {
+		if _, ok := r.Acked[body]; !ok {
 			unacked++
 		}
 	}
-	t.Logf("received %d distinct bodies, %d of them from failed sends", len(got), unacked)
+	t.Logf("attempted %d, acknowledged %d (at the kills: %v), failed %d; received %d distinct bodies, %d from failed sends; %d commit log segments",
+		len(r.Attempted), len(r.Acked), r.AckedAt, r.Failed, len(r.Received), unacked, r.Segments)
+	return r
 }
 
 // consumeAll runs an official push consumer of a new group from the first
-// offset until it received every acknowledged body, plus a settling window
-// for anything else, and returns the bodies with the offset message ids
-// they arrived with.
-func consumeAll(t *testing.T, nsAddr, topic string, ledger *sendLedger) map[string]map[string]bool {
+// offset until it received every acknowledged body (or deliveries stopped
+// for killConsumeQuiet after the first, or killConsumeWindow passed), plus a
+// settling window for strays, and returns the bodies with the placements
+// they arrived at.
+func consumeAll(t *testing.T, nsAddr string, acked map[string]placement) map[string]map[placement]bool {
 	t.Helper()
 	var mu sync.Mutex
-	got := map[string]map[string]bool{}
+	got := map[string]map[placement]bool{}
+	var last time.Time // of the latest delivery
 	pc, err := consumer.NewPushConsumer(
 		consumer.WithNsResolver(primitive.NewPassthroughResolver([]string{nsAddr})),
 		consumer.WithGroupName("kill-cg"),
@@ -218,42 +363,44 @@ func consumeAll(t *testing.T, nsAddr, topic string, ledger *sendLedger) map[stri
 		consumer.WithConsumeFromWhere(consumer.ConsumeFromFirstOffset),
 	)
 	require.NoError(t, err)
-	require.NoError(t, pc.Subscribe(topic, consumer.MessageSelector{}, func(_ context.Context, msgs ...*primitive.MessageExt) (consumer.ConsumeResult, error) {
+	require.NoError(t, pc.Subscribe(killTopic, consumer.MessageSelector{}, func(_ context.Context, msgs ...*primitive.MessageExt) (consumer.ConsumeResult, error) {
 		mu.Lock()
 		defer mu.Unlock()
 		for _, m := range msgs {
 			b := string(m.Body)
 			if got[b] == nil {
-				got[b] = map[string]bool{}
+				got[b] = map[placement]bool{}
 			}
-			got[b][m.OffsetMsgId] = true
+			got[b][placement{m.OffsetMsgId, m.Queue.QueueId, m.QueueOffset}] = true
 		}
+		last = time.Now()
 		return consumer.ConsumeSuccess, nil
 	}))
 	require.NoError(t, pc.Start())
 	defer pc.Shutdown()
 
-	missing := func() int {
+	deadline := time.Now().Add(killConsumeWindow)
+	for {
 		mu.Lock()
-		defer mu.Unlock()
-		n := 0
-		for body := range ledger.acked {
+		missing := 0
+		for body := range acked {
 			if got[body] == nil {
-				n++
+				missing++
 			}
 		}
-		return n
+		quiet := !last.IsZero() && time.Since(last) > killConsumeQuiet
+		mu.Unlock()
+		if missing == 0 || quiet || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(killPollInterval)
 	}
-	waitUntil(t, killConsumeWindow, func() bool { return missing() == 0 },
-		func() string {
-			return fmt.Sprintf("%d of %d acknowledged messages never consumed", missing(), len(ledger.acked))
-		})
 	time.Sleep(killSettle)
 	mu.Lock()
 	defer mu.Unlock()
-	out := make(map[string]map[string]bool, len(got))
-	for b, ids := range got {
-		out[b] = ids
+	out := make(map[string]map[placement]bool, len(got))
+	for b, ps := range got {
+		out[b] = ps
 	}
 	return out
 }
@@ -277,28 +424,6 @@ func startNameServer(t *testing.T) string {
 	return (<-ch).Addr()
 }
 
-// waitUntil polls cond until it holds or limit passes, then fails with
-// what's explanation.
-func waitUntil(t *testing.T, limit time.Duration, cond func() bool, what func() string) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v: %s", limit, what())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-func keysOf(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
 // recoveryAbnormal returns the abnormal attribute of the store's "commit log
 // recovered" log line (broker/store/recover.go) in p's stderr.
 func recoveryAbnormal(t *testing.T, p *brokerProcess) string {
@@ -315,4 +440,26 @@ func recoveryAbnormal(t *testing.T, p *brokerProcess) string {
 	}
 	t.Fatalf("no recovery line with abnormal= in the broker's log:\n%s", p.stderr)
 	return ""
+}
+
+// waitUntil polls cond until it holds or limit passes, then fails with
+// what's explanation.
+func waitUntil(t *testing.T, limit time.Duration, cond func() bool, what func() string) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v: %s", limit, what())
+		}
+		time.Sleep(killPollInterval)
+	}
+}
+
+func placements(m map[placement]bool) []string {
+	out := make([]string, 0, len(m))
+	for p := range m {
+		out = append(out, p.String())
+	}
+	sort.Strings(out)
+	return out
 }

@@ -2,14 +2,22 @@ package main
 
 import (
 	"bytes"
+	"flag"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"os/exec"
+	"os/signal"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
+
+	"rocketsim/broker/bugs"
+	"rocketsim/broker/server"
+	"rocketsim/runtime/realrt"
 )
 
 // The test binary doubles as the broker process: with this variable set it
@@ -19,11 +27,56 @@ import (
 // under test.
 const childEnv = "BROKER_TEST_CHILD_ARGS"
 
+// childBugsEnv, when set beside childEnv, names a broker/bugs switch the
+// child turns on (see runWithBugs): a test shows its judgement catching a
+// broken broker. main's run() itself can never turn one on.
+const childBugsEnv = "BROKER_TEST_CHILD_BUGS"
+
 func TestMain(m *testing.M) {
 	if args := os.Getenv(childEnv); args != "" {
+		if name := os.Getenv(childBugsEnv); name != "" {
+			os.Exit(runWithBugs(strings.Split(args, "\x1f"), name))
+		}
 		os.Exit(run(strings.Split(args, "\x1f")))
 	}
 	os.Exit(m.Run())
+}
+
+// runWithBugs is main's run() for -c and -data only, with the broker built
+// by server.NewWithBugs with the one switch name selects, striking on its
+// first chance once per incarnation.
+func runWithBugs(args []string, name string) int {
+	fs := flag.NewFlagSet("broker", flag.ContinueOnError)
+	configFile := fs.String("c", "", "RocketMQ broker.conf")
+	dataDir := fs.String("data", "", "data directory")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	var sw bugs.Switches
+	switch name {
+	case "drop-acked":
+		sw.DropAckedMessage = true
+	default:
+		fmt.Fprintln(os.Stderr, "broker: unknown bug", name)
+		return 2
+	}
+	cfg, _, err := loadConfig(*configFile, "")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "broker:", err)
+		return 2
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	rt := realrt.New(cfg.BrokerName, realrt.Options{DataDir: *dataDir, Logger: log})
+	if err := rt.Start(server.NewWithBugs(*cfg, sw)); err != nil {
+		fmt.Fprintln(os.Stderr, "broker:", err)
+		return 1
+	}
+	fmt.Printf("The broker[%s, %s] boot success (bug %s)\n", cfg.BrokerName, cfg.ClientAddr(), name)
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	<-sig
+	rt.Stop()
+	return 0
 }
 
 // syncBuffer collects a child's output while tests read it.
@@ -62,6 +115,13 @@ const bootTimeout = 20 * time.Second
 // at the end of the test if it is still running.
 func startBrokerProcess(t *testing.T, addr string, args ...string) *brokerProcess {
 	t.Helper()
+	return startBrokerProcessWithBugs(t, addr, "", args...)
+}
+
+// startBrokerProcessWithBugs is startBrokerProcess with the bug switch bug
+// on ("" for none).
+func startBrokerProcessWithBugs(t *testing.T, addr, bug string, args ...string) *brokerProcess {
+	t.Helper()
 	p := &brokerProcess{
 		cmd:    exec.Command(os.Args[0], "-test.run=^$"),
 		stdout: &syncBuffer{},
@@ -69,6 +129,9 @@ func startBrokerProcess(t *testing.T, addr string, args ...string) *brokerProces
 		exited: make(chan struct{}),
 	}
 	p.cmd.Env = append(os.Environ(), childEnv+"="+strings.Join(args, "\x1f"))
+	if bug != "" {
+		p.cmd.Env = append(p.cmd.Env, childBugsEnv+"="+bug)
+	}
 	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
 	if err := p.cmd.Start(); err != nil {
 		t.Fatalf("start broker process: %v", err)
