@@ -402,3 +402,38 @@ func TestStdoutIgnoresLogging(t *testing.T) {
 		t.Errorf("-v --bench wrote no logs or figures to stderr: %.300q", errOut)
 	}
 }
+
+// TestMQFlowScenarios runs the delay, transactions and retry/DLQ scenario
+// files on one seed: each passes, and each did exercise its flow under its
+// faults (a pass on a run that sent no delayed message proves nothing).
+func TestMQFlowScenarios(t *testing.T) {
+	for file, exercised := range map[string][]string{
+		"../scenarios/mq-delay.yaml":        {"delay.delayed-delivered", "delivery.acknowledged"},
+		"../scenarios/mq-transactions.yaml": {"transactions.committed", "transactions.rolled-back", "transactions.checks"},
+		"../scenarios/mq-retry-dlq.yaml":    {"retry.dead-lettered", "retry.retried-messages", "delivery.dead-lettered"},
+	} {
+		s, err := scenario.Load(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := run(s, 1, runOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !rep.Pass {
+			t.Errorf("%s: failed: %v", file, rep.Problems)
+		}
+		if len(rep.Faults) < 6 {
+			t.Errorf("%s: only %d faults struck", file, len(rep.Faults))
+		}
+		for _, m := range exercised {
+			checker, metric, _ := strings.Cut(m, ".")
+			if rep.Metrics[checker][metric] < 1 {
+				t.Errorf("%s: %s = %v: the flow was not exercised", file, m, rep.Metrics[checker][metric])
+			}
+		}
+		if rep.Metrics["verifier"]["committed-duplicates"] != 0 {
+			t.Errorf("%s: the verifier found %v commits stored twice", file, rep.Metrics["verifier"]["committed-duplicates"])
+		}
+	}
+}
