@@ -71,6 +71,9 @@ func newCoreProducer(spec Spec, nameservers []string, host string, h *recorder) 
 		if spec.transactional() {
 			opts.Transactions = txnListener{cp: &cp}
 		}
+		if spec.Orderly {
+			opts.Selector = producer.Hash{}
+		}
 		p, err := producer.New(rt, opts)
 		if err != nil {
 			return nil, fmt.Errorf("mq core producer: %w", err)
@@ -101,7 +104,7 @@ func (cp *coreProducer) onTick() {
 		return
 	}
 	cp.tick = cp.rt.AfterFunc(cp.spec.gap(cp.rt), cp.onTick)
-	if cp.inflight >= cp.spec.Window {
+	if cp.inflight >= cp.spec.window() {
 		return
 	}
 	count := max(cp.spec.Batch, 1)
@@ -185,6 +188,7 @@ func newCoreConsumer(spec Spec, nameservers []string, host string, h *recorder) 
 			Model: consumer.Clustering, ConsumeFrom: consumer.ConsumeFromFirstOffset,
 			RebalanceInterval: coreRebalanceInterval, HeartbeatInterval: coreHeartbeatInterval,
 			MaxReconsumeTimes: spec.MaxReconsumeTimes, ConsumeBatchMax: spec.consumeBatchMax(),
+			Orderly: spec.Orderly,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("mq core consumer: %w", err)

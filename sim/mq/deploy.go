@@ -390,6 +390,10 @@ func (d *Deployment) CheckConfig() check.Config {
 	if slices.Contains(d.spec.Mix, Failing) {
 		cfg.Retry.RequireDLQ = true
 	}
+	if d.spec.Orderly {
+		cfg.Ordering.OrderlyGroups = appendMissing(cfg.Ordering.OrderlyGroups, d.spec.Group)
+		cfg.Retry.OrderlyGroups = appendMissing(cfg.Retry.OrderlyGroups, d.spec.Group)
+	}
 	if d.spec.transactional() {
 		cfg.Txn.Groups = appendMissing(cfg.Txn.Groups, d.spec.Group, VerifyGroup)
 		if cfg.Txn.MaxChecks == 0 {

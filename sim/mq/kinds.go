@@ -123,6 +123,10 @@ func (s Spec) buildMessage(node string, session uint64, n int, now int64) (*clie
 		msg.WithTag(tag)
 		op.Tags = tag
 	}
+	if sk := s.shardingKey(node, n); sk != "" {
+		msg.WithShardingKey(sk)
+		op.ShardingKey = sk
+	}
 	return msg, op
 }
 

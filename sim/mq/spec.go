@@ -80,6 +80,16 @@ type Spec struct {
 	// ConsumeDelay is how long the regular group's listener takes over
 	// each batch (core clients only): a slow consumer.
 	ConsumeDelay time.Duration
+	// Orderly makes the regular group consume orderly (one batch per queue
+	// at a time, holding the queue's lock) and the producers send each
+	// message with one of ShardingKeys sharding keys (default 8), hashed to
+	// a queue, one send at a time: per key, the group must see send order
+	// with no gaps (core clients; normal and fail messages only). The
+	// topic is auto-created, so with several brokers its queue count
+	// changes when a second broker first stores it, and keys move: judge
+	// key order with one broker.
+	Orderly      bool
+	ShardingKeys int
 	// FinalPowerLoss cuts every broker's power after the producers stop
 	// and restarts it before the groups drain, so the verification group
 	// reads only what reached the media.
@@ -106,6 +116,10 @@ const (
 	// MaxReconsumeTimesMax bounds retries per message (RocketMQ's default
 	// is 16).
 	MaxReconsumeTimesMax = 32
+	// ShardingKeysMax bounds an orderly run's sharding keys per producer.
+	ShardingKeysMax = 1024
+	// DefaultShardingKeys is an orderly run's sharding keys per producer.
+	DefaultShardingKeys = 8
 )
 
 // DefaultSpec is a small cluster: one broker, two producers, two consumers,
@@ -178,6 +192,10 @@ func (s Spec) Validate() error {
 		return fmt.Errorf("mq spec: consume delay %v outside [0, 1m]", s.ConsumeDelay)
 	case (s.FailRate > 0 || s.ConsumeDelay > 0) && s.Clients != CoreClients:
 		return fmt.Errorf("mq spec: a failing or slow listener needs the core clients")
+	case s.Orderly && s.Clients != CoreClients:
+		return fmt.Errorf("mq spec: orderly consumption needs the core clients")
+	case s.ShardingKeys < 0 || s.ShardingKeys > ShardingKeysMax:
+		return fmt.Errorf("mq spec: sharding keys %d outside 0..%d", s.ShardingKeys, ShardingKeysMax)
 	case len(s.Faults) > FaultsMax:
 		return fmt.Errorf("mq spec: %d faults, at most %d", len(s.Faults), FaultsMax)
 	}
@@ -189,6 +207,8 @@ func (s Spec) Validate() error {
 			return fmt.Errorf("mq spec: %s messages need the core clients", k)
 		case k != Normal && k != Failing && s.Batch > 1:
 			return fmt.Errorf("mq spec: %s messages cannot go in batches", k)
+		case k != Normal && k != Failing && s.Orderly:
+			return fmt.Errorf("mq spec: %s messages break the order of their queue; orderly runs take normal and fail", k)
 		}
 	}
 	for i, f := range s.Faults {
@@ -252,4 +272,26 @@ func (s Spec) consumeBatchMax() int {
 		return 1
 	}
 	return 0
+}
+
+// shardingKey is message n's sharding key in an orderly run ("" otherwise):
+// stable across the node's incarnations, so a key's order spans restarts.
+func (s Spec) shardingKey(node string, n int) string {
+	if !s.Orderly {
+		return ""
+	}
+	keys := s.ShardingKeys
+	if keys == 0 {
+		keys = DefaultShardingKeys
+	}
+	return fmt.Sprintf("%s-k%d", node, n%keys)
+}
+
+// window is how many sends (batches) a producer keeps in flight: one in an
+// orderly run, where a key's send order is the order its sends complete.
+func (s Spec) window() int {
+	if s.Orderly {
+		return 1
+	}
+	return s.Window
 }

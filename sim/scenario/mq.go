@@ -59,6 +59,11 @@ type MQParams struct {
 	// ClockError bounds how far the clients' clocks may disagree, for the
 	// checkers that compare two clients' times (delay, retry, ...).
 	ClockError time.Duration `yaml:"clock-error"`
+	// Orderly makes the regular group consume orderly and the producers
+	// send with ShardingKeys sharding keys (default 8) hashed to queues,
+	// one send at a time (core clients; mix of normal and fail only).
+	Orderly      bool `yaml:"orderly"`
+	ShardingKeys int  `yaml:"sharding-keys"`
 	// TxnCheckWithin bounds the time from an undecided half message to its
 	// first check-back (transactions.check-missing, check-late); 0: not
 	// judged.
@@ -146,6 +151,7 @@ func (p MQParams) Spec() mq.Spec {
 	s.DelayLevel, s.Batch = p.DelayLevel, p.Batch
 	s.Tags, s.Subscription = p.Tags, p.Subscription
 	s.MaxReconsumeTimes, s.FailRate, s.ConsumeDelay = p.MaxReconsumeTimes, p.FailRate, p.ConsumeDelay
+	s.Orderly, s.ShardingKeys = p.Orderly, p.ShardingKeys
 	s.Drain = p.Drain
 	s.FinalPowerLoss = p.FinalPowerLoss == nil || *p.FinalPowerLoss
 	return s
