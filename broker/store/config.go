@@ -20,6 +20,13 @@ type Options struct {
 	FS    runtime.FS
 	Clock runtime.Clock
 	Log   *slog.Logger
+	// Post, if set, is the runtime's Post (runtime.Runtime.Post): the
+	// store then hands a loop turn's records to the OS right after the
+	// events already queued, instead of through a zero-delay timer. In the
+	// real runtime a timer costs an OS timer and a goroutine per turn,
+	// during which the loop sits idle; that was the largest single cost of
+	// an ASYNC_FLUSH put. Nil keeps the timer (same order of events).
+	Post func(fn func())
 	// StoreHost is the broker's address as written into every record and
 	// message id (brokerIP1:listenPort).
 	StoreHost message.Addr

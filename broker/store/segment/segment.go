@@ -432,11 +432,14 @@ func (l *Log) Close() {
 // Dirty reports whether some written bytes are not yet covered by a sync.
 func (l *Log) Dirty() bool { return len(l.DirtySegments()) > 0 }
 
-// DirtyBytes counts written bytes no sync covers yet.
+// DirtyBytes counts written bytes no sync covers yet. It allocates
+// nothing: the flusher asks after every write.
 func (l *Log) DirtyBytes() int64 {
 	var n int64
-	for _, s := range l.DirtySegments() {
-		n += s.Wrote - s.Synced
+	for i := min(l.cleanBefore, len(l.segs)); i < len(l.segs); i++ {
+		if s := l.segs[i]; s.Synced < s.Wrote {
+			n += s.Wrote - s.Synced
+		}
 	}
 	return n
 }

@@ -190,3 +190,37 @@ func TestDirtySegmentsKeepsFailedOlderSegment(t *testing.T) {
 		t.Fatal("still dirty after a good sync")
 	}
 }
+
+// TestDirtyBytes follows appends and syncs over several segments, one of
+// which stays unsynced after a newer one synced.
+func TestDirtyBytes(t *testing.T) {
+	fs := memfs.New(0, 1)
+	l, err := Open(fs, "log", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := l.Create(0)
+	if err := a.Append(make([]byte, 60)); err != nil {
+		t.Fatal(err)
+	}
+	a.MarkFull()
+	b, _ := l.Create(100)
+	if err := b.Append(make([]byte, 30)); err != nil {
+		t.Fatal(err)
+	}
+	if got := l.DirtyBytes(); got != 130 {
+		t.Fatalf("DirtyBytes = %d, want 130 (a full segment and 30)", got)
+	}
+	if err := b.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if got := l.DirtyBytes(); got != 100 {
+		t.Fatalf("after syncing the newer segment DirtyBytes = %d, want 100", got)
+	}
+	if err := a.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if got, segs := l.DirtyBytes(), l.DirtySegments(); got != 0 || len(segs) != 0 {
+		t.Fatalf("all synced: DirtyBytes = %d, %d dirty segments", got, len(segs))
+	}
+}

@@ -46,7 +46,7 @@ func startRealStore(b testing.TB, dir string, flush config.FlushDiskType) (*real
 		cfg := store.DefaultConfig()
 		cfg.FlushDiskType = flush
 		var err error
-		st, err = store.Open(cfg, store.Options{FS: r.Disk(), Clock: r, Log: r.Log()})
+		st, err = store.Open(cfg, store.Options{FS: r.Disk(), Clock: r, Log: r.Log(), Post: r.Post})
 		if err != nil {
 			return nil, err
 		}
@@ -193,7 +193,9 @@ func BenchmarkRealDisk(b *testing.B) {
 		if err := runOnLoop(rt, st, n, 64); err != nil {
 			b.Fatal(err)
 		}
+		stopping := time.Now()
 		rt.Stop() // the final fsync is part of the work
+		b.ReportMetric(float64(time.Since(stopping).Milliseconds()), "close-ms")
 		reportRates(b, n, time.Since(start))
 	})
 	cases := []struct {
@@ -220,8 +222,15 @@ func BenchmarkRealDisk(b *testing.B) {
 			b.ResetTimer()
 			start := time.Now()
 			runWritersBatched(b, rt, st, n, c.writers, c.batch)
+			fsyncs := rt.Stats().Fsyncs
+			stopping := time.Now()
 			rt.Stop() // the final fsync is part of the work
+			b.ReportMetric(float64(time.Since(stopping).Milliseconds()), "close-ms")
 			reportRates(b, n, time.Since(start))
+			if c.flush == config.SyncFlush && fsyncs > 0 {
+				// Group commit: how many puts one fsync answered.
+				b.ReportMetric(float64(n)/float64(fsyncs), "msgs/fsync")
+			}
 		})
 	}
 }
