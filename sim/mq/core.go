@@ -183,9 +183,13 @@ type coreConsumer struct {
 
 func newCoreConsumer(spec Spec, nameservers []string, host string, h *recorder) runtime.NewNode {
 	return func(rt runtime.Runtime) (runtime.Node, error) {
+		model := consumer.Clustering
+		if spec.Broadcast {
+			model = consumer.Broadcasting
+		}
 		c, err := consumer.New(rt, consumer.Options{
 			Group: spec.Group, NameServers: nameservers, ClientIP: host,
-			Model: consumer.Clustering, ConsumeFrom: consumer.ConsumeFromFirstOffset,
+			Model: model, ConsumeFrom: consumer.ConsumeFromFirstOffset,
 			RebalanceInterval: coreRebalanceInterval, HeartbeatInterval: coreHeartbeatInterval,
 			MaxReconsumeTimes: spec.MaxReconsumeTimes, ConsumeBatchMax: spec.consumeBatchMax(),
 			Orderly: spec.Orderly,

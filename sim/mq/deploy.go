@@ -390,6 +390,10 @@ func (d *Deployment) CheckConfig() check.Config {
 	if slices.Contains(d.spec.Mix, Failing) {
 		cfg.Retry.RequireDLQ = true
 	}
+	if d.spec.Broadcast {
+		cfg.Delivery.BroadcastGroups = appendMissing(cfg.Delivery.BroadcastGroups, d.spec.Group)
+		cfg.Retry.BroadcastGroups = appendMissing(cfg.Retry.BroadcastGroups, d.spec.Group)
+	}
 	if d.spec.Orderly {
 		cfg.Ordering.OrderlyGroups = appendMissing(cfg.Ordering.OrderlyGroups, d.spec.Group)
 		cfg.Retry.OrderlyGroups = appendMissing(cfg.Retry.OrderlyGroups, d.spec.Group)

@@ -44,3 +44,37 @@ func TestOrderlyNeedsOrderedSends(t *testing.T) {
 	s.Clients = RawClients
 	require.ErrorContains(t, s.Validate(), "core clients")
 }
+
+// TestBroadcastCore: in broadcasting mode every consumer instance receives
+// every acknowledged message, through one consumer's crash (it resumes
+// from the offsets on its own disk).
+func TestBroadcastCore(t *testing.T) {
+	s := DefaultSpec()
+	s.Clients = CoreClients
+	s.Broadcast = true
+	s.Duration = 10 * time.Second
+	s.Drain = time.Minute
+	s.Faults = []Fault{{Kind: Crash, Node: ConsumerName(1), At: 4 * time.Second, For: 2 * time.Second}}
+	for _, seed := range []uint64{1, 2} {
+		res, err := Run(seed, s, Options{})
+		require.NoError(t, err)
+		require.True(t, res.Passed(), "seed %d: %v %s", seed, res.Problems, res.Report.Explain(5))
+		acked := res.Metric("delivery", "acknowledged")
+		require.Positive(t, acked, "seed %d", seed)
+		// Each instance received each message: the regular group's
+		// receives cover every acknowledged message once per instance.
+		perInstance := map[string]map[string]bool{}
+		for _, op := range res.Ops {
+			if op.F == "receive" && op.Group == s.Group {
+				if perInstance[op.Process] == nil {
+					perInstance[op.Process] = map[string]bool{}
+				}
+				perInstance[op.Process][op.Key] = true
+			}
+		}
+		require.Len(t, perInstance, s.Consumers, "seed %d", seed)
+		for inst, keys := range perInstance {
+			require.GreaterOrEqual(t, float64(len(keys)), acked, "seed %d: %s", seed, inst)
+		}
+	}
+}

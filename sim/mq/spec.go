@@ -90,6 +90,11 @@ type Spec struct {
 	// key order with one broker.
 	Orderly      bool
 	ShardingKeys int
+	// Broadcast makes the regular group consume in broadcasting mode (core
+	// clients): every consumer reads every message, keeps its offsets on
+	// its own disk, and a failed message is not retried (RocketMQ drops
+	// it).
+	Broadcast bool
 	// FinalPowerLoss cuts every broker's power after the producers stop
 	// and restarts it before the groups drain, so the verification group
 	// reads only what reached the media.
@@ -194,6 +199,10 @@ func (s Spec) Validate() error {
 		return fmt.Errorf("mq spec: a failing or slow listener needs the core clients")
 	case s.Orderly && s.Clients != CoreClients:
 		return fmt.Errorf("mq spec: orderly consumption needs the core clients")
+	case s.Broadcast && s.Clients != CoreClients:
+		return fmt.Errorf("mq spec: broadcasting needs the core clients")
+	case s.Broadcast && s.Orderly:
+		return fmt.Errorf("mq spec: broadcasting and orderly consumption do not go together here")
 	case s.ShardingKeys < 0 || s.ShardingKeys > ShardingKeysMax:
 		return fmt.Errorf("mq spec: sharding keys %d outside 0..%d", s.ShardingKeys, ShardingKeysMax)
 	case len(s.Faults) > FaultsMax:

@@ -64,6 +64,9 @@ type MQParams struct {
 	// one send at a time (core clients; mix of normal and fail only).
 	Orderly      bool `yaml:"orderly"`
 	ShardingKeys int  `yaml:"sharding-keys"`
+	// Broadcast makes the regular group consume in broadcasting mode:
+	// every consumer receives every message (core clients).
+	Broadcast bool `yaml:"broadcast"`
 	// TxnCheckWithin bounds the time from an undecided half message to its
 	// first check-back (transactions.check-missing, check-late); 0: not
 	// judged.
@@ -151,7 +154,7 @@ func (p MQParams) Spec() mq.Spec {
 	s.DelayLevel, s.Batch = p.DelayLevel, p.Batch
 	s.Tags, s.Subscription = p.Tags, p.Subscription
 	s.MaxReconsumeTimes, s.FailRate, s.ConsumeDelay = p.MaxReconsumeTimes, p.FailRate, p.ConsumeDelay
-	s.Orderly, s.ShardingKeys = p.Orderly, p.ShardingKeys
+	s.Orderly, s.ShardingKeys, s.Broadcast = p.Orderly, p.ShardingKeys, p.Broadcast
 	s.Drain = p.Drain
 	s.FinalPowerLoss = p.FinalPowerLoss == nil || *p.FinalPowerLoss
 	return s

@@ -60,11 +60,11 @@ func TestMQScenario(t *testing.T) {
 	}
 
 	// The message-kind params reach sim/mq's Spec.
-	k := mustParse(t, strings.Replace(mqBase, "{queues: 2}", "{queues: 2, clients: core, mix: [delay, commit, fail], delay-level: 3, max-reconsume-times: 2, fail-rate: 0.1, consume-delay: 5ms, clock-error: 2s, txn-check-within: 30s, final-power-loss: false, sharding-keys: 3}", 1))
+	k := mustParse(t, strings.Replace(mqBase, "{queues: 2}", "{queues: 2, clients: core, mix: [delay, commit, fail], delay-level: 3, max-reconsume-times: 2, fail-rate: 0.1, consume-delay: 5ms, clock-error: 2s, txn-check-within: 30s, final-power-loss: false, sharding-keys: 3, broadcast: true}", 1))
 	kp := k.Workload.Config.(MQParams)
 	spec := kp.Spec()
 	if spec.Clients != "core" || len(spec.Mix) != 3 || spec.Mix[2] != "fail" || spec.DelayLevel != 3 || spec.MaxReconsumeTimes != 2 ||
-		spec.FailRate != 0.1 || spec.ConsumeDelay != 5*time.Millisecond || spec.FinalPowerLoss || spec.Queues != 2 || spec.ShardingKeys != 3 {
+		spec.FailRate != 0.1 || spec.ConsumeDelay != 5*time.Millisecond || spec.FinalPowerLoss || spec.Queues != 2 || spec.ShardingKeys != 3 || !spec.Broadcast {
 		t.Errorf("spec from params: %+v", spec)
 	}
 	if c := kp.Check(); c.ClockError != 2*time.Second || c.Txn.CheckWithin != 30*time.Second {
@@ -93,6 +93,7 @@ func TestMQScenario(t *testing.T) {
 		{"{queues: 2}", "{queues: 2, delay-level: 40}", "delay level 40"},
 		{"{queues: 2}", "{queues: 2, mix: normal}", "line 13"},
 		{"{queues: 2}", "{queues: 2, orderly: true}", "orderly consumption needs the core clients"},
+		{"{queues: 2}", "{queues: 2, broadcast: true}", "broadcasting needs the core clients"},
 		{"{queues: 2}", "{queues: 2, clients: core, orderly: true, mix: [delay]}", "break the order"},
 		{"delivery: {lost: allowed}", "verifier: {max-dups: 0}", `no metric "dups"`},
 	}
