@@ -126,8 +126,8 @@ func recordBytes() int64 {
 //
 // Fairness: the raw baseline writes the same bytes as the store's commit
 // log (records, not just bodies) to a fresh file in the same directory
-// tree, and both the baseline and every store case include the final
-// fsync (a store case ends when the store has closed: commit log,
+// tree (best of rawTries), and both the baseline and every store case
+// include the final fsync (a store case ends when the store has closed: commit log,
 // consume queues, index and checkpoint synced).
 //
 // Each case reports MB/s of message bodies, msgs/s, log-MB/s (commit log
@@ -138,31 +138,26 @@ func recordBytes() int64 {
 // goroutine hand-offs, which is the store's own append throughput.
 func BenchmarkRealDisk(b *testing.B) {
 	b.Run("raw-seq-write", func(b *testing.B) {
-		f, err := os.Create(filepath.Join(b.TempDir(), "raw"))
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer f.Close()
-		buf := make([]byte, 1<<20)
 		total := int64(b.N) * recordBytes()
 		b.SetBytes(benchBodySize)
 		b.ResetTimer()
-		start := time.Now()
-		// Same byte volume as the commit log of b.N messages, written in
-		// 1 MiB blocks, then one fsync: the disk's streaming bandwidth.
-		for left := total; left > 0; left -= int64(len(buf)) {
-			if _, err := f.Write(buf[:min(int64(len(buf)), left)]); err != nil {
+		// The machine is shared: take the best of rawTries, so a busy
+		// moment does not flatter the store's ratio.
+		var best time.Duration
+		for try := 0; try < rawTries; try++ {
+			el, err := rawSeqWrite(filepath.Join(b.TempDir(), "raw"), total)
+			if err != nil {
 				b.Fatal(err)
 			}
+			if try == 0 || el < best {
+				best = el
+			}
 		}
-		if err := f.Sync(); err != nil {
-			b.Fatal(err)
-		}
-		el := time.Since(start)
-		rawLogMBps = float64(total) / el.Seconds() / 1e6
-		b.ReportMetric(float64(b.N)/el.Seconds(), "msgs/s")
-		b.ReportMetric(float64(b.N)*benchBodySize/el.Seconds()/1e6, "MB/s")
+		rawLogMBps = float64(total) / best.Seconds() / 1e6
+		b.ReportMetric(float64(b.N)/best.Seconds(), "msgs/s")
+		b.ReportMetric(float64(b.N)*benchBodySize/best.Seconds()/1e6, "MB/s")
 		b.ReportMetric(rawLogMBps, "log-MB/s")
+		b.ReportMetric(float64(best.Nanoseconds())/float64(b.N), "ns/op")
 	})
 	// fsync rate after each 1 KiB append (one message per fsync) and after
 	// each 64 KiB append (what one group commit of 64 writers writes).
@@ -302,6 +297,31 @@ func runOnLoop(rt *realrt.Runtime, st *store.Store, n, inflight int) error {
 		}
 	})
 	return <-finished
+}
+
+// rawTries is how many times the raw bandwidth is measured.
+const rawTries = 3
+
+// rawSeqWrite writes total bytes to a new file in 1 MiB blocks, then
+// fsyncs once: the disk's streaming bandwidth. It reports the time taken.
+func rawSeqWrite(path string, total int64) (time.Duration, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return 0, err
+	}
+	defer os.Remove(path)
+	defer f.Close()
+	buf := make([]byte, 1<<20)
+	start := time.Now()
+	for left := total; left > 0; left -= int64(len(buf)) {
+		if _, err := f.Write(buf[:min(int64(len(buf)), left)]); err != nil {
+			return 0, err
+		}
+	}
+	if err := f.Sync(); err != nil {
+		return 0, err
+	}
+	return time.Since(start), nil
 }
 
 func rawFsync(b *testing.B, size int) {
