@@ -32,8 +32,15 @@ func newMQWorkload(w *simrt.World, s *scenario.Scenario, _ runOptions) (workload
 	var nodes []mq.NodeSpec
 	for _, n := range s.Topology.Nodes {
 		ns := mq.NodeSpec{Name: n.Name, Role: mq.Role(n.Role)}
-		if ns.Role == mq.RoleBroker {
+		switch ns.Role {
+		case mq.RoleBroker:
 			ns.Conf = n.Conf
+		case mq.RoleProducer, mq.RoleConsumer:
+			c, err := scenario.MQClient(n)
+			if err != nil {
+				return nil, fmt.Errorf("workload mq: node %s: %w", n.Name, err)
+			}
+			ns.Client = c
 		}
 		nodes = append(nodes, ns)
 	}

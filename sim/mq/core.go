@@ -61,14 +61,17 @@ type coreProducer struct {
 	stopped  bool
 }
 
-func newCoreProducer(spec Spec, nameservers []string, host string, h *recorder) runtime.NewNode {
+// newCoreProducer builds a producer node; answerChecks gives it the
+// transaction listener, so it answers check-backs for any producer of the
+// group (the brokers ask any live one).
+func newCoreProducer(spec Spec, answerChecks bool, nameservers []string, host string, h *recorder) runtime.NewNode {
 	return func(rt runtime.Runtime) (runtime.Node, error) {
 		cp := &coreProducer{rt: rt, spec: spec, h: h, session: rt.Rand().Uint64()}
 		opts := producer.Options{
 			Group: producerGroup, NameServers: nameservers, ClientIP: host,
 			SendTimeout: spec.Timeout, LatencyFaultEnable: true, HeartbeatInterval: coreHeartbeatInterval,
 		}
-		if spec.transactional() {
+		if answerChecks || spec.transactional() {
 			opts.Transactions = txnListener{cp: &cp}
 		}
 		if spec.Orderly {

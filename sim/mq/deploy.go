@@ -33,6 +33,47 @@ type NodeSpec struct {
 	// Conf holds a broker's own broker.conf keys, over Spec.BrokerConf
 	// over the baseline (BaseBrokerConf).
 	Conf map[string]string
+	// Client overrides the Spec for this producer or consumer (nil: none).
+	Client *ClientOverrides
+}
+
+// ClientOverrides are one client node's own workload settings; zero
+// fields keep the Spec's.
+type ClientOverrides struct {
+	// A producer's gap between sends, sends in flight, body size and mix.
+	Interval time.Duration
+	Window   int
+	Body     int
+	Mix      []MessageKind
+	// A core consumer's listener: failure rate and slowness.
+	FailRate     float64
+	ConsumeDelay time.Duration
+}
+
+// apply returns spec with o's non-zero fields.
+func (o *ClientOverrides) apply(spec Spec) Spec {
+	if o == nil {
+		return spec
+	}
+	if o.Interval != 0 {
+		spec.Interval = o.Interval
+	}
+	if o.Window != 0 {
+		spec.Window = o.Window
+	}
+	if o.Body != 0 {
+		spec.Body = o.Body
+	}
+	if o.Mix != nil {
+		spec.Mix = o.Mix
+	}
+	if o.FailRate != 0 {
+		spec.FailRate = o.FailRate
+	}
+	if o.ConsumeDelay != 0 {
+		spec.ConsumeDelay = o.ConsumeDelay
+	}
+	return spec
 }
 
 // Deployment is the mq workload on a world its caller owns: it builds each
@@ -63,9 +104,12 @@ type Deployment struct {
 
 // NewDeployment checks spec and nodes and prepares their processes; the
 // caller adds each node to w (under its name, with NewNode's builder)
-// before starting any.
+// before starting any. (CheckNodes passes a nil w: checking only.)
 func NewDeployment(w *simrt.World, spec Spec, nodes []NodeSpec, opts Options) (*Deployment, error) {
-	d := &Deployment{w: w, spec: spec, opts: opts, nodes: nodes, h: newRecorder(w.Now), regular: map[string]*rawConsumer{}}
+	d := &Deployment{w: w, spec: spec, opts: opts, nodes: nodes, regular: map[string]*rawConsumer{}}
+	if w != nil {
+		d.h = newRecorder(w.Now)
+	}
 	seen := map[string]bool{}
 	for _, n := range nodes {
 		if seen[n.Name] {
@@ -90,6 +134,11 @@ func NewDeployment(w *simrt.World, spec Spec, nodes []NodeSpec, opts Options) (*
 		if n.Conf != nil && n.Role != RoleBroker {
 			return nil, fmt.Errorf("mq deployment: node %q: only brokers take broker.conf keys", n.Name)
 		}
+		if n.Client != nil {
+			if err := n.Client.validate(spec, n.Role); err != nil {
+				return nil, fmt.Errorf("mq deployment: node %q: %w", n.Name, err)
+			}
+		}
 	}
 	if len(d.namesrvs) == 0 || len(d.brokers) == 0 || len(d.producers) == 0 || len(d.consumers) == 0 {
 		return nil, fmt.Errorf("mq deployment: want at least one name server, broker, producer and consumer; have %d, %d, %d, %d",
@@ -110,6 +159,31 @@ func NewDeployment(w *simrt.World, spec Spec, nodes []NodeSpec, opts Options) (*
 		}
 	}
 	return d, nil
+}
+
+// features is the spec with the union of every producer's mix: what the
+// deployment as a whole must handle (check-backs, acks, dead letters),
+// whichever producer sends it.
+func (d *Deployment) features() Spec {
+	f := d.spec
+	f.Mix = slices.Clone(d.spec.Mix)
+	for _, n := range d.nodes {
+		if n.Role == RoleProducer && n.Client != nil {
+			for _, k := range n.Client.Mix {
+				if !slices.Contains(f.Mix, k) {
+					f.Mix = append(f.Mix, k)
+				}
+			}
+		}
+	}
+	return f
+}
+
+// CheckNodes reports what NewDeployment would refuse in spec and nodes,
+// without a world (for a scenario loader).
+func CheckNodes(spec Spec, nodes []NodeSpec) error {
+	_, err := NewDeployment(nil, spec, nodes, Options{})
+	return err
 }
 
 // Producers and Consumers are the client node names, in node order.
@@ -188,17 +262,20 @@ func (d *Deployment) NewNode(name string) (runtime.NewNode, error) {
 			return brokerserver.NewWithBugs(*cfg, d.opts.BrokerBugs)(rt)
 		}, nil
 	case RoleProducer:
+		spec := n.Client.apply(d.spec)
+		answerChecks := d.features().transactional()
 		return func(rt runtime.Runtime) (runtime.Node, error) {
-			if d.spec.Clients == CoreClients {
-				return newCoreProducer(d.spec, d.nameservers(), d.host(name), d.h)(rt)
+			if spec.Clients == CoreClients {
+				return newCoreProducer(spec, answerChecks, d.nameservers(), d.host(name), d.h)(rt)
 			}
-			return newProducer(d.spec, d.targets(), d.h)(rt)
+			return newProducer(spec, d.targets(), d.h)(rt)
 		}, nil
 	default: // RoleConsumer
 		i := slices.Index(d.consumers, name)
+		spec := n.Client.apply(d.features())
 		return func(rt runtime.Runtime) (runtime.Node, error) {
-			if d.spec.Clients == CoreClients {
-				return newCoreConsumer(d.spec, d.nameservers(), d.host(name), d.h)(rt)
+			if spec.Clients == CoreClients {
+				return newCoreConsumer(spec, d.nameservers(), d.host(name), d.h)(rt)
 			}
 			var owned []target
 			for j, t := range d.targets() {
@@ -255,7 +332,7 @@ func (d *Deployment) Finish() *Result {
 	// Sends still in flight when the producers stopped may yet be stored;
 	// give them their timeout before judging what is drained.
 	d.w.RunFor(d.spec.Timeout)
-	if quiesced && d.spec.transactional() {
+	if quiesced && d.features().transactional() {
 		// Give the brokers' check-back rounds time to resolve the last
 		// undecided transactions: one timeout and two check intervals.
 		bc := d.brokerConfigOf(d.brokers[0])
@@ -296,7 +373,7 @@ func (d *Deployment) verify() {
 	d.bringUp(v)
 	readers := []*simrt.Node{v}
 	done := func() bool { return d.verifier != nil && d.verifier.caughtUpAll() }
-	if slices.Contains(d.spec.Mix, Failing) {
+	if slices.Contains(d.features().Mix, Failing) {
 		var dlqs []target
 		for _, b := range d.brokers {
 			// One dead-letter queue per group per broker (DLQ_NUMS_PER_GROUP).
@@ -387,7 +464,7 @@ func (d *Deployment) CheckConfig() check.Config {
 		// timestamp.
 		cfg.Retry.ClockError = cfg.ClockError + time.Millisecond
 	}
-	if slices.Contains(d.spec.Mix, Failing) {
+	if slices.Contains(d.features().Mix, Failing) {
 		cfg.Retry.RequireDLQ = true
 	}
 	if d.spec.Broadcast {
@@ -398,7 +475,7 @@ func (d *Deployment) CheckConfig() check.Config {
 		cfg.Ordering.OrderlyGroups = appendMissing(cfg.Ordering.OrderlyGroups, d.spec.Group)
 		cfg.Retry.OrderlyGroups = appendMissing(cfg.Retry.OrderlyGroups, d.spec.Group)
 	}
-	if d.spec.transactional() {
+	if d.features().transactional() {
 		cfg.Txn.Groups = appendMissing(cfg.Txn.Groups, d.spec.Group, VerifyGroup)
 		if cfg.Txn.MaxChecks == 0 {
 			cfg.Txn.MaxChecks = bc.TransactionCheckMax
@@ -424,4 +501,21 @@ func (d *Deployment) brokerConfigOf(name string) *config.Config {
 		panic(fmt.Sprintf("mq: broker configuration checked by NewDeployment fails now: %v", err))
 	}
 	return bc
+}
+
+// validate checks o against the spec it overrides, for a node of role.
+func (o *ClientOverrides) validate(spec Spec, role Role) error {
+	producerSet := o.Interval != 0 || o.Window != 0 || o.Body != 0 || o.Mix != nil
+	consumerSet := o.FailRate != 0 || o.ConsumeDelay != 0
+	switch {
+	case role == RoleProducer && consumerSet:
+		return fmt.Errorf("a producer takes interval, window, body and mix")
+	case role == RoleConsumer && producerSet:
+		return fmt.Errorf("a consumer takes fail-rate and consume-delay")
+	case role != RoleProducer && role != RoleConsumer:
+		return fmt.Errorf("only clients take client settings")
+	}
+	s := o.apply(spec)
+	s.Brokers, s.Producers, s.Consumers, s.Faults = 1, 1, 1, nil
+	return s.Validate()
 }

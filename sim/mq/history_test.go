@@ -42,3 +42,30 @@ func TestRecorderSlots(t *testing.T) {
 		t.Errorf("group g's last receive at %v, want 7", h.lastReceive["g"])
 	}
 }
+
+// TestDuplicates: a transactional message read twice on one broker is a
+// commit stored twice; on two brokers it is the producer's retried half
+// send, a duplicate but not a doubled commit.
+func TestDuplicates(t *testing.T) {
+	recv := func(key, broker string) history.Op {
+		return history.Op{Type: history.OK, F: history.FReceive, Group: "v", Key: key, Queue: &history.Queue{Broker: broker}}
+	}
+	res := &Result{Ops: []history.Op{
+		{Type: history.Invoke, F: history.FSend, Key: "t1", TxnID: "t1"},
+		{Type: history.Invoke, F: history.FSend, Key: "t2", TxnID: "t2"},
+		{Type: history.Invoke, F: history.FSend, Key: "n"},
+		recv("t1", "a"), recv("t1", "a"), // doubled commit
+		recv("t2", "a"), recv("t2", "b"), // retried half send
+		recv("n", "a"), recv("n", "b"), // retried plain send
+		recv("n", "a"),
+	}}
+	if got := res.Duplicates("v"); got != 4 {
+		t.Errorf("duplicates %d, want 4", got)
+	}
+	if got := res.CommittedDuplicates("v"); got != 1 {
+		t.Errorf("committed duplicates %d, want 1", got)
+	}
+	if got := res.Duplicates("other"); got != 0 {
+		t.Errorf("duplicates of another group %d", got)
+	}
+}

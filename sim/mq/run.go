@@ -261,15 +261,20 @@ var _ runtime.Node = (*rawConsumer)(nil)
 // Duplicates counts the deliveries to group beyond the first of each
 // message and reconsume count. For the verification group, which reads
 // every queue once from offset 0, each one is a message the brokers stored
-// twice: a send the producer retried after an attempt that failed late, or
-// (for a transactional message) a doubled commit.
+// twice: most often a send the producer retried (on another broker) after
+// an attempt that failed late.
 func (r *Result) Duplicates(group string) int { return r.duplicates(group, false) }
 
-// CommittedDuplicates is Duplicates restricted to transactional messages:
-// in the verification group, commits the brokers stored twice.
+// CommittedDuplicates counts, for transactional messages only, the
+// deliveries to group beyond the first of each message on one broker. A
+// half message lives on one broker, and its commit writes the real message
+// there once; a copy on another broker is the producer's retry of the half
+// send (stored, checked back and committed in its own right), which
+// Duplicates counts. In the verification group, each one is a commit a
+// broker stored twice.
 func (r *Result) CommittedDuplicates(group string) int { return r.duplicates(group, true) }
 
-func (r *Result) duplicates(group string, txnOnly bool) int {
+func (r *Result) duplicates(group string, committed bool) int {
 	txn := map[string]bool{}
 	for _, op := range r.Ops {
 		if op.F == history.FSend && op.TxnID != "" {
@@ -277,16 +282,19 @@ func (r *Result) duplicates(group string, txnOnly bool) int {
 		}
 	}
 	type delivery struct {
-		key       string
-		reconsume int
+		key, broker string
+		reconsume   int
 	}
 	seen := map[delivery]bool{}
 	n := 0
 	for _, op := range r.Ops {
-		if op.F != history.FReceive || op.Type != history.OK || op.Group != group || (txnOnly && !txn[op.Key]) {
+		if op.F != history.FReceive || op.Type != history.OK || op.Group != group || (committed && !txn[op.Key]) {
 			continue
 		}
-		d := delivery{op.Key, op.Reconsume}
+		d := delivery{key: op.Key, reconsume: op.Reconsume}
+		if committed && op.Queue != nil {
+			d.broker = op.Queue.Broker
+		}
 		if seen[d] {
 			n++
 		}

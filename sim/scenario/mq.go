@@ -216,3 +216,49 @@ func MQBrokerConf(n Node, host, namesrvAddr string, p MQParams) map[string]strin
 	}
 	return kv
 }
+
+// MQClientOptions are an mq producer's or consumer's own options (a
+// topology node's "options"), over the workload's params.
+type MQClientOptions struct {
+	// A producer's gap between sends, sends in flight, body size and mix.
+	Interval time.Duration `yaml:"interval"`
+	Window   int           `yaml:"window"`
+	Body     int           `yaml:"body"`
+	Mix      []string      `yaml:"mix"`
+	// A consumer's listener: failure rate and slowness (core clients).
+	FailRate     float64       `yaml:"fail-rate"`
+	ConsumeDelay time.Duration `yaml:"consume-delay"`
+}
+
+// MQClient decodes client node n's options (nil when it has none).
+func MQClient(n Node) (*mq.ClientOverrides, error) {
+	if n.Options.Kind == 0 {
+		return nil, nil
+	}
+	var o MQClientOptions
+	if err := decodeStrict(&n.Options, &o, "node "+n.Name+" options"); err != nil {
+		return nil, err
+	}
+	c := &mq.ClientOverrides{Interval: o.Interval, Window: o.Window, Body: o.Body, FailRate: o.FailRate, ConsumeDelay: o.ConsumeDelay}
+	for _, k := range o.Mix {
+		c.Mix = append(c.Mix, mq.MessageKind(k))
+	}
+	return c, nil
+}
+
+// validateMQClient checks client node n's options against the params, as
+// the deployment will.
+func validateMQClient(n Node, p MQParams) error {
+	c, err := MQClient(n)
+	if err != nil || c == nil {
+		return err
+	}
+	nodes := []mq.NodeSpec{{Name: "ns", Role: mq.RoleNamesrv}, {Name: "b", Role: mq.RoleBroker},
+		{Name: "p", Role: mq.RoleProducer}, {Name: "c", Role: mq.RoleConsumer}}
+	for i := range nodes {
+		if nodes[i].Role == mq.Role(n.Role) {
+			nodes[i].Client = c
+		}
+	}
+	return mq.CheckNodes(p.Spec(), nodes)
+}

@@ -74,6 +74,14 @@ func TestMQScenario(t *testing.T) {
 		t.Errorf("defaults: final power loss %v, clients %q", p.Spec().FinalPowerLoss, p.Spec().Clients)
 	}
 
+	// A client node's own options reach the deployment's overrides.
+	o := mustParse(t, strings.Replace(strings.Replace(mqBase, "{queues: 2}", "{queues: 2, clients: core}", 1),
+		"    - {name: producer-1, role: producer}\n", "    - {name: producer-1, role: producer, options: {interval: 5ms, mix: [commit, normal], body: 100}}\n", 1))
+	oc, err := MQClient(o.NodesWithRole("producer")[0])
+	if err != nil || oc == nil || oc.Interval != 5*time.Millisecond || len(oc.Mix) != 2 || oc.Body != 100 {
+		t.Errorf("producer options: %+v, %v", oc, err)
+	}
+
 	cases := []struct{ old, new, want string }{
 		{"flushDiskType: ASYNC_FLUSH", "flushDiskTyp: ASYNC_FLUSH", "flushDiskTyp"},
 		{"flushDiskType: ASYNC_FLUSH", "flushDiskType: SOMETIMES", "flushDiskType"},
@@ -83,7 +91,11 @@ func TestMQScenario(t *testing.T) {
 		{"delivery: {lost: allowed}", "delivery: {max-lots: 0}", `no metric "lots"`},
 		{"delivery: {lost: allowed}", "delivery: {max-lots:g: 0}", `no metric "lots:g"`},
 		{"    - {name: namesrv, role: namesrv}\n", "", `needs 1 to 1 "namesrv"`},
-		{"    - {name: producer-1, role: producer}\n", "    - {name: producer-1, role: producer, options: {a: b}}\n", "take no options"},
+		{"    - {name: namesrv, role: namesrv}\n", "    - {name: namesrv, role: namesrv, options: {a: b}}\n", "take no options"},
+		{"    - {name: producer-1, role: producer}\n", "    - {name: producer-1, role: producer, options: {a: b}}\n", `unknown key "a"`},
+		{"    - {name: producer-1, role: producer}\n", "    - {name: producer-1, role: producer, options: {mix: [delay]}}\n", "need the core clients"},
+		{"    - {name: producer-1, role: producer}\n", "    - {name: producer-1, role: producer, options: {fail-rate: 0.5}}\n", "a producer takes"},
+		{"    - {name: consumer-1, role: consumer}\n", "    - {name: consumer-1, role: consumer, options: {interval: 5ms}}\n", "a consumer takes"},
 		{"{queues: 2}", "{queues: 2, clients: core, mix: [normal, sometimes]}", `message kind "sometimes"`},
 		{"{queues: 2}", "{queues: 2, mix: [delay]}", "need the core clients"},
 		{"{queues: 2}", "{queues: 2, clients: fancy}", `clients "fancy"`},

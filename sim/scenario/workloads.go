@@ -81,7 +81,7 @@ func init() {
 			return p, nil
 		},
 		options: func(role string, n *yaml.Node) error {
-			if n.Kind != 0 && role != "broker" {
+			if n.Kind != 0 && role == "namesrv" {
 				return fmt.Errorf("line %d: mq's %s nodes take no options", n.Line, role)
 			}
 			return nil
@@ -162,6 +162,14 @@ func (s *Scenario) validateWorkload() error {
 		if s.Workload.Kind == "mq" && n.Role == "broker" {
 			if err := s.decodeBrokerConf(i); err != nil {
 				return err
+			}
+		}
+		if s.Workload.Kind == "mq" && (n.Role == "producer" || n.Role == "consumer") {
+			if err := validateMQClient(n, s.Workload.Config.(MQParams)); err != nil {
+				if lineRE.MatchString(err.Error()) {
+					return fmt.Errorf("%s:%w", s.Path, lineError(err))
+				}
+				return fmt.Errorf("%s:%d: node %q: options: %v", s.Path, n.Options.Line, n.Name, err)
 			}
 		}
 	}
