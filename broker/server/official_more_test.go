@@ -45,7 +45,7 @@ func createTopic(t *testing.T, c *realCluster, topic string, queues int) {
 	defer adm.Close()
 	require.NoError(t, adm.CreateTopic(context.Background(), admin.WithTopicCreate(topic),
 		admin.WithBrokerAddrCreate(c.broker.Addr()), admin.WithReadQueueNums(queues), admin.WithWriteQueueNums(queues)))
-	waitFor(t, 5*time.Second, func() bool {
+	waitFor(t, 20*time.Second, func() bool {
 		return onBroker(c, func(b *server.Broker) bool { _, ok := b.Topics().Get(topic); return ok }) && c.routed(topic)
 	}, "the topic to exist and be routed")
 }
