@@ -18,9 +18,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/apache/rocketmq-client-go/v2/consumer"
-	"github.com/apache/rocketmq-client-go/v2/primitive"
-	"github.com/apache/rocketmq-client-go/v2/producer"
 	"github.com/apache/rocketmq-client-go/v2/rlog"
 	"github.com/stretchr/testify/require"
 
@@ -32,11 +29,10 @@ import (
 // Bounds of the kill -9 flow. The waits are generous because the machine is
 // shared; the counts keep one flow near 5 s.
 const (
-	killProducers      = 4                     // goroutines sending concurrently through one official producer
+	killProducers      = 4                     // goroutines sending concurrently through one producer
 	killAcksPerPhase   = 300                   // acknowledged sends before each kill, and after the last restart
 	killMinFailures    = killProducers         // failed sends to see while the broker is down
 	killBodyPad        = 512                   // body bytes, so that the small segments roll
-	killRequestTimeout = 2 * time.Second       // one send request; the client retries twice
 	killSendTimeout    = 10 * time.Second      // one SendSync, retries included
 	killPhaseTimeout   = 30 * time.Second      // each phase of acknowledged or failed sends
 	killConsumeWindow  = 60 * time.Second      // the push consumer's catch-up, at most
@@ -117,6 +113,16 @@ func TestKill9KeepsAcknowledgedMessages(t *testing.T) {
 	require.Equal(t, []string{"false", "true", "true"}, r.Abnormal,
 		"a fresh store recovers normally; after each kill the abort file makes recovery abnormal")
 	require.Greater(t, r.Segments, 1, "the commit log rolled segments")
+	require.Greater(t, r.Failed, 0, "sends failed while the broker was down")
+	require.Empty(t, judgeKill(r), "the new group after the kills")
+	require.Empty(t, judgeKill(r.as(r.Live)), "the group consuming through the kills")
+}
+
+// TestKill9KeepsAcknowledgedMessagesOurClient is the same claim with our
+// own client (client/blocking) producing and consuming.
+func TestKill9KeepsAcknowledgedMessagesOurClient(t *testing.T) {
+	r := runKillFlow(t, killOptions{Kills: 2, LiveConsumer: true, Client: "ours"})
+	require.Equal(t, []string{"false", "true", "true"}, r.Abnormal)
 	require.Greater(t, r.Failed, 0, "sends failed while the broker was down")
 	require.Empty(t, judgeKill(r), "the new group after the kills")
 	require.Empty(t, judgeKill(r.as(r.Live)), "the group consuming through the kills")
@@ -253,6 +259,7 @@ type killOptions struct {
 	Bug           string // broker/bugs switch for the broker process ("" for none); see runWithBugs
 	Kills         int    // SIGKILLs, each followed by a restart
 	FlushDiskType string // "" means SYNC_FLUSH
+	Client        string // "official" (also "") or "ours"
 	// LiveConsumer runs a push consumer group from before the first kill to
 	// the end; its deliveries are killRun.Live.
 	LiveConsumer bool
@@ -294,15 +301,15 @@ func runKillFlow(t *testing.T, o killOptions) *killRun {
 	b := startBrokerProcessWithBugs(t, addr, o.Bug, args...)
 	r.Abnormal = append(r.Abnormal, recoveryAbnormal(t, b))
 
-	p, err := producer.NewDefaultProducer(
-		producer.WithNsResolver(primitive.NewPassthroughResolver([]string{nsAddr})),
-		producer.WithGroupName("kill-pg"),
-		producer.WithRetry(2),
-		producer.WithSendMsgTimeout(killRequestTimeout),
-	)
-	require.NoError(t, err)
-	require.NoError(t, p.Start())
-	t.Cleanup(func() { _ = p.Shutdown() })
+	var c killClient
+	switch o.Client {
+	case "", "official":
+		c = newOfficialClient(t, nsAddr)
+	case "ours":
+		c = newOurClient(t, nsAddr)
+	default:
+		t.Fatalf("unknown client %q", o.Client)
+	}
 
 	ledger := &sendLedger{attempted: map[string]bool{}, acked: map[string]placement{}}
 	pad := strings.Repeat("x", killBodyPad)
@@ -318,12 +325,12 @@ func runKillFlow(t *testing.T, o killOptions) *killRun {
 				ledger.attempted[body] = true
 				ledger.mu.Unlock()
 				ctx, cancel := context.WithTimeout(context.Background(), killSendTimeout)
-				res, err := p.SendSync(ctx, primitive.NewMessage(killTopic, []byte(body)))
+				at, err := c.send(ctx, []byte(body))
 				cancel()
-				ok := err == nil && res.Status == primitive.SendOK
+				ok := err == nil
 				ledger.mu.Lock()
 				if ok {
-					ledger.acked[body] = placement{res.OffsetMsgID, res.MessageQueue.QueueId, res.QueueOffset}
+					ledger.acked[body] = at
 				} else {
 					ledger.failed++
 				}
@@ -343,7 +350,7 @@ func runKillFlow(t *testing.T, o killOptions) *killRun {
 		// The topic exists once a send was acknowledged.
 		waitUntil(t, killPhaseTimeout, func() bool { return ledger.ackCount() > 0 },
 			func() string { return "a first acknowledged send" })
-		live = startCollector(t, nsAddr, "kill-live-cg")
+		live = startCollector(t, c, "kill-live-cg")
 	}
 	for k := 0; k < o.Kills; k++ {
 		target := ledger.ackCount() + killAcksPerPhase
@@ -374,7 +381,7 @@ func runKillFlow(t *testing.T, o killOptions) *killRun {
 	segments, err := os.ReadDir(filepath.Join(storeRoot, "commitlog"))
 	require.NoError(t, err)
 	r.Segments = len(segments)
-	fresh := startCollector(t, nsAddr, "kill-cg")
+	fresh := startCollector(t, c, "kill-cg")
 	fresh.await(r.Acked)
 	r.Received = fresh.snapshot()
 	if live != nil {
@@ -387,7 +394,7 @@ func runKillFlow(t *testing.T, o killOptions) *killRun {
 		stopped := time.Now()
 		live.shutdown()
 		t.Logf("live consumer shut down in %v", time.Since(stopped).Round(time.Millisecond))
-		next := startCollectorFrom(t, nsAddr, "kill-live-cg", "kill-live-cg-2", live.snapshot())
+		next := startCollectorFrom(t, c, "kill-live-cg", "kill-live-cg-2", live.snapshot())
 		next.await(r.Acked)
 		r.Live = next.snapshot()
 	}
@@ -402,7 +409,7 @@ func runKillFlow(t *testing.T, o killOptions) *killRun {
 	return r
 }
 
-// collector is an official push consumer of its own group, from the first
+// collector is a push consumer of its own group, from the first
 // offset, recording every body with the placements it arrived at.
 type collector struct {
 	mu   sync.Mutex
@@ -412,42 +419,27 @@ type collector struct {
 	shutdown func()
 }
 
-func startCollector(t *testing.T, nsAddr, group string) *collector {
+func startCollector(t *testing.T, c killClient, group string) *collector {
 	t.Helper()
-	return startCollectorFrom(t, nsAddr, group, group+"-1", map[string]map[placement]bool{})
+	return startCollectorFrom(t, c, group, group+"-1", map[string]map[placement]bool{})
 }
 
 // startCollectorFrom starts instance of group with what earlier instances
 // received already in got.
-func startCollectorFrom(t *testing.T, nsAddr, group, instance string, got map[string]map[placement]bool) *collector {
+func startCollectorFrom(t *testing.T, c killClient, group, instance string, got map[string]map[placement]bool) *collector {
 	t.Helper()
-	c := &collector{got: got}
-	pc, err := consumer.NewPushConsumer(
-		consumer.WithNsResolver(primitive.NewPassthroughResolver([]string{nsAddr})),
-		consumer.WithGroupName(group),
-		consumer.WithInstance(instance),
-		consumer.WithConsumerModel(consumer.Clustering),
-		consumer.WithConsumeFromWhere(consumer.ConsumeFromFirstOffset),
-	)
-	require.NoError(t, err)
-	require.NoError(t, pc.Subscribe(killTopic, consumer.MessageSelector{}, func(_ context.Context, msgs ...*primitive.MessageExt) (consumer.ConsumeResult, error) {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		for _, m := range msgs {
-			b := string(m.Body)
-			if c.got[b] == nil {
-				c.got[b] = map[placement]bool{}
-			}
-			c.got[b][placement{m.OffsetMsgId, m.Queue.QueueId, m.QueueOffset}] = true
+	col := &collector{got: got}
+	col.shutdown = c.consume(t, group, instance, func(body string, at placement) {
+		col.mu.Lock()
+		defer col.mu.Unlock()
+		if col.got[body] == nil {
+			col.got[body] = map[placement]bool{}
 		}
-		c.last = time.Now()
-		return consumer.ConsumeSuccess, nil
-	}))
-	require.NoError(t, pc.Start())
-	var once sync.Once
-	c.shutdown = func() { once.Do(func() { _ = pc.Shutdown() }) }
-	t.Cleanup(c.shutdown)
-	return c
+		col.got[body][at] = true
+		col.last = time.Now()
+	})
+	t.Cleanup(col.shutdown)
+	return col
 }
 
 // await returns once every acked body arrived, or deliveries stopped for
