@@ -38,6 +38,9 @@ type killClient interface {
 const (
 	killRetries        = 2               // retryTimesWhenSendFailed
 	killRequestTimeout = 2 * time.Second // one send request
+	// killHeartbeat is our consumer's heartbeat interval: a restarted
+	// broker refuses a group's pulls until its next heartbeat.
+	killHeartbeat = time.Second
 )
 
 // officialClient is github.com/apache/rocketmq-client-go/v2.
@@ -128,6 +131,7 @@ func (c *ourClient) consume(t *testing.T, group, instance string, deliver func(s
 	pc := blocking.NewPushConsumer(blocking.ConsumerOptions{Options: ourconsumer.Options{
 		Group: group, NameServers: []string{c.nsAddr}, InstanceName: instance,
 		Model: ourconsumer.Clustering, ConsumeFrom: ourconsumer.ConsumeFromFirstOffset,
+		HeartbeatInterval: killHeartbeat,
 	}, Log: quietLog()})
 	require.NoError(t, pc.Subscribe(killTopic, "*", func(_ context.Context, msgs []*client.MessageExt) ourconsumer.Result {
 		for _, m := range msgs {
