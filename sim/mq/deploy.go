@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"rocketsim/broker/config"
@@ -152,9 +153,22 @@ func NewDeployment(w *simrt.World, spec Spec, nodes []NodeSpec, opts Options) (*
 	// Check every broker's configuration now, so a bad key is an error
 	// before the run rather than a node that refuses to start.
 	for _, n := range nodes {
-		if n.Role == RoleBroker {
-			if _, err := d.brokerConfig(n, "192.0.2.1", "192.0.2.2:9876"); err != nil {
-				return nil, err
+		if n.Role != RoleBroker {
+			continue
+		}
+		if _, err := d.brokerConfig(n, "192.0.2.1", "192.0.2.2:9876"); err != nil {
+			return nil, err
+		}
+		// The broker only warns of a key it does not know (as RocketMQ
+		// ignores one); a simulated deployment refuses it, so a misspelt
+		// key cannot silently leave the default in force.
+		kv := baseBrokerConf(n.Name, "192.0.2.1", "192.0.2.2:9876", spec.Queues)
+		maps.Copy(kv, spec.BrokerConf)
+		maps.Copy(kv, n.Conf)
+		_, warnings, _ := config.LoadMap(kv, n.Name, config.Host{Name: n.Name, IP: "192.0.2.1"})
+		for _, w := range warnings {
+			if strings.Contains(w, "unknown") {
+				return nil, fmt.Errorf("mq: broker %s configuration: %s", n.Name, w)
 			}
 		}
 	}
