@@ -42,8 +42,14 @@ func run(t *testing.T, seed uint64) string {
 	node := w.AddNode("broker", simrt.NodeConfig{Disk: simdisk.Options{
 		FsyncLatency: func(r *rand.Rand) time.Duration { return time.Duration(r.IntN(3000)) * time.Microsecond },
 	}}, func(rt runtime.Runtime) (runtime.Node, error) {
-		s, err := store.Open(cfg(), store.Options{FS: rt.Disk(), Clock: rt, Log: rt.Log(),
-			StoreHost: message.AddrV4(192, 0, 2, 1, 10911)})
+		opt := store.Options{FS: rt.Disk(), Clock: rt, Log: rt.Log(),
+			StoreHost: message.AddrV4(192, 0, 2, 1, 10911)}
+		if seed%2 == 1 {
+			// Odd seeds hand writes to the OS through Post (as the real
+			// broker does), even ones through the zero-delay timer.
+			opt.Post = rt.Post
+		}
+		s, err := store.Open(cfg(), opt)
 		if err != nil {
 			return nil, err
 		}
