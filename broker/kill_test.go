@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -29,22 +30,23 @@ import (
 // Bounds of the kill -9 flow. The waits are generous because the machine is
 // shared; the counts keep one flow near 5 s.
 const (
-	killProducers      = 4                     // goroutines sending concurrently through one producer
-	killAcksPerPhase   = 300                   // acknowledged sends before each kill, and after the last restart
-	killMinFailures    = killProducers         // failed sends to see while the broker is down
-	killBodyPad        = 512                   // body bytes, so that the small segments roll
-	killSendTimeout    = 10 * time.Second      // one SendSync, retries included
-	killPhaseTimeout   = 30 * time.Second      // each phase of acknowledged or failed sends
-	killConsumeWindow  = 60 * time.Second      // the push consumer's catch-up, at most
-	killConsumeQuiet   = 8 * time.Second       // no delivery this long after the first: the consumer has all it will get
-	killSettle         = 1 * time.Second       // extra consuming time to see strays
-	killErrorBackoff   = 20 * time.Millisecond // pause after a failed send, so a down broker is not spun on
-	killSegmentSize    = 256 << 10             // mappedFileSizeCommitLog
-	killCQSegmentSize  = 100 * 20              // mappedFileSizeConsumeQueue: 100 units
-	killMaxMessageSize = 64 << 10              // maxMessageSize, below the segment size
-	killTopic          = "KillNine"            // auto-created with defaultTopicQueueNums queues
-	killQueues         = 4                     // defaultTopicQueueNums
-	killPollInterval   = 20 * time.Millisecond // waits poll this often
+	killProducers      = 4                      // goroutines sending concurrently through one producer
+	killAcksPerPhase   = 300                    // acknowledged sends before each kill, and after the last restart
+	killMinFailures    = killProducers          // failed sends to see while the broker is down
+	killBodyPad        = 512                    // body bytes, so that the small segments roll
+	killSendTimeout    = 10 * time.Second       // one SendSync, retries included
+	killPhaseTimeout   = 30 * time.Second       // each phase of acknowledged or failed sends
+	killConsumeWindow  = 60 * time.Second       // the push consumer's catch-up, at most
+	killConsumeQuiet   = 8 * time.Second        // no delivery this long after the first: the consumer has all it will get
+	killSettle         = 1 * time.Second        // extra consuming time to see strays
+	killErrorBackoff   = 20 * time.Millisecond  // pause after a failed send, so a down broker is not spun on
+	killSegmentSize    = 256 << 10              // mappedFileSizeCommitLog
+	killCQSegmentSize  = 100 * 20               // mappedFileSizeConsumeQueue: 100 units
+	killMaxMessageSize = 64 << 10               // maxMessageSize, below the segment size
+	killTopic          = "KillNine"             // auto-created with defaultTopicQueueNums queues
+	killQueues         = 4                      // defaultTopicQueueNums
+	killPollInterval   = 20 * time.Millisecond  // waits poll this often
+	killAbortMax       = 300 * time.Millisecond // an aborted start lives at most this long
 )
 
 // placement is where a message sits: the broker's offset message id
@@ -69,6 +71,7 @@ type killRun struct {
 	Received  map[string]map[placement]bool // body -> every placement it arrived with, new group after the kills
 	Live      map[string]map[placement]bool // the same for the group consuming through the kills (LiveConsumer)
 	Abnormal  []string                      // each incarnation's recovery "abnormal=" value
+	Aborted   []string                      // each aborted start: its delay and how far it got
 	Segments  int                           // commit log segment files at the end
 }
 
@@ -109,7 +112,7 @@ func (l *sendLedger) ackCount() int {
 // index rebuild, segments rolling across the kill), not fsync; power loss
 // is the simulator's job (sim/mq's SYNC_FLUSH crash tests).
 func TestKill9KeepsAcknowledgedMessages(t *testing.T) {
-	r := runKillFlow(t, killOptions{Kills: 2, LiveConsumer: true})
+	r := runKillFlow(t, killOptions{Kills: 2, LiveConsumer: true, AbortedStarts: 2})
 	require.Equal(t, []string{"false", "true", "true"}, r.Abnormal,
 		"a fresh store recovers normally; after each kill the abort file makes recovery abnormal")
 	require.Greater(t, r.Segments, 1, "the commit log rolled segments")
@@ -269,6 +272,10 @@ type killOptions struct {
 	// KeepLive judges the live instance itself; otherwise it is replaced
 	// by a new instance of its group after the last restart.
 	KeepLive bool
+	// AbortedStarts, after each kill, start the broker and SIGKILL it
+	// again after a random delay of up to killAbortMax, before the start
+	// that stays up: kills during process start-up and recovery.
+	AbortedStarts int
 }
 
 // runKillFlow starts our name server in this process and the broker as a
@@ -303,6 +310,9 @@ func runKillFlow(t *testing.T, o killOptions) *killRun {
 	})
 	args := []string{"-c", conf, "-data", dir}
 	r := &killRun{}
+	seed := uint64(time.Now().UnixNano())
+	rng := rand.New(rand.NewPCG(seed, 0))
+	t.Logf("aborted-start delays seed %d", seed)
 
 	b := startBrokerProcessWithBugs(t, addr, o.Bug, args...)
 	r.Abnormal = append(r.Abnormal, recoveryAbnormal(t, b))
@@ -373,6 +383,9 @@ func runKillFlow(t *testing.T, o killOptions) *killRun {
 			func() string {
 				return fmt.Sprintf("%d sends failed while the broker was down", ledger.failures()-failedAtKill)
 			})
+		for a := 0; a < o.AbortedStarts; a++ {
+			r.Aborted = append(r.Aborted, abortedStart(t, rng, o.Bug, args))
+		}
 		b = startBrokerProcessWithBugs(t, addr, o.Bug, args...)
 		r.Abnormal = append(r.Abnormal, recoveryAbnormal(t, b))
 	}
@@ -415,8 +428,8 @@ func runKillFlow(t *testing.T, o killOptions) *killRun {
 			unacked++
 		}
 	}
-	t.Logf("attempted %d, acknowledged %d (at the kills: %v), failed %d; received %d distinct bodies, %d from failed sends; %d commit log segments",
-		len(r.Attempted), len(r.Acked), r.AckedAt, r.Failed, len(r.Received), unacked, r.Segments)
+	t.Logf("attempted %d, acknowledged %d (at the kills: %v), failed %d; received %d distinct bodies, %d from failed sends; %d commit log segments; aborted starts %v",
+		len(r.Attempted), len(r.Acked), r.AckedAt, r.Failed, len(r.Received), unacked, r.Segments, r.Aborted)
 	return r
 }
 
@@ -485,6 +498,25 @@ func (c *collector) snapshot() map[string]map[placement]bool {
 		out[b] = maps.Clone(ps)
 	}
 	return out
+}
+
+// abortedStart starts the broker and kills it after a random delay, and
+// says how far it got: "exec" (no recovery yet), "recovered" (the commit
+// log was recovered, the rest maybe not) or "booted".
+func abortedStart(t *testing.T, rng *rand.Rand, bug string, args []string) string {
+	t.Helper()
+	delay := time.Duration(rng.Int64N(int64(killAbortMax)))
+	p := spawnBroker(t, bug, args...)
+	time.Sleep(delay)
+	p.kill()
+	stage := "exec"
+	if strings.Contains(p.stderr.String(), `msg="commit log recovered"`) {
+		stage = "recovered"
+	}
+	if strings.Contains(p.stdout.String(), "boot success") {
+		stage = "booted"
+	}
+	return fmt.Sprintf("%v:%s", delay.Round(time.Millisecond), stage)
 }
 
 // startNameServer runs our name server in this process on a loopback

@@ -122,6 +122,30 @@ func startBrokerProcess(t *testing.T, addr string, args ...string) *brokerProces
 // on ("" for none).
 func startBrokerProcessWithBugs(t *testing.T, addr, bug string, args ...string) *brokerProcess {
 	t.Helper()
+	p := spawnBroker(t, bug, args...)
+	deadline := time.Now().Add(bootTimeout)
+	for {
+		select {
+		case <-p.exited:
+			t.Fatalf("broker exited during boot (%v); stdout:\n%s\nstderr:\n%s", p.err, p.stdout, p.stderr)
+		default:
+		}
+		if strings.Contains(p.stdout.String(), "boot success") && dialable(addr) {
+			return p
+		}
+		if time.Now().After(deadline) {
+			p.kill()
+			t.Fatalf("broker not serving on %s within %v; stdout:\n%s\nstderr:\n%s", addr, bootTimeout, p.stdout, p.stderr)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// spawnBroker starts the broker process with the bug switch bug on ("" for
+// none) and returns at once. The process is killed at the end of the test
+// if it is still running.
+func spawnBroker(t *testing.T, bug string, args ...string) *brokerProcess {
+	t.Helper()
 	p := &brokerProcess{
 		cmd:    exec.Command(os.Args[0], "-test.run=^$"),
 		stdout: &syncBuffer{},
@@ -141,23 +165,7 @@ func startBrokerProcessWithBugs(t *testing.T, addr, bug string, args ...string) 
 		close(p.exited)
 	}()
 	t.Cleanup(p.kill)
-
-	deadline := time.Now().Add(bootTimeout)
-	for {
-		select {
-		case <-p.exited:
-			t.Fatalf("broker exited during boot (%v); stdout:\n%s\nstderr:\n%s", p.err, p.stdout, p.stderr)
-		default:
-		}
-		if strings.Contains(p.stdout.String(), "boot success") && dialable(addr) {
-			return p
-		}
-		if time.Now().After(deadline) {
-			p.kill()
-			t.Fatalf("broker not serving on %s within %v; stdout:\n%s\nstderr:\n%s", addr, bootTimeout, p.stdout, p.stderr)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	return p
 }
 
 // kill sends SIGKILL (no handler runs, nothing is flushed or closed by the
