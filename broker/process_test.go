@@ -110,16 +110,10 @@ type brokerProcess struct {
 // connections; generous because the machine is shared and loaded.
 const bootTimeout = 20 * time.Second
 
-// startBrokerProcess starts the broker with args and waits until it printed
-// its boot line and accepts TCP connections on addr. The process is killed
-// at the end of the test if it is still running.
-func startBrokerProcess(t *testing.T, addr string, args ...string) *brokerProcess {
-	t.Helper()
-	return startBrokerProcessWithBugs(t, addr, "", args...)
-}
-
-// startBrokerProcessWithBugs is startBrokerProcess with the bug switch bug
-// on ("" for none).
+// startBrokerProcessWithBugs starts the broker with args and the bug switch
+// bug on ("" for none), and waits until it printed its boot line and
+// accepts TCP connections on addr. The process is killed at the end of the
+// test if it is still running.
 func startBrokerProcessWithBugs(t *testing.T, addr, bug string, args ...string) *brokerProcess {
 	t.Helper()
 	p := spawnBroker(t, bug, args...)
