@@ -25,9 +25,9 @@ import (
 // judgement cover both.
 type killClient interface {
 	// send sends body to killTopic synchronously (with the library's
-	// retries) and returns where the broker put it when it answered
-	// SEND_OK, or an error otherwise.
-	send(ctx context.Context, body []byte) (placement, error)
+	// retries), with delay level delay (0 for none), and returns where the
+	// broker put it when it answered SEND_OK, or an error otherwise.
+	send(ctx context.Context, body []byte, delay int) (placement, error)
 	// consume starts a clustering push consumer, instance of group, from
 	// the first offset, calling deliver with each message's body and
 	// placement; it returns a shutdown that commits offsets (idempotent).
@@ -65,8 +65,12 @@ func newOfficialClient(t *testing.T, nsAddr string) killClient {
 	return &officialClient{nsAddr: nsAddr, p: p}
 }
 
-func (c *officialClient) send(ctx context.Context, body []byte) (placement, error) {
-	res, err := c.p.SendSync(ctx, primitive.NewMessage(killTopic, body))
+func (c *officialClient) send(ctx context.Context, body []byte, delay int) (placement, error) {
+	msg := primitive.NewMessage(killTopic, body)
+	if delay > 0 {
+		msg.WithDelayTimeLevel(delay)
+	}
+	res, err := c.p.SendSync(ctx, msg)
 	if err != nil {
 		return placement{}, err
 	}
@@ -115,8 +119,12 @@ func newOurClient(t *testing.T, nsAddr string) killClient {
 	return &ourClient{nsAddr: nsAddr, p: p}
 }
 
-func (c *ourClient) send(ctx context.Context, body []byte) (placement, error) {
-	res, err := c.p.Send(ctx, client.NewMessage(killTopic, body))
+func (c *ourClient) send(ctx context.Context, body []byte, delay int) (placement, error) {
+	msg := client.NewMessage(killTopic, body)
+	if delay > 0 {
+		msg.WithDelayLevel(delay)
+	}
+	res, err := c.p.Send(ctx, msg)
 	if err != nil {
 		return placement{}, err
 	}
