@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"rocketsim/broker/store/message"
+	"rocketsim/broker/topic"
 	"rocketsim/jepsen/history"
 	"rocketsim/remoting"
 	"rocketsim/runtime"
@@ -56,13 +57,6 @@ type rawConsumer struct {
 	// caughtUp marks the queues whose last pull found nothing new.
 	caughtUp []bool
 	stopped  bool
-	// topic is what the consumer pulls: the spec's topic, or a group's
-	// dead-letter topic when dlqOf is set. A dead-letter reader records
-	// each message as dead-lettered by group dlqOf, and counts a queue
-	// whose topic does not exist (nothing was ever dead-lettered on that
-	// broker) as caught up.
-	topic string
-	dlqOf string
 }
 
 func newConsumer(spec Spec, group string, expr string, fromStart bool, owned []target, h *recorder, keep func(*rawConsumer)) runtime.NewNode {
@@ -74,11 +68,8 @@ func newConsumer(spec Spec, group string, expr string, fromStart bool, owned []t
 			rt: rt, spec: spec, group: group, fromStart: fromStart, owned: owned, h: h,
 			expr: expr, tags: subscribedTags(expr),
 			next: make([]int64, len(owned)), caughtUp: make([]bool, len(owned)),
-			topic: spec.Topic,
 		}
 		c.ep = remoting.NewEndpoint(rt, remoting.Options{})
-		// keep may retarget the consumer (a dead-letter reader), so it
-		// runs before the first request.
 		if keep != nil {
 			keep(c)
 		}
@@ -123,7 +114,7 @@ func (c *rawConsumer) later(fn func()) {
 func (c *rawConsumer) queryOffset(i int) {
 	t := c.owned[i]
 	req := remoting.NewRequest(remoting.ReqQueryConsumerOffset, map[string]string{
-		"consumerGroup": c.group, "topic": c.topic, "queueId": strconv.Itoa(t.queue),
+		"consumerGroup": c.group, "topic": c.topicOf(t), "queueId": strconv.Itoa(t.queue),
 	})
 	err := c.ep.Invoke(c.ep.ConnTo(t.addr), req, c.spec.Timeout, func(resp *remoting.Command, err error) {
 		if c.stopped {
@@ -165,7 +156,7 @@ func (c *rawConsumer) pull(i int) {
 		flags |= pullFlagCommitOffset
 	}
 	req := remoting.NewRequest(remoting.ReqPullMessage, map[string]string{
-		"consumerGroup": c.group, "topic": c.topic, "queueId": strconv.Itoa(t.queue),
+		"consumerGroup": c.group, "topic": c.topicOf(t), "queueId": strconv.Itoa(t.queue),
 		"queueOffset": strconv.FormatInt(c.next[i], 10), "maxMsgNums": strconv.Itoa(pullBatch),
 		"sysFlag": strconv.Itoa(flags), "commitOffset": strconv.FormatInt(c.next[i], 10),
 		"suspendTimeoutMillis": strconv.FormatInt(c.spec.Hold.Milliseconds(), 10),
@@ -220,7 +211,7 @@ func (c *rawConsumer) onPull(i int, resp *remoting.Command) {
 		// The topic does not exist yet: a dead-letter topic is created by
 		// the first message that exhausts its retries, so none means the
 		// queue is empty.
-		c.caughtUp[i] = c.dlqOf != ""
+		c.caughtUp[i] = t.dlqOf != ""
 		c.later(func() { c.pull(i) })
 	default:
 		// The broker is starting.
@@ -249,10 +240,10 @@ func (c *rawConsumer) receive(i int, body []byte) {
 			// PullAPIWrapper does, and skips what it did not subscribe.
 			continue
 		}
-		if c.dlqOf != "" {
+		if t.dlqOf != "" {
 			c.h.point(history.Op{
 				Process: c.rt.Name(), Type: history.OK, F: history.FDLQ, Time: c.rt.Now().UnixNano(),
-				Group: c.dlqOf, Topic: c.topic, Key: props[message.PropertyKeys],
+				Group: t.dlqOf, Topic: c.topicOf(t), Key: props[message.PropertyKeys],
 				BodyDigest: history.Digest(r.Body), Tags: props[message.PropertyTags], Reconsume: int(r.ReconsumeTimes),
 			})
 			continue
@@ -265,4 +256,13 @@ func (c *rawConsumer) receive(i int, body []byte) {
 			Reconsume: int(r.ReconsumeTimes),
 		})
 	}
+}
+
+// topicOf is what the consumer pulls from t: the spec's topic, or t's
+// group's dead-letter topic.
+func (c *rawConsumer) topicOf(t target) string {
+	if t.dlqOf != "" {
+		return topic.DLQTopic(t.dlqOf)
+	}
+	return c.spec.Topic
 }

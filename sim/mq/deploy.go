@@ -9,7 +9,6 @@ import (
 
 	"rocketsim/broker/config"
 	brokerserver "rocketsim/broker/server"
-	"rocketsim/broker/topic"
 	"rocketsim/jepsen/check"
 	nsserver "rocketsim/namesrv/server"
 	"rocketsim/runtime"
@@ -46,7 +45,9 @@ type ClientOverrides struct {
 	Window   int
 	Body     int
 	Mix      []MessageKind
-	// A core consumer's listener: failure rate and slowness.
+	// A consumer's group (default Spec.Group), and a core consumer's
+	// listener: failure rate and slowness.
+	Group        string
 	FailRate     float64
 	ConsumeDelay time.Duration
 }
@@ -73,6 +74,9 @@ func (o *ClientOverrides) apply(spec Spec) Spec {
 	}
 	if o.ConsumeDelay != 0 {
 		spec.ConsumeDelay = o.ConsumeDelay
+	}
+	if o.Group != "" {
+		spec.Group = o.Group
 	}
 	return spec
 }
@@ -193,6 +197,35 @@ func (d *Deployment) features() Spec {
 	return f
 }
 
+// groupOf is consumer node name's group.
+func (d *Deployment) groupOf(name string) string {
+	n, _ := d.node(name)
+	return n.Client.apply(d.spec).Group
+}
+
+// groups are the regular groups, sorted.
+func (d *Deployment) groups() []string {
+	var out []string
+	for _, c := range d.consumers {
+		if g := d.groupOf(c); !slices.Contains(out, g) {
+			out = append(out, g)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// members are group's consumer nodes, in node order.
+func (d *Deployment) members(group string) []string {
+	var out []string
+	for _, c := range d.consumers {
+		if d.groupOf(c) == group {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // CheckNodes reports what NewDeployment would refuse in spec and nodes,
 // without a world (for a scenario loader).
 func CheckNodes(spec Spec, nodes []NodeSpec) error {
@@ -285,19 +318,20 @@ func (d *Deployment) NewNode(name string) (runtime.NewNode, error) {
 			return newProducer(spec, d.targets(), d.h)(rt)
 		}, nil
 	default: // RoleConsumer
-		i := slices.Index(d.consumers, name)
 		spec := n.Client.apply(d.features())
+		members := d.members(spec.Group)
+		i := slices.Index(members, name)
 		return func(rt runtime.Runtime) (runtime.Node, error) {
 			if spec.Clients == CoreClients {
 				return newCoreConsumer(spec, d.nameservers(), d.host(name), d.h)(rt)
 			}
 			var owned []target
 			for j, t := range d.targets() {
-				if j%len(d.consumers) == i {
+				if j%len(members) == i {
 					owned = append(owned, t)
 				}
 			}
-			return newConsumer(d.spec, d.spec.Group, d.spec.Subscription, false, owned, d.h, func(c *rawConsumer) { d.regular[name] = c })(rt)
+			return newConsumer(spec, spec.Group, spec.Subscription, false, owned, d.h, func(c *rawConsumer) { d.regular[name] = c })(rt)
 		}, nil
 	}
 }
@@ -362,7 +396,12 @@ func (d *Deployment) drain() {
 	drained := func() bool {
 		if d.spec.Clients == CoreClients {
 			// A push consumer has no "caught up" signal: quiet is the sign.
-			return d.w.Now()-d.h.lastReceive[d.spec.Group] >= coreQuiet
+			for _, g := range d.groups() {
+				if d.w.Now()-d.h.lastReceive[g] < coreQuiet {
+					return false
+				}
+			}
+			return true
 		}
 		for _, name := range d.consumers {
 			c := d.regular[name]
@@ -373,7 +412,7 @@ func (d *Deployment) drain() {
 		return true
 	}
 	if !d.w.RunUntil(drained, d.spec.Drain) {
-		d.problem(fmt.Sprintf("the consumers of %s did not drain every queue within %v", d.spec.Group, d.spec.Drain))
+		d.problem(fmt.Sprintf("the consumers of %s did not drain every queue within %v", strings.Join(d.groups(), ", "), d.spec.Drain))
 	}
 }
 
@@ -389,15 +428,15 @@ func (d *Deployment) verify() {
 	done := func() bool { return d.verifier != nil && d.verifier.caughtUpAll() }
 	if slices.Contains(d.features().Mix, Failing) {
 		var dlqs []target
-		for _, b := range d.brokers {
-			// One dead-letter queue per group per broker (DLQ_NUMS_PER_GROUP).
-			dlqs = append(dlqs, target{broker: b, addr: fmt.Sprintf("%s:%d", d.host(b), BrokerPort), queue: 0})
+		for _, g := range d.groups() {
+			for _, b := range d.brokers {
+				// One dead-letter queue per group per broker
+				// (DLQ_NUMS_PER_GROUP).
+				dlqs = append(dlqs, target{broker: b, addr: fmt.Sprintf("%s:%d", d.host(b), BrokerPort), queue: 0, dlqOf: g})
+			}
 		}
 		r := d.w.AddNode(dlqReaderName, simrt.NodeConfig{Host: dlqReaderHost()},
-			newConsumer(d.spec, VerifyGroup, "*", true, dlqs, d.h, func(c *rawConsumer) {
-				c.topic, c.dlqOf = topic.DLQTopic(d.spec.Group), d.spec.Group
-				d.dlq = c
-			}))
+			newConsumer(d.spec, VerifyGroup, "*", true, dlqs, d.h, func(c *rawConsumer) { d.dlq = c }))
 		d.bringUp(r)
 		readers = append(readers, r)
 		verified := done
@@ -440,13 +479,18 @@ func (d *Deployment) CheckConfig() check.Config {
 	if cfg.ClockError == 0 {
 		cfg.ClockError = 2 * d.spec.ClockSkew
 	}
-	cfg.Delivery.Groups = appendMissing(cfg.Delivery.Groups, d.spec.Group, VerifyGroup)
-	if subscribedTags(d.spec.Subscription) != nil && cfg.Delivery.Subscriptions[d.spec.Group] == nil {
+	groups := d.groups()
+	cfg.Delivery.Groups = appendMissing(cfg.Delivery.Groups, slices.Concat(groups, []string{VerifyGroup})...)
+	if subscribedTags(d.spec.Subscription) != nil {
 		subs := maps.Clone(cfg.Delivery.Subscriptions)
 		if subs == nil {
 			subs = map[string][]string{}
 		}
-		subs[d.spec.Group] = []string{d.spec.Topic + ":" + d.spec.Subscription}
+		for _, g := range groups {
+			if subs[g] == nil {
+				subs[g] = []string{d.spec.Topic + ":" + d.spec.Subscription}
+			}
+		}
 		cfg.Delivery.Subscriptions = subs
 	}
 	bc := d.brokerConfigOf(d.brokers[0])
@@ -482,15 +526,15 @@ func (d *Deployment) CheckConfig() check.Config {
 		cfg.Retry.RequireDLQ = true
 	}
 	if d.spec.Broadcast {
-		cfg.Delivery.BroadcastGroups = appendMissing(cfg.Delivery.BroadcastGroups, d.spec.Group)
-		cfg.Retry.BroadcastGroups = appendMissing(cfg.Retry.BroadcastGroups, d.spec.Group)
+		cfg.Delivery.BroadcastGroups = appendMissing(cfg.Delivery.BroadcastGroups, groups...)
+		cfg.Retry.BroadcastGroups = appendMissing(cfg.Retry.BroadcastGroups, groups...)
 	}
 	if d.spec.Orderly {
-		cfg.Ordering.OrderlyGroups = appendMissing(cfg.Ordering.OrderlyGroups, d.spec.Group)
-		cfg.Retry.OrderlyGroups = appendMissing(cfg.Retry.OrderlyGroups, d.spec.Group)
+		cfg.Ordering.OrderlyGroups = appendMissing(cfg.Ordering.OrderlyGroups, groups...)
+		cfg.Retry.OrderlyGroups = appendMissing(cfg.Retry.OrderlyGroups, groups...)
 	}
 	if d.features().transactional() {
-		cfg.Txn.Groups = appendMissing(cfg.Txn.Groups, d.spec.Group, VerifyGroup)
+		cfg.Txn.Groups = appendMissing(cfg.Txn.Groups, slices.Concat(groups, []string{VerifyGroup})...)
 		if cfg.Txn.MaxChecks == 0 {
 			cfg.Txn.MaxChecks = bc.TransactionCheckMax
 		}
@@ -520,12 +564,14 @@ func (d *Deployment) brokerConfigOf(name string) *config.Config {
 // validate checks o against the spec it overrides, for a node of role.
 func (o *ClientOverrides) validate(spec Spec, role Role) error {
 	producerSet := o.Interval != 0 || o.Window != 0 || o.Body != 0 || o.Mix != nil
-	consumerSet := o.FailRate != 0 || o.ConsumeDelay != 0
+	consumerSet := o.FailRate != 0 || o.ConsumeDelay != 0 || o.Group != ""
 	switch {
 	case role == RoleProducer && consumerSet:
 		return fmt.Errorf("a producer takes interval, window, body and mix")
+	case o.Group == VerifyGroup:
+		return fmt.Errorf("group %q is the verification group's", o.Group)
 	case role == RoleConsumer && producerSet:
-		return fmt.Errorf("a consumer takes fail-rate and consume-delay")
+		return fmt.Errorf("a consumer takes group, fail-rate and consume-delay")
 	case role != RoleProducer && role != RoleConsumer:
 		return fmt.Errorf("only clients take client settings")
 	}

@@ -1,9 +1,13 @@
 package mq
 
 import (
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"rocketsim/sim/simrt"
 )
 
 // TestCheckNodes: a deployment refuses node lists and overrides it could
@@ -58,4 +62,47 @@ func TestFeaturesFromOverrides(t *testing.T) {
 	require.Contains(t, cfg.Txn.Groups, VerifyGroup)
 	require.Len(t, cfg.Delay.Levels, 18, "the broker's default delay table")
 	require.Equal(t, cfg.Delay.Levels[2], cfg.Retry.RetryDelays[0], "retry 1 waits delay level 3")
+}
+
+// TestTwoGroups: consumers in two groups each receive every message (each
+// group split between its own members); the checkers judge both.
+func TestTwoGroups(t *testing.T) {
+	for _, clients := range []ClientKind{RawClients, CoreClients} {
+		spec := DefaultSpec()
+		spec.Clients = clients
+		spec.Duration = 5 * time.Second
+		spec.Drain = time.Minute
+		nodes := []NodeSpec{{Name: "ns", Role: RoleNamesrv}, {Name: "b", Role: RoleBroker}, {Name: "p", Role: RoleProducer},
+			{Name: "c1", Role: RoleConsumer}, {Name: "c2", Role: RoleConsumer},
+			{Name: "d1", Role: RoleConsumer, Client: &ClientOverrides{Group: "other"}}}
+		w := simrt.New(1, simrt.Options{})
+		d, err := NewDeployment(w, spec, nodes, Options{})
+		require.NoError(t, err)
+		for i, n := range nodes {
+			nn, err := d.NewNode(n.Name)
+			require.NoError(t, err)
+			w.AddNode(n.Name, simrt.NodeConfig{Host: fmt.Sprintf("10.9.0.%d", i+1)}, nn)
+		}
+		for _, n := range nodes {
+			w.Node(n.Name).Start()
+			require.NoError(t, w.Node(n.Name).Err())
+		}
+		w.RunFor(spec.Duration)
+		res := d.Finish()
+		require.True(t, res.Passed(), "%s: %v %s", clients, res.Problems, res.Report.Explain(5))
+		require.Equal(t, []string{"other", spec.Group}, d.groups())
+		got := map[string]map[string]bool{}
+		for _, op := range res.Ops {
+			if op.F == "receive" {
+				if got[op.Group] == nil {
+					got[op.Group] = map[string]bool{}
+				}
+				got[op.Group][op.Key] = true
+			}
+		}
+		acked := int(res.Metric("delivery", "acknowledged"))
+		require.Positive(t, acked)
+		require.GreaterOrEqual(t, len(got["other"]), acked, "%s: group other", clients)
+		require.GreaterOrEqual(t, len(got[spec.Group]), acked, "%s: group %s", clients, spec.Group)
+	}
 }

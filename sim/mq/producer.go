@@ -13,10 +13,15 @@ import (
 	"rocketsim/runtime"
 )
 
-// target is one queue of one broker.
+// target is one queue of one broker: of the spec's topic, or, when dlqOf
+// is set, of that group's dead-letter topic. A dead-letter reader records
+// each message as dead-lettered by group dlqOf, and counts a queue whose
+// topic does not exist (nothing was ever dead-lettered on that broker) as
+// caught up.
 type target struct {
 	broker, addr string
 	queue        int
+	dlqOf        string
 }
 
 // producerGroup is the producers' group name on the wire.

@@ -225,7 +225,10 @@ type MQClientOptions struct {
 	Window   int           `yaml:"window"`
 	Body     int           `yaml:"body"`
 	Mix      []string      `yaml:"mix"`
-	// A consumer's listener: failure rate and slowness (core clients).
+	// A consumer's group (default the params' group; each group receives
+	// every message), and its listener: failure rate and slowness (core
+	// clients).
+	Group        string        `yaml:"group"`
 	FailRate     float64       `yaml:"fail-rate"`
 	ConsumeDelay time.Duration `yaml:"consume-delay"`
 }
@@ -239,7 +242,10 @@ func MQClient(n Node) (*mq.ClientOverrides, error) {
 	if err := decodeStrict(&n.Options, &o, "node "+n.Name+" options"); err != nil {
 		return nil, err
 	}
-	c := &mq.ClientOverrides{Interval: o.Interval, Window: o.Window, Body: o.Body, FailRate: o.FailRate, ConsumeDelay: o.ConsumeDelay}
+	if o.Group != "" && !nodeNameRE.MatchString(o.Group) {
+		return nil, fmt.Errorf("line %d: node %s: group %q: use letters, digits, '-', '_' and '.'", n.Options.Line, n.Name, o.Group)
+	}
+	c := &mq.ClientOverrides{Interval: o.Interval, Window: o.Window, Body: o.Body, Group: o.Group, FailRate: o.FailRate, ConsumeDelay: o.ConsumeDelay}
 	for _, k := range o.Mix {
 		c.Mix = append(c.Mix, mq.MessageKind(k))
 	}

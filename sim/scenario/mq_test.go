@@ -96,6 +96,8 @@ func TestMQScenario(t *testing.T) {
 		{"    - {name: producer-1, role: producer}\n", "    - {name: producer-1, role: producer, options: {mix: [delay]}}\n", "need the core clients"},
 		{"    - {name: producer-1, role: producer}\n", "    - {name: producer-1, role: producer, options: {fail-rate: 0.5}}\n", "a producer takes"},
 		{"    - {name: consumer-1, role: consumer}\n", "    - {name: consumer-1, role: consumer, options: {interval: 5ms}}\n", "a consumer takes"},
+		{"    - {name: consumer-1, role: consumer}\n", "    - {name: consumer-1, role: consumer, options: {group: sim-verify}}\n", "verification group"},
+		{"    - {name: consumer-1, role: consumer}\n", "    - {name: consumer-1, role: consumer, options: {group: \"a b\"}}\n", `group "a b"`},
 		{"{queues: 2}", "{queues: 2, clients: core, mix: [normal, sometimes]}", `message kind "sometimes"`},
 		{"{queues: 2}", "{queues: 2, mix: [delay]}", "need the core clients"},
 		{"{queues: 2}", "{queues: 2, clients: fancy}", `clients "fancy"`},
