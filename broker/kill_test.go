@@ -38,6 +38,7 @@ const (
 	killPhaseTimeout   = 30 * time.Second       // each phase of acknowledged or failed sends
 	killConsumeWindow  = 60 * time.Second       // the push consumer's catch-up, at most
 	killConsumeQuiet   = 8 * time.Second        // no delivery this long after the first: the consumer has all it will get
+	killBugQuiet       = 3 * time.Second        // the same for a broken broker, whose run is expected to miss messages
 	killSettle         = 1 * time.Second        // extra consuming time to see strays
 	killErrorBackoff   = 20 * time.Millisecond  // pause after a failed send, so a down broker is not spun on
 	killSegmentSize    = 256 << 10              // mappedFileSizeCommitLog
@@ -435,12 +436,16 @@ func runKillFlow(t *testing.T, o killOptions) *killRun {
 	segments, err := os.ReadDir(filepath.Join(storeRoot, "commitlog"))
 	require.NoError(t, err)
 	r.Segments = len(segments)
+	quiet := killConsumeQuiet
+	if o.Bug != "" {
+		quiet = killBugQuiet
+	}
 	fresh := startCollector(t, c, "kill-cg")
-	fresh.await(r.Acked)
+	fresh.await(r.Acked, quiet)
 	r.Received = fresh.snapshot()
 	if live != nil {
 		if o.KeepLive {
-			live.await(r.Acked)
+			live.await(r.Acked, quiet)
 			r.Live = live.snapshot()
 		} else {
 			// A restarted broker knows no consumer until its next
@@ -453,7 +458,7 @@ func runKillFlow(t *testing.T, o killOptions) *killRun {
 			// anything.
 			live.shutdown()
 			next := startCollectorFrom(t, c, "kill-live-cg", "kill-live-cg-2", live.snapshot())
-			next.await(r.Acked)
+			next.await(r.Acked, quiet)
 			r.Live = next.snapshot()
 		}
 	}
@@ -505,9 +510,9 @@ func startCollectorFrom(t *testing.T, c killClient, group, instance string, got 
 }
 
 // await returns once every acked body arrived, or deliveries stopped for
-// killConsumeQuiet after the first, or killConsumeWindow passed, plus a
+// quietFor after the first, or killConsumeWindow passed, plus a
 // settling window for strays. It does not fail: the judgement does.
-func (c *collector) await(acked map[string]placement) {
+func (c *collector) await(acked map[string]placement, quietFor time.Duration) {
 	deadline := time.Now().Add(killConsumeWindow)
 	for {
 		c.mu.Lock()
@@ -517,7 +522,7 @@ func (c *collector) await(acked map[string]placement) {
 				missing++
 			}
 		}
-		quiet := !c.last.IsZero() && time.Since(c.last) > killConsumeQuiet
+		quiet := !c.last.IsZero() && time.Since(c.last) > quietFor
 		c.mu.Unlock()
 		if missing == 0 || quiet || time.Now().After(deadline) {
 			break
