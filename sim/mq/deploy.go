@@ -45,9 +45,11 @@ type ClientOverrides struct {
 	Window   int
 	Body     int
 	Mix      []MessageKind
-	// A consumer's group (default Spec.Group), and a core consumer's
-	// listener: failure rate and slowness.
+	// A consumer's group (default Spec.Group) and its tag expression
+	// (default Spec.Subscription; every member of a group must say the
+	// same), and a core consumer's listener: failure rate and slowness.
 	Group        string
+	Subscription string
 	FailRate     float64
 	ConsumeDelay time.Duration
 }
@@ -77,6 +79,9 @@ func (o *ClientOverrides) apply(spec Spec) Spec {
 	}
 	if o.Group != "" {
 		spec.Group = o.Group
+	}
+	if o.Subscription != "" {
+		spec.Subscription = o.Subscription
 	}
 	return spec
 }
@@ -149,6 +154,15 @@ func NewDeployment(w *simrt.World, spec Spec, nodes []NodeSpec, opts Options) (*
 		return nil, fmt.Errorf("mq deployment: want at least one name server, broker, producer and consumer; have %d, %d, %d, %d",
 			len(d.namesrvs), len(d.brokers), len(d.producers), len(d.consumers))
 	}
+	subs := map[string]string{}
+	for _, c := range d.consumers {
+		n, _ := d.node(c)
+		cs := n.Client.apply(spec)
+		if prev, ok := subs[cs.Group]; ok && prev != cs.Subscription {
+			return nil, fmt.Errorf("mq deployment: node %q: group %s subscribes %q here and %q on another member", c, cs.Group, cs.Subscription, prev)
+		}
+		subs[cs.Group] = cs.Subscription
+	}
 	counted := spec
 	counted.Brokers, counted.Producers, counted.Consumers, counted.Faults = 1, 1, 1, nil
 	if err := counted.Validate(); err != nil {
@@ -201,6 +215,12 @@ func (d *Deployment) features() Spec {
 func (d *Deployment) groupOf(name string) string {
 	n, _ := d.node(name)
 	return n.Client.apply(d.spec).Group
+}
+
+// subscriptionOf is group's tag expression.
+func (d *Deployment) subscriptionOf(group string) string {
+	n, _ := d.node(d.members(group)[0])
+	return n.Client.apply(d.spec).Subscription
 }
 
 // groups are the regular groups, sorted.
@@ -481,16 +501,17 @@ func (d *Deployment) CheckConfig() check.Config {
 	}
 	groups := d.groups()
 	cfg.Delivery.Groups = appendMissing(cfg.Delivery.Groups, slices.Concat(groups, []string{VerifyGroup})...)
-	if subscribedTags(d.spec.Subscription) != nil {
-		subs := maps.Clone(cfg.Delivery.Subscriptions)
-		if subs == nil {
-			subs = map[string][]string{}
+	subs := maps.Clone(cfg.Delivery.Subscriptions)
+	if subs == nil {
+		subs = map[string][]string{}
+	}
+	for _, g := range groups {
+		expr := d.subscriptionOf(g)
+		if subscribedTags(expr) != nil && subs[g] == nil {
+			subs[g] = []string{d.spec.Topic + ":" + expr}
 		}
-		for _, g := range groups {
-			if subs[g] == nil {
-				subs[g] = []string{d.spec.Topic + ":" + d.spec.Subscription}
-			}
-		}
+	}
+	if len(subs) > 0 {
 		cfg.Delivery.Subscriptions = subs
 	}
 	bc := d.brokerConfigOf(d.brokers[0])
@@ -564,14 +585,14 @@ func (d *Deployment) brokerConfigOf(name string) *config.Config {
 // validate checks o against the spec it overrides, for a node of role.
 func (o *ClientOverrides) validate(spec Spec, role Role) error {
 	producerSet := o.Interval != 0 || o.Window != 0 || o.Body != 0 || o.Mix != nil
-	consumerSet := o.FailRate != 0 || o.ConsumeDelay != 0 || o.Group != ""
+	consumerSet := o.FailRate != 0 || o.ConsumeDelay != 0 || o.Group != "" || o.Subscription != ""
 	switch {
 	case role == RoleProducer && consumerSet:
 		return fmt.Errorf("a producer takes interval, window, body and mix")
 	case o.Group == VerifyGroup:
 		return fmt.Errorf("group %q is the verification group's", o.Group)
 	case role == RoleConsumer && producerSet:
-		return fmt.Errorf("a consumer takes group, fail-rate and consume-delay")
+		return fmt.Errorf("a consumer takes group, subscription, fail-rate and consume-delay")
 	case role != RoleProducer && role != RoleConsumer:
 		return fmt.Errorf("only clients take client settings")
 	}

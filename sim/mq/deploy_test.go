@@ -64,8 +64,9 @@ func TestFeaturesFromOverrides(t *testing.T) {
 	require.Equal(t, cfg.Delay.Levels[2], cfg.Retry.RetryDelays[0], "retry 1 waits delay level 3")
 }
 
-// TestTwoGroups: consumers in two groups each receive every message (each
-// group split between its own members); the checkers judge both.
+// TestTwoGroups: consumers in two groups each receive every message they
+// subscribe to (each group split between its own members; the second
+// group takes TagA only); the checkers judge both.
 func TestTwoGroups(t *testing.T) {
 	for _, clients := range []ClientKind{RawClients, CoreClients} {
 		spec := DefaultSpec()
@@ -74,7 +75,7 @@ func TestTwoGroups(t *testing.T) {
 		spec.Drain = time.Minute
 		nodes := []NodeSpec{{Name: "ns", Role: RoleNamesrv}, {Name: "b", Role: RoleBroker}, {Name: "p", Role: RoleProducer},
 			{Name: "c1", Role: RoleConsumer}, {Name: "c2", Role: RoleConsumer},
-			{Name: "d1", Role: RoleConsumer, Client: &ClientOverrides{Group: "other"}}}
+			{Name: "d1", Role: RoleConsumer, Client: &ClientOverrides{Group: "other", Subscription: "TagA"}}}
 		w := simrt.New(1, simrt.Options{})
 		d, err := NewDeployment(w, spec, nodes, Options{})
 		require.NoError(t, err)
@@ -92,7 +93,14 @@ func TestTwoGroups(t *testing.T) {
 		require.True(t, res.Passed(), "%s: %v %s", clients, res.Problems, res.Report.Explain(5))
 		require.Equal(t, []string{"other", spec.Group}, d.groups())
 		got := map[string]map[string]bool{}
+		tagA := 0
 		for _, op := range res.Ops {
+			if op.F == "send" && op.Type == "ok" && op.Tags == "TagA" {
+				tagA++
+			}
+			if op.F == "receive" && op.Group == "other" {
+				require.Equal(t, "TagA", op.Tags, "%s: group other subscribes TagA only", clients)
+			}
 			if op.F == "receive" {
 				if got[op.Group] == nil {
 					got[op.Group] = map[string]bool{}
@@ -102,7 +110,15 @@ func TestTwoGroups(t *testing.T) {
 		}
 		acked := int(res.Metric("delivery", "acknowledged"))
 		require.Positive(t, acked)
-		require.GreaterOrEqual(t, len(got["other"]), acked, "%s: group other", clients)
+		require.Positive(t, tagA)
+		require.GreaterOrEqual(t, len(got["other"]), tagA, "%s: group other", clients)
 		require.GreaterOrEqual(t, len(got[spec.Group]), acked, "%s: group %s", clients, spec.Group)
 	}
+}
+
+// TestGroupSubscriptionsAgree: the members of a group must subscribe alike.
+func TestGroupSubscriptionsAgree(t *testing.T) {
+	nodes := []NodeSpec{{Name: "ns", Role: RoleNamesrv}, {Name: "b", Role: RoleBroker}, {Name: "p", Role: RoleProducer},
+		{Name: "c1", Role: RoleConsumer}, {Name: "c2", Role: RoleConsumer, Client: &ClientOverrides{Subscription: "TagB"}}}
+	require.ErrorContains(t, CheckNodes(DefaultSpec(), nodes), "on another member")
 }

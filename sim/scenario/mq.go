@@ -229,6 +229,7 @@ type MQClientOptions struct {
 	// every message), and its listener: failure rate and slowness (core
 	// clients).
 	Group        string        `yaml:"group"`
+	Subscription string        `yaml:"subscription"`
 	FailRate     float64       `yaml:"fail-rate"`
 	ConsumeDelay time.Duration `yaml:"consume-delay"`
 }
@@ -245,7 +246,7 @@ func MQClient(n Node) (*mq.ClientOverrides, error) {
 	if o.Group != "" && !nodeNameRE.MatchString(o.Group) {
 		return nil, fmt.Errorf("line %d: node %s: group %q: use letters, digits, '-', '_' and '.'", n.Options.Line, n.Name, o.Group)
 	}
-	c := &mq.ClientOverrides{Interval: o.Interval, Window: o.Window, Body: o.Body, Group: o.Group, FailRate: o.FailRate, ConsumeDelay: o.ConsumeDelay}
+	c := &mq.ClientOverrides{Interval: o.Interval, Window: o.Window, Body: o.Body, Group: o.Group, Subscription: o.Subscription, FailRate: o.FailRate, ConsumeDelay: o.ConsumeDelay}
 	for _, k := range o.Mix {
 		c.Mix = append(c.Mix, mq.MessageKind(k))
 	}
