@@ -28,7 +28,7 @@ import (
 )
 
 // Bounds of the kill -9 flow. The waits are generous because the machine is
-// shared; the counts keep one flow near 5 s.
+// shared; the counts keep one flow between 4 and 12 s.
 const (
 	killProducers      = 4                      // goroutines sending concurrently through one producer
 	killAcksPerPhase   = 300                    // acknowledged sends before each kill, and after the last restart
@@ -74,7 +74,7 @@ type killRun struct {
 	AckedAt   []int                         // acknowledged count at each kill
 	Received  map[string]map[placement]bool // body -> every placement it arrived with, new group after the kills
 	Live      map[string]map[placement]bool // the same for the group consuming through the kills (LiveConsumer)
-	Abnormal  []string                      // each incarnation's recovery "abnormal=" value
+	Abnormal  []string                      // recovery's "abnormal=" value of the first start and of each restart that stayed up
 	Aborted   []string                      // each aborted start: its delay and how far it got
 	Segments  int                           // commit log segment files at the end
 }

@@ -5,10 +5,12 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	mathrand "math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
 	"os/signal"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -185,16 +187,30 @@ func dialable(addr string) bool {
 
 // freePort returns a loopback port that was free a moment ago. The broker
 // needs a fixed port, the same across restarts, because producers and the
-// name server's route keep its address.
+// name server's route keep its address. It is drawn below Linux's default
+// ephemeral range (32768-60999), so that no connection or ":0" listener of
+// a concurrently running test can take it while the broker is down.
 func freePort(t *testing.T) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("free port: %v", err)
+	for range freePortTries {
+		port := freePortLow + mathrand.IntN(freePortHigh-freePortLow)
+		ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
+		if err != nil {
+			continue
+		}
+		ln.Close()
+		return port
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	t.Fatalf("no free port in [%d, %d) after %d tries", freePortLow, freePortHigh, freePortTries)
+	return 0
 }
+
+// The range freePort draws from, and how often it tries.
+const (
+	freePortLow   = 20000
+	freePortHigh  = 32000
+	freePortTries = 100
+)
 
 // writeConf writes a broker.conf with the given lines into dir.
 func writeConf(t *testing.T, dir string, kv [][2]string) string {
