@@ -2,6 +2,7 @@ package mq
 
 import (
 	"errors"
+	"hash/fnv"
 	"fmt"
 	"strings"
 	"time"
@@ -215,7 +216,7 @@ func newCoreConsumer(spec Spec, nameservers []string, host string, h *recorder) 
 					Offset: history.Int64(m.QueueOffset), Key: key, MsgID: m.OffsetMsgID,
 					BodyDigest: history.Digest(m.Body), Tags: m.Tag(), Reconsume: int(m.ReconsumeTimes),
 				})
-				if m.Tag() == FailTag || (spec.FailRate > 0 && rt.Rand().Float64() < spec.FailRate) {
+				if m.Tag() == FailTag || failsAttempt(key, int(m.ReconsumeTimes), spec.FailRate) {
 					verdict = consumer.RetryLater
 				}
 			}
@@ -256,4 +257,19 @@ func newCoreConsumer(spec Spec, nameservers []string, host string, h *recorder) 
 func (cc *coreConsumer) Stop() {
 	cc.stopped = true
 	cc.c.Shutdown(nil)
+}
+
+// failsAttempt decides whether the listener fails attempt reconsume of the
+// message with key, with probability rate. The draw is a hash of the two,
+// not the node's stream: like an application's deterministic outcome,
+// every copy of a message (a retry the broker moved twice after a restart,
+// a redelivery after a lost offset commit) fails or succeeds alike at the
+// same attempt, so a copy cannot be dead-lettered while another succeeded.
+func failsAttempt(key string, reconsume int, rate float64) bool {
+	if rate <= 0 {
+		return false
+	}
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%s/%d", key, reconsume)
+	return float64(h.Sum64()>>11)/(1<<53) < rate
 }

@@ -122,3 +122,18 @@ func TestGroupSubscriptionsAgree(t *testing.T) {
 		{Name: "c1", Role: RoleConsumer}, {Name: "c2", Role: RoleConsumer, Client: &ClientOverrides{Subscription: "TagB"}}}
 	require.ErrorContains(t, CheckNodes(DefaultSpec(), nodes), "on another member")
 }
+
+// TestFailsAttempt: the listener's random failures follow the rate, and
+// are a function of the message and attempt alone.
+func TestFailsAttempt(t *testing.T) {
+	fails := 0
+	for i := range 10000 {
+		key := fmt.Sprintf("k%d", i)
+		if failsAttempt(key, 0, 0.1) {
+			fails++
+		}
+		require.Equal(t, failsAttempt(key, 1, 0.3), failsAttempt(key, 1, 0.3))
+		require.False(t, failsAttempt(key, 0, 0))
+	}
+	require.InDelta(t, 1000, fails, 150)
+}

@@ -76,6 +76,8 @@ type Spec struct {
 	MaxReconsumeTimes int
 	// FailRate is the probability that the regular group's listener fails
 	// an attempt at any message (core clients only): it is retried later.
+	// The outcome is a function of the message key and attempt, so copies
+	// of a message fare alike.
 	FailRate float64
 	// ConsumeDelay is how long the regular group's listener takes over
 	// each batch (core clients only): a slow consumer.
