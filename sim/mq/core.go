@@ -2,8 +2,8 @@ package mq
 
 import (
 	"errors"
-	"hash/fnv"
 	"fmt"
+	"hash/fnv"
 	"strings"
 	"time"
 
