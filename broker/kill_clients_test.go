@@ -25,9 +25,10 @@ import (
 // judgement cover both.
 type killClient interface {
 	// send sends body to killTopic synchronously (with the library's
-	// retries), with delay level delay (0 for none), and returns where the
-	// broker put it when it answered SEND_OK, or an error otherwise.
-	send(ctx context.Context, body []byte, delay int) (placement, error)
+	// retries), with key (KEYS, indexed by the broker) and delay level
+	// delay (0 for none), and returns where the broker put it when it
+	// answered SEND_OK, or an error otherwise.
+	send(ctx context.Context, body []byte, key string, delay int) (placement, error)
 	// consume starts a clustering push consumer, instance of group, from
 	// the first offset, calling deliver with each message's body and
 	// placement; it returns a shutdown that commits offsets (idempotent).
@@ -65,8 +66,9 @@ func newOfficialClient(t *testing.T, nsAddr string) killClient {
 	return &officialClient{nsAddr: nsAddr, p: p}
 }
 
-func (c *officialClient) send(ctx context.Context, body []byte, delay int) (placement, error) {
+func (c *officialClient) send(ctx context.Context, body []byte, key string, delay int) (placement, error) {
 	msg := primitive.NewMessage(killTopic, body)
+	msg.WithKeys([]string{key})
 	if delay > 0 {
 		msg.WithDelayTimeLevel(delay)
 	}
@@ -119,8 +121,8 @@ func newOurClient(t *testing.T, nsAddr string) killClient {
 	return &ourClient{nsAddr: nsAddr, p: p}
 }
 
-func (c *ourClient) send(ctx context.Context, body []byte, delay int) (placement, error) {
-	msg := client.NewMessage(killTopic, body)
+func (c *ourClient) send(ctx context.Context, body []byte, key string, delay int) (placement, error) {
+	msg := client.NewMessage(killTopic, body).WithKeys(key)
 	if delay > 0 {
 		msg.WithDelayLevel(delay)
 	}

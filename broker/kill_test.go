@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -22,7 +23,9 @@ import (
 	"github.com/apache/rocketmq-client-go/v2/rlog"
 	"github.com/stretchr/testify/require"
 
+	"rocketsim/client"
 	nsserver "rocketsim/namesrv/server"
+	"rocketsim/remoting"
 	"rocketsim/runtime"
 	"rocketsim/runtime/realrt"
 )
@@ -77,6 +80,9 @@ type killRun struct {
 	Abnormal  []string                      // recovery's "abnormal=" value of the first start and of each restart that stayed up
 	Aborted   []string                      // each aborted start: its delay and how far it got
 	Segments  int                           // commit log segment files at the end
+	// IndexMisses are the sampled acknowledged keys (QueryKeys) a query by
+	// key did not find at their acknowledged placement.
+	IndexMisses []string
 }
 
 // sendLedger is what the producers saw, shared by their goroutines.
@@ -117,13 +123,14 @@ func (l *sendLedger) ackCount() int {
 // index rebuild, segments rolling across the kill), not fsync; power loss
 // is the simulator's job (sim/mq's SYNC_FLUSH crash tests).
 func TestKill9KeepsAcknowledgedMessages(t *testing.T) {
-	r := runKillFlow(t, killOptions{Kills: 2, LiveConsumer: true, AbortedStarts: 2})
+	r := runKillFlow(t, killOptions{Kills: 2, LiveConsumer: true, AbortedStarts: 2, QueryKeys: true})
 	require.Equal(t, []string{"false", "true", "true"}, r.Abnormal,
 		"a fresh store recovers normally; after each kill the abort file makes recovery abnormal")
 	require.Greater(t, r.Segments, 1, "the commit log rolled segments")
 	require.Greater(t, r.Failed, 0, "sends failed while the broker was down")
 	require.Empty(t, judgeKill(r), "the new group after the kills")
 	require.Empty(t, judgeKill(r.as(r.Live)), "the group consuming through the kills")
+	require.Empty(t, r.IndexMisses, "the index, rebuilt by recovery, finds acknowledged keys")
 }
 
 // TestKill9KeepsAcknowledgedMessagesOurClient is the same claim with our
@@ -304,6 +311,9 @@ type killOptions struct {
 	// DelayEvery sends every DelayEvery-th message of each producer with
 	// delay level 1 or 2 (killDelayLevels); 0 sends none.
 	DelayEvery int
+	// QueryKeys queries the restarted broker's index (QUERY_MESSAGE) for
+	// a sample of the acknowledged keys.
+	QueryKeys bool
 }
 
 // runKillFlow starts our name server in this process and the broker as a
@@ -365,7 +375,8 @@ func runKillFlow(t *testing.T, o killOptions) *killRun {
 		go func() {
 			defer wg.Done()
 			for i := 0; !stop.Load(); i++ {
-				body := fmt.Sprintf("g%d-%06d-%s", g, i, pad)
+				key := fmt.Sprintf("g%d-%06d", g, i)
+				body := key + "-" + pad
 				ledger.mu.Lock()
 				ledger.attempted[body] = true
 				ledger.mu.Unlock()
@@ -374,7 +385,7 @@ func runKillFlow(t *testing.T, o killOptions) *killRun {
 				if o.DelayEvery > 0 && i%o.DelayEvery == 0 {
 					delay = 1 + i/o.DelayEvery%killDelayLevels
 				}
-				at, err := c.send(ctx, []byte(body), delay)
+				at, err := c.send(ctx, []byte(body), key, delay)
 				cancel()
 				ok := err == nil
 				ledger.mu.Lock()
@@ -443,6 +454,9 @@ func runKillFlow(t *testing.T, o killOptions) *killRun {
 	fresh := startCollector(t, c, "kill-cg")
 	fresh.await(r.Acked, quiet)
 	r.Received = fresh.snapshot()
+	if o.QueryKeys {
+		r.IndexMisses = queryKeys(t, addr, r)
+	}
 	if live != nil {
 		if o.KeepLive {
 			live.await(r.Acked, quiet)
@@ -542,6 +556,73 @@ func (c *collector) snapshot() map[string]map[placement]bool {
 	}
 	return out
 }
+
+// killKeySample is how many acknowledged keys queryKeys looks up, spread
+// over the whole run.
+const killKeySample = 60
+
+// queryKeys looks up a sample of r's acknowledged, undelayed keys with
+// QUERY_MESSAGE on the broker at addr, through our remoting endpoint, and
+// returns those not found at their acknowledged placement.
+func queryKeys(t *testing.T, addr string, r *killRun) []string {
+	t.Helper()
+	var ep *remoting.Endpoint
+	rt := realrt.New("kill-query", realrt.Options{DataDir: t.TempDir(), Logger: quietLogger()})
+	require.NoError(t, rt.Start(func(rt runtime.Runtime) (runtime.Node, error) {
+		ep = remoting.NewEndpoint(rt, remoting.Options{})
+		return stopless{}, nil
+	}))
+	defer rt.Stop()
+
+	keys := make([]string, 0, len(r.Acked))
+	for body := range r.Acked {
+		if !r.Delayed[body] {
+			keys = append(keys, body)
+		}
+	}
+	sort.Strings(keys)
+	step := max(1, len(keys)/killKeySample)
+	var misses []string
+	for i := 0; i < len(keys); i += step {
+		body := keys[i]
+		key := body[:strings.LastIndex(body, "-")] // the body is key-padding
+		req := remoting.NewRequest(remoting.ReqQueryMessage, map[string]string{
+			"topic": killTopic, "key": key, "maxNum": "32",
+			"beginTimestamp": "0", "endTimestamp": strconv.FormatInt(math.MaxInt64, 10)})
+		type answer struct {
+			resp *remoting.Command
+			err  error
+		}
+		ch := make(chan answer, 1)
+		rt.Post(func() {
+			if err := ep.Invoke(ep.ConnTo(addr), req, 5*time.Second, func(resp *remoting.Command, err error) { ch <- answer{resp, err} }); err != nil {
+				ch <- answer{nil, err}
+			}
+		})
+		a := <-ch
+		require.NoError(t, a.err, "query key %s", key)
+		want := r.Acked[body]
+		found := false
+		if a.resp.Code == remoting.RespSuccess {
+			msgs, err := client.DecodeMessages(a.resp.Body, "broker-kill")
+			require.NoError(t, err, "decode query answer for %s", key)
+			for _, m := range msgs {
+				found = found || (string(m.Body) == body && placement{m.OffsetMsgID, m.QueueID, m.QueueOffset} == want)
+			}
+		}
+		if !found {
+			misses = append(misses, fmt.Sprintf("%s (acked at %v; answer %d %q)", key, want, a.resp.Code, a.resp.Remark))
+		}
+	}
+	return misses
+}
+
+// stopless is a node with nothing to stop.
+type stopless struct{}
+
+func (stopless) Stop() {}
+
+func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 // abortedStart starts the broker and kills it after a random delay, and
 // says how far it got: "exec" (no recovery yet), "recovered" (the commit
