@@ -89,7 +89,7 @@ func (o *ClientOverrides) apply(spec Spec) Spec {
 // Deployment is the mq workload on a world its caller owns: it builds each
 // node's process (NewNode) and, once the caller has run its faults and
 // healed them, finishes the run (Finish): stops the producers, drains the
-// regular group, reads every queue with a fresh verification group, and
+// regular groups, reads every queue with a fresh verification group, and
 // judges the history. Run is one caller (its own topology and faults from a
 // Spec); the simulator's CLI is the other (a scenario file's topology and
 // fault schedule).
@@ -126,7 +126,7 @@ func NewDeployment(w *simrt.World, spec Spec, nodes []NodeSpec, opts Options) (*
 			return nil, fmt.Errorf("mq deployment: node %q twice", n.Name)
 		}
 		seen[n.Name] = true
-		if n.Name == VerifierName || n.Name == dlqReaderName {
+		if n.Name == VerifierName || n.Name == DLQReaderName {
 			return nil, fmt.Errorf("mq deployment: node name %q is taken by the verification phase", n.Name)
 		}
 		switch n.Role {
@@ -356,8 +356,8 @@ func (d *Deployment) NewNode(name string) (runtime.NewNode, error) {
 	}
 }
 
-// dlqReaderName names the node that reads the dead-letter queues.
-const dlqReaderName = "dlq-reader"
+// DLQReaderName names the node that reads the dead-letter queues.
+const DLQReaderName = "dlq-reader"
 
 // Finish ends the run once the caller has healed every fault and every
 // node is up: the producers stop; with Spec.FinalPowerLoss every broker
@@ -455,7 +455,7 @@ func (d *Deployment) verify() {
 				dlqs = append(dlqs, target{broker: b, addr: fmt.Sprintf("%s:%d", d.host(b), BrokerPort), queue: 0, dlqOf: g})
 			}
 		}
-		r := d.w.AddNode(dlqReaderName, simrt.NodeConfig{Host: dlqReaderHost()},
+		r := d.w.AddNode(DLQReaderName, simrt.NodeConfig{Host: dlqReaderHost()},
 			newConsumer(d.spec, VerifyGroup, "*", true, dlqs, d.h, func(c *rawConsumer) { d.dlq = c }))
 		d.bringUp(r)
 		readers = append(readers, r)

@@ -92,6 +92,7 @@ func TestMQScenario(t *testing.T) {
 		{"delivery: {lost: allowed}", "delivery: {max-lots:g: 0}", `no metric "lots:g"`},
 		{"    - {name: namesrv, role: namesrv}\n", "", `needs 1 to 1 "namesrv"`},
 		{"    - {name: namesrv, role: namesrv}\n", "    - {name: namesrv, role: namesrv, options: {a: b}}\n", "take no options"},
+		{"    - {name: consumer-1, role: consumer}\n", "    - {name: verifier, role: consumer}\n", "verification phase"},
 		{"    - {name: producer-1, role: producer}\n", "    - {name: producer-1, role: producer, options: {a: b}}\n", `unknown key "a"`},
 		{"    - {name: producer-1, role: producer}\n", "    - {name: producer-1, role: producer, options: {mix: [delay]}}\n", "need the core clients"},
 		{"    - {name: producer-1, role: producer}\n", "    - {name: producer-1, role: producer, options: {fail-rate: 0.5}}\n", "a producer takes"},

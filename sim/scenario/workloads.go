@@ -8,6 +8,7 @@ import (
 
 	"rocketsim/broker/config"
 	"rocketsim/jepsen/check"
+	"rocketsim/sim/mq"
 	"rocketsim/sim/pingpong"
 )
 
@@ -163,6 +164,9 @@ func (s *Scenario) validateWorkload() error {
 			if err := s.decodeBrokerConf(i); err != nil {
 				return err
 			}
+		}
+		if s.Workload.Kind == "mq" && (n.Name == mq.VerifierName || n.Name == mq.DLQReaderName) {
+			return s.errorAt([]any{"topology", "nodes", i, "name"}, "node name %q is taken by the mq workload's verification phase", n.Name)
 		}
 		if s.Workload.Kind == "mq" && (n.Role == "producer" || n.Role == "consumer") {
 			if err := validateMQClient(n, s.Workload.Config.(MQParams)); err != nil {
