@@ -71,9 +71,6 @@ type Broker struct {
 	txn     *transaction.Service
 	bugs    *bugs.Set // test-only fault switches (NewWithBugs); nil in production
 	reg     *registrar.Registrar
-	// regPending marks name servers to register with again once their
-	// registration in flight is answered (topicsChanged).
-	regPending map[string]bool
 
 	// sendsWaiting counts puts not yet answered by the store (under
 	// SYNC_FLUSH: waiting for their fsync); SendThreadPoolQueueCapacity
@@ -110,15 +107,14 @@ func Start(rt runtime.Runtime, cfg config.Config) (*Broker, error) {
 		cfg.ChannelExpiredTimeout = ChannelExpiredTimeoutDefault
 	}
 	b := &Broker{
-		rt:         rt,
-		log:        rt.Log().With(slog.String("component", "broker"), slog.String("broker", cfg.BrokerName)),
-		cfg:        cfg,
-		conns:      map[uint64]runtime.Conn{},
-		regPending: map[string]bool{},
-		clients:    client.New(cfg.EnablePropertyFilter),
-		locks:      lock.New(lock.MaxLiveDefault),
-		holds:      longpoll.New(rt, longpoll.HeldMaxDefault),
-		bootTime:   rt.Now(),
+		rt:       rt,
+		log:      rt.Log().With(slog.String("component", "broker"), slog.String("broker", cfg.BrokerName)),
+		cfg:      cfg,
+		conns:    map[uint64]runtime.Conn{},
+		clients:  client.New(cfg.EnablePropertyFilter),
+		locks:    lock.New(lock.MaxLiveDefault),
+		holds:    longpoll.New(rt, longpoll.HeldMaxDefault),
+		bootTime: rt.Now(),
 	}
 	b.ep = remoting.NewEndpoint(rt, remoting.Options{
 		OnConnect: func(c runtime.Conn) { b.conns[c.ID()] = c },
@@ -182,7 +178,6 @@ func Start(rt runtime.Runtime, cfg config.Config) (*Broker, error) {
 		Timeout:      cfg.RegisterBrokerTimeoutMills,
 		Compressed:   cfg.CompressedRegister,
 		OnResult: func(ns string, resp *remoting.Command, err error) {
-			defer b.registered(ns)
 			if err != nil {
 				b.log.Warn("register to name server failed", slog.String("namesrv", ns), slog.Any("err", err))
 			} else if resp.Code != remoting.RespSuccess {
@@ -290,31 +285,13 @@ func (b *Broker) registerBody() wire.RegisterBody {
 }
 
 // topicsChanged re-registers at once so clients find new topics without
-// waiting for the next period (Java registerIncrementBrokerData).
-//
-// The registrar keeps at most one registration in flight per name server
-// and skips a RegisterNow that finds one, so a change made while the
-// previous registration awaits its answer would wait for the next period
-// (30 s). Each name server is therefore marked pending, and registered
-// again once its answer is in (registered). Where nothing was in flight this
-// costs one redundant registration per change.
+// waiting for the next period (Java registerIncrementBrokerData). A name
+// server still answering the previous registration gets this one when its
+// answer is in (the registrar follows up).
 func (b *Broker) topicsChanged() {
 	if b.stopped {
 		return
 	}
-	for _, ns := range b.cfg.NamesrvAddr {
-		b.regPending[ns] = true
-	}
-	b.reg.RegisterNow()
-}
-
-// registered follows up a registration answered by ns (or failed) with a
-// new one when the topic table changed since it may have been built.
-func (b *Broker) registered(ns string) {
-	if !b.regPending[ns] || b.stopped {
-		return
-	}
-	delete(b.regPending, ns)
 	b.reg.RegisterNow()
 }
 

@@ -56,7 +56,11 @@ type Registrar struct {
 	timer runtime.Timer
 	// inflight marks name servers with a registration under way, so a slow
 	// one gets at most one outstanding request.
-	inflight   map[string]bool
+	inflight map[string]bool
+	// again marks name servers a RegisterNow skipped because one was in
+	// flight: the table may have changed since that one was built, so they
+	// get a fresh registration as soon as it is answered.
+	again      map[string]bool
 	masterAddr string
 	haAddr     string
 	stopped    bool
@@ -75,6 +79,7 @@ func New(rt runtime.Runtime, ep *remoting.Endpoint, opts Options, body func() wi
 		rt: rt, ep: ep, opts: opts, body: body,
 		log:      rt.Log().With(slog.String("component", "registrar")),
 		inflight: map[string]bool{},
+		again:    map[string]bool{},
 	}
 }
 
@@ -100,24 +105,37 @@ func (r *Registrar) MasterAddr() string   { return r.masterAddr }
 func (r *Registrar) HAServerAddr() string { return r.haAddr }
 
 // RegisterNow sends a registration to every name server, in configured
-// order, e.g. right after the topic table changed.
+// order, e.g. right after the topic table changed. A name server still
+// answering the previous one gets this one right after that answer.
 func (r *Registrar) RegisterNow() {
 	if r.stopped {
 		return
 	}
-	b := r.body()
-	payload := wire.EncodeRegisterBody(b, r.opts.Compressed)
+	var payload []byte
 	for _, ns := range r.opts.NameServers {
 		if r.inflight[ns] {
+			r.again[ns] = true
 			continue
 		}
-		req := remoting.NewRequest(remoting.ReqRegisterBroker, r.header())
-		req.SetExt("haServerAddr", r.opts.HAServerAddr)
-		req.SetExt("compressed", strconv.FormatBool(r.opts.Compressed))
-		req.SetExt("bodyCrc32", strconv.FormatInt(int64(crc32Java(payload)), 10))
-		req.Body = payload
-		r.invoke(ns, req)
+		if payload == nil {
+			payload = r.payload()
+		}
+		r.invoke(ns, r.request(payload))
 	}
+}
+
+// payload encodes the broker's current table.
+func (r *Registrar) payload() []byte {
+	return wire.EncodeRegisterBody(r.body(), r.opts.Compressed)
+}
+
+func (r *Registrar) request(payload []byte) *remoting.Command {
+	req := remoting.NewRequest(remoting.ReqRegisterBroker, r.header())
+	req.SetExt("haServerAddr", r.opts.HAServerAddr)
+	req.SetExt("compressed", strconv.FormatBool(r.opts.Compressed))
+	req.SetExt("bodyCrc32", strconv.FormatInt(int64(crc32Java(payload)), 10))
+	req.Body = payload
+	return req
 }
 
 func (r *Registrar) header() map[string]string {
@@ -138,11 +156,22 @@ func (r *Registrar) invoke(ns string, req *remoting.Command) {
 	err := r.ep.Invoke(c, req, r.opts.Timeout, func(resp *remoting.Command, err error) {
 		r.inflight[ns] = false
 		r.done(ns, c, resp, err)
+		r.followUp(ns)
 	})
 	if err != nil {
 		r.inflight[ns] = false
 		r.done(ns, c, nil, err)
 	}
+}
+
+// followUp sends the registration a RegisterNow skipped while ns had one
+// in flight.
+func (r *Registrar) followUp(ns string) {
+	if !r.again[ns] || r.stopped {
+		return
+	}
+	delete(r.again, ns)
+	r.invoke(ns, r.request(r.payload()))
 }
 
 func (r *Registrar) done(ns string, c runtime.Conn, resp *remoting.Command, err error) {

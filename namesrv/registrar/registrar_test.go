@@ -145,3 +145,29 @@ func TestRedialsAfterNameServerComesBack(t *testing.T) {
 		t.Fatalf("the round while the server was down succeeded: %+v", log)
 	}
 }
+
+// TestChangeDuringRegistrationIsSentAfterIt: a RegisterNow made while the
+// previous registration awaits its answer is not dropped until the next
+// period; the name servers get the new table right after that answer.
+func TestChangeDuringRegistrationIsSentAfterIt(t *testing.T) {
+	s := newSetup(t, 2)
+	topics := map[string]routes.TopicConfig{"T": {TopicName: "T", ReadQueueNums: 1, WriteQueueNums: 1, Perm: 6}}
+	var log []outcome
+	r := s.broker("10.0.1.1", "a", 0, false, &topics, &log) // Start: first registration in flight
+	topics["U"] = routes.TopicConfig{TopicName: "U", ReadQueueNums: 1, WriteQueueNums: 1, Perm: 6}
+	r.RegisterNow() // finds both in flight
+	s.w.RunFor(100 * time.Millisecond)
+	if len(log) != 4 {
+		t.Fatalf("want the first registration and one follow-up per name server, got %+v", log)
+	}
+	for _, srv := range s.servers {
+		if got := srv.Table().Topics(); !reflect.DeepEqual(got, []string{"T", "U"}) {
+			t.Fatalf("a change made during a registration waits for the next period: topics %v", got)
+		}
+	}
+	// Nothing more until the period.
+	s.w.RunFor(time.Second)
+	if len(log) != 4 {
+		t.Fatalf("follow-ups repeat: %d results", len(log))
+	}
+}
