@@ -55,6 +55,10 @@ func run(args []string) int {
 		fmt.Print(properties.Dump(cfg))
 		return 0
 	}
+	// Catch signals before announcing the boot: whoever waits for that line
+	// may stop us at once, and must get a graceful shutdown.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	rt := realrt.New(cfg.BrokerName, realrt.Options{DataDir: *dataDir, Logger: log})
 	if err := rt.Start(server.New(*cfg)); err != nil {
 		fmt.Fprintln(os.Stderr, "broker:", err)
@@ -63,8 +67,6 @@ func run(args []string) int {
 	fmt.Printf("The broker[%s, %s] boot success. serializeType=JSON and name server is %v\n",
 		cfg.BrokerName, cfg.ClientAddr(), cfg.NamesrvAddr)
 
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	s := <-sig
 	log.Info("shutting down", slog.String("signal", s.String()))
 	rt.Stop()

@@ -47,6 +47,10 @@ func run(args []string) int {
 		fmt.Print(properties.Dump(cfg))
 		return 0
 	}
+	// Catch signals before announcing the boot: whoever waits for that line
+	// may stop us at once, and must get a graceful shutdown.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	rt := realrt.New("namesrv", realrt.Options{DataDir: *dataDir, MaxFrameSize: cfg.FrameMaxLength, Logger: log})
 	addr := make(chan string, 1)
@@ -63,8 +67,6 @@ func run(args []string) int {
 	}
 	fmt.Printf("The Name Server boot success. serializeType=JSON listen=%s\n", <-addr)
 
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	s := <-sig
 	log.Info("shutting down", slog.String("signal", s.String()))
 	rt.Stop()
