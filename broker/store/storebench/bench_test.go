@@ -136,6 +136,11 @@ func recordBytes() int64 {
 // goroutine round trip with no store at all, and async-loop-64 drives the
 // store from its own loop (64 puts in flight, one put per event) without
 // goroutine hand-offs, which is the store's own append throughput.
+//
+// SYNC_FLUSH with N writers can never exceed N puts per fsync: each writer
+// has one put in flight, and each put needs an fsync that started after
+// its write. msgs/fsync shows how close group commit comes to N, and N
+// times the fsync rate bounds sync-Nw's msgs/s whatever the store does.
 func BenchmarkRealDisk(b *testing.B) {
 	b.Run("raw-seq-write", func(b *testing.B) {
 		total := int64(b.N) * recordBytes()
