@@ -97,6 +97,16 @@ type Conn interface {
 	Close() error
 }
 
+// FrameWaiter is implemented by connections whose runtime can tell how
+// long the frame OnFrame is delivering waited between reaching the node and
+// its handler: behind a busy loop in the real runtime, or while the process
+// was paused in the simulator. Java's broker refuses a send that waited in
+// its queue past waitTimeMillsInSendQueue; this is our queue. Valid only
+// during OnFrame.
+type FrameWaiter interface {
+	FrameWaited() time.Duration
+}
+
 // ConnHandler receives a connection's events on the node's loop.
 type ConnHandler interface {
 	// OnConnect runs when a Dial completes. It is not called for accepted

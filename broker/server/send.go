@@ -12,6 +12,7 @@ import (
 	"rocketsim/broker/topic"
 	"rocketsim/broker/transaction"
 	"rocketsim/remoting"
+	"rocketsim/runtime"
 )
 
 // Response extFields and properties of the send path (Java MessageConst).
@@ -125,6 +126,16 @@ type sendTarget struct {
 func (b *Broker) checkSend(req *remoting.Request, h *sendHeader) (sendTarget, bool) {
 	if !b.cfg.BrokerRole.IsMaster() {
 		b.replyCode(req, remoting.RespServiceNotAvailable, fmt.Sprintf("the broker[%s] is a slave and refuses sends", b.addr))
+		return sendTarget{}, false
+	}
+	if w, ok := req.Conn.(runtime.FrameWaiter); ok && b.cfg.WaitTimeMillsInSendQueue > 0 && w.FrameWaited() > b.cfg.WaitTimeMillsInSendQueue {
+		// Java's cleanExpiredRequestInQueue: a send that waited in the
+		// queue (here: behind a busy or paused loop) past the bound is
+		// answered at once, and the client backs off.
+		b.stats.SendRefused++
+		b.replyCode(req, remoting.RespSystemBusy, fmt.Sprintf(
+			"[TIMEOUT_CLEAN_QUEUE]broker busy, start flow control for a while, period in queue: %dms, size of queue: %d",
+			w.FrameWaited().Milliseconds(), b.sendsWaiting))
 		return sendTarget{}, false
 	}
 	if b.sendsWaiting >= b.cfg.SendThreadPoolQueueCapacity {

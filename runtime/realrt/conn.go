@@ -44,6 +44,7 @@ type conn struct {
 	wabort  bool     // drop what is queued and close the socket now
 
 	rbytes atomic.Int64  // bytes of frames posted to the loop, not yet delivered
+	waited time.Duration // loop: how long the frames being delivered waited for the loop
 	rwake  chan struct{} // wakes a reader paused on RecvQueueMax
 }
 
@@ -225,3 +226,7 @@ func (c *conn) dialed(nc net.Conn, err error) {
 	c.startIO()
 	c.h.OnConnect(c)
 }
+
+// FrameWaited is runtime.FrameWaiter: how long the frame being delivered
+// waited between its read off the socket and the loop.
+func (c *conn) FrameWaited() time.Duration { return c.waited }

@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"syscall"
+	"time"
 
 	"rocketsim/runtime"
 )
@@ -49,7 +50,8 @@ func (c *conn) readLoop() {
 			batch = append(batch, frame)
 			size += len(frame)
 		}
-		if !r.post(func() { c.deliver(batch, size) }) {
+		readAt := time.Now()
+		if !r.post(func() { c.deliver(batch, size, readAt) }) {
 			return
 		}
 		if err != nil {
@@ -119,7 +121,8 @@ func (c *conn) frameBuffered(br *bufio.Reader) bool {
 }
 
 // deliver runs on the loop for each batch of received frames.
-func (c *conn) deliver(batch [][]byte, size int) {
+func (c *conn) deliver(batch [][]byte, size int, readAt time.Time) {
+	c.waited = time.Since(readAt)
 	limit := int64(c.rt.opts.RecvQueueMax)
 	left := c.rbytes.Add(-int64(size))
 	if left <= limit && left+int64(size) > limit {

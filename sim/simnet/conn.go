@@ -148,6 +148,7 @@ func (p *pipe) deliver() {
 		}
 		n.stats.Frames++
 		n.stats.Bytes += uint64(len(e.frame))
+		d.waited = n.k.Now() - e.at
 		d.h.OnFrame(d, e.frame)
 	case kindFin:
 		if d := p.dst; d != nil {
@@ -305,9 +306,15 @@ type end struct {
 	h             runtime.ConnHandler
 	state         endState
 	out, in       *pipe
+	// waited is how long the frame being delivered waited past its
+	// arrival (the process was paused).
+	waited time.Duration
 }
 
 var _ runtime.Conn = (*end)(nil)
+
+// FrameWaited is runtime.FrameWaiter.
+func (e *end) FrameWaited() time.Duration { return e.waited }
 
 func (e *end) ID() uint64         { return e.id }
 func (e *end) LocalAddr() string  { return e.local }
