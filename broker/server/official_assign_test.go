@@ -23,7 +23,9 @@ type watchedConsumer struct {
 	queues func(topic string) []int
 }
 
-// startWatchedConsumer is startPushConsumer returning a watchedConsumer.
+// startWatchedConsumer starts a clustering push consumer reading from the
+// first offset, its handler recording what arrives in r, and returns it
+// with a view of its queue assignment.
 func startWatchedConsumer(t *testing.T, c *realCluster, group, instance, topic string, sel consumer.MessageSelector,
 	r *received, opts ...consumer.Option) watchedConsumer {
 	t.Helper()

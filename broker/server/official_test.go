@@ -171,26 +171,12 @@ func waitFor(t *testing.T, limit time.Duration, cond func() bool, what string) {
 	}
 }
 
-// startPushConsumer starts a clustering push consumer, retrying Start while
-// the topic's route is not yet on the name server.
+// startPushConsumer starts a clustering push consumer reading from the
+// first offset; its handler records what arrives in r.
 func startPushConsumer(t *testing.T, c *realCluster, group, instance, topic string, sel consumer.MessageSelector,
 	r *received, opts ...consumer.Option) rocketmqPushConsumer {
 	t.Helper()
-	all := append([]consumer.Option{
-		consumer.WithNsResolver(primitive.NewPassthroughResolver([]string{c.nsAddr})),
-		consumer.WithGroupName(group),
-		consumer.WithInstance(instance),
-		consumer.WithConsumerModel(consumer.Clustering),
-		consumer.WithConsumeFromWhere(consumer.ConsumeFromFirstOffset),
-	}, opts...)
-	pc, err := consumer.NewPushConsumer(all...)
-	require.NoError(t, err)
-	require.NoError(t, pc.Subscribe(topic, sel, func(_ context.Context, msgs ...*primitive.MessageExt) (consumer.ConsumeResult, error) {
-		r.add(msgs...)
-		return consumer.ConsumeSuccess, nil
-	}))
-	require.NoError(t, pc.Start())
-	return pc
+	return startWatchedConsumer(t, c, group, instance, topic, sel, r, opts...).rocketmqPushConsumer
 }
 
 type rocketmqPushConsumer interface {
