@@ -166,6 +166,13 @@ type File interface {
 	// WriteAt writes into the page cache. On a full disk it may write a
 	// prefix and return an error matching ErrNoSpace.
 	WriteAt(p []byte, off int64) (int, error)
+	// WriteAsync is WriteAt off the loop: the kernel copy runs beside the
+	// loop, and done gets WriteAt's results on the loop. p must stay
+	// unchanged until done runs. A file's writes complete in call order;
+	// Sync and SyncAsync cover every WriteAsync called before them, done
+	// or not. Until done runs, a read of the range may see the old bytes
+	// or the new ones. A crash may drop a write whose done has not run.
+	WriteAsync(p []byte, off int64, done func(n int, err error))
 	Size() (int64, error)
 	Truncate(size int64) error
 	// Sync makes everything written so far durable, blocking the loop. Use it

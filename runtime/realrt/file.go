@@ -20,10 +20,11 @@ type file struct {
 	closed bool   // loop
 
 	// Guarded by rt.flusher.mu.
-	waiting    []func(error) // SyncAsync callbacks for the next fsync
-	queued     bool          // in the flusher's pending list
-	syncing    bool          // an fsync of this file is running
-	closeAfter bool          // Close came while queued or syncing: the flusher closes f
+	writesQueued int           // WriteAsync calls (and syncs behind them) the writer has not finished
+	waiting      []func(error) // SyncAsync callbacks for the next fsync
+	queued       bool          // in the flusher's pending list
+	syncing      bool          // an fsync of this file is running
+	closeAfter   bool          // Close came while queued or syncing: the flusher closes f
 }
 
 var _ runtime.File = (*file)(nil)
@@ -54,11 +55,31 @@ func (f *file) WriteAt(p []byte, off int64) (int, error) {
 	if f.closed {
 		return 0, f.errClosed("write")
 	}
+	return f.writeNow(p, off)
+}
+
+// writeNow is WriteAt without the loop's checks; the writer goroutine
+// calls it too.
+func (f *file) writeNow(p []byte, off int64) (int, error) {
 	if f.rt.diskFault.limited.Load() {
 		return f.capWrite(p, off)
 	}
 	n, err := f.f.WriteAt(p, off)
 	return n, fsError("write", f.name, err)
+}
+
+// WriteAsync hands the write to the runtime's writer goroutine; done runs
+// on the loop. After Close, done gets an error (as an event).
+func (f *file) WriteAsync(p []byte, off int64, done func(int, error)) {
+	if done == nil {
+		panic("realrt: WriteAsync with nil done")
+	}
+	if f.closed {
+		err := f.errClosed("write")
+		f.rt.post(func() { done(0, err) })
+		return
+	}
+	f.rt.writer.write(f, p, off, done)
 }
 
 // Size is the file's current size.
@@ -84,11 +105,13 @@ func (f *file) Truncate(size int64) error {
 	return fsError("truncate", f.name, f.f.Truncate(size))
 }
 
-// Sync makes the file's data durable, blocking the loop.
+// Sync makes the file's data durable, blocking the loop; it first waits
+// for the file's queued WriteAsync calls.
 func (f *file) Sync() error {
 	if f.closed {
 		return f.errClosed("sync")
 	}
+	f.rt.writer.waitWrites(f)
 	return f.rt.fsync(f.f, f.name)
 }
 
@@ -106,12 +129,12 @@ func (f *file) SyncAsync(done func(error)) {
 		f.rt.post(func() { done(err) })
 		return
 	}
-	f.rt.flusher.request(f, done)
+	f.rt.writer.syncAfterWrites(f, done)
 }
 
-// Close closes the file. When an fsync of it is queued or running, the
-// flusher closes the descriptor after that fsync, so the fsync can never hit
-// a reused descriptor.
+// Close closes the file. When a write or an fsync of it is queued or
+// running, the writer or the flusher closes the descriptor after it, so
+// neither can hit a reused descriptor. Queued writes still happen.
 func (f *file) Close() error {
 	if f.closed {
 		return f.errClosed("close")

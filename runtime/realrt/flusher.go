@@ -43,12 +43,13 @@ func (fl *flusher) request(f *file, done func(error)) {
 	fl.poke()
 }
 
-// deferClose reports whether the flusher will close f itself because an
-// fsync of it is queued or running; called on the loop by File.Close.
+// deferClose reports whether the flusher or the writer will close f itself
+// because an fsync or a write of it is queued or running; called on the
+// loop by File.Close.
 func (fl *flusher) deferClose(f *file) bool {
 	fl.mu.Lock()
 	defer fl.mu.Unlock()
-	if f.queued || f.syncing {
+	if f.queued || f.syncing || f.writesQueued > 0 {
 		f.closeAfter = true
 		return true
 	}
@@ -107,7 +108,7 @@ func (fl *flusher) run() {
 			fl.fsyncs.Add(1)
 			fl.mu.Lock()
 			f.syncing = false
-			closeNow := f.closeAfter && !f.queued
+			closeNow := f.closeAfter && !f.queued && f.writesQueued == 0
 			fl.mu.Unlock()
 			if closeNow {
 				f.closeNow()

@@ -11,6 +11,7 @@
 //   - per listener, an accept goroutine; per Dial, a dialing goroutine;
 //   - per Runtime, one flusher goroutine that group-commits SyncAsync
 //     requests (one fsync per file covers every request queued before it);
+//   - per Runtime, one writer goroutine that makes WriteAsync's writes;
 //   - timers are a heap on the loop driven by a single time.Timer.
 //
 // Lifecycle: New, then Start(newNode) builds the node on the loop. Stop calls
@@ -114,6 +115,7 @@ type Runtime struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
 	flusher *flusher
+	writer  *writer
 
 	lifeMu   sync.Mutex // guards started and stopped
 	started  bool
@@ -142,6 +144,9 @@ type Runtime struct {
 	// the flusher while requests pile up and to witness fsyncs.
 	testHookFsync   func()
 	testHookFsynced func()
+	// testHookWrite, when set before Start, runs on the writer goroutine
+	// before each WriteAsync's write.
+	testHookWrite func()
 }
 
 var _ runtime.Runtime = (*Runtime)(nil)
@@ -192,6 +197,7 @@ func New(name string, opts Options) *Runtime {
 	// does not shift the node's.
 	r.diskFault.rng = rand.New(rand.NewPCG(seed2, seed1^0x2545f4914f6cdd1d))
 	r.flusher = newFlusher(r)
+	r.writer = newWriter(r.flusher)
 	return r
 }
 
@@ -220,9 +226,10 @@ func (r *Runtime) Start(newNode runtime.NewNode) error {
 		r.node = n
 		errc <- err
 	})
-	r.wg.Add(2)
+	r.wg.Add(3)
 	go r.run()
 	go r.flusher.run()
+	go r.writer.run()
 	r.lifeMu.Unlock()
 
 	if err := <-errc; err != nil {
@@ -253,10 +260,15 @@ func (r *Runtime) Stop() {
 			r.q.close()
 			r.closeDone()
 		}
+		if started {
+			// Its queued syncs go to the flusher: stop it first.
+			r.writer.stop()
+		}
 		r.flusher.stop()
 		r.cancel()
 		r.wg.Wait()
-		// The flusher has exited, so no fsync can race with these closes.
+		// The writer and the flusher have exited, so no write or fsync
+		// can race with these closes.
 		for f := range r.files {
 			if err := f.f.Close(); err != nil {
 				r.log.Warn("close file at stop", slog.String("file", f.name), slog.Any("err", err))

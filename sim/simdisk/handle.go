@@ -89,6 +89,27 @@ func (h *handle) WriteAt(p []byte, off int64) (int, error) {
 	return len(p), errFull
 }
 
+// WriteAsync writes into the page cache at once, as WriteAt does, and
+// calls done on the loop as the next event (in call order). Landing at call
+// time is one of the outcomes the contract allows; a crash before done
+// leaves the disk as a crash right after a WriteAt would, and a crash
+// before the write is the state before the call, which the simulator
+// reaches by crashing earlier.
+func (h *handle) WriteAsync(p []byte, off int64, done func(int, error)) {
+	d := h.d
+	if d.sched == nil {
+		panic("simdisk: WriteAsync on a disk that was never bound to a node")
+	}
+	n, err := h.WriteAt(p, off)
+	epoch := d.epoch
+	d.sched(0, func() {
+		if d.epoch != epoch {
+			return
+		}
+		done(n, err)
+	})
+}
+
 func (h *handle) Size() (int64, error) {
 	if err := h.check("size"); err != nil {
 		return 0, err

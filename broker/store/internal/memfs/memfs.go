@@ -401,6 +401,19 @@ func (f *file) SyncAsync(done func(error)) {
 	})
 }
 
+// WriteAsync writes at once and reports on completion (inline without a
+// Schedule): the runtime contract lets a write land before its done runs.
+func (f *file) WriteAsync(p []byte, off int64, done func(int, error)) {
+	n, err := f.WriteAt(p, off)
+	gen, fs := f.gen, f.fs
+	f.complete(0, func() {
+		if gen != fs.gen {
+			return // the process died: its completions never run
+		}
+		done(n, err)
+	})
+}
+
 func (f *file) complete(d time.Duration, fn func()) {
 	if f.fs.Schedule == nil {
 		fn()
