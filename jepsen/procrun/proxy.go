@@ -1,0 +1,303 @@
+package procrun
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"sort"
+	"sync"
+
+	"rocketsim/runtime"
+)
+
+// Proxy is the runner's network: every connection between two named nodes
+// (a client and the name server, a client and a broker, a broker and the
+// name server) goes through a listener of the proxy that knows both names,
+// so the nemesis can cut any link in either direction.
+//
+// A cut link stalls, as a partition stalls TCP: bytes in the cut direction
+// are read into a bounded buffer and then held, so the sender's socket
+// buffers fill and its requests time out; nothing is dropped or reordered.
+// A connection opened across a cut is accepted (the kernel completes the
+// handshake before the proxy sees it) and stalls likewise. Heal lets the
+// held bytes go, as TCP delivers them once a partition ends; by then the
+// peers may have given up on the connection and closed it.
+type Proxy struct {
+	log *slog.Logger
+
+	mu      sync.Mutex
+	cond    *sync.Cond
+	blocked map[link]bool
+	conns   map[*proxyConn]struct{}
+	lns     []net.Listener
+	closed  bool
+	wg      sync.WaitGroup
+}
+
+// link is one direction between two nodes.
+type link struct{ from, to string }
+
+// copyBufferSize bounds the bytes one direction of one connection holds
+// while its link is cut.
+const copyBufferSize = 32 << 10
+
+// frameMax bounds a frame the proxy decodes to rewrite it: RocketMQ's
+// default frameMaxLength.
+const frameMax = runtime.MaxFrameSizeDefault
+
+// NewProxy returns a proxy with every link open.
+func NewProxy(log *slog.Logger) *Proxy {
+	if log == nil {
+		log = slog.Default()
+	}
+	p := &Proxy{log: log, blocked: map[link]bool{}, conns: map[*proxyConn]struct{}{}}
+	p.cond = sync.NewCond(&p.mu)
+	return p
+}
+
+// Rewrite edits the body of each remoting frame flowing back from the
+// server to the client of a route (nil: bytes pass untouched).
+type Rewrite func(body []byte) []byte
+
+// Route opens a loopback listener for connections from node `from` to node
+// `to`, which listens at target, and returns the listener's address. Give
+// that address to `from` in place of target. rewrite, when set, edits every
+// frame's body on its way from `to` back to `from`.
+func (p *Proxy) Route(from, to, target string, rewrite Rewrite) (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("proxy %s->%s: listen: %w", from, to, err)
+	}
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		ln.Close()
+		return "", errors.New("proxy: closed")
+	}
+	p.lns = append(p.lns, ln)
+	p.wg.Add(1)
+	p.mu.Unlock()
+	go p.accept(ln, from, to, target, rewrite)
+	return ln.Addr().String(), nil
+}
+
+func (p *Proxy) accept(ln net.Listener, from, to, target string, rewrite Rewrite) {
+	defer p.wg.Done()
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return // closed by Close
+		}
+		s, err := net.Dial("tcp", target)
+		if err != nil {
+			// The server is down (crashed, restarting): the client sees
+			// its connection reset, as it would dialling the server.
+			c.Close()
+			continue
+		}
+		pc := &proxyConn{client: c, server: s}
+		p.mu.Lock()
+		if p.closed {
+			p.mu.Unlock()
+			pc.close()
+			return
+		}
+		p.conns[pc] = struct{}{}
+		p.wg.Add(2)
+		p.mu.Unlock()
+		go p.pump(pc, c, s, link{from, to}, nil)
+		go p.pump(pc, s, c, link{to, from}, rewrite)
+	}
+}
+
+// proxyConn is one proxied connection: both sockets close together.
+type proxyConn struct {
+	client, server net.Conn
+	once           sync.Once
+}
+
+func (c *proxyConn) close() {
+	c.once.Do(func() {
+		c.client.Close()
+		c.server.Close()
+	})
+}
+
+// pump copies src to dst for direction l, holding bytes while l is cut.
+func (p *Proxy) pump(pc *proxyConn, src, dst net.Conn, l link, rewrite Rewrite) {
+	defer p.wg.Done()
+	defer func() {
+		pc.close()
+		p.mu.Lock()
+		delete(p.conns, pc)
+		p.mu.Unlock()
+	}()
+	if rewrite != nil {
+		p.pumpFrames(src, dst, l, rewrite)
+		return
+	}
+	buf := make([]byte, copyBufferSize)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			if !p.await(l) {
+				return
+			}
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// pumpFrames copies remoting frames, rewriting each body.
+func (p *Proxy) pumpFrames(src, dst net.Conn, l link, rewrite Rewrite) {
+	for {
+		frame, err := readFrame(src)
+		if err != nil {
+			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+				p.log.Debug("proxy: frame", "from", l.from, "to", l.to, "err", err)
+			}
+			return
+		}
+		out, err := rewriteFrame(frame, rewrite)
+		if err != nil {
+			p.log.Warn("proxy: bad frame, closing", "from", l.from, "to", l.to, "err", err)
+			return
+		}
+		if !p.await(l) {
+			return
+		}
+		if _, err := dst.Write(out); err != nil {
+			return
+		}
+	}
+}
+
+// readFrame reads one length-prefixed frame, prefix included.
+func readFrame(r io.Reader) ([]byte, error) {
+	var head [4]byte
+	if _, err := io.ReadFull(r, head[:]); err != nil {
+		return nil, err
+	}
+	n := binary.BigEndian.Uint32(head[:])
+	if n < 4 || n > frameMax-4 {
+		return nil, fmt.Errorf("frame length %d outside [4, %d]", n, frameMax-4)
+	}
+	frame := make([]byte, 4+n)
+	copy(frame, head[:])
+	if _, err := io.ReadFull(r, frame[4:]); err != nil {
+		return nil, fmt.Errorf("frame of %d bytes: %w", n, err)
+	}
+	return frame, nil
+}
+
+// rewriteFrame returns frame with its body passed through rewrite and its
+// length prefix fixed. The layout is RocketMQ's: total length, then the
+// header length (low 24 bits; the high byte is the serialisation type),
+// the header, the body.
+func rewriteFrame(frame []byte, rewrite Rewrite) ([]byte, error) {
+	if len(frame) < 8 {
+		return nil, fmt.Errorf("frame of %d bytes has no header length", len(frame))
+	}
+	headerLen := int(binary.BigEndian.Uint32(frame[4:8]) & 0xFFFFFF)
+	if 8+headerLen > len(frame) {
+		return nil, fmt.Errorf("header length %d beyond a frame of %d bytes", headerLen, len(frame))
+	}
+	body := frame[8+headerLen:]
+	if len(body) == 0 {
+		return frame, nil
+	}
+	nb := rewrite(body)
+	out := make([]byte, 0, 8+headerLen+len(nb))
+	out = binary.BigEndian.AppendUint32(out, uint32(4+headerLen+len(nb)))
+	out = append(out, frame[4:8+headerLen]...)
+	return append(out, nb...), nil
+}
+
+// AddrRewrite is a Rewrite that replaces each quoted address of addrs
+// ("127.0.0.1:10911" in a route's JSON) with its mapped value, so a client
+// reached through the proxy is also sent through it to the brokers the
+// name server names. Quotes keep 127.0.0.1:1091 from matching inside
+// 127.0.0.1:10911.
+func AddrRewrite(addrs map[string]string) Rewrite {
+	keys := make([]string, 0, len(addrs))
+	for k := range addrs {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return func(body []byte) []byte {
+		for _, k := range keys {
+			body = bytes.ReplaceAll(body, []byte(`"`+k+`"`), []byte(`"`+addrs[k]+`"`))
+		}
+		return body
+	}
+}
+
+// await blocks while l is cut; false once the proxy closed.
+func (p *Proxy) await(l link) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for p.blocked[l] && !p.closed {
+		p.cond.Wait()
+	}
+	return !p.closed
+}
+
+// Cut stalls every byte from node `from` to node `to` (one direction).
+func (p *Proxy) Cut(from, to string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.blocked[link{from, to}] = true
+}
+
+// Cuts lists the cut directions as "from->to", sorted.
+func (p *Proxy) Cuts() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []string
+	for l, b := range p.blocked {
+		if b {
+			out = append(out, l.from+"->"+l.to)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Heal reopens every link; held bytes flow again.
+func (p *Proxy) Heal() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	clear(p.blocked)
+	p.cond.Broadcast()
+}
+
+// Close stops every listener and connection and waits for the proxy's
+// goroutines.
+func (p *Proxy) Close() {
+	p.mu.Lock()
+	p.closed = true
+	lns := p.lns
+	p.lns = nil
+	conns := make([]*proxyConn, 0, len(p.conns))
+	for c := range p.conns {
+		conns = append(conns, c)
+	}
+	p.cond.Broadcast()
+	p.mu.Unlock()
+	for _, ln := range lns {
+		ln.Close()
+	}
+	for _, c := range conns {
+		c.close()
+	}
+	p.wg.Wait()
+}
