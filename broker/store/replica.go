@@ -51,34 +51,37 @@ func (s *Store) NewReplica() *Replica { return &Replica{s: s} }
 // segment. from must be a record boundary or a segment start; at the end
 // of the log the answer is empty. Bytes still in the write buffer are
 // included: the slave acknowledges what it stored, and the master answers
-// SYNC_MASTER puts by that.
-func (s *Store) ReadReplica(from int64, max int) ([]byte, error) {
+// SYNC_MASTER puts by that. next is where the following batch starts:
+// from+len(data), or after a blank the next segment's start.
+func (s *Store) ReadReplica(from int64, max int) (data []byte, next int64, err error) {
 	end := s.cl.MaxOffset()
 	if from >= end {
-		return nil, nil
+		return nil, from, nil
 	}
 	if from < s.cl.MinOffset() {
-		return nil, fmt.Errorf("store: replica read at %d: below the log's first offset %d: %w", from, s.cl.MinOffset(), segment.ErrBeyondEnd)
+		return nil, from, fmt.Errorf("store: replica read at %d: below the log's first offset %d: %w", from, s.cl.MinOffset(), segment.ErrBeyondEnd)
 	}
 	seg := s.cl.Segments().Find(from)
 	if seg == nil {
-		return nil, fmt.Errorf("store: replica read at %d: no segment: %w", from, segment.ErrBeyondEnd)
+		return nil, from, fmt.Errorf("store: replica read at %d: no segment: %w", from, segment.ErrBeyondEnd)
 	}
+	next = -1
 	rel := from - seg.Base
 	stop := rel // end of what the batch carries, relative to seg
 	var head [message.BlankSizeMin]byte
 	for stop < seg.Wrote {
 		if stop+message.BlankSizeMin > seg.Wrote {
-			return nil, fmt.Errorf("store: replica read at %d: %d bytes left in segment %d: %w", seg.Base+stop, seg.Wrote-stop, seg.Base, ErrReplicaCorrupt)
+			return nil, from, fmt.Errorf("store: replica read at %d: %d bytes left in segment %d: %w", seg.Base+stop, seg.Wrote-stop, seg.Base, ErrReplicaCorrupt)
 		}
 		if err := seg.ReadAt(head[:], stop); err != nil {
-			return nil, fmt.Errorf("store: replica read: %w", err)
+			return nil, from, fmt.Errorf("store: replica read: %w", err)
 		}
 		kind, size, err := message.Peek(head[:])
 		if err != nil {
-			return nil, fmt.Errorf("store: replica read at %d: %w", seg.Base+stop, err)
+			return nil, from, fmt.Errorf("store: replica read at %d: %w", seg.Base+stop, err)
 		}
 		if kind == message.KindBlank {
+			next = seg.Base + stop + int64(size)
 			stop += message.BlankSizeMin
 			break
 		}
@@ -92,10 +95,18 @@ func (s *Store) ReadReplica(from int64, max int) ([]byte, error) {
 	}
 	b := make([]byte, stop-rel)
 	if err := seg.ReadAt(b, rel); err != nil {
-		return nil, fmt.Errorf("store: replica read [%d,%d): %w", from, seg.Base+stop, err)
+		return nil, from, fmt.Errorf("store: replica read [%d,%d): %w", from, seg.Base+stop, err)
 	}
-	return b, nil
+	if next < 0 {
+		next = seg.Base + stop
+	}
+	return b, next, nil
 }
+
+// CommitLogSegmentSize is the commit log's file size: a fresh slave
+// (nothing stored) is sent the master's log from the start of its last
+// segment, as in Java.
+func (s *Store) CommitLogSegmentSize() int64 { return s.cl.SegmentSize() }
 
 // Offset is where the next replicated byte goes: the log's end plus
 // the partial record held back. A slave reports MaxPhyOffset (what it
@@ -117,8 +128,15 @@ func (r *Replica) Append(start int64, data []byte) error {
 	if s.closed {
 		return ErrClosed
 	}
-	if want := r.Offset(); start != want {
-		return fmt.Errorf("store: replica batch at %d, slave expects %d: %w", start, want, ErrReplicaOffset)
+	pos := s.cl.MaxOffset() // where the next whole record lands
+	empty := len(s.cl.Segments().Segments()) == 0 && len(r.tail) == 0
+	switch {
+	case empty && start%s.cl.SegmentSize() == 0:
+		// An empty log starts wherever the master says, on a segment
+		// boundary (a fresh slave gets the master's last segment).
+		pos = start
+	case start != r.Offset():
+		return fmt.Errorf("store: replica batch at %d, slave expects %d: %w", start, r.Offset(), ErrReplicaOffset)
 	}
 	buf := data
 	if len(r.tail) > 0 {
@@ -132,7 +150,7 @@ func (r *Replica) Append(start int64, data []byte) error {
 		}
 	}()
 	for len(buf) > 0 {
-		off := s.cl.MaxOffset()
+		off := pos
 		if len(buf) < message.BlankSizeMin {
 			return r.holdTail(buf)
 		}
@@ -146,6 +164,7 @@ func (r *Replica) Append(start int64, data []byte) error {
 			}
 			appended = true
 			buf = buf[message.BlankSizeMin:]
+			pos = s.cl.MaxOffset()
 			continue
 		}
 		if size > s.cfg.MaxMessageSize {
@@ -160,6 +179,7 @@ func (r *Replica) Append(start int64, data []byte) error {
 		}
 		appended = true
 		buf = buf[size:]
+		pos = s.cl.MaxOffset()
 	}
 	return nil
 }

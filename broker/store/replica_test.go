@@ -55,7 +55,7 @@ func (p *replicaPair) copyAll(r *Replica, batch int, cut func(n int) int) {
 		if r.Pending() > 0 {
 			p.t.Fatalf("our master cuts no record, yet %d bytes are pending", r.Pending())
 		}
-		data, err := p.master.s.ReadReplica(from, batch)
+		data, _, err := p.master.s.ReadReplica(from, batch)
 		if err != nil {
 			p.t.Fatalf("read replica at %d: %v", from, err)
 		}
@@ -169,7 +169,7 @@ func TestReplicaBatchesCutAnywhere(t *testing.T) {
 func (p *replicaPair) copyAllRaw(r *Replica, cut func(n int) int) {
 	p.t.Helper()
 	for r.Offset() < p.master.s.MaxPhyOffset() {
-		data, err := p.master.s.ReadReplica(r.Offset(), 32<<10)
+		data, _, err := p.master.s.ReadReplica(r.Offset(), 32<<10)
 		if err != nil || len(data) == 0 {
 			p.t.Fatalf("read replica at %d: %d bytes, %v", r.Offset(), len(data), err)
 		}
@@ -199,7 +199,7 @@ func TestReplicaRefusesWrongOffsetAndCorruption(t *testing.T) {
 	p := newReplicaPair(t, config.AsyncFlush)
 	p.fill(0, 20)
 	r := p.slave.s.NewReplica()
-	data, err := p.master.s.ReadReplica(0, 1<<20)
+	data, _, err := p.master.s.ReadReplica(0, 1<<20)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -245,7 +245,7 @@ func TestReplicaSlaveRecoversAfterCrashAndPowerLoss(t *testing.T) {
 			before := p.slave.s.MaxPhyOffset()
 			// Half of a record in flight when the slave dies.
 			p.fill(150, 10)
-			data, _ := p.master.s.ReadReplica(r.Offset(), 1<<20)
+			data, _, _ := p.master.s.ReadReplica(r.Offset(), 1<<20)
 			if err := r.Append(r.Offset(), data[:len(data)/2+3]); err != nil {
 				t.Fatal(err)
 			}
@@ -278,15 +278,17 @@ func TestReadReplicaStopsAtBlank(t *testing.T) {
 	blanks := 0
 	for from := int64(0); from < end; {
 		// A batch bigger than a segment: only the blank can stop it.
-		data, err := p.master.s.ReadReplica(from, 2*int(segSize))
+		data, next, err := p.master.s.ReadReplica(from, 2*int(segSize))
 		if err != nil {
 			t.Fatal(err)
 		}
-		next := from + int64(len(data))
+		if len(data) == 0 {
+			t.Fatalf("empty batch at %d below the end %d", from, end)
+		}
 		if next == end {
 			break
 		}
-		blankAt := next - message.BlankSizeMin
+		blankAt := from + int64(len(data)) - message.BlankSizeMin
 		kind, size, err := message.Peek(data[len(data)-message.BlankSizeMin:])
 		if err != nil || kind != message.KindBlank {
 			t.Fatalf("batch [%d,%d) ends neither at the log end %d nor with a blank: %v %v", from, next, end, kind, err)
@@ -294,10 +296,45 @@ func TestReadReplicaStopsAtBlank(t *testing.T) {
 		if (blankAt+int64(size))%segSize != 0 || blankAt/segSize != from/segSize {
 			t.Fatalf("blank of %d at %d does not end the batch's segment", size, blankAt)
 		}
+		if next != blankAt+int64(size) {
+			t.Fatalf("next %d after a blank of %d at %d", next, size, blankAt)
+		}
 		blanks++
-		from = blankAt + int64(size)
+		from = next
 	}
 	if blanks < 2 {
 		t.Fatalf("%d batches ended at a blank, want at least 2", blanks)
 	}
+}
+
+func TestReplicaFreshSlaveStartsAtMastersLastSegment(t *testing.T) {
+	p := newReplicaPair(t, config.AsyncFlush)
+	p.fill(0, 300)
+	segs := p.master.s.cl.Segments().Segments()
+	base := segs[len(segs)-1].Base
+	if base == 0 {
+		t.Fatal("master has one segment: nothing to skip")
+	}
+	r := p.slave.s.NewReplica()
+	if err := r.Append(base+1, nil); !errors.Is(err, ErrReplicaOffset) {
+		t.Fatalf("empty slave accepted a start off a segment boundary: %v", err)
+	}
+	data, _, err := p.master.s.ReadReplica(base, 32<<10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Append(base, data); err != nil {
+		t.Fatalf("empty slave refused the master's last segment: %v", err)
+	}
+	p.copyAll(r, 32<<10, nil)
+	if got := p.slave.s.MinPhyOffset(); got != base {
+		t.Fatalf("slave log starts at %d, want %d", got, base)
+	}
+	p.same()
+	// And it survives a restart starting there.
+	p.sdisk.Crash()
+	p.slave.open()
+	p.fill(300, 20)
+	p.copyAll(p.slave.s.NewReplica(), 32<<10, nil)
+	p.same()
 }
