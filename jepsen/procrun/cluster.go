@@ -1,0 +1,245 @@
+package procrun
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Binaries are the executables a cluster runs.
+type Binaries struct {
+	// Namesrv is the name server (go build ./namesrv).
+	Namesrv string
+	// Broker is the broker; it must accept -c, -data and, when
+	// BrokerControl is set, -control ADDR (fpbroker does; ./broker does
+	// not yet).
+	Broker        string
+	BrokerControl bool
+	// BrokerEnv is added to each broker's environment (tests use it to
+	// turn their own binary into a broker).
+	BrokerEnv []string
+}
+
+// BuildBinaries builds the name server and the broker with its control
+// socket (fpbroker) from the module at root into outDir.
+func BuildBinaries(ctx context.Context, root, outDir string) (Binaries, error) {
+	bins, err := Build(ctx, root, outDir, "./namesrv", "./jepsen/procrun/fpbroker")
+	if err != nil {
+		return Binaries{}, err
+	}
+	return Binaries{Namesrv: bins[0], Broker: bins[1], BrokerControl: true}, nil
+}
+
+// ClusterSpec is what to run.
+type ClusterSpec struct {
+	// Dir holds every process's data dir, configuration and log.
+	Dir string
+	// Namesrv is the name server's node name.
+	Namesrv string
+	// Brokers are the brokers, each with its broker.conf keys (the runner
+	// sets brokerName, brokerIP1, listenPort, namesrvAddr and
+	// storePathRootDir).
+	Brokers []BrokerSpec
+	// Clients are the names of the client nodes the runner drives; each
+	// gets its own proxied routes.
+	Clients []string
+}
+
+// BrokerSpec is one broker node.
+type BrokerSpec struct {
+	Name string
+	Conf map[string]string
+}
+
+// Cluster is a running name server and brokers behind the proxy.
+type Cluster struct {
+	Proxy   *Proxy
+	Namesrv *Process
+	Brokers []*Process
+	// clientNamesrv is each client's proxied name server address.
+	clientNamesrv map[string]string
+	nodes         map[string]*Process
+	log           *slog.Logger
+}
+
+// Ports are drawn below Linux's default ephemeral range (32768-60999), so
+// that no outgoing connection of any process takes a node's port while the
+// node is down between a crash and its restart.
+const (
+	portLow   = 20000
+	portHigh  = 32000
+	portTries = 200
+)
+
+// freePorts returns a port p such that p .. p+n-1 were free a moment ago.
+func freePorts(rng *rand.Rand, n int) (int, error) {
+	for range portTries {
+		p := portLow + rng.IntN(portHigh-portLow-n)
+		ok := true
+		for i := range n {
+			ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p+i))
+			if err != nil {
+				ok = false
+				break
+			}
+			ln.Close()
+		}
+		if ok {
+			return p, nil
+		}
+	}
+	return 0, fmt.Errorf("no %d free ports in [%d, %d) after %d tries", n, portLow, portHigh, portTries)
+}
+
+// StartCluster writes the configurations, opens the proxy's routes and
+// starts the name server and the brokers. On error whatever started is
+// stopped.
+func StartCluster(ctx context.Context, spec ClusterSpec, bins Binaries, log *slog.Logger) (_ *Cluster, err error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	rng := rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
+	c := &Cluster{Proxy: NewProxy(log), clientNamesrv: map[string]string{}, nodes: map[string]*Process{}, log: log}
+	defer func() {
+		if err != nil {
+			c.Stop()
+		}
+	}()
+
+	nsPort, err := freePorts(rng, 1)
+	if err != nil {
+		return nil, err
+	}
+	nsAddr := "127.0.0.1:" + strconv.Itoa(nsPort)
+	nsDir := filepath.Join(spec.Dir, spec.Namesrv)
+	if err := os.MkdirAll(nsDir, 0o755); err != nil {
+		return nil, err
+	}
+	nsConf := filepath.Join(nsDir, "namesrv.properties")
+	if err := writeProps(nsConf, map[string]string{"listenPort": strconv.Itoa(nsPort), "bindAddress": "127.0.0.1"}); err != nil {
+		return nil, err
+	}
+	c.Namesrv = NewProcess(spec.Namesrv, nsAddr, bins.Namesrv, []string{"-c", nsConf, "-data", nsDir}, nil, filepath.Join(spec.Dir, spec.Namesrv+".log"))
+	c.nodes[spec.Namesrv] = c.Namesrv
+
+	// Brokers: a fixed port each (and the next, for HA), a route to the
+	// name server.
+	brokerAddr := map[string]string{}
+	for _, b := range spec.Brokers {
+		if c.nodes[b.Name] != nil {
+			return nil, fmt.Errorf("node %s twice", b.Name)
+		}
+		port, err := freePorts(rng, 3)
+		if err != nil {
+			return nil, err
+		}
+		addr := "127.0.0.1:" + strconv.Itoa(port)
+		brokerAddr[b.Name] = addr
+		viaNS, err := c.Proxy.Route(b.Name, spec.Namesrv, nsAddr, nil)
+		if err != nil {
+			return nil, err
+		}
+		dir := filepath.Join(spec.Dir, b.Name)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, err
+		}
+		kv := map[string]string{}
+		for k, v := range b.Conf {
+			kv[k] = v
+		}
+		kv["brokerName"] = b.Name
+		kv["brokerIP1"] = "127.0.0.1"
+		kv["listenPort"] = strconv.Itoa(port)
+		kv["namesrvAddr"] = viaNS
+		kv["storePathRootDir"] = filepath.Join(dir, "store")
+		conf := filepath.Join(dir, "broker.conf")
+		if err := writeProps(conf, kv); err != nil {
+			return nil, err
+		}
+		args := []string{"-c", conf, "-data", dir}
+		control := ""
+		if bins.BrokerControl {
+			control = "127.0.0.1:" + strconv.Itoa(port+2)
+			args = append(args, "-control", control)
+		}
+		p := NewProcess(b.Name, addr, bins.Broker, args, bins.BrokerEnv, filepath.Join(spec.Dir, b.Name+".log"))
+		p.ControlAddr = control
+		c.Brokers = append(c.Brokers, p)
+		c.nodes[b.Name] = p
+	}
+
+	// Clients: a route to every server; the name server's rewrites the
+	// brokers' addresses to the client's own routes to them.
+	for _, name := range spec.Clients {
+		if c.nodes[name] != nil {
+			return nil, fmt.Errorf("node %s twice", name)
+		}
+		rewrite := map[string]string{}
+		for _, b := range spec.Brokers {
+			via, err := c.Proxy.Route(name, b.Name, brokerAddr[b.Name], nil)
+			if err != nil {
+				return nil, err
+			}
+			rewrite[brokerAddr[b.Name]] = via
+		}
+		via, err := c.Proxy.Route(name, spec.Namesrv, nsAddr, AddrRewrite(rewrite))
+		if err != nil {
+			return nil, err
+		}
+		c.clientNamesrv[name] = via
+	}
+
+	if err := c.Namesrv.Start(ctx); err != nil {
+		return nil, err
+	}
+	for _, b := range c.Brokers {
+		if err := b.Start(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// writeProps writes a .properties file, keys sorted.
+func writeProps(path string, kv map[string]string) error {
+	keys := make([]string, 0, len(kv))
+	for k := range kv {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%s=%s\n", k, kv[k])
+	}
+	return os.WriteFile(path, []byte(b.String()), 0o644)
+}
+
+// NamesrvFor is the name server address client must use (its route).
+func (c *Cluster) NamesrvFor(client string) string { return c.clientNamesrv[client] }
+
+// Process returns the server process named name, or nil.
+func (c *Cluster) Process(name string) *Process { return c.nodes[name] }
+
+// Stop stops every process gracefully (killing the stubborn) and closes
+// the proxy.
+func (c *Cluster) Stop() {
+	var errs []error
+	for i := len(c.Brokers) - 1; i >= 0; i-- {
+		errs = append(errs, c.Brokers[i].Stop())
+	}
+	if c.Namesrv != nil {
+		errs = append(errs, c.Namesrv.Stop())
+	}
+	c.Proxy.Close()
+	if err := errors.Join(errs...); err != nil {
+		c.log.Warn("procrun: stop", "err", err)
+	}
+}

@@ -1,0 +1,275 @@
+package procrun
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"slices"
+
+	"rocketsim/faults"
+)
+
+// ErrUnsupported is wrapped by faults a process world cannot inject.
+var ErrUnsupported = errors.New("not injectable in multi-process mode")
+
+// Nemesis applies the shared fault vocabulary to a Cluster: signals for
+// crash, restart, pause and resume; the proxy for partitions; the control
+// socket for the node-local faults. It implements faults.Injector.
+type Nemesis struct {
+	c *Cluster
+	// names are every node (servers and clients), in topology order.
+	names []string
+	// clients are the client nodes: they run inside the runner, so only
+	// the network can touch them.
+	clients map[string]bool
+	rng     *rand.Rand
+	log     *slog.Logger
+	// initial are the control-socket faults each node starts with (its
+	// disk and clock settings), applied again after each restart and on
+	// HealAll, as the simulator's disks and clocks keep their settings.
+	initial map[string][]faults.Fault
+}
+
+var _ faults.Injector = (*Nemesis)(nil)
+
+// NewNemesis returns a nemesis over c; names lists every node, clients the
+// client nodes among them; rng draws picks and random halves.
+func NewNemesis(c *Cluster, names, clients []string, rng *rand.Rand, log *slog.Logger) *Nemesis {
+	if log == nil {
+		log = slog.Default()
+	}
+	n := &Nemesis{c: c, names: slices.Clone(names), clients: map[string]bool{}, rng: rng, log: log, initial: map[string][]faults.Fault{}}
+	for _, cl := range clients {
+		n.clients[cl] = true
+	}
+	return n
+}
+
+// CheckSupported reports, without applying it, why f cannot be injected
+// here (nil when it can): the scenario loader refuses such faults up front.
+func (n *Nemesis) CheckSupported(f faults.Fault) error {
+	if err := f.Validate(); err != nil {
+		return err
+	}
+	known := func(name string) error {
+		if !slices.Contains(n.names, name) {
+			return fmt.Errorf("fault %s: unknown node %q", f.Kind, name)
+		}
+		return nil
+	}
+	for _, t := range f.Targets() {
+		if err := known(t); err != nil {
+			return err
+		}
+	}
+	switch f.Kind {
+	case faults.PowerLoss:
+		return fmt.Errorf("fault %s: a process cannot lose power without its machine (use crash: the page cache survives, or run the simulator): %w", f.Kind, ErrUnsupported)
+	case faults.LinkLatency, faults.LinkLoss:
+		return fmt.Errorf("fault %s: the runner's proxy stalls and cuts links but does not shape traffic: %w", f.Kind, ErrUnsupported)
+	case faults.Crash, faults.Restart, faults.Pause, faults.Resume:
+		for _, t := range f.Nodes {
+			if n.clients[t] {
+				return fmt.Errorf("fault %s on %s: clients run inside the runner, only the network can reach them (isolate it instead): %w", f.Kind, t, ErrUnsupported)
+			}
+		}
+	case faults.DiskFull, faults.DiskFree, faults.FsyncFail, faults.FsyncLatency,
+		faults.ClockOffset, faults.ClockDrift, faults.ClockJump:
+		for _, t := range f.Nodes {
+			p := n.c.Process(t)
+			if p == nil || p.ControlAddr == "" {
+				return fmt.Errorf("fault %s on %s: needs the node's failpoint control socket, which only brokers run by fpbroker have (the name server's main has no -control flag; clients run in the runner): %w", f.Kind, t, ErrUnsupported)
+			}
+		}
+	}
+	return nil
+}
+
+// SetInitial records the control-socket faults node starts with and
+// applies them now.
+func (n *Nemesis) SetInitial(node string, fs []faults.Fault) error {
+	n.initial[node] = fs
+	return n.applyInitial(node)
+}
+
+func (n *Nemesis) applyInitial(node string) error {
+	p := n.c.Process(node)
+	var errs []error
+	for _, f := range n.initial[node] {
+		f.Nodes = []string{node}
+		errs = append(errs, p.Control(f.String()))
+	}
+	return errors.Join(errs...)
+}
+
+// Apply injects f. A fault that names an unknown node or a kind this world
+// cannot inject is refused before anything changes.
+func (n *Nemesis) Apply(f faults.Fault) error {
+	if err := n.CheckSupported(f); err != nil {
+		return err
+	}
+	if f.Pick > 0 {
+		idx := n.rng.Perm(len(f.Nodes))[:f.Pick]
+		slices.Sort(idx)
+		picked := make([]string, len(idx))
+		for i, j := range idx {
+			picked[i] = f.Nodes[j]
+		}
+		f.Nodes, f.Pick = picked, 0
+	}
+	n.log.Info("fault", "fault", f.String())
+	var errs []error
+	for _, name := range f.Nodes {
+		if err := n.applyNode(f, name); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	px := n.c.Proxy
+	switch f.Kind {
+	case faults.Partition:
+		n.partition(f.Groups)
+	case faults.PartitionOneWay:
+		from, to := f.From, f.To
+		if len(from) == 0 {
+			from = n.names
+		}
+		if len(to) == 0 {
+			to = n.names
+		}
+		for _, a := range from {
+			for _, b := range to {
+				if a != b {
+					px.Cut(a, b)
+				}
+			}
+		}
+	case faults.Isolate:
+		n.partition([][]string{f.Nodes, n.others(f.Nodes)})
+	case faults.PartitionRandom:
+		n.partition(n.halves(n.names))
+	case faults.Bridge:
+		h := n.halves(n.others(f.Nodes))
+		n.partition(h)
+	case faults.Heal:
+		px.Heal()
+	}
+	return errors.Join(errs...)
+}
+
+func (n *Nemesis) applyNode(f faults.Fault, name string) error {
+	p := n.c.Process(name)
+	switch f.Kind {
+	case faults.Crash:
+		if err := p.Kill(); err != nil && !errors.Is(err, ErrNotRunning) {
+			return err
+		}
+	case faults.Restart:
+		if p.Running() {
+			if err := p.Kill(); err != nil && !errors.Is(err, ErrNotRunning) {
+				return err
+			}
+		}
+		return n.start(p)
+	case faults.Pause:
+		if err := p.Pause(); err != nil && !errors.Is(err, ErrNotRunning) {
+			return err
+		}
+	case faults.Resume:
+		if err := p.Resume(); err != nil && !errors.Is(err, ErrNotRunning) {
+			return err
+		}
+	case faults.DiskFull, faults.DiskFree, faults.FsyncFail, faults.FsyncLatency,
+		faults.ClockOffset, faults.ClockDrift, faults.ClockJump:
+		one := f
+		one.Nodes, one.Pick = []string{name}, 0
+		err := p.Control(one.String())
+		if errors.Is(err, ErrNotRunning) {
+			// The simulator sets a crashed node's disk too; here the fault
+			// is lost with the process. Say so rather than fail the run.
+			n.log.Warn("fault on a node that is down: not applied", "fault", one.String())
+			return nil
+		}
+		return err
+	}
+	return nil
+}
+
+// start starts p and gives it its initial failpoints.
+func (n *Nemesis) start(p *Process) error {
+	if err := p.Start(context.Background()); err != nil {
+		return err
+	}
+	return n.applyInitial(p.Name)
+}
+
+// partition cuts both directions between nodes of different groups.
+func (n *Nemesis) partition(groups [][]string) {
+	for i, g := range groups {
+		for j, h := range groups {
+			if i == j {
+				continue
+			}
+			for _, a := range g {
+				for _, b := range h {
+					if a != b {
+						n.c.Proxy.Cut(a, b)
+					}
+				}
+			}
+		}
+	}
+}
+
+func (n *Nemesis) others(names []string) []string {
+	var out []string
+	for _, x := range n.names {
+		if !slices.Contains(names, x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func (n *Nemesis) halves(names []string) [][]string {
+	s := slices.Clone(names)
+	n.rng.Shuffle(len(s), func(i, j int) { s[i], s[j] = s[j], s[i] })
+	a, b := s[:len(s)/2], s[len(s)/2:]
+	slices.Sort(a)
+	slices.Sort(b)
+	return [][]string{a, b}
+}
+
+// HealAll ends every fault for the liveness phase: links healed, paused
+// processes resumed, stopped ones started, failpoints back to their
+// initial settings.
+func (n *Nemesis) HealAll() error {
+	n.c.Proxy.Heal()
+	var errs []error
+	servers := append([]*Process{n.c.Namesrv}, n.c.Brokers...)
+	for _, p := range servers {
+		if p.Paused() {
+			errs = append(errs, p.Resume())
+		}
+		if !p.Running() {
+			errs = append(errs, n.start(p))
+			continue
+		}
+		if p.ControlAddr == "" {
+			continue
+		}
+		for _, f := range []faults.Fault{
+			{Kind: faults.DiskFree},
+			{Kind: faults.FsyncFail, Prob: 0},
+			{Kind: faults.FsyncLatency},
+			{Kind: faults.ClockDrift, Rate: 1},
+			{Kind: faults.ClockOffset},
+		} {
+			f.Nodes = []string{p.Name}
+			errs = append(errs, p.Control(f.String()))
+		}
+		errs = append(errs, n.applyInitial(p.Name))
+	}
+	return errors.Join(errs...)
+}
