@@ -24,8 +24,10 @@ type Nemesis struct {
 	// clients are the client nodes: they run inside the runner, so only
 	// the network can touch them.
 	clients map[string]bool
-	rng     *rand.Rand
-	log     *slog.Logger
+	// controls are the nodes with a failpoint control socket.
+	controls map[string]bool
+	rng      *rand.Rand
+	log      *slog.Logger
 	// initial are the control-socket faults each node starts with (its
 	// disk and clock settings), applied again after each restart and on
 	// HealAll, as the simulator's disks and clocks keep their settings.
@@ -40,9 +42,14 @@ func NewNemesis(c *Cluster, names, clients []string, rng *rand.Rand, log *slog.L
 	if log == nil {
 		log = slog.Default()
 	}
-	n := &Nemesis{c: c, names: slices.Clone(names), clients: map[string]bool{}, rng: rng, log: log, initial: map[string][]faults.Fault{}}
+	n := &Nemesis{c: c, names: slices.Clone(names), clients: map[string]bool{}, controls: map[string]bool{}, rng: rng, log: log, initial: map[string][]faults.Fault{}}
 	for _, cl := range clients {
 		n.clients[cl] = true
+	}
+	for _, name := range names {
+		if p := c.Process(name); p != nil && p.ControlAddr != "" {
+			n.controls[name] = true
+		}
 	}
 	return n
 }
@@ -78,8 +85,7 @@ func (n *Nemesis) CheckSupported(f faults.Fault) error {
 	case faults.DiskFull, faults.DiskFree, faults.FsyncFail, faults.FsyncLatency,
 		faults.ClockOffset, faults.ClockDrift, faults.ClockJump:
 		for _, t := range f.Nodes {
-			p := n.c.Process(t)
-			if p == nil || p.ControlAddr == "" {
+			if !n.controls[t] {
 				return fmt.Errorf("fault %s on %s: needs the node's failpoint control socket, which only brokers run by fpbroker have (the name server's main has no -control flag; clients run in the runner): %w", f.Kind, t, ErrUnsupported)
 			}
 		}
