@@ -107,7 +107,7 @@ func (b *Broker) handleSendBatch(req *remoting.Request, h *sendHeader) {
 			final = *failed
 		}
 		resp := b.sendResponse(req, final)
-		if resp.Code == remoting.RespSuccess || resp.Code == remoting.RespFlushDiskTimeout {
+		if stored(final.Status) {
 			resp.SetExt("msgId", strings.Join(ids, ","))
 			resp.SetExt("queueId", strconv.Itoa(int(t.queueID)))
 			resp.SetExt("queueOffset", strconv.FormatInt(first.QueueOffset, 10))
@@ -115,7 +115,7 @@ func (b *Broker) handleSendBatch(req *remoting.Request, h *sendHeader) {
 		b.reply(req, resp)
 	}
 	for i, it := range items {
-		if failed != nil && failed.Status != store.FlushDiskTimeout {
+		if failed != nil && !stored(failed.Status) {
 			finish() // nothing more is stored after a refused put
 			continue
 		}
@@ -126,14 +126,14 @@ func (b *Broker) handleSendBatch(req *remoting.Request, h *sendHeader) {
 			Properties: message.FormatProperties(props), SysFlag: h.sysFlag &^ message.FlagCompressed,
 			BornTimestamp: h.bornTimestamp, BornHost: born, ReconsumeTimes: h.reconsumeTimes,
 		}
-		b.put(m, func(res store.PutResult) {
+		b.putReplicated(m, func(res store.PutResult) {
 			if i == 0 {
 				first = res
 			}
-			if res.Status == store.PutOK || res.Status == store.FlushDiskTimeout {
+			if stored(res.Status) {
 				ids = append(ids, res.MsgID)
 			}
-			if res.Status != store.PutOK && (failed == nil || failed.Status == store.FlushDiskTimeout) {
+			if res.Status != store.PutOK && (failed == nil || stored(failed.Status)) {
 				r := res
 				failed = &r
 			}

@@ -248,9 +248,9 @@ func (b *Broker) handleSend(req *remoting.Request) {
 	if b.bugDropAcked(req, m, respQueue) {
 		return
 	}
-	b.put(m, func(res store.PutResult) {
+	b.putReplicated(m, func(res store.PutResult) {
 		resp := b.sendResponse(req, res)
-		if resp.Code == remoting.RespSuccess || resp.Code == remoting.RespFlushDiskTimeout {
+		if stored(res.Status) {
 			resp.SetExt("msgId", res.MsgID)
 			resp.SetExt("queueId", strconv.Itoa(int(respQueue)))
 			resp.SetExt("queueOffset", strconv.FormatInt(res.QueueOffset, 10))
@@ -263,12 +263,21 @@ func (b *Broker) handleSend(req *remoting.Request) {
 // dispatches it (arrived): once it reached the page cache, as Java's reput
 // service makes it visible before the flush, or under serveOnlyFlushed once
 // an fsync covers it.
+//
+// A slave's log is a copy of its master's: nothing else may append to it
+// (Java's putMessage refuses on a SLAVE), whoever asks.
 func (b *Broker) put(m *store.Message, done func(store.PutResult)) {
+	if !b.cfg.BrokerRole.IsMaster() {
+		done(store.PutResult{Status: store.ServiceNotAvailable, Topic: m.Topic, QueueID: m.QueueID,
+			Err: fmt.Errorf("the broker[%s] is a slave: its store takes only its master's log", b.addr)})
+		return
+	}
 	b.sendsWaiting++
 	b.store.Put(m, func(res store.PutResult) {
 		b.sendsWaiting--
 		done(res)
 	})
+	b.notifyHA()
 }
 
 // arrived is the store's MessageArriving: it wakes the pulls held on the

@@ -22,6 +22,7 @@ import (
 	"rocketsim/broker/bugs"
 	"rocketsim/broker/client"
 	"rocketsim/broker/config"
+	"rocketsim/broker/ha"
 	"rocketsim/broker/lock"
 	"rocketsim/broker/longpoll"
 	"rocketsim/broker/offset"
@@ -71,6 +72,10 @@ type Broker struct {
 	txn     *transaction.Service
 	bugs    *bugs.Set // test-only fault switches (NewWithBugs); nil in production
 	reg     *registrar.Registrar
+	// Replication (ha.go): the master's HA service or the slave's client.
+	haMaster *ha.Master
+	haSlave  *ha.Slave
+	slave    slaveSync
 
 	// sendsWaiting counts puts not yet answered by the store (under
 	// SYNC_FLUSH: waiting for their fsync); SendThreadPoolQueueCapacity
@@ -166,6 +171,10 @@ func Start(rt runtime.Runtime, cfg config.Config) (*Broker, error) {
 	if err := b.startTransactions(); err != nil {
 		return fail(err)
 	}
+	if err := b.startHA(); err != nil {
+		b.stopHA()
+		return fail(fmt.Errorf("broker: %w", err))
+	}
 	b.handle()
 	b.reg = registrar.New(rt, b.ep, registrar.Options{
 		NameServers:  cfg.NamesrvAddr,
@@ -185,6 +194,7 @@ func Start(rt runtime.Runtime, cfg config.Config) (*Broker, error) {
 					slog.Int("code", int(resp.Code)), slog.String("remark", resp.Remark))
 			} else {
 				b.stats.Registrations++
+				b.learnMaster()
 			}
 		},
 	}, b.registerBody)
@@ -247,6 +257,7 @@ func (b *Broker) Stop() {
 	b.scanTimer.Stop()
 	b.reg.Stop()
 	b.holds.Close()
+	b.stopHA()
 	b.txn.Stop() // commits its progress into the offset table, persisted next
 	if err := b.sched.Stop(); err != nil {
 		b.log.Error("persisting delay offsets at shutdown", slog.Any("err", err))

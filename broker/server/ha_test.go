@@ -1,0 +1,156 @@
+package server_test
+
+import (
+	"encoding/json"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"rocketsim/broker/server"
+	"rocketsim/remoting"
+	"rocketsim/sim/simrt"
+)
+
+const (
+	slaveHost = "10.0.0.4"
+	slaveAddr = slaveHost + ":10911"
+)
+
+// haEnv is newEnv's name server, master and client plus a slave of the
+// same brokerName. The slave learns its master from the name server.
+type haEnv struct {
+	*env
+	slave *simrt.Node
+}
+
+func newHAEnv(t *testing.T, seed uint64, masterKV map[string]string, withSlave bool) *haEnv {
+	kv := map[string]string{"brokerRole": "SYNC_MASTER", "flushDiskType": "ASYNC_FLUSH"}
+	for k, v := range masterKV {
+		kv[k] = v
+	}
+	e := &haEnv{env: newEnv(t, seed, kv)}
+	if withSlave {
+		e.startSlave()
+	}
+	return e
+}
+
+func (e *haEnv) startSlave() {
+	cfg := brokerConfig(e.t, map[string]string{"brokerRole": "SLAVE", "brokerId": "1", "brokerIP1": slaveHost,
+		"flushDiskType": "ASYNC_FLUSH"})
+	e.slave = e.w.AddNode("broker-a-s", simrt.NodeConfig{Host: slaveHost}, server.New(cfg))
+	e.slave.Start()
+	require.NoError(e.t, e.slave.Err())
+	// Registration (at once), the HA connection, and the first table copy
+	// (10 s after start).
+	e.w.RunFor(12 * time.Second)
+}
+
+func (e *haEnv) s() *server.Broker { return e.slave.Value().(*server.Broker) }
+
+func TestSlaveRegistersAsBrokerIDOneAndFollowsTheMaster(t *testing.T) {
+	e := newHAEnv(t, 1, nil, true)
+	require.True(t, e.s().HASlave().Connected(), "slave did not connect to the master's HA port")
+	require.Equal(t, brokerHost+":10912", e.s().HASlave().MasterAddr(), "HA address learned from the name server")
+
+	r := e.send("TopicHA", 1, "hello")
+	require.Equal(t, remoting.RespSuccess, r.Code, code(r))
+
+	route := e.invokeNS(remoting.ReqGetRouteInfoByTopic, map[string]string{"topic": "TopicHA"})
+	require.Equal(t, remoting.RespSuccess, route.Code, code(route))
+	var rd struct {
+		BrokerDatas []struct {
+			BrokerName  string            `json:"brokerName"`
+			BrokerAddrs map[string]string `json:"brokerAddrs"`
+		} `json:"brokerDatas"`
+	}
+	require.NoError(t, json.Unmarshal(route.Body, &rd))
+	require.Len(t, rd.BrokerDatas, 1)
+	require.Equal(t, map[string]string{"0": brokerAddr, "1": slaveAddr}, rd.BrokerDatas[0].BrokerAddrs)
+
+	// The slave serves the message once it copied the topic table.
+	e.w.RunFor(61 * time.Second)
+	require.GreaterOrEqual(t, e.s().SlaveSyncRounds()["topics"], 1)
+	ext := pullExt("g", "TopicHA", 1, 0, 4, 0) // the subscription travels with the pull
+	ext["subscription"] = "*"
+	pull := e.invokeOnAddr(slaveAddr, remoting.ReqPullMessage, ext, nil)
+	require.Equal(t, remoting.RespSuccess, pull.Code, code(pull))
+	recs := decodeRecords(t, pull.Body)
+	require.Len(t, recs, 1)
+	require.Equal(t, "hello", string(recs[0].Body))
+}
+
+func (e *haEnv) invokeOnAddr(addr string, code int16, ext map[string]string, body []byte) *remoting.Command {
+	e.t.Helper()
+	cmd := remoting.NewRequest(code, ext)
+	cmd.Body = body
+	cl := e.start(addr, cmd, 10*time.Second)
+	require.True(e.t, e.w.RunUntil(func() bool { return cl.done }, 15*time.Second))
+	require.NoError(e.t, cl.err)
+	return cl.resp
+}
+
+func TestFollowingSlaveRefusesSendsAndKeepsItsLogACopy(t *testing.T) {
+	e := newHAEnv(t, 2, nil, true)
+	r := e.invokeOnAddr(slaveAddr, remoting.ReqSendMessage, map[string]string{
+		"producerGroup": "pg", "topic": "T", "defaultTopic": "TBW102", "defaultTopicQueueNums": "4",
+		"queueId": "0", "sysFlag": "0", "bornTimestamp": "1700000000000", "flag": "0",
+		"properties": props(), "reconsumeTimes": "0", "unitMode": "false", "maxReconsumeTimes": "0",
+	}, []byte("x"))
+	require.Equal(t, remoting.RespServiceNotAvailable, r.Code, code(r))
+	require.Equal(t, int64(0), e.s().Store().MaxPhyOffset(), "slave stored a send")
+	r = e.send("T", 0, "y")
+	require.Equal(t, remoting.RespSuccess, r.Code, code(r))
+	e.w.RunFor(time.Second)
+	require.Equal(t, e.b().Store().MaxPhyOffset(), e.s().Store().MaxPhyOffset())
+}
+
+func TestSyncMasterAnswersAfterTheSlave(t *testing.T) {
+	e := newHAEnv(t, 3, map[string]string{"syncFlushTimeout": "2000"}, true)
+	r := e.send("T", 0, "one")
+	require.Equal(t, remoting.RespSuccess, r.Code, code(r))
+	require.GreaterOrEqual(t, e.b().HA().SlaveAcked(), e.b().Store().MaxPhyOffset(), "answered before the slave had it")
+
+	// Partitioned from its slave, the master waits syncFlushTimeout and
+	// answers FLUSH_SLAVE_TIMEOUT; the message is stored all the same.
+	require.NoError(t, e.w.Net().Partition([]string{"broker-a"}, []string{"broker-a-s"}))
+	before := e.b().Store().MaxPhyOffset()
+	start := e.w.Now()
+	r = e.send("T", 0, "two")
+	require.Equal(t, remoting.RespFlushSlaveTimeout, r.Code, code(r))
+	require.GreaterOrEqual(t, e.w.Now()-start, 2*time.Second)
+	require.NotEmpty(t, r.Ext("msgId"), "a FLUSH_SLAVE_TIMEOUT answer carries the message id")
+	_, err := strconv.ParseInt(r.Ext("queueOffset"), 10, 64)
+	require.NoError(t, err)
+	require.Greater(t, e.b().Store().MaxPhyOffset(), before)
+
+	// Past haHousekeepingInterval the master drops the silent slave: no
+	// slave, SLAVE_NOT_AVAILABLE at once.
+	e.w.RunFor(30 * time.Second)
+	start = e.w.Now()
+	r = e.send("T", 0, "three")
+	require.Equal(t, remoting.RespSlaveNotAvailable, r.Code, code(r))
+	require.Less(t, e.w.Now()-start, time.Second)
+
+	// Healed, the slave reconnects, catches up, and sends succeed again.
+	e.w.Net().Heal()
+	e.w.RunFor(15 * time.Second)
+	r = e.send("T", 0, "four")
+	require.Equal(t, remoting.RespSuccess, r.Code, code(r))
+	require.Equal(t, e.b().Store().MaxPhyOffset(), e.s().Store().MaxPhyOffset())
+}
+
+func TestSyncMasterWithoutSlave(t *testing.T) {
+	e := newHAEnv(t, 4, nil, false)
+	r := e.send("T", 0, "alone")
+	require.Equal(t, remoting.RespSlaveNotAvailable, r.Code, code(r))
+	require.NotEmpty(t, r.Ext("msgId"))
+}
+
+func TestAsyncMasterDoesNotWait(t *testing.T) {
+	e := newHAEnv(t, 5, map[string]string{"brokerRole": "ASYNC_MASTER"}, false)
+	r := e.send("T", 0, "alone")
+	require.Equal(t, remoting.RespSuccess, r.Code, code(r))
+}
