@@ -378,14 +378,38 @@ func (s *Store) flushWrites() {
 		return
 	}
 	if err := s.cl.FlushWrites(); err != nil {
-		if errors.Is(err, runtime.ErrNoSpace) {
-			s.markDiskFull(err)
-		} else {
-			s.log.Error("commit log write failed; retrying", slog.Any("err", err))
-			s.writeScheduled = true
-			s.after(timerWrite, fsyncRetryDelayMillis*time.Millisecond, s.flushWrites)
-		}
+		s.writeFailed(err)
 	}
 	s.flush.answer()
 	s.flush.flushEagerly()
+}
+
+// commitLogWritten runs when a commit log write (write-behind) completes:
+// its records reached the OS, so the puts waiting for that are answered and
+// the records dispatched.
+func (s *Store) commitLogWritten(err error) {
+	if s.closed {
+		return
+	}
+	if err != nil {
+		s.writeFailed(err)
+	}
+	s.flush.answer()
+	s.flush.flushEagerly()
+}
+
+// writeFailed handles a commit log write that did not reach the OS: the
+// records stay in memory, unanswered. A full disk refuses new puts until
+// the recheck finds space and writes them; any other error is retried
+// shortly.
+func (s *Store) writeFailed(err error) {
+	if errors.Is(err, runtime.ErrNoSpace) {
+		s.markDiskFull(err)
+		return
+	}
+	s.log.Error("commit log write failed; retrying", slog.Any("err", err))
+	if !s.writeScheduled {
+		s.writeScheduled = true
+		s.after(timerWrite, fsyncRetryDelayMillis*time.Millisecond, s.flushWrites)
+	}
 }

@@ -134,6 +134,7 @@ func (s *Store) load() error {
 	if s.cl, err = commitlog.Open(s.fs, s.cfg.CommitLogDir(), s.cfg.MappedFileSizeCommitLog); err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
+	s.cl.SetWriteBehind(s.commitLogWritten)
 	if err := s.loadQueues(); err != nil {
 		return err
 	}

@@ -26,9 +26,30 @@ var ErrCreateSegment = errors.New("cannot create commit log segment")
 // one loop turn after its first record (the store's write timer).
 const WriteBufferSize = 256 << 10
 
+// Write-behind bounds: the commit log hands its buffer to the runtime's
+// writer in chunks of WriteBehindChunk, at most WriteBehindFlights at once
+// (beyond that the loop writes itself). The chunk is small enough that the
+// first records of a loop turn reach the OS (and their waiting puts are
+// answered) while the loop still encodes the turn's last ones.
+const (
+	WriteBehindChunk   = 256 << 10
+	WriteBehindFlights = 16
+)
+
 // Log is the commit log.
 type Log struct {
 	seg *segment.Log
+	// onWritten, when set, turns on write-behind for every segment.
+	onWritten func(error)
+}
+
+// SetWriteBehind makes the commit log write through File.WriteAsync;
+// onWritten runs on the loop after each write completes, with its error.
+func (l *Log) SetWriteBehind(onWritten func(error)) {
+	l.onWritten = onWritten
+	for _, s := range l.seg.Segments() {
+		s.SetWriteBehind(WriteBehindChunk, WriteBehindFlights, onWritten)
+	}
 }
 
 // Open loads the segments in dir. The end of the log is not trusted until
@@ -44,22 +65,22 @@ func Open(fs runtime.FS, dir string, segmentSize int64) (*Log, error) {
 	return &Log{seg: s}, nil
 }
 
-// WrittenOffset is the offset below which every record was handed to the
-// OS (is in the page cache); records past it are still in the buffer.
+// WrittenOffset is the offset below which every record reached the OS (is
+// in the page cache); records past it are buffered or being written.
 func (l *Log) WrittenOffset() int64 {
 	for _, s := range l.seg.DirtySegments() {
-		if from, ok := s.BufferedFrom(); ok {
-			return from
+		if landed := s.Landed(); landed < s.End() {
+			return landed
 		}
 	}
 	return l.seg.MaxOffset()
 }
 
-// FlushWrites hands buffered records to the OS. On error they stay
-// buffered and a later call retries.
+// FlushWrites hands buffered records to the OS (with write-behind, starts
+// their writes). On error they stay buffered and a later call retries.
 func (l *Log) FlushWrites() error {
 	for _, s := range l.seg.DirtySegments() {
-		if err := s.FlushBuffer(); err != nil {
+		if err := s.WriteBehind(); err != nil {
 			return fmt.Errorf("commit log: %w", err)
 		}
 	}
@@ -139,6 +160,9 @@ func (l *Log) roll(s *segment.Segment) (*segment.Segment, error) {
 		return nil, fmt.Errorf("%w: %w", ErrCreateSegment, err)
 	}
 	next.SetBuffer(WriteBufferSize)
+	if l.onWritten != nil {
+		next.SetWriteBehind(WriteBehindChunk, WriteBehindFlights, l.onWritten)
+	}
 	return next, nil
 }
 

@@ -45,6 +45,10 @@ type Segment struct {
 	bufStart int64
 	bufMax   int
 
+	// wb: write-behind through the runtime (the commit log); nil writes
+	// the buffer with blocking writes.
+	wb *writeBehind
+
 	// syncFailed: an fsync failed since the last good one. Linux may have
 	// marked the unsynced pages clean without writing them, so the next
 	// sync rewrites them first (see Rewrite).
@@ -56,13 +60,18 @@ type Segment struct {
 // costs a system call per message, for data that is synced once a second.
 func (s *Segment) SetBuffer(n int) { s.bufMax = n }
 
-// BufferedFrom is the log offset of the first buffered byte, and whether
-// anything is buffered.
-func (s *Segment) BufferedFrom() (int64, bool) { return s.Base + s.bufStart, len(s.buf) > 0 }
-
-// FlushBuffer writes buffered appends to the file. On error they stay
-// buffered (the write is idempotent) and the caller retries later.
+// FlushBuffer writes buffered appends to the file, with write-behind the
+// flights that have not landed too, with blocking writes. On error they
+// stay buffered (the write is idempotent) and the caller retries later.
 func (s *Segment) FlushBuffer() error {
+	if s.wb != nil {
+		return s.writeAllNow()
+	}
+	return s.writeBuffer()
+}
+
+// writeBuffer writes the buffer with one blocking write.
+func (s *Segment) writeBuffer() error {
 	if len(s.buf) == 0 {
 		return nil
 	}
@@ -88,6 +97,22 @@ func (s *Segment) Free() int64 { return s.Capacity - s.Wrote }
 func (s *Segment) Append(p []byte) error {
 	if int64(len(p)) > s.Free() {
 		panic(fmt.Sprintf("segment %s: append of %d bytes with %d free", s.Path, len(p), s.Free()))
+	}
+	if s.wb != nil {
+		if len(s.buf) == 0 {
+			s.bufStart = s.Wrote
+			if s.buf == nil {
+				s.buf = s.wb.newBuf()
+			}
+		}
+		s.buf = append(s.buf, p...)
+		s.Wrote += int64(len(p))
+		if len(s.buf) >= s.wb.chunk {
+			// A failure here is the next WriteBehind's to retry: the
+			// bytes are kept, and the append itself succeeded.
+			_ = s.launch(false)
+		}
+		return nil
 	}
 	if s.bufMax > 0 {
 		if len(s.buf)+len(p) > s.bufMax {
@@ -129,14 +154,17 @@ func (s *Segment) ReadAt(p []byte, rel int64) error {
 		return fmt.Errorf("segment %s: read [%d,%d) beyond written %d: %w", s.Path, rel, rel+int64(len(p)), s.Wrote, ErrBeyondEnd)
 	}
 	end := rel + int64(len(p))
+	// The tail of the range may still be in flight or buffered: serve it
+	// from memory.
+	head := s.readFlights(p, rel) // p[:head] must come from the file
 	if len(s.buf) > 0 && end > s.bufStart {
-		// The tail of the range is still buffered: serve it from memory.
 		from := max(rel, s.bufStart)
 		copy(p[from-rel:], s.buf[from-s.bufStart:end-s.bufStart])
-		p = p[:from-rel]
-		if len(p) == 0 {
-			return nil
-		}
+		head = min(head, int(from-rel))
+	}
+	p = p[:head]
+	if len(p) == 0 {
+		return nil
 	}
 	if _, err := s.file.ReadAt(p, rel); err != nil {
 		return fmt.Errorf("segment %s: read %d bytes at %d: %w", s.Path, len(p), rel, err)
@@ -180,14 +208,30 @@ func (s *Segment) prepareSync() error {
 }
 
 // SyncAsync starts an fsync covering what is written now and calls done on
-// the loop when it finishes, after updating Synced.
+// the loop when it finishes, after updating Synced. With write-behind the
+// buffer goes out as a flight and the runtime orders the fsync behind it;
+// a flight that fails meanwhile fails the sync, which could not have
+// covered its bytes.
 func (s *Segment) SyncAsync(done func(error)) {
-	if err := s.prepareSync(); err != nil {
+	var err error
+	if s.wb != nil && !s.syncFailed {
+		err = s.WriteBehind()
+	} else {
+		err = s.prepareSync()
+	}
+	if err != nil {
 		done(err)
 		return
 	}
+	var failures uint64
+	if s.wb != nil {
+		failures = s.wb.failures
+	}
 	w := s.Wrote
 	s.file.SyncAsync(func(err error) {
+		if err == nil && s.wb != nil && s.wb.failures != failures {
+			err = fmt.Errorf("a write it was to cover failed: %w", s.wb.lastErr)
+		}
 		if err == nil {
 			s.syncFailed = false
 			s.Synced = max(s.Synced, w)

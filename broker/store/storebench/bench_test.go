@@ -183,21 +183,23 @@ func BenchmarkRealDisk(b *testing.B) {
 		runPosters(rt, n, 64, func(done chan<- store.PutResult) { done <- store.PutResult{Status: store.PutOK} })
 		reportRates(b, n, time.Since(start))
 	})
-	b.Run("async-loop-64", func(b *testing.B) {
-		dir := b.TempDir()
-		rt, st := startRealStore(b, dir, config.AsyncFlush)
-		n := max(b.N, 64)
-		b.SetBytes(benchBodySize)
-		b.ResetTimer()
-		start := time.Now()
-		if err := runOnLoop(rt, st, n, 64); err != nil {
-			b.Fatal(err)
-		}
-		stopping := time.Now()
-		rt.Stop() // the final fsync is part of the work
-		b.ReportMetric(float64(time.Since(stopping).Milliseconds()), "close-ms")
-		reportRates(b, n, time.Since(start))
-	})
+	for _, inflight := range []int{64, 512} {
+		b.Run(fmt.Sprintf("async-loop-%d", inflight), func(b *testing.B) {
+			dir := b.TempDir()
+			rt, st := startRealStore(b, dir, config.AsyncFlush)
+			n := max(b.N, inflight)
+			b.SetBytes(benchBodySize)
+			b.ResetTimer()
+			start := time.Now()
+			if err := runOnLoop(rt, st, n, inflight); err != nil {
+				b.Fatal(err)
+			}
+			stopping := time.Now()
+			rt.Stop() // the final fsync is part of the work
+			b.ReportMetric(float64(time.Since(stopping).Milliseconds()), "close-ms")
+			reportRates(b, n, time.Since(start))
+		})
+	}
 	cases := []struct {
 		name    string
 		flush   config.FlushDiskType
