@@ -104,6 +104,12 @@ type Deployment struct {
 	h     *recorder
 
 	namesrvs, brokers, producers, consumers []string
+	// slaves are broker nodes with brokerRole SLAVE: they replicate a
+	// master of their brokerName and take no sends, so no raw client or
+	// verifier targets them (brokers holds the masters only); core
+	// clients find them in the route and read from them while their
+	// master is away.
+	slaves []string
 	// regular is each regular consumer's current raw instance, by name.
 	regular  map[string]*rawConsumer
 	verifier *rawConsumer
@@ -163,6 +169,9 @@ func NewDeployment(w *simrt.World, spec Spec, nodes []NodeSpec, opts Options) (*
 		}
 		subs[cs.Group] = cs.Subscription
 	}
+	if err := d.splitSlaves(); err != nil {
+		return nil, err
+	}
 	counted := spec
 	counted.Brokers, counted.Producers, counted.Consumers, counted.Faults = 1, 1, 1, nil
 	if err := counted.Validate(); err != nil {
@@ -192,6 +201,50 @@ func NewDeployment(w *simrt.World, spec Spec, nodes []NodeSpec, opts Options) (*
 	}
 	return d, nil
 }
+
+// splitSlaves moves the SLAVE brokers from d.brokers to d.slaves; each
+// must follow a master of this deployment (same brokerName).
+func (d *Deployment) splitSlaves() error {
+	masters := map[string]bool{}
+	var all []NodeSpec
+	for _, name := range d.brokers {
+		n, _ := d.node(name)
+		all = append(all, n)
+	}
+	roles := map[string]*config.Config{}
+	for _, n := range all {
+		cfg, err := d.brokerConfig(n, "192.0.2.1", "192.0.2.2:9876")
+		if err != nil {
+			return err
+		}
+		roles[n.Name] = cfg
+		if cfg.BrokerRole.IsMaster() {
+			masters[cfg.BrokerName] = true
+		}
+	}
+	d.brokers = d.brokers[:0]
+	for _, n := range all {
+		cfg := roles[n.Name]
+		if cfg.BrokerRole.IsMaster() {
+			d.brokers = append(d.brokers, n.Name)
+			continue
+		}
+		if !masters[cfg.BrokerName] {
+			return fmt.Errorf("mq deployment: slave %q follows brokerName %q, which no master broker of the deployment has", n.Name, cfg.BrokerName)
+		}
+		d.slaves = append(d.slaves, n.Name)
+	}
+	if len(d.brokers) == 0 {
+		return fmt.Errorf("mq deployment: every broker is a slave")
+	}
+	if len(d.slaves) > 0 && d.spec.Clients != CoreClients {
+		return fmt.Errorf("mq deployment: slaves need clients: core (raw clients read fixed master queues and never a slave)")
+	}
+	return nil
+}
+
+// Slaves are the slave broker node names, in node order.
+func (d *Deployment) Slaves() []string { return slices.Clone(d.slaves) }
 
 // features is the spec with the union of every producer's mix: what the
 // deployment as a whole must handle (check-backs, acks, dead letters),
