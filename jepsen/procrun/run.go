@@ -155,7 +155,7 @@ func Run(ctx context.Context, s *scenario.Scenario, opts Options) (rep *Report, 
 	var consumers []*consumerRun
 	defer func() {
 		for _, cr := range consumers {
-			cr.c.Shutdown()
+			cr.shutdown()
 		}
 	}()
 	for _, name := range t.consumers {

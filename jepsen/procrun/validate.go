@@ -55,23 +55,21 @@ func checkScenario(s *scenario.Scenario, control bool) (*topo, error) {
 		refuse("workload %q: the multi-process runner runs the mq workload only", s.Workload.Kind)
 		return nil, errors.Join(errs...)
 	}
-	p, ok := s.Workload.Config.(scenario.MQParams)
-	if !ok {
+	if _, ok := s.Workload.Config.(scenario.MQParams); !ok {
 		return nil, fmt.Errorf("%s: workload mq: params decoded as %T", where, s.Workload.Config)
 	}
 	if pn := s.Workload.Params; pn.Kind == yaml.MappingNode {
 		for i := 0; i+1 < len(pn.Content); i += 2 {
-			k := pn.Content[i]
-			if !slices.Contains(processParams, k.Value) {
+			k, v := pn.Content[i], pn.Content[i+1]
+			switch {
+			case !slices.Contains(processParams, k.Value):
 				refuse("line %d: workload param %q has no meaning for the multi-process runner (it takes %v)", k.Line, k.Value, processParams)
+			case k.Value == "clients" && v.Value != "core":
+				refuse("line %d: workload clients %q: the runner drives this project's client (core); raw wire clients exist only in the simulator", k.Line, v.Value)
+			case k.Value == "final-power-loss" && v.Value != "false":
+				refuse("line %d: workload final-power-loss: a process cannot lose power; write false or leave it out", k.Line)
 			}
 		}
-	}
-	if p.Clients != "" && p.Clients != "core" {
-		refuse("workload clients %q: the runner drives this project's client (core); raw wire clients exist only in the simulator", p.Clients)
-	}
-	if p.FinalPowerLoss != nil && *p.FinalPowerLoss {
-		refuse("workload final-power-loss: a process cannot lose power; write final-power-loss: false")
 	}
 	n := s.Network
 	if n.Latency != (scenario.Range{}) || n.Bandwidth != 0 || n.Loss != 0 || n.DropConnect != 0 {

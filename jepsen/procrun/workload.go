@@ -13,6 +13,7 @@ import (
 	"rocketsim/client"
 	"rocketsim/client/blocking"
 	"rocketsim/client/consumer"
+	"rocketsim/client/litepull"
 	"rocketsim/client/producer"
 	"rocketsim/jepsen/history"
 )
@@ -48,7 +49,9 @@ type producerRun struct {
 // consumerRun is one consumer node (or the verifier).
 type consumerRun struct {
 	name, group string
-	c           *blocking.PushConsumer
+	c           *blocking.LitePullConsumer
+	cancel      context.CancelFunc
+	done        chan struct{} // closed when the poll loop ended
 	mu          sync.Mutex
 	got         map[string]int // key -> deliveries
 }
@@ -135,41 +138,63 @@ func (pr *producerRun) send(rec *recorder, process, key string, l Load) {
 	}
 }
 
-// startConsumer starts a clustering push consumer of group from the first
-// offset that records every message handed to it as a receive.
+// pollMax bounds the messages one Poll returns.
+const pollMax = 32
+
+// startConsumer starts a clustering consumer of group from the first
+// offset and records every message it hands over as a receive. It is the
+// lite pull consumer, polled by one goroutine, so receives are recorded in
+// the order the client core hands messages over, per queue, as the
+// recording guide asks (the push consumer's handlers run on many
+// goroutines, whose order is the scheduler's, and the ordering checker
+// would judge that). Each Poll commits what the previous one returned.
 func startConsumer(name, group, namesrv string, l Load, rec *recorder, log *slog.Logger) (*consumerRun, error) {
-	cr := &consumerRun{name: name, group: group, got: map[string]int{}}
-	c := blocking.NewPushConsumer(blocking.ConsumerOptions{
-		Options: consumer.Options{
-			Group: group, NameServers: []string{namesrv}, InstanceName: name,
-			Model: consumer.Clustering, ConsumeFrom: consumer.ConsumeFromFirstOffset,
-			RebalanceInterval: rebalanceInterval,
-		},
-		Log: log,
-	})
-	err := c.Subscribe(l.Topic, "*", func(_ context.Context, msgs []*client.MessageExt) consumer.Result {
-		for _, m := range msgs {
-			key := m.Property(client.PropertyKeys)
-			rec.h.Add(history.Op{
-				Process: name, Type: history.OK, F: history.FReceive, Time: time.Now().UnixNano(),
-				Group: group, Topic: l.Topic, Queue: &history.Queue{Broker: m.BrokerName, ID: m.QueueID},
-				Offset: history.Int64(m.QueueOffset), Key: key, MsgID: m.OffsetMsgID,
-				BodyDigest: history.Digest(m.Body), Tags: m.Tag(), Reconsume: int(m.ReconsumeTimes),
-			})
-			cr.mu.Lock()
-			cr.got[key]++
-			cr.mu.Unlock()
-		}
-		return consumer.Success
-	})
-	if err != nil {
-		return nil, fmt.Errorf("consumer %s: %w", name, err)
-	}
+	cr := &consumerRun{name: name, group: group, got: map[string]int{}, done: make(chan struct{})}
+	opts := litepull.Options{AutoCommit: true}
+	opts.Group, opts.NameServers, opts.InstanceName = group, []string{namesrv}, name
+	opts.Model, opts.ConsumeFrom = consumer.Clustering, consumer.ConsumeFromFirstOffset
+	opts.RebalanceInterval = rebalanceInterval
+	c := blocking.NewLitePullConsumer(opts)
+	c.Subscribe(l.Topic, "*")
 	if err := c.Start(); err != nil {
 		return nil, fmt.Errorf("consumer %s: %w", name, err)
 	}
 	cr.c = c
+	ctx, cancel := context.WithCancel(context.Background())
+	cr.cancel = cancel
+	go func() {
+		defer close(cr.done)
+		for ctx.Err() == nil {
+			msgs, err := c.Poll(ctx, pollMax)
+			if err != nil {
+				if ctx.Err() == nil {
+					log.Warn("poll", "consumer", name, "err", err)
+					time.Sleep(100 * time.Millisecond)
+				}
+				continue
+			}
+			for _, m := range msgs {
+				key := m.Property(client.PropertyKeys)
+				rec.h.Add(history.Op{
+					Process: name, Type: history.OK, F: history.FReceive, Time: time.Now().UnixNano(),
+					Group: group, Topic: l.Topic, Queue: &history.Queue{Broker: m.BrokerName, ID: m.QueueID},
+					Offset: history.Int64(m.QueueOffset), Key: key, MsgID: m.OffsetMsgID,
+					BodyDigest: history.Digest(m.Body), Tags: m.Tag(), Reconsume: int(m.ReconsumeTimes),
+				})
+				cr.mu.Lock()
+				cr.got[key]++
+				cr.mu.Unlock()
+			}
+		}
+	}()
 	return cr, nil
+}
+
+// shutdown stops the poll loop, then the client.
+func (cr *consumerRun) shutdown() {
+	cr.cancel()
+	<-cr.done
+	cr.c.Shutdown()
 }
 
 // rebalanceInterval is the consumers' rebalance period: shorter than
