@@ -100,7 +100,7 @@ func (s *offsetStore) persist(q client.Queue, done func()) {
 		return
 	}
 	off, ok := s.table[q]
-	addr := s.c.routes.MasterAddr(q.BrokerName)
+	addr := s.c.routes.AdminAddr(q.BrokerName)
 	if !ok || !s.dirty[q] || addr == "" {
 		done()
 		return
@@ -186,12 +186,13 @@ func (s *offsetStore) fromWhere(q client.Queue, done func(int64, error)) {
 	}
 }
 
-// query sends an offset request about q to its broker's master.
+// query sends an offset request about q to its broker's master, or to a
+// slave while the route has no master.
 func (s *offsetStore) query(code int16, q client.Queue, ext map[string]string, done func(*remoting.Command, error)) {
 	c := s.c
-	addr := c.routes.MasterAddr(q.BrokerName)
+	addr := c.routes.AdminAddr(q.BrokerName)
 	if addr == "" {
-		done(nil, fmt.Errorf("no master for %s", q.BrokerName))
+		done(nil, fmt.Errorf("no broker for %s", q.BrokerName))
 		return
 	}
 	h := map[string]string{"topic": q.Topic, "queueId": strconv.Itoa(q.QueueID)}

@@ -69,11 +69,17 @@ func (c *Consumer) rebalanceTopic(topics []string, i int) {
 }
 
 // consumerList asks one master of r for the group's members
-// (GET_CONSUMER_LIST_BY_GROUP), picked at random so the load spreads.
+// (GET_CONSUMER_LIST_BY_GROUP), picked at random so the load spreads; a
+// slave when no master is in the route (Java selectBrokerAddr): consumers
+// heartbeat to slaves too, and while masters are down the group still
+// splits the queues it reads from the slaves.
 func (c *Consumer) consumerList(r *route.Route, done func([]string, error)) {
 	addrs := r.MasterAddrs()
 	if len(addrs) == 0 {
-		done(nil, fmt.Errorf("topic %s has no master", r.Topic))
+		addrs = r.AllAddrs()
+	}
+	if len(addrs) == 0 {
+		done(nil, fmt.Errorf("topic %s has no broker", r.Topic))
 		return
 	}
 	addr := addrs[c.rt.Rand().IntN(len(addrs))]
