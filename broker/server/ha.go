@@ -3,6 +3,7 @@ package server
 import (
 	"net"
 	"strconv"
+	"time"
 
 	"rocketsim/broker/config"
 	"rocketsim/broker/ha"
@@ -68,9 +69,30 @@ func (b *Broker) learnMaster() {
 	if b.cfg.HaMasterAddress == "" {
 		if a := b.reg.HAServerAddr(); a != "" {
 			b.haSlave.SetMasterAddr(a)
+		} else {
+			b.registerAgainForMaster()
 		}
 	}
 	b.setMasterAddr(b.reg.MasterAddr())
+}
+
+// masterAskInterval: a slave that registered before its master did
+// learns nothing from the answer; it asks again this often until it
+// learns its master, rather than after registerNameServerPeriod (30 s)
+// as Java does, which would leave a SYNC_MASTER without its slave (every
+// send SLAVE_NOT_AVAILABLE) for that long after a cluster starts.
+const masterAskInterval = 5 * time.Second
+
+func (b *Broker) registerAgainForMaster() {
+	if b.slave.ask != nil || b.stopped {
+		return
+	}
+	b.slave.ask = b.rt.AfterFunc(masterAskInterval, func() {
+		b.slave.ask = nil
+		if !b.stopped && b.haSlave.MasterAddr() == "" {
+			b.reg.RegisterNow()
+		}
+	})
 }
 
 // notifyHA tells the slaves the log grew.

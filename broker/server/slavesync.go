@@ -34,6 +34,8 @@ const (
 type slaveSync struct {
 	masterAddr string // the master's client address (name server's masterAddr)
 	timer      runtime.Timer
+	// ask re-registers while the master's HA address is unknown (ha.go).
+	ask runtime.Timer
 	// Rounds counts finished copies of each table, for tests.
 	Rounds map[string]int
 }
@@ -44,9 +46,11 @@ func (b *Broker) startSlaveSync() {
 }
 
 func (b *Broker) stopSlaveSync() {
-	if b.slave.timer != nil {
-		b.slave.timer.Stop()
-		b.slave.timer = nil
+	for _, t := range []*runtime.Timer{&b.slave.timer, &b.slave.ask} {
+		if *t != nil {
+			(*t).Stop()
+			*t = nil
+		}
 	}
 }
 

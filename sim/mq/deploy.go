@@ -234,9 +234,6 @@ func (d *Deployment) splitSlaves() error {
 		}
 		d.slaves = append(d.slaves, n.Name)
 	}
-	if len(d.brokers) == 0 {
-		return fmt.Errorf("mq deployment: every broker is a slave")
-	}
 	if len(d.slaves) > 0 && d.spec.Clients != CoreClients {
 		return fmt.Errorf("mq deployment: slaves need clients: core (raw clients read fixed master queues and never a slave)")
 	}

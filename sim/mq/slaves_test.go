@@ -1,0 +1,102 @@
+package mq
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"rocketsim/sim/simrt"
+)
+
+func slaveNodes() []NodeSpec {
+	return []NodeSpec{{Name: "ns", Role: RoleNamesrv},
+		{Name: "b", Role: RoleBroker, Conf: map[string]string{"brokerRole": "SYNC_MASTER", "flushDiskType": "ASYNC_FLUSH"}},
+		{Name: "b-s", Role: RoleBroker, Conf: map[string]string{"brokerRole": "SLAVE", "brokerId": "1", "brokerName": "b", "flushDiskType": "ASYNC_FLUSH"}},
+		{Name: "p", Role: RoleProducer}, {Name: "c", Role: RoleConsumer}}
+}
+
+// TestSlaveNodesChecked: slaves follow a master of the deployment, need
+// core clients, and are no raw target.
+func TestSlaveNodesChecked(t *testing.T) {
+	spec := DefaultSpec()
+	spec.Clients = CoreClients
+	d, err := NewDeployment(nil, spec, slaveNodes(), Options{})
+	require.NoError(t, err)
+	require.Equal(t, []string{"b"}, d.Brokers())
+	require.Equal(t, []string{"b-s"}, d.Slaves())
+
+	require.ErrorContains(t, CheckNodes(DefaultSpec(), slaveNodes()), "clients: core")
+	orphan := slaveNodes()
+	orphan[2].Conf["brokerName"] = "x"
+	require.ErrorContains(t, CheckNodes(spec, orphan), `brokerName "x"`)
+}
+
+// TestConsumerReadsFromSlaveWhileMasterDown: a consumer that starts while
+// the master is down reads every acknowledged message from the slave (the
+// route has no master, the client takes the slave); after the master is
+// back, the run passes every checker (a process crash loses nothing).
+func TestConsumerReadsFromSlaveWhileMasterDown(t *testing.T) {
+	spec := DefaultSpec()
+	spec.Clients = CoreClients
+	spec.Duration = 10 * time.Second
+	spec.Drain = 2 * time.Minute
+	nodes := slaveNodes()
+	w := simrt.New(3, simrt.Options{})
+	d, err := NewDeployment(w, spec, nodes, Options{})
+	require.NoError(t, err)
+	for i, n := range nodes {
+		nn, err := d.NewNode(n.Name)
+		require.NoError(t, err)
+		w.AddNode(n.Name, simrt.NodeConfig{Host: fmt.Sprintf("10.9.0.%d", i+1)}, nn)
+	}
+	for _, n := range nodes[:4] {
+		w.Node(n.Name).Start()
+		require.NoError(t, w.Node(n.Name).Err())
+	}
+	w.RunFor(spec.Duration)
+	w.Node("p").Stop()
+	w.RunFor(spec.Timeout)
+	w.Node("b").Crash()
+	down := w.Now()
+	w.RunFor(5 * time.Second)
+	w.Node("c").Start()
+	require.NoError(t, w.Node("c").Err())
+	w.RunFor(40 * time.Second)
+	up := w.Now()
+	w.Node("b").Restart()
+	require.NoError(t, w.Node("b").Err())
+	w.Node("p").Start()
+	w.RunFor(5 * time.Second)
+	res := d.Finish()
+	require.True(t, res.Passed(), "%v %s", res.Problems, res.Report.Explain(5))
+
+	acked := map[string]bool{}
+	readWhileDown := map[string]bool{}
+	for _, op := range res.Ops {
+		if op.F == "send" && op.Type == "ok" && op.SimTime < int64(down) {
+			acked[op.Key] = true
+		}
+		if op.F == "receive" && op.Group == spec.Group && op.SimTime > int64(down) && op.SimTime < int64(up) {
+			readWhileDown[op.Key] = true
+		}
+	}
+	require.NotEmpty(t, acked)
+	missing := 0
+	for k := range acked {
+		if !readWhileDown[k] {
+			missing++
+		}
+	}
+	firstRead := int64(0)
+	for _, op := range res.Ops {
+		if op.F == "receive" && op.Group == spec.Group && firstRead == 0 {
+			firstRead = op.SimTime
+		}
+	}
+	t.Logf("acked %d, read while down %d, missing %d, first read at %v", len(acked), len(readWhileDown), missing, time.Duration(firstRead))
+	for k := range acked {
+		require.True(t, readWhileDown[k], "acknowledged %s not read from the slave while the master was down", k)
+	}
+}
