@@ -95,6 +95,17 @@ func (b *Broker) registerAgainForMaster() {
 	})
 }
 
+// scheduleLevels are the delay levels the schedule service delivers: none
+// on a slave. Java runs no ScheduleMessageService on a slave; its copy of
+// SCHEDULE_TOPIC_XXXX is the master's, delivered by the master, and a
+// slave's puts are refused anyway.
+func scheduleLevels(c *config.Config) config.DelayLevels {
+	if !c.BrokerRole.IsMaster() {
+		return nil
+	}
+	return c.MessageDelayLevel
+}
+
 // notifyHA tells the slaves the log grew.
 func (b *Broker) notifyHA() {
 	if b.haMaster != nil {

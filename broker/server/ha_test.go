@@ -154,3 +154,18 @@ func TestAsyncMasterDoesNotWait(t *testing.T) {
 	r := e.send("T", 0, "alone")
 	require.Equal(t, remoting.RespSuccess, r.Code, code(r))
 }
+
+// A delayed message is delivered by the master alone; the slave gets both
+// records through replication and its schedule service stays idle (Java
+// runs none on a slave; its puts would be refused).
+func TestSlaveDoesNotDeliverDelayedMessages(t *testing.T) {
+	e := newHAEnv(t, 6, map[string]string{"messageDelayLevel": "1s 2s"}, true)
+	r := e.send("TD", 0, "later", "DELAY", "1")
+	require.Equal(t, remoting.RespSuccess, r.Code, code(r))
+	e.w.RunFor(5 * time.Second)
+	require.Equal(t, int64(1), e.b().Schedule().Stats.Delivered)
+	require.Equal(t, int64(0), e.s().Schedule().Stats.Delivered)
+	require.Equal(t, int64(0), e.s().Schedule().Stats.PutFailures, "the slave tried to deliver")
+	require.Equal(t, e.b().Store().MaxPhyOffset(), e.s().Store().MaxPhyOffset())
+	require.Equal(t, int64(1), e.s().Store().MaxOffsetInQueue("TD", 0), "the delivered message reached the slave")
+}
