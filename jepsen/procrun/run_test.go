@@ -273,3 +273,18 @@ func TestAcksAfter(t *testing.T) {
 	require.Equal(t, 0.0, acksAfter(ops, []string{"p1", "p2", "p3"}, heal))
 	require.Equal(t, fmt.Sprint(2.0), fmt.Sprint(acksAfter(ops, []string{"p1"}, heal)))
 }
+
+// Every proc-* scenario file loads and asks only what processes can do.
+func TestProcScenarioFilesAreAccepted(t *testing.T) {
+	root, err := ModuleRoot(".")
+	require.NoError(t, err)
+	files, err := filepath.Glob(filepath.Join(root, "scenarios", "proc-*.yaml"))
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, len(files), 4)
+	for _, f := range files {
+		s, err := scenario.Load(f)
+		require.NoError(t, err, f)
+		_, err = checkScenario(s, true)
+		require.NoError(t, err, f)
+	}
+}
