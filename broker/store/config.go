@@ -45,6 +45,13 @@ type Options struct {
 	// oldest files are removed (rocketmq.broker.diskSpaceCleanForciblyRatio,
 	// default 0.85).
 	DiskSpaceCleanForciblyRatio float64
+
+	// WriteBehindChunk and WriteBehindFlights override the commit log's
+	// write-behind bounds (commitlog.WriteBehindChunk, WriteBehindFlights)
+	// when positive: tests shrink them so that small workloads put writes
+	// in flight.
+	WriteBehindChunk   int
+	WriteBehindFlights int
 }
 
 // Java's system-property defaults.

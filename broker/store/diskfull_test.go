@@ -2,6 +2,7 @@ package store
 
 import (
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -15,14 +16,20 @@ import (
 
 // fullDiskHarness is a SYNC_FLUSH store on a small simulated disk that
 // writes the prefix that fits when full.
-func fullDiskHarness(t *testing.T, capacity int64, warning float64) (*harness, *simdisk.Disk, *model) {
+// With chunk > 0 the commit log's write-behind uses chunks of that size
+// (two in flight), so the write that meets the full disk is a WriteAsync.
+func fullDiskHarness(t *testing.T, capacity int64, warning float64, chunk int) (*harness, *simdisk.Disk, *model) {
 	clock := fakeclock.New(testStart)
 	d := simdisk.New(simdisk.Options{Capacity: capacity, PartialWriteOnFull: true}, rand.New(rand.NewPCG(5, 5)))
 	d.Bind(clock.Schedule)
 	cfg := testConfig(config.SyncFlush)
 	cfg.MessageIndexEnable = false // keep the disk budget for the commit log
 	h := &harness{t: t, fs: d.FS(), clock: clock, cfg: cfg}
-	s, err := Open(cfg, Options{FS: h.fs, Clock: clock, DiskSpaceWarningLevelRatio: warning})
+	if chunk > 0 {
+		h.wbChunk, h.wbFlights = chunk, 2
+	}
+	s, err := Open(cfg, Options{FS: h.fs, Clock: clock, DiskSpaceWarningLevelRatio: warning,
+		WriteBehindChunk: h.wbChunk, WriteBehindFlights: h.wbFlights})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,9 +65,15 @@ func (h *harness) putTracked(m *model, msg *Message) PutResult {
 }
 
 func TestDiskFullPartialWriteThenRecover(t *testing.T) {
+	for _, chunk := range []int{0, 512} {
+		t.Run(fmt.Sprintf("write-behind-chunk-%d", chunk), func(t *testing.T) { diskFullPartialWriteThenRecover(t, chunk) })
+	}
+}
+
+func diskFullPartialWriteThenRecover(t *testing.T, chunk int) {
 	// The warning level is out of the way: the put itself hits ENOSPC
 	// part-way through its record.
-	h, d, m := fullDiskHarness(t, 200<<10, 0.9999)
+	h, d, m := fullDiskHarness(t, 200<<10, 0.9999, chunk)
 	// The write that hits ENOSPC answers its puts FLUSH_DISK_TIMEOUT
 	// (never PUT_OK); the puts after it are refused.
 	var refused PutResult
@@ -108,7 +121,8 @@ func TestDiskFullPartialWriteThenRecover(t *testing.T) {
 
 func (h *harness) reopen(warning float64) *Store {
 	h.t.Helper()
-	s, err := Open(h.cfg, Options{FS: h.fs, Clock: h.clock, DiskSpaceWarningLevelRatio: warning})
+	s, err := Open(h.cfg, Options{FS: h.fs, Clock: h.clock, DiskSpaceWarningLevelRatio: warning,
+		WriteBehindChunk: h.wbChunk, WriteBehindFlights: h.wbFlights})
 	if err != nil {
 		h.t.Fatalf("reopen: %v", err)
 	}
@@ -116,7 +130,7 @@ func (h *harness) reopen(warning float64) *Store {
 }
 
 func TestDiskWarningLevelRefusesAndResumes(t *testing.T) {
-	h, d, m := fullDiskHarness(t, 400<<10, 0.5)
+	h, d, m := fullDiskHarness(t, 400<<10, 0.5, 0)
 	h.cfg.CleanResourceInterval = time.Second
 	h.s.Close()
 	h.s = h.reopen(0.5)

@@ -33,6 +33,8 @@ type harness struct {
 	clock *fakeclock.Clock
 	cfg   Config
 	s     *Store
+	// wbChunk, wbFlights: write-behind bounds for open (0: defaults).
+	wbChunk, wbFlights int
 }
 
 func (h *harness) open() *Store {
@@ -42,7 +44,8 @@ func (h *harness) open() *Store {
 	var s *Store
 	var err error
 	for try := 0; try < 5; try++ {
-		if s, err = Open(h.cfg, Options{FS: h.fs, Clock: h.clock, StoreHost: message.AddrV4(192, 168, 0, 1, 10911)}); err == nil {
+		if s, err = Open(h.cfg, Options{FS: h.fs, Clock: h.clock, StoreHost: message.AddrV4(192, 168, 0, 1, 10911),
+			WriteBehindChunk: h.wbChunk, WriteBehindFlights: h.wbFlights}); err == nil {
 			break
 		}
 		if !errors.Is(err, runtime.ErrIO) {

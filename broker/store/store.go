@@ -134,7 +134,14 @@ func (s *Store) load() error {
 	if s.cl, err = commitlog.Open(s.fs, s.cfg.CommitLogDir(), s.cfg.MappedFileSizeCommitLog); err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
-	s.cl.SetWriteBehind(s.commitLogWritten)
+	chunk, flights := commitlog.WriteBehindChunk, commitlog.WriteBehindFlights
+	if s.opt.WriteBehindChunk > 0 {
+		chunk = s.opt.WriteBehindChunk
+	}
+	if s.opt.WriteBehindFlights > 0 {
+		flights = s.opt.WriteBehindFlights
+	}
+	s.cl.SetWriteBehind(chunk, flights, s.commitLogWritten)
 	if err := s.loadQueues(); err != nil {
 		return err
 	}

@@ -39,16 +39,20 @@ const (
 // Log is the commit log.
 type Log struct {
 	seg *segment.Log
-	// onWritten, when set, turns on write-behind for every segment.
-	onWritten func(error)
+	// onWritten, when set, turns on write-behind for every segment, in
+	// chunks of wbChunk with at most wbFlights out.
+	onWritten          func(error)
+	wbChunk, wbFlights int
 }
 
-// SetWriteBehind makes the commit log write through File.WriteAsync;
-// onWritten runs on the loop after each write completes, with its error.
-func (l *Log) SetWriteBehind(onWritten func(error)) {
-	l.onWritten = onWritten
+// SetWriteBehind makes the commit log write through File.WriteAsync in
+// chunks of chunk bytes, at most flights at once (the package's constants
+// are the defaults); onWritten runs on the loop after each write
+// completes, with its error.
+func (l *Log) SetWriteBehind(chunk, flights int, onWritten func(error)) {
+	l.onWritten, l.wbChunk, l.wbFlights = onWritten, chunk, flights
 	for _, s := range l.seg.Segments() {
-		s.SetWriteBehind(WriteBehindChunk, WriteBehindFlights, onWritten)
+		s.SetWriteBehind(chunk, flights, onWritten)
 	}
 }
 
@@ -161,7 +165,7 @@ func (l *Log) roll(s *segment.Segment) (*segment.Segment, error) {
 	}
 	next.SetBuffer(WriteBufferSize)
 	if l.onWritten != nil {
-		next.SetWriteBehind(WriteBehindChunk, WriteBehindFlights, l.onWritten)
+		next.SetWriteBehind(l.wbChunk, l.wbFlights, l.onWritten)
 	}
 	return next, nil
 }
