@@ -1,0 +1,160 @@
+package procrun
+
+import (
+	"context"
+	"math/rand/v2"
+	"net"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"rocketsim/faults"
+	"rocketsim/remoting"
+)
+
+// proxyOnly is a cluster with no processes: partitions need only the
+// proxy.
+func proxyOnly(t *testing.T) (*Nemesis, *Proxy) {
+	px := NewProxy(nil)
+	t.Cleanup(px.Close)
+	c := &Cluster{Proxy: px, nodes: map[string]*Process{}}
+	names := []string{"namesrv", "broker-a", "broker-b", "producer-1", "consumer-1"}
+	return NewNemesis(c, names, []string{"producer-1", "consumer-1"}, rand.New(rand.NewPCG(1, 2)), nil), px
+}
+
+func mustParse(t *testing.T, s string) faults.Fault {
+	t.Helper()
+	f, err := faults.Parse(s)
+	require.NoError(t, err)
+	return f
+}
+
+func TestNemesisPartitionsCutTheRightLinks(t *testing.T) {
+	n, px := proxyOnly(t)
+
+	require.NoError(t, n.Apply(mustParse(t, "{kind: partition, groups: [[producer-1], [broker-a, broker-b]]}")))
+	require.Equal(t, []string{
+		"broker-a->producer-1", "broker-b->producer-1", "producer-1->broker-a", "producer-1->broker-b",
+	}, px.Cuts())
+
+	require.NoError(t, n.Apply(mustParse(t, "{kind: heal}")))
+	require.Empty(t, px.Cuts())
+
+	require.NoError(t, n.Apply(mustParse(t, "{kind: partition-one-way, from: [broker-b], to: [namesrv]}")))
+	require.Equal(t, []string{"broker-b->namesrv"}, px.Cuts(), "one direction only")
+	px.Heal()
+
+	require.NoError(t, n.Apply(mustParse(t, "{kind: isolate, nodes: [consumer-1]}")))
+	cuts := px.Cuts()
+	require.Len(t, cuts, 8, "both directions to each of the 4 others: %v", cuts)
+	for _, c := range cuts {
+		require.Contains(t, c, "consumer-1")
+	}
+	px.Heal()
+
+	// A bridge: the others split in two halves that both reach the bridge.
+	require.NoError(t, n.Apply(mustParse(t, "{kind: bridge, nodes: [namesrv]}")))
+	cuts = px.Cuts()
+	require.NotEmpty(t, cuts)
+	for _, c := range cuts {
+		require.NotContains(t, c, "namesrv")
+	}
+	px.Heal()
+
+	// Random halves cut every link between the halves and nothing else.
+	require.NoError(t, n.Apply(mustParse(t, "{kind: partition-random}")))
+	cuts = px.Cuts()
+	require.Len(t, cuts, 2*2*3, "halves of 2 and 3 nodes: %v", cuts)
+}
+
+func TestNemesisRefusesBeforeChangingAnything(t *testing.T) {
+	n, px := proxyOnly(t)
+	for _, s := range []string{
+		"{kind: power-loss, nodes: [broker-a]}",
+		"{kind: link-loss, prob: 0.1}",
+		"{kind: pause, nodes: [consumer-1]}",
+		"{kind: fsync-fail, nodes: [broker-a], prob: 0.5}", // no control socket in this cluster
+		"{kind: partition, groups: [[producer-1], [nobody]]}",
+	} {
+		err := n.Apply(mustParse(t, s))
+		require.Error(t, err, s)
+		require.Empty(t, px.Cuts(), s)
+	}
+	err := n.Apply(mustParse(t, "{kind: power-loss, nodes: [broker-a]}"))
+	require.ErrorIs(t, err, ErrUnsupported)
+	require.ErrorContains(t, err, "power-loss")
+}
+
+// One real broker (fpbroker) and name server: signals and the control
+// socket do what the nemesis relies on.
+func TestClusterProcessFaults(t *testing.T) {
+	bins := binaries(t)
+	dir := t.TempDir()
+	c, err := StartCluster(context.Background(), ClusterSpec{
+		Dir: dir, Namesrv: "namesrv",
+		Brokers: []BrokerSpec{{Name: "broker-a", Conf: map[string]string{"flushDiskType": "SYNC_FLUSH"}}},
+		Clients: []string{"producer-1"},
+	}, bins, nil)
+	require.NoError(t, err)
+	defer c.Stop()
+	n := NewNemesis(c, []string{"namesrv", "broker-a", "producer-1"}, []string{"producer-1"}, rand.New(rand.NewPCG(1, 1)), nil)
+	b := c.Process("broker-a")
+	require.NotNil(t, b)
+	require.NotEmpty(t, b.ControlAddr)
+	require.NotEmpty(t, c.NamesrvFor("producer-1"))
+	require.NotEqual(t, c.Namesrv.Addr, c.NamesrvFor("producer-1"), "clients reach the name server through the proxy")
+
+	require.NoError(t, n.Apply(mustParse(t, "{kind: fsync-fail, nodes: [broker-a], prob: 0.5}")))
+	require.NoError(t, n.Apply(mustParse(t, "{kind: clock-jump, nodes: [broker-a], by: 5s}")))
+	err = b.Control("{kind: fsync-fail, nodes: [broker-b], prob: 0.5}")
+	require.ErrorContains(t, err, "not this node", "the broker checks the fault names it")
+
+	require.True(t, dialAndRead(b.Addr), "a running broker answers")
+	require.NoError(t, n.Apply(mustParse(t, "{kind: pause, nodes: [broker-a]}")))
+	require.True(t, b.Paused())
+	require.False(t, dialAndRead(b.Addr), "a paused broker accepts (kernel) but never answers")
+	require.NoError(t, n.Apply(mustParse(t, "{kind: resume, nodes: [broker-a]}")))
+	require.False(t, b.Paused())
+	require.True(t, dialAndRead(b.Addr), "a resumed broker answers again")
+
+	require.NoError(t, n.Apply(mustParse(t, "{kind: crash, nodes: [broker-a]}")))
+	require.False(t, b.Running())
+	require.ErrorIs(t, b.Control("{kind: disk-free}"), ErrNotRunning)
+	require.NoError(t, n.Apply(mustParse(t, "{kind: fsync-latency, nodes: [broker-a], min: 1ms, max: 2ms}")),
+		"a failpoint on a node that is down is logged, not an error")
+
+	require.NoError(t, n.Apply(mustParse(t, "{kind: restart, nodes: [broker-a]}")))
+	require.True(t, b.Running())
+	require.Equal(t, 2, b.Starts())
+	require.NoError(t, n.HealAll())
+
+	require.NoError(t, b.Stop())
+	require.False(t, b.Running())
+	require.NoError(t, n.HealAll(), "heal starts a stopped broker")
+	require.True(t, b.Running())
+	require.Equal(t, 3, b.Starts())
+
+	logs, err := filepath.Glob(filepath.Join(dir, "*.log"))
+	require.NoError(t, err)
+	require.True(t, slices.ContainsFunc(logs, func(s string) bool { return filepath.Base(s) == "broker-a.log" }))
+}
+
+// dialAndRead asks the broker at addr for its runtime info and reports
+// whether any answer came within half a second.
+func dialAndRead(addr string) bool {
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return false
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(500 * time.Millisecond))
+	req := &remoting.Command{Code: remoting.ReqGetBrokerRuntimeInfo, Language: "GO", Opaque: 1}
+	if _, err := c.Write(remoting.Encode(req)); err != nil {
+		return false
+	}
+	_, err = readFrame(c)
+	return err == nil
+}
