@@ -166,6 +166,22 @@ func TestSlaveDoesNotDeliverDelayedMessages(t *testing.T) {
 	require.Equal(t, int64(1), e.b().Schedule().Stats.Delivered)
 	require.Equal(t, int64(0), e.s().Schedule().Stats.Delivered)
 	require.Equal(t, int64(0), e.s().Schedule().Stats.PutFailures, "the slave tried to deliver")
+	require.Zero(t, e.s().Stats().SlavePutsRefused)
 	require.Equal(t, e.b().Store().MaxPhyOffset(), e.s().Store().MaxPhyOffset())
 	require.Equal(t, int64(1), e.s().Store().MaxOffsetInQueue("TD", 0), "the delivered message reached the slave")
+}
+
+// Transactions are checked by the master only: the slave holds the same
+// half messages but asks no producer and re-puts nothing.
+func TestSlaveChecksNoTransaction(t *testing.T) {
+	e := newHAEnv(t, 7, nil, true)
+	r := e.sendHalf("h1")
+	require.Equal(t, remoting.RespSuccess, r.Code, code(r))
+	e.w.RunFor(2 * time.Minute)
+	require.Equal(t, e.b().Store().MaxPhyOffset(), e.s().Store().MaxPhyOffset())
+	require.Positive(t, e.b().Transactions().Stats.Checks, "the master never checked: the test shows nothing")
+	st := e.s().Transactions().Stats
+	require.Positive(t, st.Rounds)
+	require.Zero(t, st.Checks, "the slave checked a transaction")
+	require.Zero(t, e.s().Stats().SlavePutsRefused, "the slave's transaction service tried to put")
 }

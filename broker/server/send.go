@@ -268,6 +268,7 @@ func (b *Broker) handleSend(req *remoting.Request) {
 // (Java's putMessage refuses on a SLAVE), whoever asks.
 func (b *Broker) put(m *store.Message, done func(store.PutResult)) {
 	if !b.cfg.BrokerRole.IsMaster() {
+		b.stats.SlavePutsRefused++
 		done(store.PutResult{Status: store.ServiceNotAvailable, Topic: m.Topic, QueueID: m.QueueID,
 			Err: fmt.Errorf("the broker[%s] is a slave: its store takes only its master's log", b.addr)})
 		return

@@ -94,6 +94,9 @@ type Stats struct {
 	PutMessages, GetMessages, SendRefused, PullsHeld, PullsWoken int64
 	// Registrations counts name server registrations that succeeded.
 	Registrations int64
+	// SlavePutsRefused counts puts a slave refused from its own services
+	// (a slave's log is its master's copy): none is expected.
+	SlavePutsRefused int64
 }
 
 // New returns the constructor a runtime uses to build the broker.

@@ -16,10 +16,17 @@ import (
 // table as RocketMQ keeps it.
 func (b *Broker) startTransactions() error {
 	var err error
-	b.txn, err = transaction.Start(b.store, b.put, b.offsets, b.checkTransaction, transaction.Options{
+	opts := transaction.Options{
 		Clock: b.rt, Log: b.log, StoreHost: b.storeHost,
 		TimeOut: b.cfg.TransactionTimeOut, CheckInterval: b.cfg.TransactionCheckInterval, CheckMax: b.cfg.TransactionCheckMax,
-	})
+	}
+	if !b.cfg.BrokerRole.IsMaster() {
+		// A slave checks no transaction (Java starts no check service
+		// on a slave): its half messages are the master's to resolve,
+		// and the re-put a check begins with would be refused.
+		opts.ProducerOnline = func(string) bool { return false }
+	}
+	b.txn, err = transaction.Start(b.store, b.put, b.offsets, b.checkTransaction, opts)
 	if err != nil {
 		return fmt.Errorf("broker: transactions: %w", err)
 	}
