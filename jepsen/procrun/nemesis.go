@@ -32,6 +32,8 @@ type Nemesis struct {
 	// disk and clock settings), applied again after each restart and on
 	// HealAll, as the simulator's disks and clocks keep their settings.
 	initial map[string][]faults.Fault
+	// ctx bounds restarts (a run's context).
+	ctx context.Context
 }
 
 var _ faults.Injector = (*Nemesis)(nil)
@@ -42,7 +44,7 @@ func NewNemesis(c *Cluster, names, clients []string, rng *rand.Rand, log *slog.L
 	if log == nil {
 		log = slog.Default()
 	}
-	n := &Nemesis{c: c, names: slices.Clone(names), clients: map[string]bool{}, controls: map[string]bool{}, rng: rng, log: log, initial: map[string][]faults.Fault{}}
+	n := &Nemesis{c: c, names: slices.Clone(names), clients: map[string]bool{}, controls: map[string]bool{}, rng: rng, log: log, initial: map[string][]faults.Fault{}, ctx: context.Background()}
 	for _, cl := range clients {
 		n.clients[cl] = true
 	}
@@ -91,6 +93,12 @@ func (n *Nemesis) CheckSupported(f faults.Fault) error {
 		}
 	}
 	return nil
+}
+
+// WithContext makes restarts give up when ctx ends.
+func (n *Nemesis) WithContext(ctx context.Context) *Nemesis {
+	n.ctx = ctx
+	return n
 }
 
 // SetInitial records the control-socket faults node starts with and
@@ -204,7 +212,7 @@ func (n *Nemesis) applyNode(f faults.Fault, name string) error {
 
 // start starts p and gives it its initial failpoints.
 func (n *Nemesis) start(p *Process) error {
-	if err := p.Start(context.Background()); err != nil {
+	if err := p.Start(n.ctx); err != nil {
 		return err
 	}
 	return n.applyInitial(p.Name)

@@ -140,8 +140,9 @@ func (p *Process) Start(ctx context.Context) error {
 	cmd.Stdout = io.MultiWriter(logf, watch)
 	cmd.Stderr = logf
 	// Its own process group, so a terminal's ^C reaches only the runner,
-	// which stops its children itself.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// which stops its children itself; and killed with the runner, so a
+	// runner that dies (a test binary's timeout) leaves no broker behind.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		p.mu.Unlock()
 		logf.Close()

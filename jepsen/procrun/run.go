@@ -132,7 +132,7 @@ func Run(ctx context.Context, s *scenario.Scenario, opts Options) (rep *Report, 
 		return nil, err
 	}
 	defer c.Stop()
-	nem := NewNemesis(c, t.names, t.clients(), rng, log)
+	nem := NewNemesis(c, t.names, t.clients(), rng, log).WithContext(ctx)
 	var problems []string
 	var pmu sync.Mutex
 	problem := func(format string, args ...any) {

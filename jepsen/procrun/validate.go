@@ -153,3 +153,10 @@ func checkScenario(s *scenario.Scenario, control bool) (*topo, error) {
 	}
 	return t, nil
 }
+
+// Check reports whether scenario s can run with real processes (brokers
+// with control sockets, as Run builds them), without running it.
+func Check(s *scenario.Scenario) error {
+	_, err := checkScenario(s, true)
+	return err
+}

@@ -1,16 +1,19 @@
-// Command procrun runs a scenario against the real name server and broker
+// Command procrun runs scenarios against the real name server and broker
 // binaries as OS processes, under the scenario's faults (signals, a TCP
 // proxy on every link, the brokers' failpoint control sockets), and judges
 // what this project's clients observed with the simulator's checkers:
 //
-//	go run ./jepsen/procrun/cmd/procrun [--seed N] [--out DIR] [--dir DIR] [-v] scenarios/proc-crash-sync-flush.yaml
+//	go run ./jepsen/procrun/cmd/procrun [--seed N] [--out DIR] [--dir DIR] [-v] FILE...
+//	go run ./jepsen/procrun/cmd/procrun scenarios/proc-*.yaml
 //
 // It builds ./namesrv and ./jepsen/procrun/fpbroker first (the broker with
 // its control socket). Times in the scenario are real time. --out writes
 // verdict.json and history.jsonl (judge it again with go run ./jepsen/judge).
 // --dir keeps the processes' data dirs, configurations and logs there (by
-// default a temporary directory, removed after a passing run). The exit
-// code is 0 for PASS, 1 for FAIL, 2 when the run could not happen.
+// default a temporary directory, removed after a passing run). Several
+// files run one after the other; then --out and --dir get a subdirectory
+// per scenario name. The exit code is 0 when every run passed, 1 when one
+// failed, 2 when a run could not happen.
 package main
 
 import (
@@ -21,6 +24,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 
 	"rocketsim/jepsen/procrun"
@@ -40,47 +44,72 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if fs.NArg() != 1 {
-		fmt.Fprintln(stderr, "usage: procrun [--seed N] [--out DIR] [--dir DIR] [-v] FILE")
+	if fs.NArg() == 0 {
+		fmt.Fprintln(stderr, "usage: procrun [--seed N] [--out DIR] [--dir DIR] [-v] [--client-logs] FILE...")
 		return 2
 	}
-	file := fs.Arg(0)
-	s, err := scenario.Load(file)
-	if err != nil {
-		fmt.Fprintln(stderr, "procrun:", err)
-		return 2
-	}
-	opts := procrun.Options{Seed: *seed, Dir: *dir}
+	var log, clientLog *slog.Logger
 	if *verbose {
-		opts.Log = slog.New(slog.NewTextHandler(stderr, nil))
+		log = slog.New(slog.NewTextHandler(stderr, nil))
 	}
 	if *clientLogs {
-		opts.ClientLog = slog.New(slog.NewTextHandler(stderr, nil))
+		clientLog = slog.New(slog.NewTextHandler(stderr, nil))
 	} else {
 		// Some client parts log to the default logger: the report is the
 		// output.
 		slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	}
+
+	// Load and check every file first: a mistake in the last one should
+	// not wait for the first one's run.
+	var scenarios []*scenario.Scenario
+	for _, file := range fs.Args() {
+		s, err := scenario.Load(file)
+		if err == nil {
+			err = procrun.Check(s)
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "procrun:", err)
+			return 2
+		}
+		scenarios = append(scenarios, s)
+	}
+
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	fmt.Fprintf(stdout, "scenario: %s (%s)\n", s.Name, file)
-	rep, err := procrun.Run(ctx, s, opts)
-	if err != nil {
-		fmt.Fprintf(stderr, "procrun: %s: %v\n", file, err)
-		return 2
-	}
-	replay := fmt.Sprintf("go run ./jepsen/procrun/cmd/procrun --seed %d %s", rep.Seed, file)
-	if *out != "" {
-		if err := procrun.WriteOut(*out, rep, replay); err != nil {
-			fmt.Fprintln(stderr, "procrun: --out:", err)
+	many := len(scenarios) > 1
+	code := 0
+	for i, s := range scenarios {
+		file := fs.Arg(i)
+		opts := procrun.Options{Seed: *seed, Dir: *dir, Log: log, ClientLog: clientLog}
+		outDir := *out
+		if many && opts.Dir != "" {
+			opts.Dir = filepath.Join(opts.Dir, s.Name)
+		}
+		if many && outDir != "" {
+			outDir = filepath.Join(outDir, s.Name)
+		}
+		fmt.Fprintf(stdout, "scenario: %s (%s)\n", s.Name, file)
+		rep, err := procrun.Run(ctx, s, opts)
+		if err != nil {
+			fmt.Fprintf(stderr, "procrun: %s: %v\n", file, err)
+			return 2
+		}
+		replay := fmt.Sprintf("go run ./jepsen/procrun/cmd/procrun --seed %d %s", rep.Seed, file)
+		if outDir != "" {
+			if err := procrun.WriteOut(outDir, rep, replay); err != nil {
+				fmt.Fprintln(stderr, "procrun: --out:", err)
+			}
+		}
+		if !rep.Pass {
+			fmt.Fprintf(stdout, "replay: %s (real processes: the fault schedule replays, the interleaving does not)\n", replay)
+			code = 1
+		}
+		procrun.PrintReport(stdout, rep)
+		if ctx.Err() != nil {
+			fmt.Fprintln(stderr, "procrun: interrupted")
+			return 2
 		}
 	}
-	if !rep.Pass {
-		fmt.Fprintf(stdout, "replay: %s (real processes: the schedule replays, the interleaving does not)\n", replay)
-	}
-	procrun.PrintReport(stdout, rep)
-	if !rep.Pass {
-		return 1
-	}
-	return 0
+	return code
 }
