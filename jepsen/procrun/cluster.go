@@ -38,6 +38,17 @@ func BuildBinaries(ctx context.Context, root, outDir string) (Binaries, error) {
 	return Binaries{Namesrv: bins[0], Broker: bins[1], BrokerControl: true}, nil
 }
 
+// BuildPlainBinaries builds the shipped mains, ./namesrv and ./broker. The
+// broker has no control socket (broker/main.go has no -control flag yet),
+// so failpoint faults are refused.
+func BuildPlainBinaries(ctx context.Context, root, outDir string) (Binaries, error) {
+	bins, err := Build(ctx, root, outDir, "./namesrv", "./broker")
+	if err != nil {
+		return Binaries{}, err
+	}
+	return Binaries{Namesrv: bins[0], Broker: bins[1]}, nil
+}
+
 // ClusterSpec is what to run.
 type ClusterSpec struct {
 	// Dir holds every process's data dir, configuration and log.

@@ -158,3 +158,30 @@ func dialAndRead(addr string) bool {
 	_, err = readFrame(c)
 	return err == nil
 }
+
+// The shipped ./broker runs under the runner too: it boots behind the
+// proxy, is killed and comes back on its data dir; with no control socket,
+// failpoints are refused up front.
+func TestPlainBrokerBinary(t *testing.T) {
+	root, err := ModuleRoot(".")
+	require.NoError(t, err)
+	dir := t.TempDir()
+	ctx := context.Background()
+	bins, err := BuildPlainBinaries(ctx, root, filepath.Join(dir, "bin"))
+	require.NoError(t, err)
+	require.False(t, bins.BrokerControl)
+	c, err := StartCluster(ctx, ClusterSpec{
+		Dir: dir, Namesrv: "namesrv",
+		Brokers: []BrokerSpec{{Name: "broker-a", Conf: map[string]string{"flushDiskType": "SYNC_FLUSH"}}},
+	}, bins, nil)
+	require.NoError(t, err)
+	defer c.Stop()
+	b := c.Process("broker-a")
+	require.Empty(t, b.ControlAddr)
+	n := NewNemesis(c, []string{"namesrv", "broker-a"}, nil, rand.New(rand.NewPCG(1, 1)), nil)
+	require.ErrorIs(t, n.Apply(mustParse(t, "{kind: fsync-fail, nodes: [broker-a], prob: 1}")), ErrUnsupported)
+	require.True(t, dialAndRead(b.Addr))
+	require.NoError(t, n.Apply(mustParse(t, "{kind: restart, nodes: [broker-a]}")))
+	require.Equal(t, 2, b.Starts())
+	require.True(t, dialAndRead(b.Addr))
+}

@@ -38,6 +38,9 @@ type Options struct {
 	// Bins are the binaries; zero means build them from the module that
 	// holds the working directory.
 	Bins Binaries
+	// Plain, when Bins is zero, builds the shipped ./broker instead of
+	// fpbroker: the real binary, without failpoints.
+	Plain bool
 	// Log receives the runner's progress (nil: discarded).
 	Log *slog.Logger
 	// ClientLog receives the clients' own logs (nil: discarded).
@@ -76,7 +79,7 @@ func Run(ctx context.Context, s *scenario.Scenario, opts Options) (rep *Report, 
 	}
 	clientLog := cmp.Or(opts.ClientLog, quietLog())
 	bins := opts.Bins
-	t, err := checkScenario(s, bins.Broker == "" || bins.BrokerControl)
+	t, err := checkScenario(s, (bins.Broker == "" && !opts.Plain) || bins.BrokerControl)
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +111,11 @@ func Run(ctx context.Context, s *scenario.Scenario, opts Options) (rep *Report, 
 			return nil, err
 		}
 		log.Info("building binaries", "module", root)
-		if bins, err = BuildBinaries(ctx, root, filepath.Join(dir, "bin")); err != nil {
+		build := BuildBinaries
+		if opts.Plain {
+			build = BuildPlainBinaries
+		}
+		if bins, err = build(ctx, root, filepath.Join(dir, "bin")); err != nil {
 			return nil, err
 		}
 	}

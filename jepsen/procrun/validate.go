@@ -154,9 +154,10 @@ func checkScenario(s *scenario.Scenario, control bool) (*topo, error) {
 	return t, nil
 }
 
-// Check reports whether scenario s can run with real processes (brokers
-// with control sockets, as Run builds them), without running it.
-func Check(s *scenario.Scenario) error {
-	_, err := checkScenario(s, true)
+// Check reports whether scenario s can run with real processes, without
+// running it; control says whether the brokers have control sockets
+// (fpbroker) or not (the plain ./broker).
+func Check(s *scenario.Scenario, control bool) error {
+	_, err := checkScenario(s, control)
 	return err
 }

@@ -3,11 +3,12 @@
 // proxy on every link, the brokers' failpoint control sockets), and judges
 // what this project's clients observed with the simulator's checkers:
 //
-//	go run ./jepsen/procrun/cmd/procrun [--seed N] [--out DIR] [--dir DIR] [-v] FILE...
+//	go run ./jepsen/procrun/cmd/procrun [--seed N] [--out DIR] [--dir DIR] [-v] [--plain] FILE...
 //	go run ./jepsen/procrun/cmd/procrun scenarios/proc-*.yaml
 //
 // It builds ./namesrv and ./jepsen/procrun/fpbroker first (the broker with
-// its control socket). Times in the scenario are real time. --out writes
+// its control socket), or with --plain the shipped ./broker, which has no
+// control socket (scenarios with failpoint faults are then refused). Times in the scenario are real time. --out writes
 // verdict.json and history.jsonl (judge it again with go run ./jepsen/judge).
 // --dir keeps the processes' data dirs, configurations and logs there (by
 // default a temporary directory, removed after a passing run). Several
@@ -41,11 +42,12 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 	dir := fs.String("dir", "", "directory for the processes' data, configurations and logs")
 	verbose := fs.Bool("v", false, "log the runner's progress to stderr")
 	clientLogs := fs.Bool("client-logs", false, "log the clients' own messages to stderr")
+	plain := fs.Bool("plain", false, "run the shipped ./broker (no failpoint control socket) instead of fpbroker")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	if fs.NArg() == 0 {
-		fmt.Fprintln(stderr, "usage: procrun [--seed N] [--out DIR] [--dir DIR] [-v] [--client-logs] FILE...")
+		fmt.Fprintln(stderr, "usage: procrun [--seed N] [--out DIR] [--dir DIR] [-v] [--client-logs] [--plain] FILE...")
 		return 2
 	}
 	var log, clientLog *slog.Logger
@@ -66,7 +68,7 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 	for _, file := range fs.Args() {
 		s, err := scenario.Load(file)
 		if err == nil {
-			err = procrun.Check(s)
+			err = procrun.Check(s, !*plain)
 		}
 		if err != nil {
 			fmt.Fprintln(stderr, "procrun:", err)
@@ -81,7 +83,7 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 	code := 0
 	for i, s := range scenarios {
 		file := fs.Arg(i)
-		opts := procrun.Options{Seed: *seed, Dir: *dir, Log: log, ClientLog: clientLog}
+		opts := procrun.Options{Seed: *seed, Dir: *dir, Plain: *plain, Log: log, ClientLog: clientLog}
 		outDir := *out
 		if many && opts.Dir != "" {
 			opts.Dir = filepath.Join(opts.Dir, s.Name)
