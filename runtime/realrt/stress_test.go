@@ -138,8 +138,9 @@ func TestManyConnsRandomCloses(t *testing.T) {
 	if n != 0 {
 		t.Fatalf("client still holds %d conns", n)
 	}
-	// Two runtimes idle: loop and flusher each, plus their listener.
-	want := before + 2*2 + 1
+	// Two runtimes idle: loop, flusher and writer each, plus their
+	// listener.
+	want := before + 2*3 + 1
 	deadline := time.Now().Add(2 * time.Second)
 	for goruntime.NumGoroutine() > want && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
