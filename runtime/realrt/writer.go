@@ -1,5 +1,7 @@
 package realrt
 
+import goruntime "runtime"
+
 // writer is the runtime's write-behind goroutine: File.WriteAsync queues a
 // write here, the goroutine makes the pwrite, and the completion runs on the
 // loop. A store that writes its log this way keeps the loop for encoding
@@ -46,7 +48,13 @@ func (w *writer) write(f *file, p []byte, off int64, done func(int, error)) {
 	f.writesQueued++
 	w.queue = append(w.queue, writeOp{f: f, p: p, off: off, done: done})
 	w.fl.mu.Unlock()
-	w.poke()
+	if w.poke() {
+		// The wake-up made the writer runnable on the loop's P, where Go
+		// runs it only once the loop blocks: the write would wait for the
+		// rest of the loop's turn. Yield so the writer starts now and the
+		// loop moves on to the idle P.
+		goruntime.Gosched()
+	}
 }
 
 // syncAfterWrites hands done to the flusher, behind f's queued writes if
@@ -77,10 +85,14 @@ func (w *writer) waitWrites(f *file) {
 	}
 }
 
-func (w *writer) poke() {
+// poke wakes the writer; it reports whether the wake slot was empty (the
+// writer may be asleep).
+func (w *writer) poke() bool {
 	select {
 	case w.wake <- struct{}{}:
+		return true
 	default:
+		return false
 	}
 }
 
@@ -123,6 +135,13 @@ func (w *writer) run() {
 				n, err := op.f.writeNow(op.p, op.off)
 				done := op.done
 				w.fl.rt.post(func() { done(n, err) })
+				if i < len(batch)-1 {
+					// The post made the loop runnable on this P, where Go
+					// runs it only once this goroutine blocks, i.e. after
+					// the next write: yield so the loop runs now and this
+					// goroutine moves to the idle P.
+					goruntime.Gosched()
+				}
 			}
 			w.fl.mu.Lock()
 			op.f.writesQueued--

@@ -185,19 +185,26 @@ func BenchmarkRealDisk(b *testing.B) {
 	})
 	for _, inflight := range []int{64, 512} {
 		b.Run(fmt.Sprintf("async-loop-%d", inflight), func(b *testing.B) {
-			dir := b.TempDir()
-			rt, st := startRealStore(b, dir, config.AsyncFlush)
 			n := max(b.N, inflight)
 			b.SetBytes(benchBodySize)
 			b.ResetTimer()
-			start := time.Now()
-			if err := runOnLoop(rt, st, n, inflight); err != nil {
-				b.Fatal(err)
+			// Best of rawTries, as the raw baseline: the machine is
+			// shared, and a busy moment must not decide either figure.
+			var best, bestClose time.Duration
+			for try := 0; try < rawTries; try++ {
+				rt, st := startRealStore(b, b.TempDir(), config.AsyncFlush)
+				start := time.Now()
+				if err := runOnLoop(rt, st, n, inflight); err != nil {
+					b.Fatal(err)
+				}
+				stopping := time.Now()
+				rt.Stop() // the final fsync is part of the work
+				if el := time.Since(start); try == 0 || el < best {
+					best, bestClose = el, time.Since(stopping)
+				}
 			}
-			stopping := time.Now()
-			rt.Stop() // the final fsync is part of the work
-			b.ReportMetric(float64(time.Since(stopping).Milliseconds()), "close-ms")
-			reportRates(b, n, time.Since(start))
+			b.ReportMetric(float64(bestClose.Milliseconds()), "close-ms")
+			reportRates(b, n, best)
 		})
 	}
 	cases := []struct {
