@@ -16,7 +16,7 @@ import (
 // slaves; a SLAVE follows haMasterAddress, or the master's HA address the
 // name server returns when it registers (same brokerName, brokerId 0),
 // refuses sends, serves pulls, and copies the master's tables
-// (slavesync.go). 4.x has no failover: while the master is down its
+// (slavesync.go, every 10 s). 4.x has no failover: while the master is down its
 // slave serves reads, and producers go to other broker names.
 
 // haConfig is the HA service's share of the broker configuration.
@@ -78,10 +78,11 @@ func (b *Broker) learnMaster() {
 
 // masterAskInterval: a slave that registered before its master did
 // learns nothing from the answer; it asks again this often until it
-// learns its master, rather than after registerNameServerPeriod (30 s)
+// learns its master (once a second, a registration each: cheap, and only
+// while the master is unknown), rather than after registerNameServerPeriod (30 s)
 // as Java does, which would leave a SYNC_MASTER without its slave (every
 // send SLAVE_NOT_AVAILABLE) for that long after a cluster starts.
-const masterAskInterval = 5 * time.Second
+const masterAskInterval = time.Second
 
 func (b *Broker) registerAgainForMaster() {
 	if b.slave.ask != nil || b.stopped {

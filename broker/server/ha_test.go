@@ -38,14 +38,32 @@ func newHAEnv(t *testing.T, seed uint64, masterKV map[string]string, withSlave b
 }
 
 func (e *haEnv) startSlave() {
+	e.addSlave()
+	// Registration (at once), the HA connection, and the first table
+	// copies (at once, then every 10 s).
+	e.w.RunFor(12 * time.Second)
+}
+
+func (e *haEnv) addSlave() {
 	cfg := brokerConfig(e.t, map[string]string{"brokerRole": "SLAVE", "brokerId": "1", "brokerIP1": slaveHost,
 		"flushDiskType": "ASYNC_FLUSH"})
 	e.slave = e.w.AddNode("broker-a-s", simrt.NodeConfig{Host: slaveHost}, server.New(cfg))
 	e.slave.Start()
 	require.NoError(e.t, e.slave.Err())
-	// Registration (at once), the HA connection, and the first table copy
-	// (10 s after start).
-	e.w.RunFor(12 * time.Second)
+}
+
+// A slave copies its master's tables as soon as it learns the master, not
+// at the next period: a master that dies within it would leave its slave
+// without the topics its consumers need.
+func TestSlaveCopiesTablesOnceItKnowsItsMaster(t *testing.T) {
+	e := newHAEnv(t, 8, nil, false)
+	r := e.send("Early", 0, "x")
+	require.Equal(t, remoting.RespSlaveNotAvailable, r.Code, code(r))
+	e.addSlave()
+	e.w.RunFor(2 * time.Second)
+	require.Equal(t, 1, e.s().SlaveSyncRounds()["topics"])
+	_, ok := e.s().Topics().Get("Early")
+	require.True(t, ok, "the slave lacks its master's topic")
 }
 
 func (e *haEnv) s() *server.Broker { return e.slave.Value().(*server.Broker) }
@@ -71,7 +89,7 @@ func TestSlaveRegistersAsBrokerIDOneAndFollowsTheMaster(t *testing.T) {
 	require.Equal(t, map[string]string{"0": brokerAddr, "1": slaveAddr}, rd.BrokerDatas[0].BrokerAddrs)
 
 	// The slave serves the message once it copied the topic table.
-	e.w.RunFor(61 * time.Second)
+	e.w.RunFor(11 * time.Second)
 	require.GreaterOrEqual(t, e.s().SlaveSyncRounds()["topics"], 1)
 	ext := pullExt("g", "TopicHA", 1, 0, 4, 0) // the subscription travels with the pull
 	ext["subscription"] = "*"

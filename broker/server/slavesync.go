@@ -19,13 +19,15 @@ import (
 )
 
 // Java's SlaveSynchronize: a slave copies its master's topic table,
-// consumer offsets and subscription groups, 10 s after start and every
-// 60 s, with the admin requests any tool uses. Consumers that fall back to
-// the slave while the master is down then find their topics and resume
-// near their committed offsets.
+// consumer offsets and subscription groups, 3 s after start and every
+// 10 s (4.9's handleSlaveSynchronize; 4.0-4.8 waited 10 s, then 60 s),
+// with the admin requests any tool uses. Consumers that fall back to the
+// slave while the master is down then find their topics (the slave
+// registers them at once) and resume near their committed offsets. A
+// topic created since the last copy is not in the slave's route.
 const (
-	slaveSyncFirst  = 10 * time.Second
-	slaveSyncPeriod = 60 * time.Second
+	slaveSyncFirst  = 3 * time.Second
+	slaveSyncPeriod = 10 * time.Second
 	// slaveSyncTimeout bounds each request (Java: 3 s).
 	slaveSyncTimeout = 3 * time.Second
 )
@@ -60,6 +62,10 @@ func (b *Broker) setMasterAddr(addr string) {
 	if addr != "" && addr != b.slave.masterAddr {
 		b.log.Info("master address learned", slog.String("master", addr))
 		b.slave.masterAddr = addr
+		// Copy at once: a master that dies before the next period would
+		// leave its slave without the topics consumers need from it.
+		b.stopSlaveSync()
+		b.slave.timer = b.rt.AfterFunc(0, b.syncFromMaster)
 	}
 }
 
