@@ -10,11 +10,13 @@
 //     simulator); restart: start the binary again on the same data dir.
 //   - pause / resume: SIGSTOP / SIGCONT.
 //   - partition, partition-one-way, isolate, partition-random, bridge, heal:
-//     the Proxy every link goes through stalls the cut directions.
+//     the Proxy every link goes through stalls the cut directions;
+//     link-latency (and a scenario's network latency): the proxy delays
+//     each chunk by a drawn latency, in order.
 //   - disk-full, disk-free, fsync-fail, fsync-latency, clock-offset,
 //     clock-drift, clock-jump: one line to the process's failpoint control
 //     socket (realrt.ServeControl).
-//   - power-loss, link-latency, link-loss: refused, naming the fault: a
-//     process cannot lose power without the machine, and the proxy does not
-//     shape traffic.
+//   - power-loss, link-loss: refused, naming the fault: a process cannot
+//     lose power without its machine, and a userspace proxy cannot lose
+//     segments under TCP.
 package procrun

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"slices"
+	"time"
 
 	"rocketsim/faults"
 )
@@ -34,6 +35,8 @@ type Nemesis struct {
 	initial map[string][]faults.Fault
 	// ctx bounds restarts (a run's context).
 	ctx context.Context
+	// baseMin and baseMax are every link's latency outside faults.
+	baseMin, baseMax time.Duration
 }
 
 var _ faults.Injector = (*Nemesis)(nil)
@@ -76,8 +79,8 @@ func (n *Nemesis) CheckSupported(f faults.Fault) error {
 	switch f.Kind {
 	case faults.PowerLoss:
 		return fmt.Errorf("fault %s: a process cannot lose power without its machine (use crash: the page cache survives, or run the simulator): %w", f.Kind, ErrUnsupported)
-	case faults.LinkLatency, faults.LinkLoss:
-		return fmt.Errorf("fault %s: the runner's proxy stalls and cuts links but does not shape traffic: %w", f.Kind, ErrUnsupported)
+	case faults.LinkLoss:
+		return fmt.Errorf("fault %s: the runner's proxy delays, stalls and cuts links but cannot lose segments under TCP (use link-latency or a partition): %w", f.Kind, ErrUnsupported)
 	case faults.Crash, faults.Restart, faults.Pause, faults.Resume:
 		for _, t := range f.Nodes {
 			if n.clients[t] {
@@ -168,6 +171,8 @@ func (n *Nemesis) Apply(f faults.Fault) error {
 		n.partition(h)
 	case faults.Heal:
 		px.Heal()
+	case faults.LinkLatency:
+		n.eachPair(f.From, f.To, func(a, b string) { px.SetLatency(a, b, f.Min, f.Max) })
 	}
 	return errors.Join(errs...)
 }
@@ -218,6 +223,32 @@ func (n *Nemesis) start(p *Process) error {
 	return n.applyInitial(p.Name)
 }
 
+// eachPair calls fn for both directions between every node of from and
+// every node of to (empty: every node), as the simulator changes links.
+func (n *Nemesis) eachPair(from, to []string, fn func(a, b string)) {
+	if len(from) == 0 {
+		from = n.names
+	}
+	if len(to) == 0 {
+		to = n.names
+	}
+	for _, a := range from {
+		for _, b := range to {
+			if a != b {
+				fn(a, b)
+				fn(b, a)
+			}
+		}
+	}
+}
+
+// SetBaseLatency gives every link the latency [min, max] now and after
+// each HealAll (a scenario's network latency).
+func (n *Nemesis) SetBaseLatency(min, max time.Duration) {
+	n.baseMin, n.baseMax = min, max
+	n.eachPair(nil, nil, func(a, b string) { n.c.Proxy.SetLatency(a, b, min, max) })
+}
+
 // partition cuts both directions between nodes of different groups.
 func (n *Nemesis) partition(groups [][]string) {
 	for i, g := range groups {
@@ -256,12 +287,21 @@ func (n *Nemesis) halves(names []string) [][]string {
 }
 
 // HealAll ends every fault for the liveness phase: links healed, paused
-// processes resumed, stopped ones started, failpoints back to their
+// processes resumed, stopped ones started, link latencies back to the
+// base, failpoints back to their
 // initial settings.
 func (n *Nemesis) HealAll() error {
 	n.c.Proxy.Heal()
+	n.c.Proxy.ClearLatency()
+	if n.baseMax > 0 {
+		n.SetBaseLatency(n.baseMin, n.baseMax)
+	}
 	var errs []error
-	servers := append([]*Process{n.c.Namesrv}, n.c.Brokers...)
+	var servers []*Process
+	if n.c.Namesrv != nil {
+		servers = append(servers, n.c.Namesrv)
+	}
+	servers = append(servers, n.c.Brokers...)
 	for _, p := range servers {
 		if p.Paused() {
 			errs = append(errs, p.Resume())

@@ -70,11 +70,25 @@ func TestNemesisPartitionsCutTheRightLinks(t *testing.T) {
 	require.Len(t, cuts, 2*2*3, "halves of 2 and 3 nodes: %v", cuts)
 }
 
+func TestNemesisLinkLatencyAndHeal(t *testing.T) {
+	n, px := proxyOnly(t)
+	n.SetBaseLatency(time.Millisecond, 2*time.Millisecond)
+	require.NoError(t, n.Apply(mustParse(t, "{kind: link-latency, from: [producer-1], to: [broker-a], min: 40ms, max: 40ms}")))
+	require.Equal(t, 40*time.Millisecond, px.delay(link{"producer-1", "broker-a"}))
+	require.Equal(t, 40*time.Millisecond, px.delay(link{"broker-a", "producer-1"}), "both directions, as the simulator")
+	d := px.delay(link{"producer-1", "broker-b"})
+	require.True(t, d >= time.Millisecond && d <= 2*time.Millisecond, "other links keep the base: %v", d)
+	require.NoError(t, n.HealAll())
+	d = px.delay(link{"producer-1", "broker-a"})
+	require.True(t, d >= time.Millisecond && d <= 2*time.Millisecond, "heal restores the base: %v", d)
+}
+
 func TestNemesisRefusesBeforeChangingAnything(t *testing.T) {
 	n, px := proxyOnly(t)
 	for _, s := range []string{
 		"{kind: power-loss, nodes: [broker-a]}",
 		"{kind: link-loss, prob: 0.1}",
+		"{kind: link-latency, from: [nobody], min: 1ms, max: 2ms}",
 		"{kind: pause, nodes: [consumer-1]}",
 		"{kind: fsync-fail, nodes: [broker-a], prob: 0.5}", // no control socket in this cluster
 		"{kind: partition, groups: [[producer-1], [nobody]]}",

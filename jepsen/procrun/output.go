@@ -30,7 +30,11 @@ func PrintReport(w io.Writer, rep *Report) {
 		fmt.Fprintf(w, " (%v)", rep.Check.Failed)
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintf(w, "seed: %d\ndir: %s\nverdict: %s\n", rep.Seed, rep.Dir, verdictWord(rep.Pass))
+	fmt.Fprintf(w, "seed: %d\n", rep.Seed)
+	if rep.Dir != "" {
+		fmt.Fprintf(w, "dir: %s (data dirs, broker.conf files, process logs)\n", rep.Dir)
+	}
+	fmt.Fprintf(w, "verdict: %s\n", verdictWord(rep.Pass))
 }
 
 func verdictWord(pass bool) string {

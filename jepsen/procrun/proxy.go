@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"sort"
 	"sync"
+	"time"
 
 	"rocketsim/runtime"
 )
@@ -32,7 +34,9 @@ type Proxy struct {
 	mu      sync.Mutex
 	cond    *sync.Cond
 	blocked map[link]bool
+	latency map[link]latRange
 	conns   map[*proxyConn]struct{}
+	done    chan struct{} // closed by Close
 	lns     []net.Listener
 	closed  bool
 	wg      sync.WaitGroup
@@ -54,7 +58,7 @@ func NewProxy(log *slog.Logger) *Proxy {
 	if log == nil {
 		log = slog.Default()
 	}
-	p := &Proxy{log: log, blocked: map[link]bool{}, conns: map[*proxyConn]struct{}{}}
+	p := &Proxy{log: log, blocked: map[link]bool{}, latency: map[link]latRange{}, conns: map[*proxyConn]struct{}{}, done: make(chan struct{})}
 	p.cond = sync.NewCond(&p.mu)
 	return p
 }
@@ -127,7 +131,20 @@ func (c *proxyConn) close() {
 	})
 }
 
-// pump copies src to dst for direction l, holding bytes while l is cut.
+// chunk is bytes read from one side, due at the other side at due.
+type chunk struct {
+	b   []byte
+	due time.Time
+}
+
+// chunkQueueMax bounds the chunks in flight in one direction of one
+// connection (read, not yet written): with copyBufferSize, 2 MiB.
+const chunkQueueMax = 64
+
+// pump copies src to dst for direction l: a reader goroutine stamps each
+// chunk with the time it is due (now plus the link's latency), the writer
+// writes chunks in order once due and while l is not cut. Order is kept:
+// a chunk drawn a shorter latency waits behind the one before it.
 func (p *Proxy) pump(pc *proxyConn, src, dst net.Conn, l link, rewrite Rewrite) {
 	defer p.wg.Done()
 	defer func() {
@@ -136,49 +153,112 @@ func (p *Proxy) pump(pc *proxyConn, src, dst net.Conn, l link, rewrite Rewrite) 
 		delete(p.conns, pc)
 		p.mu.Unlock()
 	}()
+	read := rawReader(src)
 	if rewrite != nil {
-		p.pumpFrames(src, dst, l, rewrite)
-		return
+		read = p.frameReader(src, l, rewrite)
 	}
-	buf := make([]byte, copyBufferSize)
-	for {
-		n, err := src.Read(buf)
-		if n > 0 {
-			if !p.await(l) {
-				return
+	ch := make(chan chunk, chunkQueueMax)
+	stop := make(chan struct{})
+	defer close(stop)
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		defer close(ch)
+		for {
+			b, err := read()
+			if len(b) > 0 {
+				select {
+				case ch <- chunk{b: b, due: time.Now().Add(p.delay(l))}:
+				case <-stop:
+					return
+				}
 			}
-			if _, werr := dst.Write(buf[:n]); werr != nil {
+			if err != nil {
 				return
 			}
 		}
-		if err != nil {
+	}()
+	for c := range ch {
+		if d := time.Until(c.due); d > 0 {
+			t := time.NewTimer(d)
+			select {
+			case <-t.C:
+			case <-p.done:
+				t.Stop()
+				return
+			}
+		}
+		if !p.await(l) {
+			return
+		}
+		if _, err := dst.Write(c.b); err != nil {
 			return
 		}
 	}
 }
 
-// pumpFrames copies remoting frames, rewriting each body.
-func (p *Proxy) pumpFrames(src, dst net.Conn, l link, rewrite Rewrite) {
-	for {
+// rawReader reads whatever src has, a fresh buffer each time.
+func rawReader(src net.Conn) func() ([]byte, error) {
+	return func() ([]byte, error) {
+		buf := make([]byte, copyBufferSize)
+		n, err := src.Read(buf)
+		return buf[:n], err
+	}
+}
+
+// frameReader reads remoting frames and rewrites each body.
+func (p *Proxy) frameReader(src net.Conn, l link, rewrite Rewrite) func() ([]byte, error) {
+	return func() ([]byte, error) {
 		frame, err := readFrame(src)
 		if err != nil {
 			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
 				p.log.Debug("proxy: frame", "from", l.from, "to", l.to, "err", err)
 			}
-			return
+			return nil, err
 		}
 		out, err := rewriteFrame(frame, rewrite)
 		if err != nil {
 			p.log.Warn("proxy: bad frame, closing", "from", l.from, "to", l.to, "err", err)
-			return
+			return nil, err
 		}
-		if !p.await(l) {
-			return
-		}
-		if _, err := dst.Write(out); err != nil {
-			return
-		}
+		return out, nil
 	}
+}
+
+// delay draws the latency of one chunk on l.
+func (p *Proxy) delay(l link) time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	r, ok := p.latency[l]
+	if !ok || r.max <= 0 {
+		return 0
+	}
+	if r.max == r.min {
+		return r.min
+	}
+	return r.min + time.Duration(rand.Int64N(int64(r.max-r.min)+1))
+}
+
+// latRange is a link's latency, drawn uniformly per chunk.
+type latRange struct{ min, max time.Duration }
+
+// SetLatency delays every chunk from node `from` to node `to` by a
+// duration drawn from [min, max] (0, 0: none). Chunks stay in order.
+func (p *Proxy) SetLatency(from, to string, min, max time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if max <= 0 {
+		delete(p.latency, link{from, to})
+		return
+	}
+	p.latency[link{from, to}] = latRange{min, max}
+}
+
+// ClearLatency removes every link's latency.
+func (p *Proxy) ClearLatency() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	clear(p.latency)
 }
 
 // readFrame reads one length-prefixed frame, prefix included.
@@ -284,6 +364,9 @@ func (p *Proxy) Heal() {
 // goroutines.
 func (p *Proxy) Close() {
 	p.mu.Lock()
+	if !p.closed {
+		close(p.done)
+	}
 	p.closed = true
 	lns := p.lns
 	p.lns = nil

@@ -3,6 +3,7 @@ package procrun
 import (
 	"bufio"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"net"
 	"strings"
@@ -180,4 +181,41 @@ func TestRewriteFrameRejectsBadHeaderLength(t *testing.T) {
 	frame = append(frame, 1, 2, 3, 4)
 	_, err := rewriteFrame(frame, func(b []byte) []byte { return b })
 	require.Error(t, err)
+}
+
+// A link's latency delays each direction by its own draw and keeps order;
+// clearing it restores the fast path.
+func TestProxyLatency(t *testing.T) {
+	srv := echoServer(t)
+	p := newTestProxy(t)
+	addr, err := p.Route("producer-1", "broker-a", srv.Addr().String(), nil)
+	require.NoError(t, err)
+	c, err := net.Dial("tcp", addr)
+	require.NoError(t, err)
+	defer c.Close()
+	r := bufio.NewReader(c)
+
+	p.SetLatency("producer-1", "broker-a", 100*time.Millisecond, 100*time.Millisecond)
+	p.SetLatency("broker-a", "producer-1", 50*time.Millisecond, 60*time.Millisecond)
+	start := time.Now()
+	for i := range 3 {
+		_, err := c.Write([]byte(fmt.Sprintf("m%d\n", i)))
+		require.NoError(t, err)
+	}
+	for i := range 3 {
+		_ = c.SetReadDeadline(time.Now().Add(2 * time.Second))
+		got, err := r.ReadString('\n')
+		require.NoError(t, err)
+		require.Equal(t, fmt.Sprintf("m%d\n", i), got, "in order")
+	}
+	rtt := time.Since(start)
+	require.GreaterOrEqual(t, rtt, 150*time.Millisecond, "both directions' latency")
+	require.Less(t, rtt, time.Second, "pipelined, not one latency per line")
+
+	p.ClearLatency()
+	start = time.Now()
+	got, err := roundTrip(c, r, "fast", 2*time.Second)
+	require.NoError(t, err)
+	require.Equal(t, "fast", got)
+	require.Less(t, time.Since(start), 100*time.Millisecond)
 }

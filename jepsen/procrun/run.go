@@ -56,8 +56,10 @@ type Report struct {
 	Seed     uint64 `json:"seed"`
 	Pass     bool   `json:"pass"`
 	// Elapsed is the real time the run took.
-	Elapsed    time.Duration                 `json:"elapsed_ns"`
-	Dir        string                        `json:"dir"`
+	Elapsed time.Duration `json:"elapsed_ns"`
+	// Dir holds the processes' data, configurations and logs ("" once a
+	// passing run's temporary directory is removed).
+	Dir        string                        `json:"dir,omitempty"`
 	Faults     []string                      `json:"faults"`
 	Problems   []string                      `json:"problems,omitempty"`
 	Judgements []scenario.Judgement          `json:"judgements"`
@@ -101,6 +103,7 @@ func Run(ctx context.Context, s *scenario.Scenario, opts Options) (rep *Report, 
 		defer func() {
 			if err == nil && rep.Pass {
 				os.RemoveAll(dir)
+				rep.Dir = "" // nothing left to look at
 			}
 		}()
 	}
@@ -146,6 +149,9 @@ func Run(ctx context.Context, s *scenario.Scenario, opts Options) (rep *Report, 
 		pmu.Lock()
 		defer pmu.Unlock()
 		problems = append(problems, fmt.Sprintf(format, args...))
+	}
+	if r := s.Network.Latency; r.Max > 0 {
+		nem.SetBaseLatency(r.Min, r.Max)
 	}
 	for _, b := range t.brokers {
 		if init := t.initial[b.Name]; len(init) > 0 {

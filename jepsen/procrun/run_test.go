@@ -216,10 +216,10 @@ workload:
 		name, src, want string
 	}{
 		{"power loss", base("faults:\n  - at: 1s\n    fault: {kind: power-loss, nodes: [broker-a]}\n"), "power-loss: a process cannot lose power"},
-		{"link latency", base("faults:\n  - at: 1s\n    fault: {kind: link-latency, min: 1ms, max: 2ms}\n"), "does not shape traffic"},
+		{"link loss", base("faults:\n  - at: 1s\n    fault: {kind: link-loss, prob: 0.1}\n"), "cannot lose segments"},
 		{"crash a client", base("faults:\n  - at: 1s\n    fault: {kind: crash, nodes: [producer-1]}\n"), "clients run inside the runner"},
 		{"name server failpoint", base("faults:\n  - at: 1s\n    fault: {kind: clock-jump, nodes: [namesrv], by: 1s}\n"), "control socket"},
-		{"network model", base("network:\n  latency: {min: 1ms, max: 2ms}\n"), "network: latency"},
+		{"network model", base("network:\n  bandwidth: 1MiB\n"), "network: bandwidth"},
 		{"simulated disk", strings.Replace(base(""), "options: {flushDiskType: SYNC_FLUSH}}", "disk: {capacity: 1MiB}}", 1), "disk capacity"},
 		{"host", strings.Replace(base(""), "{name: broker-b, role: broker,", "{name: broker-b, role: broker, host: 10.0.0.2,", 1), "host: every process runs on loopback"},
 		{"raw clients", strings.Replace(base(""), "{topic: T}", "{topic: T, clients: raw}", 1), `clients "raw"`},
@@ -244,6 +244,10 @@ workload:
     fault: {kind: partition-random}
   - at: 3s
     fault: {kind: pause, nodes: [broker-b]}
+  - at: 4s
+    fault: {kind: link-latency, from: [producer-1], min: 1ms, max: 5ms}
+network:
+  latency: {min: 100us, max: 1ms}
 `), "options: {flushDiskType: SYNC_FLUSH}}", "clock: {offset: 2s}, disk: {fsync-fail-prob: 0.1}}", 1))
 	tp, err := checkScenario(ok, true)
 	require.NoError(t, err)

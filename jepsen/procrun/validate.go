@@ -72,8 +72,8 @@ func checkScenario(s *scenario.Scenario, control bool) (*topo, error) {
 		}
 	}
 	n := s.Network
-	if n.Latency != (scenario.Range{}) || n.Bandwidth != 0 || n.Loss != 0 || n.DropConnect != 0 {
-		refuse("network: latency, bandwidth, loss and drop-connect are simulator link models; the runner's loopback links have none (remove the network section)")
+	if n.Bandwidth != 0 || n.Loss != 0 || n.DropConnect != 0 {
+		refuse("network: bandwidth, loss and drop-connect are simulator link models; the runner's proxy only delays links (network: latency)")
 	}
 
 	t := &topo{initial: map[string][]faults.Fault{}}
