@@ -96,26 +96,40 @@ func (p *Proxy) accept(ln net.Listener, from, to, target string, rewrite Rewrite
 		if err != nil {
 			return // closed by Close
 		}
-		s, err := net.Dial("tcp", target)
-		if err != nil {
-			// The server is down (crashed, restarting): the client sees
-			// its connection reset, as it would dialling the server.
-			c.Close()
-			continue
-		}
-		pc := &proxyConn{client: c, server: s}
-		p.mu.Lock()
-		if p.closed {
-			p.mu.Unlock()
-			pc.close()
-			return
-		}
-		p.conns[pc] = struct{}{}
-		p.wg.Add(2)
-		p.mu.Unlock()
-		go p.pump(pc, c, s, link{from, to}, nil)
-		go p.pump(pc, s, c, link{to, from}, rewrite)
+		p.wg.Add(1)
+		go p.connect(c, from, to, target, rewrite)
 	}
+}
+
+// dialTimeout bounds the proxy's dial of a server: a paused server with a
+// full accept backlog would otherwise hold the client's connection for
+// ever.
+const dialTimeout = 5 * time.Second
+
+// connect dials the server for an accepted client connection and starts
+// the two pumps. It runs on its own goroutine so that a slow dial holds
+// no other connection.
+func (p *Proxy) connect(c net.Conn, from, to, target string, rewrite Rewrite) {
+	defer p.wg.Done()
+	s, err := net.DialTimeout("tcp", target, dialTimeout)
+	if err != nil {
+		// The server is down (crashed, restarting): the client sees its
+		// connection closed, as it would dialling the server.
+		c.Close()
+		return
+	}
+	pc := &proxyConn{client: c, server: s}
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		pc.close()
+		return
+	}
+	p.conns[pc] = struct{}{}
+	p.wg.Add(2)
+	p.mu.Unlock()
+	go p.pump(pc, c, s, link{from, to}, nil)
+	go p.pump(pc, s, c, link{to, from}, rewrite)
 }
 
 // proxyConn is one proxied connection: both sockets close together.
@@ -195,6 +209,9 @@ func (p *Proxy) pump(pc *proxyConn, src, dst net.Conn, l link, rewrite Rewrite) 
 			return
 		}
 	}
+	// The source closed: the close crosses a cut link only after the
+	// heal, as a FIN would.
+	p.await(l)
 }
 
 // rawReader reads whatever src has, a fresh buffer each time.

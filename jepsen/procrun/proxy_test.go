@@ -219,3 +219,42 @@ func TestProxyLatency(t *testing.T) {
 	require.Equal(t, "fast", got)
 	require.Less(t, time.Since(start), 100*time.Millisecond)
 }
+
+// A client that closes its connection across a cut: the server learns of
+// it only after the heal, as a FIN would reach it.
+func TestProxyCloseCrossesCutOnlyAfterHeal(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	eof := make(chan struct{})
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		_, _ = io.Copy(io.Discard, c)
+		close(eof)
+	}()
+	p := newTestProxy(t)
+	addr, err := p.Route("consumer-1", "broker-a", ln.Addr().String(), nil)
+	require.NoError(t, err)
+	c, err := net.Dial("tcp", addr)
+	require.NoError(t, err)
+	_, err = c.Write([]byte("hello"))
+	require.NoError(t, err)
+	time.Sleep(50 * time.Millisecond)
+	p.Cut("consumer-1", "broker-a")
+	require.NoError(t, c.Close())
+	select {
+	case <-eof:
+		t.Fatal("the server saw the close through the cut")
+	case <-time.After(300 * time.Millisecond):
+	}
+	p.Heal()
+	select {
+	case <-eof:
+	case <-time.After(2 * time.Second):
+		t.Fatal("the close never reached the server after the heal")
+	}
+}

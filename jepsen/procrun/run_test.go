@@ -178,7 +178,7 @@ topology:
     - {name: consumer-1, role: consumer}
 workload:
   kind: mq
-  params: {topic: ProcBug, queues: 2, interval: 25ms, timeout: 3s, window: 1, body: 64, drain: 4s}
+  params: {topic: ProcBug, queues: 2, interval: 25ms, timeout: 3s, window: 1, body: 64, drain: 2s}
 expectations:
   delivery: {max-lost: 0}
 `)
