@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"net"
 	"slices"
 	"strconv"
 	"time"
@@ -215,7 +216,15 @@ func (b *Broker) haAddr() string {
 	if host == "" {
 		host = b.cfg.BrokerIP1
 	}
-	return host + ":" + strconv.Itoa(b.cfg.HAPort())
+	port := strconv.Itoa(b.cfg.HAPort())
+	if b.haMaster != nil {
+		// The port the HA service got (an ephemeral one when
+		// haListenPort and listenPort are 0, as in tests).
+		if _, p, err := net.SplitHostPort(b.haMaster.Addr()); err == nil {
+			port = p
+		}
+	}
+	return net.JoinHostPort(host, port)
 }
 
 // Addr is the address clients reach the broker at.
