@@ -18,7 +18,7 @@ func PrintReport(w io.Writer, rep *Report) {
 		fmt.Fprintf(w, "  %s\n", f)
 	}
 	fmt.Fprintf(w, "real: %v, %d events\n", rep.Elapsed.Round(100_000_000), len(rep.History))
-	fmt.Fprintf(w, "%s: %s\n", rep.Workload, rep.Counts)
+	fmt.Fprintf(w, "%s (%s clients): %s\n", rep.Workload, rep.Clients, rep.Counts)
 	for _, p := range rep.Problems {
 		fmt.Fprintf(w, "problem: %s\n", p)
 	}

@@ -41,6 +41,10 @@ type Options struct {
 	// Plain, when Bins is zero, builds the shipped ./broker instead of
 	// fpbroker: the real binary, without failpoints.
 	Plain bool
+	// Clients are ClientsOurs (default: this project's client) or
+	// ClientsOfficial (the official Go client) for the producers and the
+	// consumer group; the verifier group is always ours.
+	Clients string
 	// Log receives the runner's progress (nil: discarded).
 	Log *slog.Logger
 	// ClientLog receives the clients' own logs (nil: discarded).
@@ -54,7 +58,9 @@ type Report struct {
 	Workload string `json:"workload"`
 	Path     string `json:"path"`
 	Seed     uint64 `json:"seed"`
-	Pass     bool   `json:"pass"`
+	// Clients says whose client drove the run (ours, official).
+	Clients string `json:"clients"`
+	Pass    bool   `json:"pass"`
 	// Elapsed is the real time the run took.
 	Elapsed time.Duration `json:"elapsed_ns"`
 	// Dir holds the processes' data, configurations and logs ("" once a
@@ -81,6 +87,13 @@ func Run(ctx context.Context, s *scenario.Scenario, opts Options) (rep *Report, 
 	}
 	clientLog := cmp.Or(opts.ClientLog, quietLog())
 	bins := opts.Bins
+	switch opts.Clients {
+	case "", ClientsOurs:
+	case ClientsOfficial:
+		quietOfficial(opts.ClientLog != nil)
+	default:
+		return nil, fmt.Errorf("clients %q: want %s or %s", opts.Clients, ClientsOurs, ClientsOfficial)
+	}
 	t, err := checkScenario(s, (bins.Broker == "" && !opts.Plain) || bins.BrokerControl)
 	if err != nil {
 		return nil, err
@@ -93,7 +106,7 @@ func Run(ctx context.Context, s *scenario.Scenario, opts Options) (rep *Report, 
 	if seed == 0 {
 		seed = rand.Uint64() >> 1
 	}
-	rep = &Report{Scenario: s.Name, Workload: s.Workload.Kind, Path: s.Path, Seed: seed}
+	rep = &Report{Scenario: s.Name, Workload: s.Workload.Kind, Path: s.Path, Seed: seed, Clients: cmp.Or(opts.Clients, ClientsOurs)}
 
 	dir := opts.Dir
 	if dir == "" {
@@ -165,27 +178,21 @@ func Run(ctx context.Context, s *scenario.Scenario, opts Options) (rep *Report, 
 		Interval: p.Interval, Window: p.Window, Timeout: p.Timeout, Body: p.Body}
 	rec := &recorder{}
 	session := fmt.Sprintf("s%d", seed%100000)
-	var consumers []*consumerRun
-	defer func() {
-		for _, cr := range consumers {
-			cr.shutdown()
-		}
-	}()
-	for _, name := range t.consumers {
-		cr, err := startConsumer(name, load.Group, c.NamesrvFor(name), load, rec, clientLog)
-		if err != nil {
-			return nil, err
-		}
-		consumers = append(consumers, cr)
-	}
+	// Producers first: the topic exists once a send was acknowledged, and
+	// a consumer of the official client will not start before it does.
 	var producers []*producerRun
 	defer func() {
 		for _, pr := range producers {
-			pr.p.Shutdown()
+			pr.shutdown()
 		}
 	}()
 	for _, name := range t.producers {
-		pr, err := startProducer(name, c.NamesrvFor(name), load, clientLog)
+		var pr *producerRun
+		if opts.Clients == ClientsOfficial {
+			pr, err = startOfficialProducer(name, c.NamesrvFor(name), load)
+		} else {
+			pr, err = startProducer(name, c.NamesrvFor(name), load, clientLog)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -193,8 +200,38 @@ func Run(ctx context.Context, s *scenario.Scenario, opts Options) (rep *Report, 
 	}
 	stopSends := make(chan struct{})
 	var sends sync.WaitGroup
+	stopProducers := sync.OnceFunc(func() {
+		close(stopSends)
+		sends.Wait()
+	})
+	defer stopProducers()
 	for _, pr := range producers {
 		pr.run(stopSends, rec, load, session, &sends)
+	}
+	if !awaitFirstAck(ctx, producers, firstAckTimeout) {
+		return nil, fmt.Errorf("no send acknowledged within %v of the start; see the logs in %s", firstAckTimeout, dir)
+	}
+
+	var consumers []*consumerRun
+	defer func() {
+		for _, cr := range consumers {
+			cr.shutdown()
+		}
+	}()
+	for _, name := range t.consumers {
+		start := func() (*consumerRun, error) {
+			return startConsumer(name, load.Group, c.NamesrvFor(name), load, rec, clientLog)
+		}
+		if opts.Clients == ClientsOfficial {
+			start = func() (*consumerRun, error) {
+				return startOfficialConsumer(name, load.Group, c.NamesrvFor(name), load, rec)
+			}
+		}
+		cr, err := start()
+		if err != nil {
+			return nil, err
+		}
+		consumers = append(consumers, cr)
 	}
 
 	// Safety phase: the schedule, in real time.
@@ -220,8 +257,7 @@ func Run(ctx context.Context, s *scenario.Scenario, opts Options) (rep *Report, 
 		problem("heal: %v", err)
 	}
 	sleepUntil(ctx, healAt.Add(cmp.Or(s.Settle, scenario.SettleDefault)))
-	close(stopSends)
-	sends.Wait()
+	stopProducers()
 
 	// Drain: the regular group, then a fresh group reading every queue.
 	acked := ackedKeys(producers)
@@ -293,6 +329,22 @@ func sleepUntil(ctx context.Context, at time.Time) bool {
 	case <-ctx.Done():
 		return false
 	}
+}
+
+// firstAckTimeout bounds the wait for the cluster's first acknowledged
+// send: brokers register, the topic is created from TBW102, routes spread.
+const firstAckTimeout = 30 * time.Second
+
+// awaitFirstAck waits until some producer had a send acknowledged.
+func awaitFirstAck(ctx context.Context, ps []*producerRun, limit time.Duration) bool {
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		if len(ackedKeys(ps)) > 0 {
+			return true
+		}
+		time.Sleep(drainPoll)
+	}
+	return false
 }
 
 // ackedKeys lists every acknowledged key.

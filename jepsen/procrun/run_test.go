@@ -158,8 +158,8 @@ expectations:
 }
 
 // A broker that acknowledges messages it never stores, run as a real
-// process: the runner's history convicts it (lost acknowledged messages)
-// and the run fails.
+// process and driven by the official Go client: the runner's history
+// convicts it (lost acknowledged messages) and the run fails.
 func TestRunCatchesDropAckedBroker(t *testing.T) {
 	bins := binaries(t)
 	self, err := os.Executable()
@@ -182,7 +182,7 @@ workload:
 expectations:
   delivery: {max-lost: 0}
 `)
-	rep, err := Run(context.Background(), s, Options{Seed: 3, Dir: t.TempDir(), Bins: bins})
+	rep, err := Run(context.Background(), s, Options{Seed: 3, Dir: t.TempDir(), Bins: bins, Clients: ClientsOfficial})
 	require.NoError(t, err)
 	var out strings.Builder
 	PrintReport(&out, rep)
@@ -200,6 +200,7 @@ expectations:
 	}
 	require.True(t, violated, "the scenario's bound on loss is what fails: %v", rep.Judgements)
 	require.Contains(t, out.String(), "verdict: FAIL")
+	require.Contains(t, out.String(), "official clients")
 }
 
 // Scenarios asking what processes cannot do are refused before anything

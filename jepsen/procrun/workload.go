@@ -39,27 +39,38 @@ type Load struct {
 // goroutines, in the order the lock admits them, with wall-clock times.
 type recorder struct{ h history.Synced }
 
+// sendFunc sends one message with key and body and classifies the
+// outcome for the history: the completion type and what to add to it.
+type sendFunc func(ctx context.Context, key string, body []byte) (history.Type, func(*history.Op))
+
 // producerRun is one producer node's client and its send loops.
 type producerRun struct {
-	name string
-	p    *blocking.Producer
-	acks sync.Map // key -> struct{}: acknowledged sends, to know when the drain is done
+	name     string
+	sendMsg  sendFunc
+	shutdown func()
+	acks     sync.Map // key -> struct{}: acknowledged sends, to know when the drain is done
 }
 
 // consumerRun is one consumer node (or the verifier).
 type consumerRun struct {
 	name, group string
-	c           *blocking.LitePullConsumer
-	cancel      context.CancelFunc
-	done        chan struct{} // closed when the poll loop ended
+	shutdown    func()
 	mu          sync.Mutex
 	got         map[string]int // key -> deliveries
+}
+
+// received notes a delivery of key, for the drain.
+func (cr *consumerRun) received(key string) {
+	cr.mu.Lock()
+	cr.got[key]++
+	cr.mu.Unlock()
 }
 
 // quietLog drops client chatter: the runner's output is its report.
 func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-// startProducer starts producer node name against namesrv.
+// startProducer starts producer node name, this project's client,
+// against namesrv.
 func startProducer(name, namesrv string, l Load, log *slog.Logger) (*producerRun, error) {
 	p := blocking.NewProducer(producer.Options{
 		Group: "procrun-" + name, NameServers: []string{namesrv}, InstanceName: name,
@@ -68,7 +79,30 @@ func startProducer(name, namesrv string, l Load, log *slog.Logger) (*producerRun
 	if err := p.Start(); err != nil {
 		return nil, fmt.Errorf("producer %s: %w", name, err)
 	}
-	return &producerRun{name: name, p: p}, nil
+	topic := l.Topic
+	// Every error is unknown (info): the client retries on another broker,
+	// so an attempt that timed out may have been stored, except a message
+	// the client refused before sending.
+	send := func(ctx context.Context, key string, b []byte) (history.Type, func(*history.Op)) {
+		r, err := p.Send(ctx, client.NewMessage(topic, b).WithKeys(key))
+		switch {
+		case errors.Is(err, producer.ErrBadMessage):
+			return history.Fail, func(o *history.Op) { o.Error = err.Error() }
+		case err != nil:
+			return history.Info, func(o *history.Op) { o.Error = err.Error() }
+		case r.Status != producer.SendOK:
+			return history.Info, func(o *history.Op) {
+				o.Queue = &history.Queue{Broker: r.Queue.BrokerName, ID: r.Queue.QueueID}
+				o.Error = r.Status.String()
+			}
+		}
+		return history.OK, func(o *history.Op) {
+			o.Queue = &history.Queue{Broker: r.Queue.BrokerName, ID: r.Queue.QueueID}
+			o.Offset = history.Int64(r.QueueOffset)
+			o.MsgID = r.OffsetMsgID
+		}
+	}
+	return &producerRun{name: name, sendMsg: send, shutdown: p.Shutdown}, nil
 }
 
 // run sends until stop is closed: Window goroutines, each its own history
@@ -102,38 +136,20 @@ func body(key string, size int) []byte {
 	return []byte(key + "-" + strings.Repeat("x", size-len(key)-1))
 }
 
-// send sends one message and records it. Every error is unknown (info):
-// the client retries on another broker, so an attempt that timed out may
-// have been stored, except a message the client refused before sending.
+// send sends one message and records it.
 func (pr *producerRun) send(rec *recorder, process, key string, l Load) {
 	b := body(key, l.Body)
-	msg := client.NewMessage(l.Topic, b).WithKeys(key)
 	inv := rec.h.Invoke(history.Op{
 		Process: process, F: history.FSend, Time: time.Now().UnixNano(),
 		Topic: l.Topic, Key: key, BodyDigest: history.Digest(b),
 	})
-	// The client's own SendTimeout bounds the send; the context is a
-	// backstop for a loop that never answers (a paused client runtime).
+	// The client's own send timeout bounds the send; the context is a
+	// backstop for a client that never answers.
 	ctx, cancel := context.WithTimeout(context.Background(), 2*l.Timeout+time.Second)
-	r, err := pr.p.Send(ctx, msg)
+	t, update := pr.sendMsg(ctx, key, b)
 	cancel()
-	now := time.Now().UnixNano()
-	switch {
-	case errors.Is(err, producer.ErrBadMessage):
-		rec.h.Complete(inv, history.Fail, now, func(o *history.Op) { o.Error = err.Error() })
-	case err != nil:
-		rec.h.Complete(inv, history.Info, now, func(o *history.Op) { o.Error = err.Error() })
-	case r.Status != producer.SendOK:
-		rec.h.Complete(inv, history.Info, now, func(o *history.Op) {
-			o.Queue = &history.Queue{Broker: r.Queue.BrokerName, ID: r.Queue.QueueID}
-			o.Error = r.Status.String()
-		})
-	default:
-		rec.h.Complete(inv, history.OK, now, func(o *history.Op) {
-			o.Queue = &history.Queue{Broker: r.Queue.BrokerName, ID: r.Queue.QueueID}
-			o.Offset = history.Int64(r.QueueOffset)
-			o.MsgID = r.OffsetMsgID
-		})
+	rec.h.Complete(inv, t, time.Now().UnixNano(), update)
+	if t == history.OK {
 		pr.acks.Store(key, struct{}{})
 	}
 }
@@ -149,7 +165,7 @@ const pollMax = 32
 // goroutines, whose order is the scheduler's, and the ordering checker
 // would judge that). Each Poll commits what the previous one returned.
 func startConsumer(name, group, namesrv string, l Load, rec *recorder, log *slog.Logger) (*consumerRun, error) {
-	cr := &consumerRun{name: name, group: group, got: map[string]int{}, done: make(chan struct{})}
+	cr := &consumerRun{name: name, group: group, got: map[string]int{}}
 	opts := litepull.Options{AutoCommit: true}
 	opts.Group, opts.NameServers, opts.InstanceName = group, []string{namesrv}, name
 	opts.Model, opts.ConsumeFrom = consumer.Clustering, consumer.ConsumeFromFirstOffset
@@ -159,11 +175,15 @@ func startConsumer(name, group, namesrv string, l Load, rec *recorder, log *slog
 	if err := c.Start(); err != nil {
 		return nil, fmt.Errorf("consumer %s: %w", name, err)
 	}
-	cr.c = c
 	ctx, cancel := context.WithCancel(context.Background())
-	cr.cancel = cancel
+	done := make(chan struct{}) // closed when the poll loop ended
+	cr.shutdown = func() {
+		cancel()
+		<-done
+		c.Shutdown()
+	}
 	go func() {
-		defer close(cr.done)
+		defer close(done)
 		for ctx.Err() == nil {
 			msgs, err := c.Poll(ctx, pollMax)
 			if err != nil {
@@ -181,20 +201,11 @@ func startConsumer(name, group, namesrv string, l Load, rec *recorder, log *slog
 					Offset: history.Int64(m.QueueOffset), Key: key, MsgID: m.OffsetMsgID,
 					BodyDigest: history.Digest(m.Body), Tags: m.Tag(), Reconsume: int(m.ReconsumeTimes),
 				})
-				cr.mu.Lock()
-				cr.got[key]++
-				cr.mu.Unlock()
+				cr.received(key)
 			}
 		}
 	}()
 	return cr, nil
-}
-
-// shutdown stops the poll loop, then the client.
-func (cr *consumerRun) shutdown() {
-	cr.cancel()
-	<-cr.done
-	cr.c.Shutdown()
 }
 
 // rebalanceInterval is the consumers' rebalance period: shorter than

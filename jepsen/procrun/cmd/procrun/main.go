@@ -3,12 +3,15 @@
 // proxy on every link, the brokers' failpoint control sockets), and judges
 // what this project's clients observed with the simulator's checkers:
 //
-//	go run ./jepsen/procrun/cmd/procrun [--seed N] [--out DIR] [--dir DIR] [-v] [--plain] FILE...
+//	go run ./jepsen/procrun/cmd/procrun [--seed N] [--out DIR] [--dir DIR] [-v] [--plain] [--clients ours|official] FILE...
 //	go run ./jepsen/procrun/cmd/procrun scenarios/proc-*.yaml
 //
 // It builds ./namesrv and ./jepsen/procrun/fpbroker first (the broker with
 // its control socket), or with --plain the shipped ./broker, which has no
-// control socket (scenarios with failpoint faults are then refused). Times in the scenario are real time. --out writes
+// control socket (scenarios with failpoint faults are then refused).
+// --clients official drives the load with the official Go client instead
+// of this project's (the verifier group that reads every queue at the end
+// is always ours). Times in the scenario are real time. --out writes
 // verdict.json and history.jsonl (judge it again with go run ./jepsen/judge).
 // --dir keeps the processes' data dirs, configurations and logs there (by
 // default a temporary directory, removed after a passing run). Several
@@ -42,12 +45,13 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 	dir := fs.String("dir", "", "directory for the processes' data, configurations and logs")
 	verbose := fs.Bool("v", false, "log the runner's progress to stderr")
 	clientLogs := fs.Bool("client-logs", false, "log the clients' own messages to stderr")
+	clients := fs.String("clients", "ours", "whose client drives the load: ours or official (github.com/apache/rocketmq-client-go/v2)")
 	plain := fs.Bool("plain", false, "run the shipped ./broker (no failpoint control socket) instead of fpbroker")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	if fs.NArg() == 0 {
-		fmt.Fprintln(stderr, "usage: procrun [--seed N] [--out DIR] [--dir DIR] [-v] [--client-logs] [--plain] FILE...")
+		fmt.Fprintln(stderr, "usage: procrun [--seed N] [--out DIR] [--dir DIR] [-v] [--client-logs] [--plain] [--clients ours|official] FILE...")
 		return 2
 	}
 	var log, clientLog *slog.Logger
@@ -83,7 +87,7 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 	code := 0
 	for i, s := range scenarios {
 		file := fs.Arg(i)
-		opts := procrun.Options{Seed: *seed, Dir: *dir, Plain: *plain, Log: log, ClientLog: clientLog}
+		opts := procrun.Options{Seed: *seed, Dir: *dir, Plain: *plain, Clients: *clients, Log: log, ClientLog: clientLog}
 		outDir := *out
 		if many && opts.Dir != "" {
 			opts.Dir = filepath.Join(opts.Dir, s.Name)
