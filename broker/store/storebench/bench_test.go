@@ -164,9 +164,11 @@ func BenchmarkRealDisk(b *testing.B) {
 		b.ReportMetric(rawLogMBps, "log-MB/s")
 		b.ReportMetric(float64(best.Nanoseconds())/float64(b.N), "ns/op")
 	})
-	// fsync rate after each 1 KiB append (one message per fsync) and after
-	// each 64 KiB append (what one group commit of 64 writers writes).
-	for _, size := range []int{benchBodySize, 64 << 10} {
+	// fsync rate after each 1 KiB append (one message per fsync), after
+	// each 64 KiB append (what one group commit of 64 writers writes) and
+	// after each 512 KiB (512 puts in flight): with synced-MB/s, the
+	// ceiling of any SYNC_FLUSH case on this disk.
+	for _, size := range []int{benchBodySize, 64 << 10, 512 << 10} {
 		b.Run(fmt.Sprintf("raw-fsync-%dKiB", size>>10), func(b *testing.B) { rawFsync(b, size) })
 	}
 	b.Run("harness-64w", func(b *testing.B) {
@@ -183,29 +185,14 @@ func BenchmarkRealDisk(b *testing.B) {
 		runPosters(rt, n, 64, func(done chan<- store.PutResult) { done <- store.PutResult{Status: store.PutOK} })
 		reportRates(b, n, time.Since(start))
 	})
-	for _, inflight := range []int{64, 512} {
-		b.Run(fmt.Sprintf("async-loop-%d", inflight), func(b *testing.B) {
-			n := max(b.N, inflight)
-			b.SetBytes(benchBodySize)
-			b.ResetTimer()
-			// Best of rawTries, as the raw baseline: the machine is
-			// shared, and a busy moment must not decide either figure.
-			var best, bestClose time.Duration
-			for try := 0; try < rawTries; try++ {
-				rt, st := startRealStore(b, b.TempDir(), config.AsyncFlush)
-				start := time.Now()
-				if err := runOnLoop(rt, st, n, inflight); err != nil {
-					b.Fatal(err)
-				}
-				stopping := time.Now()
-				rt.Stop() // the final fsync is part of the work
-				if el := time.Since(start); try == 0 || el < best {
-					best, bestClose = el, time.Since(stopping)
-				}
-			}
-			b.ReportMetric(float64(bestClose.Milliseconds()), "close-ms")
-			reportRates(b, n, best)
-		})
+	// The store driven from its own loop with inflight puts outstanding,
+	// under each flush mode: at equal concurrency, the SYNC/ASYNC ratio is
+	// what group commit keeps of the ASYNC rate.
+	for _, flush := range []config.FlushDiskType{config.AsyncFlush, config.SyncFlush} {
+		for _, inflight := range []int{64, 512} {
+			name := fmt.Sprintf("%s-loop-%d", map[config.FlushDiskType]string{config.AsyncFlush: "async", config.SyncFlush: "sync"}[flush], inflight)
+			b.Run(name, func(b *testing.B) { benchLoop(b, flush, inflight) })
+		}
 	}
 	cases := []struct {
 		name    string
@@ -241,6 +228,35 @@ func BenchmarkRealDisk(b *testing.B) {
 				b.ReportMetric(float64(n)/float64(fsyncs), "msgs/fsync")
 			}
 		})
+	}
+}
+
+// benchLoop puts b.N messages from the store's own loop with inflight
+// outstanding, best of rawTries, as the raw baseline is measured: the
+// machine is shared, and a busy moment must not decide either figure.
+func benchLoop(b *testing.B, flush config.FlushDiskType, inflight int) {
+	n := max(b.N, inflight)
+	b.SetBytes(benchBodySize)
+	b.ResetTimer()
+	var best, bestClose time.Duration
+	var fsyncs uint64
+	for try := 0; try < rawTries; try++ {
+		rt, st := startRealStore(b, b.TempDir(), flush)
+		start := time.Now()
+		if err := runOnLoop(rt, st, n, inflight); err != nil {
+			b.Fatal(err)
+		}
+		f := rt.Stats().Fsyncs
+		stopping := time.Now()
+		rt.Stop() // the final fsync is part of the work
+		if el := time.Since(start); try == 0 || el < best {
+			best, bestClose, fsyncs = el, time.Since(stopping), f
+		}
+	}
+	b.ReportMetric(float64(bestClose.Milliseconds()), "close-ms")
+	reportRates(b, n, best)
+	if flush == config.SyncFlush && fsyncs > 0 {
+		b.ReportMetric(float64(n)/float64(fsyncs), "msgs/fsync")
 	}
 }
 
@@ -357,7 +373,9 @@ func rawFsync(b *testing.B, size int) {
 		}
 		n++
 	}
-	b.ReportMetric(float64(n)/time.Since(start).Seconds(), "fsyncs/s")
+	el := time.Since(start).Seconds()
+	b.ReportMetric(float64(n)/el, "fsyncs/s")
+	b.ReportMetric(float64(n)*float64(size)/el/1e6, "synced-MB/s")
 }
 
 // BenchmarkRealDiskRSS stores b.N 1 KiB messages through the real runtime
