@@ -16,8 +16,11 @@ import (
 
 // Binaries are the executables a cluster runs.
 type Binaries struct {
-	// Namesrv is the name server (go build ./namesrv).
-	Namesrv string
+	// Namesrv is the name server; it must accept -c, -data and, when
+	// NamesrvControl is set, -control ADDR and -name NODE (fpnamesrv does;
+	// ./namesrv does not yet).
+	Namesrv        string
+	NamesrvControl bool
 	// Broker is the broker; it must accept -c, -data and, when
 	// BrokerControl is set, -control ADDR (fpbroker does; ./broker does
 	// not yet).
@@ -28,19 +31,19 @@ type Binaries struct {
 	BrokerEnv []string
 }
 
-// BuildBinaries builds the name server and the broker with its control
-// socket (fpbroker) from the module at root into outDir.
+// BuildBinaries builds the name server and the broker with their control
+// sockets (fpnamesrv, fpbroker) from the module at root into outDir.
 func BuildBinaries(ctx context.Context, root, outDir string) (Binaries, error) {
-	bins, err := Build(ctx, root, outDir, "./namesrv", "./jepsen/procrun/fpbroker")
+	bins, err := Build(ctx, root, outDir, "./jepsen/procrun/fpnamesrv", "./jepsen/procrun/fpbroker")
 	if err != nil {
 		return Binaries{}, err
 	}
-	return Binaries{Namesrv: bins[0], Broker: bins[1], BrokerControl: true}, nil
+	return Binaries{Namesrv: bins[0], NamesrvControl: true, Broker: bins[1], BrokerControl: true}, nil
 }
 
-// BuildPlainBinaries builds the shipped mains, ./namesrv and ./broker. The
-// broker has no control socket (broker/main.go has no -control flag yet),
-// so failpoint faults are refused.
+// BuildPlainBinaries builds the shipped mains, ./namesrv and ./broker.
+// They have no control sockets (their mains have no -control flag yet), so
+// failpoint faults are refused.
 func BuildPlainBinaries(ctx context.Context, root, outDir string) (Binaries, error) {
 	bins, err := Build(ctx, root, outDir, "./namesrv", "./broker")
 	if err != nil {
@@ -125,7 +128,7 @@ func StartCluster(ctx context.Context, spec ClusterSpec, bins Binaries, log *slo
 		}
 	}()
 
-	nsPort, err := freePorts(rng, 1)
+	nsPort, err := freePorts(rng, 2) // and the next for its control socket
 	if err != nil {
 		return nil, err
 	}
@@ -138,7 +141,14 @@ func StartCluster(ctx context.Context, spec ClusterSpec, bins Binaries, log *slo
 	if err := writeProps(nsConf, map[string]string{"listenPort": strconv.Itoa(nsPort), "bindAddress": "127.0.0.1"}); err != nil {
 		return nil, err
 	}
-	c.Namesrv = NewProcess(spec.Namesrv, nsAddr, bins.Namesrv, []string{"-c", nsConf, "-data", nsDir}, nil, filepath.Join(spec.Dir, spec.Namesrv+".log"))
+	nsArgs := []string{"-c", nsConf, "-data", nsDir}
+	nsControl := ""
+	if bins.NamesrvControl {
+		nsControl = "127.0.0.1:" + strconv.Itoa(nsPort+1)
+		nsArgs = append(nsArgs, "-control", nsControl, "-name", spec.Namesrv)
+	}
+	c.Namesrv = NewProcess(spec.Namesrv, nsAddr, bins.Namesrv, nsArgs, nil, filepath.Join(spec.Dir, spec.Namesrv+".log"))
+	c.Namesrv.ControlAddr = nsControl
 	c.nodes[spec.Namesrv] = c.Namesrv
 
 	// Brokers: a fixed port each (and the next, for HA), a route to the

@@ -91,7 +91,7 @@ func (n *Nemesis) CheckSupported(f faults.Fault) error {
 		faults.ClockOffset, faults.ClockDrift, faults.ClockJump:
 		for _, t := range f.Nodes {
 			if !n.controls[t] {
-				return fmt.Errorf("fault %s on %s: needs the node's failpoint control socket, which only brokers run by fpbroker have (the name server's main has no -control flag; clients run in the runner): %w", f.Kind, t, ErrUnsupported)
+				return fmt.Errorf("fault %s on %s: needs the node's failpoint control socket, which only servers run as fpbroker and fpnamesrv have (the shipped mains have no -control flag yet, see --plain; clients run inside the runner): %w", f.Kind, t, ErrUnsupported)
 			}
 		}
 	}

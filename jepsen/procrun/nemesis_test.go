@@ -123,6 +123,8 @@ func TestClusterProcessFaults(t *testing.T) {
 
 	require.NoError(t, n.Apply(mustParse(t, "{kind: fsync-fail, nodes: [broker-a], prob: 0.5}")))
 	require.NoError(t, n.Apply(mustParse(t, "{kind: clock-jump, nodes: [broker-a], by: 5s}")))
+	require.NotEmpty(t, c.Namesrv.ControlAddr)
+	require.NoError(t, n.Apply(mustParse(t, "{kind: clock-offset, nodes: [namesrv], offset: -3s}")), "the name server has failpoints too")
 	err = b.Control("{kind: fsync-fail, nodes: [broker-b], prob: 0.5}")
 	require.ErrorContains(t, err, "not this node", "the broker checks the fault names it")
 
@@ -184,6 +186,7 @@ func TestPlainBrokerBinary(t *testing.T) {
 	bins, err := BuildPlainBinaries(ctx, root, filepath.Join(dir, "bin"))
 	require.NoError(t, err)
 	require.False(t, bins.BrokerControl)
+	require.False(t, bins.NamesrvControl)
 	c, err := StartCluster(ctx, ClusterSpec{
 		Dir: dir, Namesrv: "namesrv",
 		Brokers: []BrokerSpec{{Name: "broker-a", Conf: map[string]string{"flushDiskType": "SYNC_FLUSH"}}},
@@ -192,6 +195,7 @@ func TestPlainBrokerBinary(t *testing.T) {
 	defer c.Stop()
 	b := c.Process("broker-a")
 	require.Empty(t, b.ControlAddr)
+	require.Empty(t, c.Namesrv.ControlAddr)
 	n := NewNemesis(c, []string{"namesrv", "broker-a"}, nil, rand.New(rand.NewPCG(1, 1)), nil)
 	require.ErrorIs(t, n.Apply(mustParse(t, "{kind: fsync-fail, nodes: [broker-a], prob: 1}")), ErrUnsupported)
 	require.True(t, dialAndRead(b.Addr))

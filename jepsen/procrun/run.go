@@ -38,8 +38,9 @@ type Options struct {
 	// Bins are the binaries; zero means build them from the module that
 	// holds the working directory.
 	Bins Binaries
-	// Plain, when Bins is zero, builds the shipped ./broker instead of
-	// fpbroker: the real binary, without failpoints.
+	// Plain, when Bins is zero, builds the shipped ./namesrv and ./broker
+	// instead of fpnamesrv and fpbroker: the real binaries, without
+	// failpoints.
 	Plain bool
 	// Clients are ClientsOurs (default: this project's client) or
 	// ClientsOfficial (the official Go client) for the producers and the
@@ -166,10 +167,10 @@ func Run(ctx context.Context, s *scenario.Scenario, opts Options) (rep *Report, 
 	if r := s.Network.Latency; r.Max > 0 {
 		nem.SetBaseLatency(r.Min, r.Max)
 	}
-	for _, b := range t.brokers {
-		if init := t.initial[b.Name]; len(init) > 0 {
-			if err := nem.SetInitial(b.Name, init); err != nil {
-				return nil, fmt.Errorf("initial failpoints of %s: %w", b.Name, err)
+	for _, name := range t.names {
+		if init := t.initial[name]; len(init) > 0 {
+			if err := nem.SetInitial(name, init); err != nil {
+				return nil, fmt.Errorf("initial failpoints of %s: %w", name, err)
 			}
 		}
 	}

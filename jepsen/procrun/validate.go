@@ -31,8 +31,8 @@ type topo struct {
 	producers []string
 	consumers []string
 	names     []string // every node, in file order
-	// initial are the control-socket faults each broker starts with
-	// (its disk's fsync settings and its clock).
+	// initial are the control-socket faults each server starts with (its
+	// disk's fsync settings and its clock).
 	initial map[string][]faults.Fault
 }
 
@@ -41,7 +41,8 @@ func (t *topo) clients() []string { return slices.Concat(t.producers, t.consumer
 
 // checkScenario refuses what a scenario asks that real processes cannot
 // honour, each refusal naming the file and what to change, and returns the
-// topology. control says whether brokers have a control socket.
+// topology. control says whether the servers (name server and brokers)
+// have control sockets.
 func checkScenario(s *scenario.Scenario, control bool) (*topo, error) {
 	where := s.Path
 	if where == "" {
@@ -108,8 +109,8 @@ func checkScenario(s *scenario.Scenario, control bool) (*topo, error) {
 		if !hasInitial {
 			continue
 		}
-		if node.Role != roleBroker || !control {
-			refuse("node %s: disk fsync and clock settings need the node's failpoint control socket, which only brokers have", node.Name)
+		if (node.Role != roleBroker && node.Role != roleNamesrv) || !control {
+			refuse("node %s: disk fsync and clock settings need the node's failpoint control socket, which only servers run as fpbroker and fpnamesrv have", node.Name)
 			continue
 		}
 		var init []faults.Fault
@@ -135,6 +136,7 @@ func checkScenario(s *scenario.Scenario, control bool) (*topo, error) {
 	// entry's fault once (picks and random halves do not change its kind).
 	controls := map[string]bool{}
 	if control {
+		controls[t.namesrv] = true
 		for _, b := range t.brokers {
 			controls[b.Name] = true
 		}
@@ -156,7 +158,7 @@ func checkScenario(s *scenario.Scenario, control bool) (*topo, error) {
 
 // Check reports whether scenario s can run with real processes, without
 // running it; control says whether the brokers have control sockets
-// (fpbroker) or not (the plain ./broker).
+// (fpbroker, fpnamesrv) or not (the shipped ./broker and ./namesrv).
 func Check(s *scenario.Scenario, control bool) error {
 	_, err := checkScenario(s, control)
 	return err

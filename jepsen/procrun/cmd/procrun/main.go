@@ -6,9 +6,10 @@
 //	go run ./jepsen/procrun/cmd/procrun [--seed N] [--out DIR] [--dir DIR] [-v] [--plain] [--clients ours|official] FILE...
 //	go run ./jepsen/procrun/cmd/procrun scenarios/proc-*.yaml
 //
-// It builds ./namesrv and ./jepsen/procrun/fpbroker first (the broker with
-// its control socket), or with --plain the shipped ./broker, which has no
-// control socket (scenarios with failpoint faults are then refused).
+// It builds ./jepsen/procrun/fpnamesrv and ./jepsen/procrun/fpbroker first
+// (the name server and the broker with their failpoint control sockets),
+// or with --plain the shipped ./namesrv and ./broker, which have none
+// (scenarios with failpoint faults are then refused).
 // --clients official drives the load with the official Go client instead
 // of this project's (the verifier group that reads every queue at the end
 // is always ours). Times in the scenario are real time. --out writes
@@ -46,7 +47,7 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 	verbose := fs.Bool("v", false, "log the runner's progress to stderr")
 	clientLogs := fs.Bool("client-logs", false, "log the clients' own messages to stderr")
 	clients := fs.String("clients", "ours", "whose client drives the load: ours or official (github.com/apache/rocketmq-client-go/v2)")
-	plain := fs.Bool("plain", false, "run the shipped ./broker (no failpoint control socket) instead of fpbroker")
+	plain := fs.Bool("plain", false, "run the shipped ./namesrv and ./broker (no failpoint control sockets) instead of fpnamesrv and fpbroker")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
