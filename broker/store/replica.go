@@ -245,14 +245,13 @@ func (s *Store) replicaSegment(off int64, n int) (*segment.Segment, error) {
 		if off%s.cl.SegmentSize() != 0 {
 			return nil, fmt.Errorf("store: replica record at %d starts an empty log off a segment boundary: %w", off, ErrReplicaCorrupt)
 		}
-		next, err := segs.Create(off)
+		next, err := s.cl.CreateSegment(off)
 		if err != nil {
 			if errors.Is(err, runtime.ErrNoSpace) {
 				s.markDiskFull(err)
 			}
 			return nil, fmt.Errorf("store: replica: %w: %w", commitlog.ErrCreateSegment, err)
 		}
-		next.SetBuffer(commitlog.WriteBufferSize)
 		if last == nil {
 			// A fresh slave starts where the master's last segment
 			// starts (Java), not at 0: nothing below is to dispatch.

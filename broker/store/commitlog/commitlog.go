@@ -159,9 +159,19 @@ func (l *Log) roll(s *segment.Segment) (*segment.Segment, error) {
 	} else {
 		base = l.seg.MaxOffset()
 	}
-	next, err := l.seg.Create(base)
+	next, err := l.CreateSegment(base)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCreateSegment, err)
+	}
+	return next, nil
+}
+
+// CreateSegment adds the segment starting at base, buffered and written
+// behind as the others (a slave's replica starts segments itself).
+func (l *Log) CreateSegment(base int64) (*segment.Segment, error) {
+	next, err := l.seg.Create(base)
+	if err != nil {
+		return nil, err
 	}
 	next.SetBuffer(WriteBufferSize)
 	if l.onWritten != nil {
