@@ -285,7 +285,7 @@ func TestProcScenarioFilesAreAccepted(t *testing.T) {
 	require.NoError(t, err)
 	files, err := filepath.Glob(filepath.Join(root, "scenarios", "proc-*.yaml"))
 	require.NoError(t, err)
-	require.GreaterOrEqual(t, len(files), 4)
+	require.GreaterOrEqual(t, len(files), 5)
 	for _, f := range files {
 		s, err := scenario.Load(f)
 		require.NoError(t, err, f)
