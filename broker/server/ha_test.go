@@ -23,6 +23,8 @@ const (
 type haEnv struct {
 	*env
 	slave *simrt.Node
+	// slaveKV are the slave's own broker.conf keys.
+	slaveKV map[string]string
 }
 
 func newHAEnv(t *testing.T, seed uint64, masterKV map[string]string, withSlave bool) *haEnv {
@@ -45,8 +47,11 @@ func (e *haEnv) startSlave() {
 }
 
 func (e *haEnv) addSlave() {
-	cfg := brokerConfig(e.t, map[string]string{"brokerRole": "SLAVE", "brokerId": "1", "brokerIP1": slaveHost,
-		"flushDiskType": "ASYNC_FLUSH"})
+	kv := map[string]string{"brokerRole": "SLAVE", "brokerId": "1", "brokerIP1": slaveHost, "flushDiskType": "ASYNC_FLUSH"}
+	for k, v := range e.slaveKV {
+		kv[k] = v
+	}
+	cfg := brokerConfig(e.t, kv)
 	e.slave = e.w.AddNode("broker-a-s", simrt.NodeConfig{Host: slaveHost}, server.New(cfg))
 	e.slave.Start()
 	require.NoError(e.t, e.slave.Err())
@@ -69,7 +74,9 @@ func TestSlaveCopiesTablesOnceItKnowsItsMaster(t *testing.T) {
 func (e *haEnv) s() *server.Broker { return e.slave.Value().(*server.Broker) }
 
 func TestSlaveRegistersAsBrokerIDOneAndFollowsTheMaster(t *testing.T) {
-	e := newHAEnv(t, 1, nil, true)
+	e := newHAEnv(t, 1, nil, false)
+	e.slaveKV = map[string]string{"slaveReadEnable": "true"}
+	e.startSlave()
 	require.True(t, e.s().HASlave().Connected(), "slave did not connect to the master's HA port")
 	require.Equal(t, brokerHost+":10912", e.s().HASlave().MasterAddr(), "HA address learned from the name server")
 
@@ -98,6 +105,29 @@ func TestSlaveRegistersAsBrokerIDOneAndFollowsTheMaster(t *testing.T) {
 	recs := decodeRecords(t, pull.Body)
 	require.Len(t, recs, 1)
 	require.Equal(t, "hello", string(recs[0].Body))
+}
+
+// A slave without slaveReadEnable serves no reads, as in Java: its answer
+// is PULL_RETRY_IMMEDIATELY, suggesting the master, with the offset past
+// what it found (a client that knows no master moves past them).
+func TestSlaveWithoutSlaveReadEnableServesNoReads(t *testing.T) {
+	e := newHAEnv(t, 9, nil, true)
+	for _, body := range []string{"a", "b"} {
+		r := e.send("TopicNR", 1, body)
+		require.Equal(t, remoting.RespSuccess, r.Code, code(r))
+	}
+	e.w.RunFor(11 * time.Second) // the slave copies the topic table
+	ext := pullExt("g", "TopicNR", 1, 0, 4, 0)
+	ext["subscription"] = "*"
+	pull := e.invokeOnAddr(slaveAddr, remoting.ReqPullMessage, ext, nil)
+	require.Equal(t, remoting.RespPullRetryImmediately, pull.Code, code(pull))
+	require.Empty(t, pull.Body)
+	require.Equal(t, "0", pull.Ext("suggestWhichBrokerId"))
+	require.Equal(t, "2", pull.Ext("nextBeginOffset"))
+	// The master serves them.
+	pull = e.invokeOnAddr(brokerAddr, remoting.ReqPullMessage, ext, nil)
+	require.Equal(t, remoting.RespSuccess, pull.Code, code(pull))
+	require.Len(t, decodeRecords(t, pull.Body), 2)
 }
 
 func (e *haEnv) invokeOnAddr(addr string, code int16, ext map[string]string, body []byte) *remoting.Command {

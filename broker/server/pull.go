@@ -183,9 +183,20 @@ func (b *Broker) pullOnce(p *pullCall, first bool) (*remoting.Command, bool) {
 	resp.SetExt("nextBeginOffset", strconv.FormatInt(res.NextBeginOffset, 10))
 	resp.SetExt("minOffset", strconv.FormatInt(res.MinOffset, 10))
 	resp.SetExt("maxOffset", strconv.FormatInt(res.MaxOffset, 10))
-	suggest := g.BrokerID
-	if res.SuggestPullingFromSlave {
-		suggest = g.WhichBrokerWhenConsumeSlowly
+	suggest := int64(0) // MixAll.MASTER_ID
+	if b.cfg.SlaveReadEnable {
+		suggest = g.BrokerID
+		if res.SuggestPullingFromSlave {
+			suggest = g.WhichBrokerWhenConsumeSlowly
+		}
+	} else if !b.cfg.BrokerRole.IsMaster() {
+		// Java's PullMessageProcessor: a slave that may not serve reads
+		// answers PULL_RETRY_IMMEDIATELY, suggesting the master, with
+		// the nextBeginOffset of what it found. A client that falls back
+		// to the slave while the master is down (its only address in the
+		// route) moves past those messages without them: RocketMQ 4.x
+		// consumers read from a slave only with slaveReadEnable=true.
+		resp.Code = remoting.RespPullRetryImmediately
 	}
 	resp.SetExt("suggestWhichBrokerId", strconv.FormatInt(suggest, 10))
 	if resp.Code == remoting.RespSuccess {

@@ -7,13 +7,15 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"rocketsim/jepsen/check"
 	"rocketsim/sim/simrt"
 )
 
 func slaveNodes() []NodeSpec {
 	return []NodeSpec{{Name: "ns", Role: RoleNamesrv},
 		{Name: "b", Role: RoleBroker, Conf: map[string]string{"brokerRole": "SYNC_MASTER", "flushDiskType": "ASYNC_FLUSH"}},
-		{Name: "b-s", Role: RoleBroker, Conf: map[string]string{"brokerRole": "SLAVE", "brokerId": "1", "brokerName": "b", "flushDiskType": "ASYNC_FLUSH"}},
+		{Name: "b-s", Role: RoleBroker, Conf: map[string]string{"brokerRole": "SLAVE", "brokerId": "1", "brokerName": "b",
+			"flushDiskType": "ASYNC_FLUSH", "slaveReadEnable": "true"}},
 		{Name: "p", Role: RoleProducer}, {Name: "c", Role: RoleConsumer}}
 }
 
@@ -155,4 +157,50 @@ func TestSyncMasterPowerLossAckedOnSlave(t *testing.T) {
 		require.True(t, readWhileDown[k], "acknowledged %s not on the slave", k)
 	}
 	t.Logf("acknowledged %d before the power loss, all read from the slave; the verifier (masters) misses %d", len(acked), res.Lost())
+}
+
+// TestSlaveWithoutReadEnableMakesConsumersSkip: RocketMQ 4.x's default
+// (slaveReadEnable=false) while a master is down: its slave answers every
+// pull PULL_RETRY_IMMEDIATELY with the offset past what it holds, and a
+// consumer that falls back to it moves past those messages without them.
+// The delivery checker sees the group lose what the verifier (reading the
+// master once it is back) finds: the checker catches a real 4.x pitfall.
+func TestSlaveWithoutReadEnableMakesConsumersSkip(t *testing.T) {
+	spec := DefaultSpec()
+	spec.Clients = CoreClients
+	spec.Drain = 2 * time.Minute
+	nodes := slaveNodes()
+	delete(nodes[2].Conf, "slaveReadEnable")
+	w := simrt.New(3, simrt.Options{})
+	// The group's subscription said outright: the checker infers one
+	// from what a group received, and this group receives nothing.
+	opts := Options{Check: check.Config{Delivery: check.DeliveryOptions{
+		Subscriptions: map[string][]string{spec.Group: {spec.Topic + ":*"}}}}}
+	d, err := NewDeployment(w, spec, nodes, opts)
+	require.NoError(t, err)
+	for i, n := range nodes {
+		nn, err := d.NewNode(n.Name)
+		require.NoError(t, err)
+		w.AddNode(n.Name, simrt.NodeConfig{Host: fmt.Sprintf("10.9.0.%d", i+1)}, nn)
+	}
+	for _, n := range nodes[:4] {
+		w.Node(n.Name).Start()
+		require.NoError(t, w.Node(n.Name).Err())
+	}
+	w.RunFor(10 * time.Second)
+	w.Node("p").Stop()
+	w.RunFor(spec.Timeout)
+	w.Node("b").Crash()
+	w.RunFor(5 * time.Second)
+	w.Node("c").Start()
+	require.NoError(t, w.Node("c").Err())
+	w.RunFor(40 * time.Second)
+	w.Node("b").Restart()
+	require.NoError(t, w.Node("b").Err())
+	w.RunFor(10 * time.Second)
+	res := d.Finish()
+	require.Zero(t, res.Lost(), "a process crash lost nothing: the verifier reads all from the master")
+	lost := int(res.Metric("delivery", "lost:"+spec.Group))
+	require.Positive(t, lost, "the group skipped nothing: the slave served reads without slaveReadEnable")
+	t.Logf("the group skipped %d acknowledged messages on the slave", lost)
 }
