@@ -39,7 +39,10 @@ func (s *Scenario) validate() error {
 	if err := s.validateSchedule(nodes); err != nil {
 		return err
 	}
-	return s.validateExpectations()
+	if err := s.validateExpectations(); err != nil {
+		return err
+	}
+	return s.validateMQLossBound()
 }
 
 func (s *Scenario) validateTopology() (map[string]bool, error) {
