@@ -17,7 +17,8 @@ import (
 
 // BrokerMain is the broker's main with its failpoint control socket
 // exposed: broker/main.go's -c, -n and -data, plus -control ADDR, where
-// realrt.ServeControl answers one fault per line. newNode builds the broker
+// realrt.ServeControl answers one fault per line, and -name, the node name
+// those faults must carry. newNode builds the broker
 // from its configuration (server.New). It returns the exit code.
 //
 // It exists because broker/main.go has no flag for the control socket yet;
@@ -28,6 +29,7 @@ func BrokerMain(args []string, newNode func(config.Config) runtime.NewNode) int 
 	namesrv := fs.String("n", "", "name server addresses (overrides namesrvAddr)")
 	dataDir := fs.String("data", "", "data directory; relative store paths are relative to it")
 	control := fs.String("control", "", "loopback host:port of the failpoint control socket (empty: none)")
+	name := fs.String("name", "", "node name faults sent to the control socket must carry (default brokerName; a slave shares its master's)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -58,7 +60,11 @@ func BrokerMain(args []string, newNode func(config.Config) runtime.NewNode) int 
 	}
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
-	rt := realrt.New(cfg.BrokerName, realrt.Options{DataDir: *dataDir, Logger: log})
+	node := *name
+	if node == "" {
+		node = cfg.BrokerName
+	}
+	rt := realrt.New(node, realrt.Options{DataDir: *dataDir, Logger: log})
 	if err := rt.Start(newNode(*cfg)); err != nil {
 		fmt.Fprintln(os.Stderr, "broker:", err)
 		return 1

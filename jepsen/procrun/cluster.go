@@ -58,9 +58,9 @@ type ClusterSpec struct {
 	Dir string
 	// Namesrv is the name server's node name.
 	Namesrv string
-	// Brokers are the brokers, each with its broker.conf keys (the runner
-	// sets brokerName, brokerIP1, listenPort, namesrvAddr and
-	// storePathRootDir).
+	// Brokers are the brokers, each with its broker.conf keys (brokerName
+	// defaults to the node's name; the runner sets brokerIP1, brokerIP2,
+	// listenPort, haListenPort, namesrvAddr and storePathRootDir).
 	Brokers []BrokerSpec
 	// Clients are the names of the client nodes the runner drives; each
 	// gets its own proxied routes.
@@ -151,20 +151,41 @@ func StartCluster(ctx context.Context, spec ClusterSpec, bins Binaries, log *slo
 	c.Namesrv.ControlAddr = nsControl
 	c.nodes[spec.Namesrv] = c.Namesrv
 
-	// Brokers: a fixed port each (and the next, for HA), a route to the
-	// name server.
+	// Brokers: fixed ports each (serving, HA = serving+1, control =
+	// serving+2), drawn first so that every broker's route to the name
+	// server can rewrite the others' addresses to its own routes to them:
+	// a slave then replicates from its master, and syncs its offsets and
+	// configuration, through the proxy, where a partition can cut it.
 	brokerAddr := map[string]string{}
+	haAddr := map[string]string{}
+	ports := map[string]int{}
 	for _, b := range spec.Brokers {
-		if c.nodes[b.Name] != nil {
+		if c.nodes[b.Name] != nil || ports[b.Name] != 0 {
 			return nil, fmt.Errorf("node %s twice", b.Name)
 		}
 		port, err := freePorts(rng, 3)
 		if err != nil {
 			return nil, err
 		}
-		addr := "127.0.0.1:" + strconv.Itoa(port)
-		brokerAddr[b.Name] = addr
-		viaNS, err := c.Proxy.Route(b.Name, spec.Namesrv, nsAddr, nil)
+		ports[b.Name] = port
+		brokerAddr[b.Name] = "127.0.0.1:" + strconv.Itoa(port)
+		haAddr[b.Name] = "127.0.0.1:" + strconv.Itoa(port+1)
+	}
+	for _, b := range spec.Brokers {
+		rewrite := map[string]string{}
+		for _, o := range spec.Brokers {
+			if o.Name == b.Name {
+				continue
+			}
+			for _, target := range []string{brokerAddr[o.Name], haAddr[o.Name]} {
+				via, err := c.Proxy.Route(b.Name, o.Name, target, nil)
+				if err != nil {
+					return nil, err
+				}
+				rewrite[target] = via
+			}
+		}
+		viaNS, err := c.Proxy.Route(b.Name, spec.Namesrv, nsAddr, AddrRewrite(rewrite))
 		if err != nil {
 			return nil, err
 		}
@@ -172,13 +193,15 @@ func StartCluster(ctx context.Context, spec ClusterSpec, bins Binaries, log *slo
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, err
 		}
-		kv := map[string]string{}
+		kv := map[string]string{"brokerName": b.Name}
 		for k, v := range b.Conf {
-			kv[k] = v
+			kv[k] = v // brokerName too: a slave names its master's
 		}
-		kv["brokerName"] = b.Name
+		port := ports[b.Name]
 		kv["brokerIP1"] = "127.0.0.1"
+		kv["brokerIP2"] = "127.0.0.1"
 		kv["listenPort"] = strconv.Itoa(port)
+		kv["haListenPort"] = strconv.Itoa(port + 1)
 		kv["namesrvAddr"] = viaNS
 		kv["storePathRootDir"] = filepath.Join(dir, "store")
 		conf := filepath.Join(dir, "broker.conf")
@@ -189,9 +212,9 @@ func StartCluster(ctx context.Context, spec ClusterSpec, bins Binaries, log *slo
 		control := ""
 		if bins.BrokerControl {
 			control = "127.0.0.1:" + strconv.Itoa(port+2)
-			args = append(args, "-control", control)
+			args = append(args, "-control", control, "-name", b.Name)
 		}
-		p := NewProcess(b.Name, addr, bins.Broker, args, bins.BrokerEnv, filepath.Join(spec.Dir, b.Name+".log"))
+		p := NewProcess(b.Name, brokerAddr[b.Name], bins.Broker, args, bins.BrokerEnv, filepath.Join(spec.Dir, b.Name+".log"))
 		p.ControlAddr = control
 		c.Brokers = append(c.Brokers, p)
 		c.nodes[b.Name] = p

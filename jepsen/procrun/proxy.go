@@ -63,14 +63,15 @@ func NewProxy(log *slog.Logger) *Proxy {
 	return p
 }
 
-// Rewrite edits the body of each remoting frame flowing back from the
-// server to the client of a route (nil: bytes pass untouched).
+// Rewrite edits the JSON header and the body of each remoting frame
+// flowing back from the server to the client of a route (nil: bytes pass
+// untouched). It must not modify its argument in place.
 type Rewrite func(body []byte) []byte
 
 // Route opens a loopback listener for connections from node `from` to node
 // `to`, which listens at target, and returns the listener's address. Give
 // that address to `from` in place of target. rewrite, when set, edits every
-// frame's body on its way from `to` back to `from`.
+// frame's header and body on its way from `to` back to `from`.
 func (p *Proxy) Route(from, to, target string, rewrite Rewrite) (string, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -296,27 +297,35 @@ func readFrame(r io.Reader) ([]byte, error) {
 	return frame, nil
 }
 
-// rewriteFrame returns frame with its body passed through rewrite and its
-// length prefix fixed. The layout is RocketMQ's: total length, then the
-// header length (low 24 bits; the high byte is the serialisation type),
-// the header, the body.
+// rewriteFrame returns frame with its JSON header and its body passed
+// through rewrite and its lengths fixed. The layout is RocketMQ's: total
+// length, then the header length (low 24 bits; the high byte is the
+// serialisation type, 0 for JSON), the header, the body. A binary
+// (ROCKETMQ) header carries its own lengths and is left alone.
 func rewriteFrame(frame []byte, rewrite Rewrite) ([]byte, error) {
 	if len(frame) < 8 {
 		return nil, fmt.Errorf("frame of %d bytes has no header length", len(frame))
 	}
+	kind := frame[4]
 	headerLen := int(binary.BigEndian.Uint32(frame[4:8]) & 0xFFFFFF)
 	if 8+headerLen > len(frame) {
 		return nil, fmt.Errorf("header length %d beyond a frame of %d bytes", headerLen, len(frame))
 	}
-	body := frame[8+headerLen:]
-	if len(body) == 0 {
-		return frame, nil
+	header, body := frame[8:8+headerLen], frame[8+headerLen:]
+	if kind == 0 {
+		header = rewrite(header)
+		if len(header) > 0xFFFFFF {
+			return nil, fmt.Errorf("rewritten header of %d bytes", len(header))
+		}
 	}
-	nb := rewrite(body)
-	out := make([]byte, 0, 8+headerLen+len(nb))
-	out = binary.BigEndian.AppendUint32(out, uint32(4+headerLen+len(nb)))
-	out = append(out, frame[4:8+headerLen]...)
-	return append(out, nb...), nil
+	if len(body) > 0 {
+		body = rewrite(body)
+	}
+	out := make([]byte, 0, 8+len(header)+len(body))
+	out = binary.BigEndian.AppendUint32(out, uint32(4+len(header)+len(body)))
+	out = binary.BigEndian.AppendUint32(out, uint32(kind)<<24|uint32(len(header)))
+	out = append(out, header...)
+	return append(out, body...), nil
 }
 
 // AddrRewrite is a Rewrite that replaces each quoted address of addrs

@@ -169,7 +169,7 @@ func TestProxyRewritesAddressesInFrames(t *testing.T) {
 	cmd, err := remoting.Decode(frame, 0)
 	require.NoError(t, err)
 	require.Equal(t, int32(7), cmd.Opaque)
-	require.Equal(t, "127.0.0.1:10911", cmd.ExtFields["addr"], "headers pass untouched")
+	require.Equal(t, "127.0.0.1:45678", cmd.ExtFields["addr"], "JSON headers are rewritten too (a registration's masterAddr)")
 	require.Contains(t, string(cmd.Body), `"127.0.0.1:45678"`)
 	require.Contains(t, string(cmd.Body), `"127.0.0.1:109112"`, "a longer address is not a match")
 	require.NotContains(t, string(cmd.Body), `"127.0.0.1:10911"`)

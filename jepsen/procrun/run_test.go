@@ -224,6 +224,7 @@ workload:
 		{"simulated disk", strings.Replace(base(""), "options: {flushDiskType: SYNC_FLUSH}}", "disk: {capacity: 1MiB}}", 1), "disk capacity"},
 		{"host", strings.Replace(base(""), "{name: broker-b, role: broker,", "{name: broker-b, role: broker, host: 10.0.0.2,", 1), "host: every process runs on loopback"},
 		{"raw clients", strings.Replace(base(""), "{topic: T}", "{topic: T, clients: raw}", 1), `clients "raw"`},
+		{"runner-owned option", strings.Replace(base(""), "options: {flushDiskType: SYNC_FLUSH}}", "options: {listenPort: 10911}}", 1), "option listenPort: the runner sets it"},
 		{"sim-only param", strings.Replace(base(""), "{topic: T}", "{topic: T, hold: 1s}", 1), `workload param "hold"`},
 		{"final power loss", strings.Replace(base(""), "{topic: T}", "{topic: T, final-power-loss: true}", 1), "final-power-loss"},
 	}

@@ -24,6 +24,10 @@ const (
 // processes; any other key is refused, naming its line.
 var processParams = []string{"topic", "queues", "interval", "timeout", "window", "body", "group", "clients", "clock-error", "drain", "final-power-loss"}
 
+// runnerConf are broker.conf keys the runner owns: addresses and paths of
+// its processes and proxy routes.
+var runnerConf = []string{"brokerIP1", "brokerIP2", "listenPort", "haListenPort", "haMasterAddress", "namesrvAddr", "storePathRootDir"}
+
 // topo is a scenario's topology as the runner uses it.
 type topo struct {
 	namesrv   string
@@ -96,6 +100,11 @@ func checkScenario(s *scenario.Scenario, control bool) (*topo, error) {
 			t.namesrv = node.Name
 		case roleBroker:
 			t.brokers = append(t.brokers, node)
+			for _, k := range runnerConf {
+				if _, ok := node.Conf[k]; ok {
+					refuse("node %s: option %s: the runner sets it (loopback ports, proxy routes, data dirs)", node.Name, k)
+				}
+			}
 		case roleProducer:
 			t.producers = append(t.producers, node.Name)
 		case roleConsumer:
