@@ -196,7 +196,16 @@ func (c *rawConsumer) onPull(i int, resp *remoting.Command) {
 		if nextErr == nil {
 			c.next[i] = next
 		}
-		c.caughtUp[i] = true
+		// Nothing handed over is the queue's end only when the next
+		// offset reaches its max: the broker also answers
+		// PULL_RETRY_IMMEDIATELY in the middle of a queue (a scan of
+		// messages no subscribed tag matched, records being removed),
+		// and PULL_NOT_FOUND for a record it could not read. Taken for
+		// the end, such an answer stops a drain or the verification
+		// early and what follows counts as lost. A broker that sends no
+		// maxOffset is taken at its word.
+		maxOff, maxErr := strconv.ParseInt(resp.Ext("maxOffset"), 10, 64)
+		c.caughtUp[i] = maxErr != nil || c.next[i] >= maxOff
 		c.pull(i)
 	case remoting.RespPullOffsetMoved:
 		// The offset is outside the queue (a power loss cut its tail, or
