@@ -264,13 +264,13 @@ func (c *masterConn) OnFrame(_ runtime.Conn, f []byte) {
 // start places the transfer after the slave's first report.
 func (c *masterConn) start(off int64) {
 	m := c.m
-	max := m.st.MaxPhyOffset()
+	end := m.st.MaxPhyOffset()
 	switch {
 	case off == 0:
 		seg := m.st.CommitLogSegmentSize()
-		c.next = max - max%seg
+		c.next = end - end%seg
 		c.sent, c.trusted = c.next, true
-	case off > max:
+	case off > end:
 		// The slave has bytes the master does not: the master lost its
 		// tail, or the slave was another master's. Java streams from
 		// the slave's offset once the master gets there; the bytes then
@@ -278,9 +278,9 @@ func (c *masterConn) start(off int64) {
 		c.next = off
 		m.Stats.Diverged++
 		m.log.Error("slave is ahead of the master: its reports will not count for SYNC_MASTER",
-			slog.String("slave", c.c.RemoteAddr()), slog.Int64("slaveOffset", off), slog.Int64("masterOffset", max))
+			slog.String("slave", c.c.RemoteAddr()), slog.Int64("slaveOffset", off), slog.Int64("masterOffset", end))
 	default:
-		if off < max {
+		if off < end {
 			if _, _, err := m.st.ReadReplica(off, 1); err != nil {
 				m.Stats.Diverged++
 				c.close(fmt.Errorf("ha: slave %s reports offset %d, not a record start on the master: %w", c.c.RemoteAddr(), off, err))
@@ -291,7 +291,7 @@ func (c *masterConn) start(off int64) {
 		m.ack(off)
 	}
 	m.log.Info("slave transfer starts", slog.String("slave", c.c.RemoteAddr()),
-		slog.Int64("from", c.next), slog.Int64("masterOffset", max), slog.Bool("trusted", c.trusted))
+		slog.Int64("from", c.next), slog.Int64("masterOffset", end), slog.Bool("trusted", c.trusted))
 }
 
 // pump sends batches while there is data and the window allows.
