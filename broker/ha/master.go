@@ -12,7 +12,7 @@ import (
 // Log is what the master reads from its store.
 type Log interface {
 	// ReadReplica returns whole records from `from` (see store.ReadReplica).
-	ReadReplica(from int64, max int) (data []byte, next int64, err error)
+	ReadReplica(from int64, maxBytes int) (data []byte, next int64, err error)
 	MaxPhyOffset() int64
 	CommitLogSegmentSize() int64
 }

@@ -46,14 +46,14 @@ func (s *Store) NewReplica() *Replica { return &Replica{s: s} }
 
 // ReadReplica returns the commit log bytes from `from` on, for a slave:
 // whole records (plus, at the end of a segment, the blank's header), at
-// most max bytes unless the first record alone is bigger (a record is
+// most maxBytes unless the first record alone is bigger (a record is
 // never split by us; maxMessageSize bounds it). A batch never crosses a
 // segment. from must be a record boundary or a segment start; at the end
 // of the log the answer is empty. Bytes still in the write buffer are
 // included: the slave acknowledges what it stored, and the master answers
 // SYNC_MASTER puts by that. next is where the following batch starts:
 // from+len(data), or after a blank the next segment's start.
-func (s *Store) ReadReplica(from int64, max int) (data []byte, next int64, err error) {
+func (s *Store) ReadReplica(from int64, maxBytes int) (data []byte, next int64, err error) {
 	end := s.cl.MaxOffset()
 	if from >= end {
 		return nil, from, nil
@@ -85,11 +85,11 @@ func (s *Store) ReadReplica(from int64, max int) (data []byte, next int64, err e
 			stop += message.BlankSizeMin
 			break
 		}
-		if stop > rel && stop-rel+int64(size) > int64(max) {
+		if stop > rel && stop-rel+int64(size) > int64(maxBytes) {
 			break
 		}
 		stop += int64(size)
-		if stop-rel >= int64(max) {
+		if stop-rel >= int64(maxBytes) {
 			break
 		}
 	}
