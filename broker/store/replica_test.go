@@ -338,3 +338,74 @@ func TestReplicaFreshSlaveStartsAtMastersLastSegment(t *testing.T) {
 	p.copyAll(p.slave.s.NewReplica(), 32<<10, nil)
 	p.same()
 }
+
+// TestReplicaNeverStoresACorruptByte: a byte flipped anywhere in what the
+// master sends, cut into pieces anywhere, never reaches the slave's log:
+// what the slave holds is always a byte-for-byte prefix of the master's.
+func TestReplicaNeverStoresACorruptByte(t *testing.T) {
+	p := newReplicaPair(t, config.AsyncFlush)
+	p.fill(0, 120)
+	end := p.master.s.MaxPhyOffset()
+	var stream [][2]int64 // batches: start, next
+	var all []byte
+	for from := int64(0); from < end; {
+		data, next, err := p.master.s.ReadReplica(from, 16<<10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stream = append(stream, [2]int64{from, int64(len(all))})
+		all = append(all, data...)
+		from = next
+	}
+	rng := rand.New(rand.NewPCG(11, 12))
+	for round := range 40 {
+		h := &harness{t: t, fs: memfs.New(0, uint64(round)), clock: p.master.clock, cfg: testConfig(config.AsyncFlush)}
+		h.open()
+		r := h.s.NewReplica()
+		bad := append([]byte(nil), all...)
+		flip := rng.IntN(len(bad))
+		bad[flip] ^= byte(1 + rng.IntN(255))
+		failed := false
+		for i, b := range stream {
+			stop := len(bad)
+			if i+1 < len(stream) {
+				stop = int(stream[i+1][1])
+			}
+			data, off := bad[b[1]:stop], b[0]
+			for len(data) > 0 && !failed {
+				n := min(1+rng.IntN(3000), len(data))
+				if err := r.Append(off, data[:n]); err != nil {
+					failed = true
+				}
+				off += int64(n)
+				data = data[n:]
+			}
+			if failed {
+				break
+			}
+		}
+		if !failed {
+			t.Fatalf("round %d: a byte flipped at %d of %d went unnoticed", round, flip, len(bad))
+		}
+		h.clock.Advance(10 * time.Millisecond)
+		// Every record the slave holds is the master's, byte for byte.
+		err := h.s.cl.Iterate(h.s.MinPhyOffset(), h.s.MaxPhyOffset(), func(_ *message.Record, off int64, size int) error {
+			_, sb, err := h.s.LookMessageByOffset(off)
+			if err != nil {
+				return err
+			}
+			_, mb, err := p.master.s.LookMessageByOffset(off)
+			if err != nil {
+				return err
+			}
+			if !bytes.Equal(sb, mb) {
+				t.Fatalf("round %d: slave record at %d differs from the master's", round, off)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		h.s.Close()
+	}
+}
