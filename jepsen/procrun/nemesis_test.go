@@ -128,13 +128,13 @@ func TestClusterProcessFaults(t *testing.T) {
 	err = b.Control("{kind: fsync-fail, nodes: [broker-b], prob: 0.5}")
 	require.ErrorContains(t, err, "not this node", "the broker checks the fault names it")
 
-	require.True(t, dialAndRead(b.Addr), "a running broker answers")
+	require.True(t, dialAndRead(b.Addr, 5*time.Second), "a running broker answers")
 	require.NoError(t, n.Apply(mustParse(t, "{kind: pause, nodes: [broker-a]}")))
 	require.True(t, b.Paused())
-	require.False(t, dialAndRead(b.Addr), "a paused broker accepts (kernel) but never answers")
+	require.False(t, dialAndRead(b.Addr, 500*time.Millisecond), "a paused broker accepts (kernel) but never answers")
 	require.NoError(t, n.Apply(mustParse(t, "{kind: resume, nodes: [broker-a]}")))
 	require.False(t, b.Paused())
-	require.True(t, dialAndRead(b.Addr), "a resumed broker answers again")
+	require.True(t, dialAndRead(b.Addr, 5*time.Second), "a resumed broker answers again")
 
 	require.NoError(t, n.Apply(mustParse(t, "{kind: crash, nodes: [broker-a]}")))
 	require.False(t, b.Running())
@@ -159,14 +159,14 @@ func TestClusterProcessFaults(t *testing.T) {
 }
 
 // dialAndRead asks the broker at addr for its runtime info and reports
-// whether any answer came within half a second.
-func dialAndRead(addr string) bool {
+// whether any answer came within wait.
+func dialAndRead(addr string, wait time.Duration) bool {
 	c, err := net.DialTimeout("tcp", addr, time.Second)
 	if err != nil {
 		return false
 	}
 	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(500 * time.Millisecond))
+	_ = c.SetDeadline(time.Now().Add(wait))
 	req := &remoting.Command{Code: remoting.ReqGetBrokerRuntimeInfo, Language: "GO", Opaque: 1}
 	if _, err := c.Write(remoting.Encode(req)); err != nil {
 		return false
@@ -198,8 +198,8 @@ func TestPlainBrokerBinary(t *testing.T) {
 	require.Empty(t, c.Namesrv.ControlAddr)
 	n := NewNemesis(c, []string{"namesrv", "broker-a"}, nil, rand.New(rand.NewPCG(1, 1)), nil)
 	require.ErrorIs(t, n.Apply(mustParse(t, "{kind: fsync-fail, nodes: [broker-a], prob: 1}")), ErrUnsupported)
-	require.True(t, dialAndRead(b.Addr))
+	require.True(t, dialAndRead(b.Addr, 5*time.Second))
 	require.NoError(t, n.Apply(mustParse(t, "{kind: restart, nodes: [broker-a]}")))
 	require.Equal(t, 2, b.Starts())
-	require.True(t, dialAndRead(b.Addr))
+	require.True(t, dialAndRead(b.Addr, 5*time.Second))
 }

@@ -195,8 +195,8 @@ func TestProxyLatency(t *testing.T) {
 	defer c.Close()
 	r := bufio.NewReader(c)
 
-	p.SetLatency("producer-1", "broker-a", 100*time.Millisecond, 100*time.Millisecond)
-	p.SetLatency("broker-a", "producer-1", 50*time.Millisecond, 60*time.Millisecond)
+	p.SetLatency("producer-1", "broker-a", 300*time.Millisecond, 300*time.Millisecond)
+	p.SetLatency("broker-a", "producer-1", 200*time.Millisecond, 250*time.Millisecond)
 	start := time.Now()
 	for i := range 3 {
 		_, err := c.Write([]byte(fmt.Sprintf("m%d\n", i)))
@@ -209,15 +209,15 @@ func TestProxyLatency(t *testing.T) {
 		require.Equal(t, fmt.Sprintf("m%d\n", i), got, "in order")
 	}
 	rtt := time.Since(start)
-	require.GreaterOrEqual(t, rtt, 150*time.Millisecond, "both directions' latency")
-	require.Less(t, rtt, time.Second, "pipelined, not one latency per line")
+	require.GreaterOrEqual(t, rtt, 500*time.Millisecond, "both directions' latency")
+	require.Less(t, rtt, 1500*time.Millisecond, "pipelined, not one latency per line (3 lines would take 1.5 s)")
 
 	p.ClearLatency()
 	start = time.Now()
 	got, err := roundTrip(c, r, "fast", 2*time.Second)
 	require.NoError(t, err)
 	require.Equal(t, "fast", got)
-	require.Less(t, time.Since(start), 100*time.Millisecond)
+	require.Less(t, time.Since(start), 400*time.Millisecond, "no latency left (it was 500 ms)")
 }
 
 // A client that closes its connection across a cut: the server learns of
