@@ -95,7 +95,11 @@ func Run(ctx context.Context, s *scenario.Scenario, opts Options) (rep *Report, 
 	default:
 		return nil, fmt.Errorf("clients %q: want %s or %s", opts.Clients, ClientsOurs, ClientsOfficial)
 	}
-	t, err := checkScenario(s, (bins.Broker == "" && !opts.Plain) || bins.BrokerControl)
+	ctl := bins.Controls()
+	if bins.Broker == "" && !opts.Plain {
+		ctl = Controls{Namesrv: true, Broker: true} // BuildBinaries below
+	}
+	t, err := checkScenario(s, ctl)
 	if err != nil {
 		return nil, err
 	}

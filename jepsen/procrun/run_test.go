@@ -231,7 +231,7 @@ workload:
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			s := parseScenario(t, c.src)
-			_, err := checkScenario(s, true)
+			_, err := checkScenario(s, Controls{Namesrv: true, Broker: true})
 			require.Error(t, err)
 			require.Contains(t, err.Error(), c.want)
 		})
@@ -251,7 +251,7 @@ workload:
 network:
   latency: {min: 100us, max: 1ms}
 `), "options: {flushDiskType: SYNC_FLUSH}}", "clock: {offset: 2s}, disk: {fsync-fail-prob: 0.1}}", 1))
-	tp, err := checkScenario(ok, true)
+	tp, err := checkScenario(ok, Controls{Namesrv: true, Broker: true})
 	require.NoError(t, err)
 	require.Equal(t, "namesrv", tp.namesrv)
 	require.Equal(t, []string{"producer-1", "producer-2", "consumer-1"}, tp.clients())
@@ -260,8 +260,10 @@ network:
 		init = append(init, f.String())
 	}
 	require.Equal(t, []string{"{kind: fsync-fail, prob: 0.1}", "{kind: clock-offset, offset: 2s}"}, init)
-	_, err = checkScenario(ok, false)
-	require.ErrorContains(t, err, "control socket", "without fpbroker, failpoints are refused")
+	_, err = checkScenario(ok, Controls{Namesrv: true})
+	require.ErrorContains(t, err, "control socket", "without fpbroker, broker failpoints are refused")
+	_, err = checkScenario(parseScenario(t, base("faults:\n  - at: 1s\n    fault: {kind: clock-jump, nodes: [namesrv], by: 1s}\n")), Controls{Broker: true})
+	require.ErrorContains(t, err, "control socket", "without fpnamesrv, name server failpoints are refused")
 }
 
 // The liveness measure counts each producer's acknowledged sends after
@@ -290,7 +292,7 @@ func TestProcScenarioFilesAreAccepted(t *testing.T) {
 	for _, f := range files {
 		s, err := scenario.Load(f)
 		require.NoError(t, err, f)
-		_, err = checkScenario(s, true)
+		_, err = checkScenario(s, Controls{Namesrv: true, Broker: true})
 		require.NoError(t, err, f)
 	}
 }

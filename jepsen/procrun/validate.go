@@ -24,6 +24,16 @@ const (
 // processes; any other key is refused, naming its line.
 var processParams = []string{"topic", "queues", "interval", "timeout", "window", "body", "group", "clients", "clock-error", "drain", "final-power-loss"}
 
+// Controls says which servers have failpoint control sockets: both with
+// fpnamesrv and fpbroker (BuildBinaries), neither with the shipped mains
+// (BuildPlainBinaries).
+type Controls struct{ Namesrv, Broker bool }
+
+// Controls are the control sockets these binaries have.
+func (b Binaries) Controls() Controls {
+	return Controls{Namesrv: b.NamesrvControl, Broker: b.BrokerControl}
+}
+
 // runnerConf are broker.conf keys the runner owns: addresses and paths of
 // its processes and proxy routes.
 var runnerConf = []string{"brokerIP1", "brokerIP2", "listenPort", "haListenPort", "haMasterAddress", "namesrvAddr", "storePathRootDir"}
@@ -45,9 +55,8 @@ func (t *topo) clients() []string { return slices.Concat(t.producers, t.consumer
 
 // checkScenario refuses what a scenario asks that real processes cannot
 // honour, each refusal naming the file and what to change, and returns the
-// topology. control says whether the servers (name server and brokers)
-// have control sockets.
-func checkScenario(s *scenario.Scenario, control bool) (*topo, error) {
+// topology. ctl says which servers have control sockets.
+func checkScenario(s *scenario.Scenario, ctl Controls) (*topo, error) {
 	where := s.Path
 	if where == "" {
 		where = s.Name
@@ -118,7 +127,7 @@ func checkScenario(s *scenario.Scenario, control bool) (*topo, error) {
 		if !hasInitial {
 			continue
 		}
-		if (node.Role != roleBroker && node.Role != roleNamesrv) || !control {
+		if !(node.Role == roleBroker && ctl.Broker) && !(node.Role == roleNamesrv && ctl.Namesrv) {
 			refuse("node %s: disk fsync and clock settings need the node's failpoint control socket, which only servers run as fpbroker and fpnamesrv have", node.Name)
 			continue
 		}
@@ -144,8 +153,10 @@ func checkScenario(s *scenario.Scenario, control bool) (*topo, error) {
 	// Every fault the schedule can produce must be injectable: check each
 	// entry's fault once (picks and random halves do not change its kind).
 	controls := map[string]bool{}
-	if control {
+	if ctl.Namesrv {
 		controls[t.namesrv] = true
+	}
+	if ctl.Broker {
 		for _, b := range t.brokers {
 			controls[b.Name] = true
 		}
@@ -166,9 +177,8 @@ func checkScenario(s *scenario.Scenario, control bool) (*topo, error) {
 }
 
 // Check reports whether scenario s can run with real processes, without
-// running it; control says whether the brokers have control sockets
-// (fpbroker, fpnamesrv) or not (the shipped ./broker and ./namesrv).
-func Check(s *scenario.Scenario, control bool) error {
-	_, err := checkScenario(s, control)
+// running it; ctl says which servers have control sockets.
+func Check(s *scenario.Scenario, ctl Controls) error {
+	_, err := checkScenario(s, ctl)
 	return err
 }

@@ -73,7 +73,7 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 	for _, file := range fs.Args() {
 		s, err := scenario.Load(file)
 		if err == nil {
-			err = procrun.Check(s, !*plain)
+			err = procrun.Check(s, procrun.Controls{Namesrv: !*plain, Broker: !*plain})
 		}
 		if err != nil {
 			fmt.Fprintln(stderr, "procrun:", err)
