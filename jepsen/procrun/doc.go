@@ -1,22 +1,41 @@
 // Package procrun is the multi-process runner: it runs the real name server
-// and broker binaries as OS processes, drives them with this project's
-// blocking client, injects the scenario's faults with the means a process
-// world has, records what the clients observed in the shared history format
-// and judges it with the same checkers as the simulator.
+// and broker as OS processes, drives them with this project's blocking
+// client (or the official Go client), injects the scenario's faults with
+// the means a process world has, records what the clients observed in the
+// shared history format and judges it with the simulator's checkers:
+//
+//	go run ./jepsen/procrun/cmd/procrun [--clients official] [--plain] scenarios/proc-*.yaml
+//
+// Every link between two nodes (client to name server, client to broker,
+// broker to name server, broker to broker) goes through a Proxy listener
+// that knows both names. Routes handed out by the name server, and the
+// master addresses in its answers to brokers, are rewritten on the way so
+// that each node reaches every other through its own proxied route.
 //
 // The fault vocabulary maps as follows:
 //
 //   - crash: SIGKILL (nothing is flushed; the page cache survives, as in the
-//     simulator); restart: start the binary again on the same data dir.
+//     simulator); restart: start the binary again on the same data dir and
+//     ports.
 //   - pause / resume: SIGSTOP / SIGCONT.
 //   - partition, partition-one-way, isolate, partition-random, bridge, heal:
-//     the Proxy every link goes through stalls the cut directions;
+//     the proxy stalls the cut directions, as TCP stalls across a partition;
 //     link-latency (and a scenario's network latency): the proxy delays
 //     each chunk by a drawn latency, in order.
 //   - disk-full, disk-free, fsync-fail, fsync-latency, clock-offset,
 //     clock-drift, clock-jump: one line to the process's failpoint control
-//     socket (realrt.ServeControl).
-//   - power-loss, link-loss: refused, naming the fault: a process cannot
-//     lose power without its machine, and a userspace proxy cannot lose
-//     segments under TCP.
+//     socket (realrt.ServeControl), which fpbroker and fpnamesrv expose
+//     (the shipped mains have no flag for it yet; --plain runs them and
+//     refuses these faults).
+//   - power-loss, link-loss, and crash/pause of client nodes: refused before
+//     the run, naming the fault: a process cannot lose power without its
+//     machine, a userspace proxy cannot lose segments under TCP, and the
+//     clients live inside the runner.
+//
+// A run has the simulator's phases: the fault schedule in real time, a
+// heal of everything (links, paused and stopped processes, failpoints back
+// to the node's initial settings) with the load still on, then the
+// producers stop, the consumer group drains and a fresh verifier group
+// reads every queue. check.Run judges the history and the scenario's
+// expectations decide the verdict.
 package procrun
