@@ -283,6 +283,11 @@ func Run(ctx context.Context, s *scenario.Scenario, opts Options) (rep *Report, 
 		}
 	}
 
+	if err := ctx.Err(); err != nil {
+		// A cut-short run has no drain: judging it would report the
+		// messages still in flight as lost.
+		return nil, fmt.Errorf("interrupted before the judgement (%w); processes' files in %s", err, dir)
+	}
 	rep.History = rec.h.Snapshot()
 	cfg := check.Config{ClockError: p.ClockError}
 	cfg.Delivery.Groups = []string{load.VerifyGroup}
