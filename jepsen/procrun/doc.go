@@ -20,17 +20,18 @@
 //   - pause / resume: SIGSTOP / SIGCONT.
 //   - partition, partition-one-way, isolate, partition-random, bridge, heal:
 //     the proxy stalls the cut directions, as TCP stalls across a partition;
-//     link-latency (and a scenario's network latency): the proxy delays
-//     each chunk by a drawn latency, in order.
+//     link-latency and link-loss (and a scenario's network latency and
+//     loss): the proxy delays each chunk by a drawn latency plus, per lost
+//     transmission, the simulator's TCP retransmission timeouts, in order;
+//     a chunk lost every time kills its connection.
 //   - disk-full, disk-free, fsync-fail, fsync-latency, clock-offset,
 //     clock-drift, clock-jump: one line to the process's failpoint control
 //     socket (realrt.ServeControl), which fpbroker and fpnamesrv expose
 //     (the shipped mains have no flag for it yet; --plain runs them and
 //     refuses these faults).
-//   - power-loss, link-loss, and crash/pause of client nodes: refused before
-//     the run, naming the fault: a process cannot lose power without its
-//     machine, a userspace proxy cannot lose segments under TCP, and the
-//     clients live inside the runner.
+//   - power-loss, and crash/pause of client nodes: refused before the run,
+//     naming the fault: a process cannot lose power without its machine,
+//     and the clients live inside the runner.
 //
 // A run has the simulator's phases: the fault schedule in real time, a
 // heal of everything (links, paused and stopped processes, failpoints back

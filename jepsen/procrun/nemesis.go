@@ -35,8 +35,10 @@ type Nemesis struct {
 	initial map[string][]faults.Fault
 	// ctx bounds restarts (a run's context).
 	ctx context.Context
-	// baseMin and baseMax are every link's latency outside faults.
+	// baseMin, baseMax and baseLoss are every link's shaping outside
+	// faults.
 	baseMin, baseMax time.Duration
+	baseLoss         float64
 }
 
 var _ faults.Injector = (*Nemesis)(nil)
@@ -79,8 +81,6 @@ func (n *Nemesis) CheckSupported(f faults.Fault) error {
 	switch f.Kind {
 	case faults.PowerLoss:
 		return fmt.Errorf("fault %s: a process cannot lose power without its machine (use crash: the page cache survives, or run the simulator): %w", f.Kind, ErrUnsupported)
-	case faults.LinkLoss:
-		return fmt.Errorf("fault %s: the runner's proxy delays, stalls and cuts links but cannot lose segments under TCP (use link-latency or a partition): %w", f.Kind, ErrUnsupported)
 	case faults.Crash, faults.Restart, faults.Pause, faults.Resume:
 		for _, t := range f.Nodes {
 			if n.clients[t] {
@@ -173,6 +173,8 @@ func (n *Nemesis) Apply(f faults.Fault) error {
 		px.Heal()
 	case faults.LinkLatency:
 		n.eachPair(f.From, f.To, func(a, b string) { px.SetLatency(a, b, f.Min, f.Max) })
+	case faults.LinkLoss:
+		n.eachPair(f.From, f.To, func(a, b string) { px.SetLoss(a, b, f.Prob) })
 	}
 	return errors.Join(errs...)
 }
@@ -242,11 +244,14 @@ func (n *Nemesis) eachPair(from, to []string, fn func(a, b string)) {
 	}
 }
 
-// SetBaseLatency gives every link the latency [min, max] now and after
-// each HealAll (a scenario's network latency).
-func (n *Nemesis) SetBaseLatency(min, max time.Duration) {
-	n.baseMin, n.baseMax = min, max
-	n.eachPair(nil, nil, func(a, b string) { n.c.Proxy.SetLatency(a, b, min, max) })
+// SetBaseShaping gives every link the latency [min, max] and the loss
+// probability loss, now and after each HealAll (a scenario's network).
+func (n *Nemesis) SetBaseShaping(min, max time.Duration, loss float64) {
+	n.baseMin, n.baseMax, n.baseLoss = min, max, loss
+	n.eachPair(nil, nil, func(a, b string) {
+		n.c.Proxy.SetLatency(a, b, min, max)
+		n.c.Proxy.SetLoss(a, b, loss)
+	})
 }
 
 // partition cuts both directions between nodes of different groups.
@@ -287,14 +292,14 @@ func (n *Nemesis) halves(names []string) [][]string {
 }
 
 // HealAll ends every fault for the liveness phase: links healed, paused
-// processes resumed, stopped ones started, link latencies back to the
-// base, failpoints back to their
+// processes resumed, stopped ones started, link latency and loss back
+// to the base, failpoints back to their
 // initial settings.
 func (n *Nemesis) HealAll() error {
 	n.c.Proxy.Heal()
-	n.c.Proxy.ClearLatency()
-	if n.baseMax > 0 {
-		n.SetBaseLatency(n.baseMin, n.baseMax)
+	n.c.Proxy.ClearShaping()
+	if n.baseMax > 0 || n.baseLoss > 0 {
+		n.SetBaseShaping(n.baseMin, n.baseMax, n.baseLoss)
 	}
 	var errs []error
 	var servers []*Process

@@ -70,24 +70,39 @@ func TestNemesisPartitionsCutTheRightLinks(t *testing.T) {
 	require.Len(t, cuts, 2*2*3, "halves of 2 and 3 nodes: %v", cuts)
 }
 
-func TestNemesisLinkLatencyAndHeal(t *testing.T) {
+func TestNemesisLinkShapingAndHeal(t *testing.T) {
 	n, px := proxyOnly(t)
-	n.SetBaseLatency(time.Millisecond, 2*time.Millisecond)
+	delay := func(from, to string) time.Duration {
+		d, dead := px.delay(link{from, to})
+		require.False(t, dead)
+		return d
+	}
+	n.SetBaseShaping(time.Millisecond, 2*time.Millisecond, 0)
 	require.NoError(t, n.Apply(mustParse(t, "{kind: link-latency, from: [producer-1], to: [broker-a], min: 40ms, max: 40ms}")))
-	require.Equal(t, 40*time.Millisecond, px.delay(link{"producer-1", "broker-a"}))
-	require.Equal(t, 40*time.Millisecond, px.delay(link{"broker-a", "producer-1"}), "both directions, as the simulator")
-	d := px.delay(link{"producer-1", "broker-b"})
+	require.Equal(t, 40*time.Millisecond, delay("producer-1", "broker-a"))
+	require.Equal(t, 40*time.Millisecond, delay("broker-a", "producer-1"), "both directions, as the simulator")
+	d := delay("producer-1", "broker-b")
 	require.True(t, d >= time.Millisecond && d <= 2*time.Millisecond, "other links keep the base: %v", d)
+
+	// Every transmission lost: the chunk waits out every retransmission
+	// timeout and its connection dies, as the simulator's.
+	require.NoError(t, n.Apply(mustParse(t, "{kind: link-loss, from: [consumer-1], to: [broker-b], prob: 1}")))
+	d, dead := px.delay(link{"broker-b", "consumer-1"})
+	require.True(t, dead)
+	require.Greater(t, d, 50*time.Second, "200ms doubled 8 times: %v", d)
+	require.Equal(t, 40*time.Millisecond, delay("producer-1", "broker-a"), "loss leaves other links' latency alone")
+
 	require.NoError(t, n.HealAll())
-	d = px.delay(link{"producer-1", "broker-a"})
+	d = delay("producer-1", "broker-a")
 	require.True(t, d >= time.Millisecond && d <= 2*time.Millisecond, "heal restores the base: %v", d)
+	d = delay("consumer-1", "broker-b")
+	require.True(t, d >= time.Millisecond && d <= 2*time.Millisecond, "heal ends the loss: %v", d)
 }
 
 func TestNemesisRefusesBeforeChangingAnything(t *testing.T) {
 	n, px := proxyOnly(t)
 	for _, s := range []string{
 		"{kind: power-loss, nodes: [broker-a]}",
-		"{kind: link-loss, prob: 0.1}",
 		"{kind: link-latency, from: [nobody], min: 1ms, max: 2ms}",
 		"{kind: pause, nodes: [consumer-1]}",
 		"{kind: fsync-fail, nodes: [broker-a], prob: 0.5}", // no control socket in this cluster

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"rocketsim/runtime"
+	"rocketsim/sim/simnet"
 )
 
 // Proxy is the runner's network: every connection between two named nodes
@@ -34,12 +35,15 @@ type Proxy struct {
 	mu      sync.Mutex
 	cond    *sync.Cond
 	blocked map[link]bool
-	latency map[link]latRange
-	conns   map[*proxyConn]struct{}
-	done    chan struct{} // closed by Close
-	lns     []net.Listener
-	closed  bool
-	wg      sync.WaitGroup
+	shape   map[link]shaping
+	// rto is the first retransmission timeout of a lost chunk (tests
+	// shorten it).
+	rto    time.Duration
+	conns  map[*proxyConn]struct{}
+	done   chan struct{} // closed by Close
+	lns    []net.Listener
+	closed bool
+	wg     sync.WaitGroup
 }
 
 // link is one direction between two nodes.
@@ -58,7 +62,7 @@ func NewProxy(log *slog.Logger) *Proxy {
 	if log == nil {
 		log = slog.Default()
 	}
-	p := &Proxy{log: log, blocked: map[link]bool{}, latency: map[link]latRange{}, conns: map[*proxyConn]struct{}{}, done: make(chan struct{})}
+	p := &Proxy{log: log, blocked: map[link]bool{}, shape: map[link]shaping{}, rto: simnet.RetransmitTimeoutDefault, conns: map[*proxyConn]struct{}{}, done: make(chan struct{})}
 	p.cond = sync.NewCond(&p.mu)
 	return p
 }
@@ -146,10 +150,12 @@ func (c *proxyConn) close() {
 	})
 }
 
-// chunk is bytes read from one side, due at the other side at due.
+// chunk is bytes read from one side, due at the other side at due; a dead
+// chunk was never acknowledged: its connection times out at due.
 type chunk struct {
-	b   []byte
-	due time.Time
+	b    []byte
+	due  time.Time
+	dead bool
 }
 
 // chunkQueueMax bounds the chunks in flight in one direction of one
@@ -182,8 +188,9 @@ func (p *Proxy) pump(pc *proxyConn, src, dst net.Conn, l link, rewrite Rewrite) 
 		for {
 			b, err := read()
 			if len(b) > 0 {
+				d, dead := p.delay(l)
 				select {
-				case ch <- chunk{b: b, due: time.Now().Add(p.delay(l))}:
+				case ch <- chunk{b: b, due: time.Now().Add(d), dead: dead}:
 				case <-stop:
 					return
 				}
@@ -202,6 +209,10 @@ func (p *Proxy) pump(pc *proxyConn, src, dst net.Conn, l link, rewrite Rewrite) 
 				t.Stop()
 				return
 			}
+		}
+		if c.dead {
+			p.log.Debug("proxy: every retransmission lost, connection dies", "from", l.from, "to", l.to)
+			return
 		}
 		if !p.await(l) {
 			return
@@ -243,40 +254,70 @@ func (p *Proxy) frameReader(src net.Conn, l link, rewrite Rewrite) func() ([]byt
 	}
 }
 
-// delay draws the latency of one chunk on l.
-func (p *Proxy) delay(l link) time.Duration {
+// delay draws the latency of one chunk on l, plus the retransmission
+// delays of its lost transmissions, and whether every retransmission was
+// lost (the connection then dies, as a TCP connection times out). The
+// retransmission model is the simulator's (simnet): a first timeout of
+// RetransmitTimeoutDefault, doubling, at most RetransmitMax times.
+func (p *Proxy) delay(l link) (time.Duration, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	r, ok := p.latency[l]
-	if !ok || r.max <= 0 {
-		return 0
+	c, ok := p.shape[l]
+	if !ok {
+		return 0, false
 	}
-	if r.max == r.min {
-		return r.min
+	d := c.min
+	if c.max > c.min {
+		d += time.Duration(rand.Int64N(int64(c.max-c.min) + 1))
 	}
-	return r.min + time.Duration(rand.Int64N(int64(r.max-r.min)+1))
+	if c.loss <= 0 {
+		return d, false
+	}
+	rto := p.rto
+	for range simnet.RetransmitMax {
+		if rand.Float64() >= c.loss {
+			return d, false
+		}
+		d += rto
+		rto *= 2
+	}
+	return d, true
 }
 
-// latRange is a link's latency, drawn uniformly per chunk.
-type latRange struct{ min, max time.Duration }
+// shaping is one direction's latency, drawn uniformly per chunk, and the
+// chance that one transmission of a chunk is lost.
+type shaping struct {
+	min, max time.Duration
+	loss     float64
+}
 
 // SetLatency delays every chunk from node `from` to node `to` by a
 // duration drawn from [min, max] (0, 0: none). Chunks stay in order.
 func (p *Proxy) SetLatency(from, to string, min, max time.Duration) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if max <= 0 {
-		delete(p.latency, link{from, to})
-		return
-	}
-	p.latency[link{from, to}] = latRange{min, max}
+	c := p.shape[link{from, to}]
+	c.min, c.max = min, max
+	p.shape[link{from, to}] = c
 }
 
-// ClearLatency removes every link's latency.
-func (p *Proxy) ClearLatency() {
+// SetLoss makes each transmission of a chunk from node `from` to node `to`
+// lost with probability prob. TCP retransmits, so a loss delays the chunk
+// (and, in order, everything behind it); a chunk lost RetransmitMax times
+// kills its connection.
+func (p *Proxy) SetLoss(from, to string, prob float64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	clear(p.latency)
+	c := p.shape[link{from, to}]
+	c.loss = prob
+	p.shape[link{from, to}] = c
+}
+
+// ClearShaping removes every link's latency and loss.
+func (p *Proxy) ClearShaping() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	clear(p.shape)
 }
 
 // readFrame reads one length-prefixed frame, prefix included.

@@ -212,7 +212,7 @@ func TestProxyLatency(t *testing.T) {
 	require.GreaterOrEqual(t, rtt, 500*time.Millisecond, "both directions' latency")
 	require.Less(t, rtt, 1500*time.Millisecond, "pipelined, not one latency per line (3 lines would take 1.5 s)")
 
-	p.ClearLatency()
+	p.ClearShaping()
 	start = time.Now()
 	got, err := roundTrip(c, r, "fast", 2*time.Second)
 	require.NoError(t, err)
@@ -257,4 +257,34 @@ func TestProxyCloseCrossesCutOnlyAfterHeal(t *testing.T) {
 	case <-time.After(2 * time.Second):
 		t.Fatal("the close never reached the server after the heal")
 	}
+}
+
+// A lossy link delays chunks by retransmission timeouts; a link that loses
+// everything kills the connection instead of delivering.
+func TestProxyLoss(t *testing.T) {
+	srv := echoServer(t)
+	p := newTestProxy(t)
+	p.rto = 10 * time.Millisecond // 255 x 10 ms = 2.6 s until a connection dies
+	addr, err := p.Route("producer-1", "broker-a", srv.Addr().String(), nil)
+	require.NoError(t, err)
+	c, err := net.Dial("tcp", addr)
+	require.NoError(t, err)
+	defer c.Close()
+	r := bufio.NewReader(c)
+
+	// prob 0.5: half the chunks pass at once, the others wait 10 ms or
+	// more; over 20 round trips the total shows retransmissions.
+	p.SetLoss("producer-1", "broker-a", 0.5)
+	start := time.Now()
+	for i := range 20 {
+		got, err := roundTrip(c, r, fmt.Sprint(i), 30*time.Second)
+		require.NoError(t, err)
+		require.Equal(t, fmt.Sprint(i), got)
+	}
+	require.Greater(t, time.Since(start), 30*time.Millisecond, "some transmissions were lost and retransmitted")
+
+	p.SetLoss("producer-1", "broker-a", 1)
+	_, err = roundTrip(c, r, "never", 30*time.Second)
+	require.Error(t, err)
+	require.False(t, isTimeout(err), "the connection died after its retransmissions: %v", err)
 }

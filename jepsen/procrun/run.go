@@ -168,8 +168,8 @@ func Run(ctx context.Context, s *scenario.Scenario, opts Options) (rep *Report, 
 		defer pmu.Unlock()
 		problems = append(problems, fmt.Sprintf(format, args...))
 	}
-	if r := s.Network.Latency; r.Max > 0 {
-		nem.SetBaseLatency(r.Min, r.Max)
+	if r := s.Network.Latency; r.Max > 0 || s.Network.Loss > 0 {
+		nem.SetBaseShaping(r.Min, r.Max, s.Network.Loss)
 	}
 	for _, name := range t.names {
 		if init := t.initial[name]; len(init) > 0 {

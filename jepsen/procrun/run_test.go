@@ -217,7 +217,6 @@ workload:
 		name, src, want string
 	}{
 		{"power loss", base("faults:\n  - at: 1s\n    fault: {kind: power-loss, nodes: [broker-a]}\n"), "power-loss: a process cannot lose power"},
-		{"link loss", base("faults:\n  - at: 1s\n    fault: {kind: link-loss, prob: 0.1}\n"), "cannot lose segments"},
 		{"crash a client", base("faults:\n  - at: 1s\n    fault: {kind: crash, nodes: [producer-1]}\n"), "clients run inside the runner"},
 		{"client failpoint", base("faults:\n  - at: 1s\n    fault: {kind: clock-jump, nodes: [producer-1], by: 1s}\n"), "control socket"},
 		{"network model", base("network:\n  bandwidth: 1MiB\n"), "network: bandwidth"},

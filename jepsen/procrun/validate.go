@@ -86,8 +86,8 @@ func checkScenario(s *scenario.Scenario, ctl Controls) (*topo, error) {
 		}
 	}
 	n := s.Network
-	if n.Bandwidth != 0 || n.Loss != 0 || n.DropConnect != 0 {
-		refuse("network: bandwidth, loss and drop-connect are simulator link models; the runner's proxy only delays links (network: latency)")
+	if n.Bandwidth != 0 || n.DropConnect != 0 {
+		refuse("network: bandwidth and drop-connect are simulator link models; the runner's proxy shapes links by latency and loss only")
 	}
 
 	t := &topo{initial: map[string][]faults.Fault{}}
