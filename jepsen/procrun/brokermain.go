@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"rocketsim/broker/config"
+	"rocketsim/faults"
 	"rocketsim/properties"
 	"rocketsim/runtime"
 	"rocketsim/runtime/realrt"
@@ -18,7 +19,8 @@ import (
 // BrokerMain is the broker's main with its failpoint control socket
 // exposed: broker/main.go's -c, -n and -data, plus -control ADDR, where
 // realrt.ServeControl answers one fault per line, and -name, the node name
-// those faults must carry. newNode builds the broker
+// those faults must carry, and -fault (repeatable), faults in force from
+// boot on. newNode builds the broker
 // from its configuration (server.New). It returns the exit code.
 //
 // It exists because broker/main.go has no flag for the control socket yet;
@@ -29,6 +31,8 @@ func BrokerMain(args []string, newNode func(config.Config) runtime.NewNode) int 
 	namesrv := fs.String("n", "", "name server addresses (overrides namesrvAddr)")
 	dataDir := fs.String("data", "", "data directory; relative store paths are relative to it")
 	control := fs.String("control", "", "loopback host:port of the failpoint control socket (empty: none)")
+	var boot faultList
+	fs.Var(&boot, "fault", "a fault in flow form in force from boot on (repeatable), as the control socket takes it")
 	name := fs.String("name", "", "node name faults sent to the control socket must carry (default brokerName; a slave shares its master's)")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -65,6 +69,16 @@ func BrokerMain(args []string, newNode func(config.Config) runtime.NewNode) int 
 		node = cfg.BrokerName
 	}
 	rt := realrt.New(node, realrt.Options{DataDir: *dataDir, Logger: log})
+	for _, line := range boot {
+		f, err := faults.Parse(line)
+		if err == nil {
+			err = rt.ApplyFault(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "-fault:", err)
+			return 2
+		}
+	}
 	if err := rt.Start(newNode(*cfg)); err != nil {
 		fmt.Fprintln(os.Stderr, "broker:", err)
 		return 1
@@ -86,3 +100,9 @@ func BrokerMain(args []string, newNode func(config.Config) runtime.NewNode) int 
 	rt.Stop()
 	return 0
 }
+
+// faultList collects repeated -fault flags.
+type faultList []string
+
+func (l *faultList) String() string     { return fmt.Sprint([]string(*l)) }
+func (l *faultList) Set(s string) error { *l = append(*l, s); return nil }

@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"rocketsim/faults"
 	"rocketsim/namesrv/server"
 	"rocketsim/properties"
 	"rocketsim/runtime"
@@ -25,6 +26,8 @@ func NamesrvMain(args []string) int {
 	configFile := fs.String("c", "", "RocketMQ properties file")
 	dataDir := fs.String("data", "", "data directory; kvConfigPath is relative to it")
 	control := fs.String("control", "", "loopback host:port of the failpoint control socket (empty: none)")
+	var boot faultList
+	fs.Var(&boot, "fault", "a fault in flow form in force from boot on (repeatable), as the control socket takes it")
 	name := fs.String("name", "namesrv", "node name; faults sent to the control socket must name it")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -57,6 +60,16 @@ func NamesrvMain(args []string) int {
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	rt := realrt.New(*name, realrt.Options{DataDir: *dataDir, MaxFrameSize: cfg.FrameMaxLength, Logger: log})
 	addr := make(chan string, 1)
+	for _, line := range boot {
+		f, err := faults.Parse(line)
+		if err == nil {
+			err = rt.ApplyFault(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "-fault:", err)
+			return 2
+		}
+	}
 	err := rt.Start(func(r runtime.Runtime) (runtime.Node, error) {
 		s, err := server.Start(r, cfg)
 		if err == nil {

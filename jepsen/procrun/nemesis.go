@@ -29,10 +29,13 @@ type Nemesis struct {
 	controls map[string]bool
 	rng      *rand.Rand
 	log      *slog.Logger
-	// initial are the control-socket faults each node starts with (its
+	// machines are each server's disk and clock state, given back to each
+	// new incarnation; initial are the control-socket faults each node
+	// starts with (its
 	// disk and clock settings), applied again after each restart and on
 	// HealAll, as the simulator's disks and clocks keep their settings.
-	initial map[string][]faults.Fault
+	initial  map[string][]faults.Fault
+	machines map[string]*machine
 	// ctx bounds restarts (a run's context).
 	ctx context.Context
 	// baseMin, baseMax and baseLoss are every link's shaping outside
@@ -49,13 +52,14 @@ func NewNemesis(c *Cluster, names, clients []string, rng *rand.Rand, log *slog.L
 	if log == nil {
 		log = slog.Default()
 	}
-	n := &Nemesis{c: c, names: slices.Clone(names), clients: map[string]bool{}, controls: map[string]bool{}, rng: rng, log: log, initial: map[string][]faults.Fault{}, ctx: context.Background()}
+	n := &Nemesis{c: c, names: slices.Clone(names), clients: map[string]bool{}, controls: map[string]bool{}, rng: rng, log: log, initial: map[string][]faults.Fault{}, machines: map[string]*machine{}, ctx: context.Background()}
 	for _, cl := range clients {
 		n.clients[cl] = true
 	}
 	for _, name := range names {
 		if p := c.Process(name); p != nil && p.ControlAddr != "" {
 			n.controls[name] = true
+			p.ExtraArgs = func() []string { return n.bootFaults(name) }
 		}
 	}
 	return n
@@ -108,13 +112,33 @@ func (n *Nemesis) WithContext(ctx context.Context) *Nemesis {
 // applies them now.
 func (n *Nemesis) SetInitial(node string, fs []faults.Fault) error {
 	n.initial[node] = fs
-	return n.applyInitial(node)
+	m := n.machine(node)
+	now := time.Now()
+	for _, f := range fs {
+		m.note(f, now)
+	}
+	return n.restoreMachine(node)
 }
 
-func (n *Nemesis) applyInitial(node string) error {
+// machine returns node's machine state.
+func (n *Nemesis) machine(node string) *machine {
+	m := n.machines[node]
+	if m == nil {
+		m = newMachine()
+		n.machines[node] = m
+	}
+	return m
+}
+
+// restoreMachine gives node's running process its machine's disk
+// failpoints and clock.
+func (n *Nemesis) restoreMachine(node string) error {
 	p := n.c.Process(node)
+	if p == nil || p.ControlAddr == "" {
+		return nil
+	}
 	var errs []error
-	for _, f := range n.initial[node] {
+	for _, f := range n.machine(node).faults(time.Now()) {
 		f.Nodes = []string{node}
 		errs = append(errs, p.Control(f.String()))
 	}
@@ -205,11 +229,12 @@ func (n *Nemesis) applyNode(f faults.Fault, name string) error {
 		faults.ClockOffset, faults.ClockDrift, faults.ClockJump:
 		one := f
 		one.Nodes, one.Pick = []string{name}, 0
+		n.machine(name).note(one, time.Now())
 		err := p.Control(one.String())
 		if errors.Is(err, ErrNotRunning) {
-			// The simulator sets a crashed node's disk too; here the fault
-			// is lost with the process. Say so rather than fail the run.
-			n.log.Warn("fault on a node that is down: not applied", "fault", one.String())
+			// The machine keeps it: the next incarnation gets it at start,
+			// as the simulator's disk and clock outlive a crash.
+			n.log.Info("fault on a node that is down: applied at its next start", "fault", one.String())
 			return nil
 		}
 		return err
@@ -217,12 +242,23 @@ func (n *Nemesis) applyNode(f faults.Fault, name string) error {
 	return nil
 }
 
-// start starts p and gives it its initial failpoints.
+// start starts p with its machine's failpoints and clock in force from
+// its first instruction (the -fault flags of fpbroker and fpnamesrv), so a
+// process whose recovery the disk breaks (a failing fsync) fails to boot,
+// as in the simulator.
 func (n *Nemesis) start(p *Process) error {
-	if err := p.Start(n.ctx); err != nil {
-		return err
+	return p.Start(n.ctx)
+}
+
+// bootFaults are the -fault flags that give node's next incarnation its
+// machine's state.
+func (n *Nemesis) bootFaults(node string) []string {
+	var args []string
+	for _, f := range n.machine(node).faults(time.Now()) {
+		f.Nodes = []string{node}
+		args = append(args, "-fault", f.String())
 	}
-	return n.applyInitial(p.Name)
+	return args
 }
 
 // eachPair calls fn for both directions between every node of from and
@@ -291,10 +327,10 @@ func (n *Nemesis) halves(names []string) [][]string {
 	return [][]string{a, b}
 }
 
-// HealAll ends every fault for the liveness phase: links healed, paused
-// processes resumed, stopped ones started, link latency and loss back
-// to the base, failpoints back to their
-// initial settings.
+// HealAll ends every fault for the liveness phase, as the simulator's
+// heal does: links healed and back to the base latency and loss, disks
+// back to their initial failpoints, paused processes resumed, stopped ones
+// started. Clocks keep their offset and rate.
 func (n *Nemesis) HealAll() error {
 	n.c.Proxy.Heal()
 	n.c.Proxy.ClearShaping()
@@ -307,7 +343,16 @@ func (n *Nemesis) HealAll() error {
 		servers = append(servers, n.c.Namesrv)
 	}
 	servers = append(servers, n.c.Brokers...)
+	now := time.Now()
 	for _, p := range servers {
+		m := n.machine(p.Name)
+		m.healDisk()
+		for _, f := range n.initial[p.Name] {
+			switch f.Kind {
+			case faults.FsyncFail, faults.FsyncLatency, faults.DiskFull:
+				m.note(f, now)
+			}
+		}
 		if p.Paused() {
 			errs = append(errs, p.Resume())
 		}
@@ -322,13 +367,11 @@ func (n *Nemesis) HealAll() error {
 			{Kind: faults.DiskFree},
 			{Kind: faults.FsyncFail, Prob: 0},
 			{Kind: faults.FsyncLatency},
-			{Kind: faults.ClockDrift, Rate: 1},
-			{Kind: faults.ClockOffset},
 		} {
 			f.Nodes = []string{p.Name}
 			errs = append(errs, p.Control(f.String()))
 		}
-		errs = append(errs, n.applyInitial(p.Name))
+		errs = append(errs, n.restoreMachine(p.Name))
 	}
 	return errors.Join(errs...)
 }

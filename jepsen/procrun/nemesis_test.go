@@ -4,8 +4,10 @@ import (
 	"context"
 	"math/rand/v2"
 	"net"
+	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -146,6 +148,9 @@ func TestClusterProcessFaults(t *testing.T) {
 	require.True(t, dialAndRead(b.Addr, 5*time.Second), "a running broker answers")
 	require.NoError(t, n.Apply(mustParse(t, "{kind: pause, nodes: [broker-a]}")))
 	require.True(t, b.Paused())
+	state, ok := procState(b.cmd.Process.Pid)
+	require.True(t, ok)
+	require.Equal(t, byte('T'), state, "the kernel has stopped it by the time Pause returns")
 	require.False(t, dialAndRead(b.Addr, 500*time.Millisecond), "a paused broker accepts (kernel) but never answers")
 	require.NoError(t, n.Apply(mustParse(t, "{kind: resume, nodes: [broker-a]}")))
 	require.False(t, b.Paused())
@@ -160,6 +165,14 @@ func TestClusterProcessFaults(t *testing.T) {
 	require.NoError(t, n.Apply(mustParse(t, "{kind: restart, nodes: [broker-a]}")))
 	require.True(t, b.Running())
 	require.Equal(t, 2, b.Starts())
+	// The failpoints outlive the process, as the simulator's disk does:
+	// the new incarnation boots with them.
+	logA, err := os.ReadFile(filepath.Join(dir, "broker-a.log"))
+	require.NoError(t, err)
+	second := string(logA[strings.Index(string(logA), "incarnation 2"):])
+	require.Contains(t, second, "{kind: fsync-latency, nodes: [broker-a], min: 1ms, max: 2ms}")
+	require.Contains(t, second, "{kind: fsync-fail, nodes: [broker-a], prob: 0.5}")
+	require.Contains(t, second, "kind: clock-offset, nodes: [broker-a], offset: 5")
 	require.NoError(t, n.HealAll())
 
 	require.NoError(t, b.Stop())

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -43,6 +44,9 @@ type Process struct {
 	Addr string
 	// ControlAddr is its failpoint control socket ("" when it has none).
 	ControlAddr string
+	// ExtraArgs, when set, adds arguments to each start (the nemesis's
+	// -fault flags: the machine's failpoints from boot on).
+	ExtraArgs func() []string
 
 	bin  string
 	args []string
@@ -135,7 +139,11 @@ func (p *Process) Start(ctx context.Context) error {
 	p.starts++
 	fmt.Fprintf(logf, "=== procrun: incarnation %d of %s at %s\n", p.starts, p.Name, time.Now().Format(time.RFC3339Nano))
 	watch := &bootWatch{seen: make(chan struct{})}
-	cmd := exec.Command(p.bin, p.args...)
+	args := p.args
+	if p.ExtraArgs != nil {
+		args = append(slices.Clone(args), p.ExtraArgs()...)
+	}
+	cmd := exec.Command(p.bin, args...)
 	cmd.Env = append(os.Environ(), p.env...)
 	cmd.Stdout = io.MultiWriter(logf, watch)
 	cmd.Stderr = logf
@@ -219,10 +227,44 @@ func (p *Process) Kill() error {
 	return nil
 }
 
-// Pause stops the process with SIGSTOP; its sockets stay open.
+// Pause stops the process with SIGSTOP; its sockets stay open. A signal
+// is delivered asynchronously, so Pause waits (at most stopWait) until the
+// kernel reports the process stopped: a fault at t holds from t on.
 func (p *Process) Pause() error {
-	_, err := p.signal(syscall.SIGSTOP)
-	return err
+	if _, err := p.signal(syscall.SIGSTOP); err != nil {
+		return err
+	}
+	p.mu.Lock()
+	pid := p.cmd.Process.Pid
+	p.mu.Unlock()
+	deadline := time.Now().Add(stopWait)
+	for time.Now().Before(deadline) {
+		state, ok := procState(pid)
+		if !ok || state == 'T' || state == 't' {
+			return nil // stopped, or no /proc to ask
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return fmt.Errorf("pause %s: not stopped within %v of SIGSTOP", p.Name, stopWait)
+}
+
+// stopWait bounds how long Pause waits for the kernel to stop a process.
+const stopWait = time.Second
+
+// procState is the state letter of /proc/pid/stat (R, S, T, ...); false
+// when it cannot be read (not Linux, or the process is gone).
+func procState(pid int) (byte, bool) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, false
+	}
+	// "pid (comm) S ...": the command may hold spaces and parentheses, so
+	// the state follows the last ')'.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 || i+2 >= len(b) {
+		return 0, false
+	}
+	return b[i+2], true
 }
 
 // Resume continues a paused process with SIGCONT.
