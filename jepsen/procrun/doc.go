@@ -33,9 +33,15 @@
 //     naming the fault: a process cannot lose power without its machine,
 //     and the clients live inside the runner.
 //
+// A node's disk failpoints and clock belong to its machine, as in the
+// simulator: the nemesis keeps them and every new incarnation boots with
+// them (a restart under failing fsyncs may fail to boot).
+//
 // A run has the simulator's phases: the fault schedule in real time, a
-// heal of everything (links, paused and stopped processes, failpoints back
-// to the node's initial settings) with the load still on, then the
+// heal of everything (links and their shaping, paused and stopped
+// processes, disks back to their initial failpoints; clocks keep their
+// offset and rate, as the simulator's heal leaves them) with the load
+// still on, then the
 // producers stop, the consumer group drains and a fresh verifier group
 // reads every queue. check.Run judges the history and the scenario's
 // expectations decide the verdict.
