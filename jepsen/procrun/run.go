@@ -33,7 +33,8 @@ type Options struct {
 	// scenario's seed, else one is drawn and reported).
 	Seed uint64
 	// Dir holds the processes' data dirs, configurations and logs ("": a
-	// new temporary directory, removed after a passing run).
+	// new temporary directory, removed after a passing run without
+	// problems).
 	Dir string
 	// Bins are the binaries; zero means build them from the module that
 	// holds the working directory.
@@ -119,9 +120,11 @@ func Run(ctx context.Context, s *scenario.Scenario, opts Options) (rep *Report, 
 			return nil, err
 		}
 		defer func() {
-			if err == nil && rep.Pass {
+			// Keep what a failing run, or one with problems (a process
+			// that would not boot), left for a person to read.
+			if err == nil && rep.Pass && len(rep.Problems) == 0 {
 				os.RemoveAll(dir)
-				rep.Dir = "" // nothing left to look at
+				rep.Dir = ""
 			}
 		}()
 	}

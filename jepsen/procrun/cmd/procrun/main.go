@@ -15,9 +15,9 @@
 // is always ours). Times in the scenario are real time. --out writes
 // verdict.json and history.jsonl (judge it again with go run ./jepsen/judge).
 // --dir keeps the processes' data dirs, configurations and logs there (by
-// default a temporary directory, removed after a passing run). Several
-// files run one after the other; then --out and --dir get a subdirectory
-// per scenario name. The exit code is 0 when every run passed, 1 when one
+// default a temporary directory, removed after a passing run without
+// problems). Several files run one after the other; then --out and --dir
+// get a subdirectory per scenario name. The exit code is 0 when every run passed, 1 when one
 // failed, 2 when a run could not happen.
 package main
 
