@@ -52,7 +52,6 @@ func (s *Segment) SetWriteBehind(chunk, maxFlights int, onWritten func(err error
 		panic(fmt.Sprintf("segment %s: write-behind needs a chunk, a flight bound and a callback", s.Path))
 	}
 	s.wb = &writeBehind{chunk: chunk, maxFlights: maxFlights, onWritten: onWritten}
-	s.bufMax = max(s.bufMax, chunk)
 }
 
 // Landed is the log offset below which every appended byte has reached the
