@@ -377,7 +377,7 @@ func (s *Store) flushWrites() {
 	if s.closed {
 		return
 	}
-	if err := s.cl.FlushWrites(); err != nil {
+	if err := s.cl.CoalesceWrites(); err != nil {
 		s.writeFailed(err)
 	}
 	s.flush.answer()
@@ -393,6 +393,10 @@ func (s *Store) commitLogWritten(err error) {
 	}
 	if err != nil {
 		s.writeFailed(err)
+	} else if s.cl.Buffered() {
+		// Records held while this write was out (CoalesceWrites): out
+		// with the puts its answers bring, one loop turn from now.
+		s.scheduleWrite()
 	}
 	s.flush.answer()
 	s.flush.flushEagerly()

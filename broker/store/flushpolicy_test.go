@@ -152,11 +152,48 @@ func TestWritesGoThroughPost(t *testing.T) {
 			answered++
 		})
 	}
-	if len(posted) != 1 || answered != 0 {
-		t.Fatalf("%d posts, %d answered before the posted write ran; want 1 and 0", len(posted), answered)
+	// One post for the turn's write, one ending the turn's clock reading.
+	if len(posted) != 2 || answered != 0 {
+		t.Fatalf("%d posts, %d answered before the posted write ran; want 2 and 0", len(posted), answered)
 	}
-	posted[0]()
+	for _, fn := range posted {
+		fn()
+	}
 	if answered != 5 {
 		t.Fatalf("%d of 5 answered after the posted write", answered)
+	}
+}
+
+// TestTurnClock: the puts of one turn share a clock reading; the next
+// turn reads the clock again.
+func TestTurnClock(t *testing.T) {
+	h := &harness{t: t, clock: fakeclock.New(testStart), cfg: testConfig(config.AsyncFlush), fs: memfs.New(0, 1)}
+	h.open()
+	var posted []func()
+	h.s.opt.Post = func(fn func()) { posted = append(posted, fn) }
+	var stamps []int64
+	put := func() {
+		h.s.Put(testMessage("T", 0, len(stamps), 100), func(r PutResult) { stamps = append(stamps, r.StoreTimestamp) })
+	}
+	put()
+	h.clock.Advance(3 * time.Millisecond)
+	put()
+	for len(posted) > 0 {
+		fn := posted[0]
+		posted = posted[1:]
+		fn()
+	}
+	h.clock.Advance(3 * time.Millisecond)
+	put()
+	for len(posted) > 0 {
+		fn := posted[0]
+		posted = posted[1:]
+		fn()
+	}
+	if len(stamps) != 3 {
+		t.Fatalf("%d of 3 puts answered", len(stamps))
+	}
+	if stamps[0] != stamps[1] || stamps[2] != stamps[1]+6 {
+		t.Fatalf("store timestamps %v: want the first two equal (one turn) and the third 6 ms later", stamps)
 	}
 }

@@ -267,7 +267,7 @@ func (s *Store) DeleteTopic(topic string) error {
 		if err := q.Destroy(); err != nil {
 			return fmt.Errorf("store: delete topic %s: %w", topic, err)
 		}
-		delete(s.queues, qkey{q.Topic, q.QueueID})
+		s.dropQueue(qkey{q.Topic, q.QueueID})
 		delete(s.queueOffsets, qkey{q.Topic, q.QueueID})
 	}
 	return nil

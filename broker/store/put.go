@@ -41,8 +41,9 @@ func (s *Store) Put(m *Message, done func(PutResult)) {
 		done(res)
 		return
 	}
+	_, mono := s.putClock()
 	s.flush.wait(waiter{end: res.PhysicalOffset + int64(res.WroteBytes), sync: wait,
-		deadline: s.clock.Monotonic() + s.cfg.SyncFlushTimeout, res: res, done: done})
+		deadline: mono + s.cfg.SyncFlushTimeout, res: res, done: done})
 }
 
 func (s *Store) put(m *Message) (PutResult, bool) {
@@ -58,10 +59,11 @@ func (s *Store) put(m *Message) (PutResult, bool) {
 	if s.flush.pending() >= syncWaitersMax {
 		return fail(OSPageCacheBusy, fmt.Errorf("%d puts already wait for their write or fsync", s.flush.pending()))
 	}
+	nowMs, _ := s.putClock()
 	rec := message.Record{
 		QueueID: m.QueueID, Flag: m.Flag, SysFlag: m.SysFlag,
 		BornTimestamp: m.BornTimestamp, BornHost: m.BornHost,
-		StoreTimestamp: s.clock.Now().UnixMilli(), StoreHost: s.opt.StoreHost,
+		StoreTimestamp: nowMs, StoreHost: s.opt.StoreHost,
 		ReconsumeTimes: m.ReconsumeTimes, PreparedTransactionOffset: m.PreparedTransactionOffset,
 		Body: m.Body, Topic: m.Topic, Properties: m.Properties,
 	}
@@ -76,14 +78,15 @@ func (s *Store) put(m *Message) (PutResult, bool) {
 		rec.SysFlag |= message.FlagBornHostV6
 	}
 	s.rewriteDelay(&rec)
-	rec.Properties = message.WithCRCPlaceholder(rec.Properties)
+	rec.Properties = message.WithoutCRC(rec.Properties)
 	tran := message.TransactionType(rec.SysFlag)
-	k := qkey{rec.Topic, rec.QueueID}
+	var next *int64
 	if tran == message.FlagTransactionNot || tran == message.FlagTransCommit {
-		rec.QueueOffset = s.queueOffsets[k]
+		next = s.queueOffset(qkey{rec.Topic, rec.QueueID})
+		rec.QueueOffset = *next
 	} // prepared and rollback records get queue offset 0 and no unit
 	var err error
-	s.encBuf, err = message.Append(s.encBuf[:0], &rec)
+	s.encBuf, err = message.AppendSealable(s.encBuf[:0], &rec)
 	switch {
 	case errors.Is(err, message.ErrPropertiesTooLong):
 		return fail(PropertiesSizeExceeded, err)
@@ -109,8 +112,8 @@ func (s *Store) put(m *Message) (PutResult, bool) {
 	}
 	rec.PhysicalOffset = off
 	size := len(s.encBuf)
-	if tran == message.FlagTransactionNot || tran == message.FlagTransCommit {
-		s.queueOffsets[k] = rec.QueueOffset + 1
+	if next != nil {
+		*next = rec.QueueOffset + 1
 	}
 	s.lastStoreTimestamp = rec.StoreTimestamp
 	s.Stats.Puts++

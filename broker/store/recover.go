@@ -114,7 +114,7 @@ func (s *Store) recover(abnormal bool) error {
 	s.cleanLogics()
 	for _, q := range s.sortedQueues() {
 		if q.MaxOffset() > 0 {
-			s.queueOffsets[qkey{q.Topic, q.QueueID}] = q.MaxOffset()
+			*s.queueOffset(qkey{q.Topic, q.QueueID}) = q.MaxOffset()
 		}
 	}
 	s.checkDisk()
@@ -139,7 +139,7 @@ func (s *Store) rebuildQueues(end int64) error {
 		if err := q.Destroy(); err != nil {
 			return fmt.Errorf("store: rebuild: %w", err)
 		}
-		delete(s.queues, qkey{q.Topic, q.QueueID})
+		s.dropQueue(qkey{q.Topic, q.QueueID})
 	}
 	s.dispatched = s.cl.MinOffset()
 	if err := s.replay(s.cl.MinOffset(), end); err != nil {

@@ -227,8 +227,8 @@ func (s *Store) appendReplicaRecord(off int64, b []byte) error {
 	}
 	tran := message.TransactionType(rec.SysFlag)
 	if tran == message.FlagTransactionNot || tran == message.FlagTransCommit {
-		k := qkey{rec.Topic, rec.QueueID}
-		s.queueOffsets[k] = max(s.queueOffsets[k], rec.QueueOffset+1)
+		next := s.queueOffset(qkey{rec.Topic, rec.QueueID})
+		*next = max(*next, rec.QueueOffset+1)
 	}
 	s.lastStoreTimestamp = max(s.lastStoreTimestamp, rec.StoreTimestamp)
 	s.Stats.Puts++

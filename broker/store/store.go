@@ -42,9 +42,13 @@ type Store struct {
 
 	cl     *commitlog.Log
 	queues map[qkey]*consumequeue.Queue
+	// lastQueue is the queue found last (dispatch of a run of records to
+	// one queue looks it up once); dropQueue forgets it.
+	lastQueue *consumequeue.Queue
 	// queueOffsets is the next queue offset per topic-queue (Java
-	// topicQueueTable), assigned at append time.
-	queueOffsets map[qkey]int64
+	// topicQueueTable), assigned at append time; a pointer, so a put
+	// hashes its key once.
+	queueOffsets map[qkey]*int64
 	ix           *index.Index
 	cp           *checkpoint.File
 	cpState      checkpoint.Checkpoint
@@ -76,6 +80,7 @@ type Store struct {
 	pending pendingRecords
 	// writeScheduled: the write timer will flush the commit log buffer.
 	writeScheduled bool
+	turnClock      turnClock
 	// recovering: records are being replayed, not newly put.
 	recovering bool
 
@@ -116,7 +121,7 @@ func Open(cfg Config, opt Options) (*Store, error) {
 			cfg.MaxMessageSize, cfg.MappedFileSizeCommitLog)
 	}
 	s := &Store{cfg: cfg, opt: opt, fs: opt.FS, clock: opt.Clock, log: opt.Log,
-		queues: map[qkey]*consumequeue.Queue{}, queueOffsets: map[qkey]int64{}}
+		queues: map[qkey]*consumequeue.Queue{}, queueOffsets: map[qkey]*int64{}}
 	s.flush.s = s
 	if err := s.fs.MkdirAll(cfg.StorePathRootDir); err != nil {
 		return nil, fmt.Errorf("store: mkdir %s: %w", cfg.StorePathRootDir, err)
@@ -233,8 +238,14 @@ func (s *Store) sortedQueues() []*consumequeue.Queue {
 }
 
 func (s *Store) queue(topic string, qid int32, create bool) (*consumequeue.Queue, error) {
+	if q := s.lastQueue; q != nil && q.QueueID == qid && q.Topic == topic {
+		return q, nil
+	}
 	k := qkey{topic, qid}
 	if q, ok := s.queues[k]; ok || !create {
+		if ok {
+			s.lastQueue = q
+		}
 		return q, nil
 	}
 	q, err := consumequeue.Open(s.fs, s.cfg.ConsumeQueueDir(), topic, qid, s.cfg.ConsumeQueueFileSize())
@@ -242,7 +253,25 @@ func (s *Store) queue(topic string, qid int32, create bool) (*consumequeue.Queue
 		return nil, err
 	}
 	s.queues[k] = q
+	s.lastQueue = q
 	return q, nil
+}
+
+// dropQueue forgets a consume queue (destroyed by the caller).
+func (s *Store) dropQueue(k qkey) {
+	delete(s.queues, k)
+	s.lastQueue = nil
+}
+
+// queueOffset is the next queue offset of a topic-queue, to read and
+// advance in place.
+func (s *Store) queueOffset(k qkey) *int64 {
+	p := s.queueOffsets[k]
+	if p == nil {
+		p = new(int64)
+		s.queueOffsets[k] = p
+	}
+	return p
 }
 
 // Periodic jobs, each with its own timer slot.

@@ -91,6 +91,29 @@ func (l *Log) FlushWrites() error {
 	return nil
 }
 
+// CoalesceWrites is FlushWrites at the end of a loop turn: with
+// write-behind, records that do not fill a chunk wait while a write is in
+// flight, to go out with those of the next turns (see Segment.Coalesce);
+// Buffered reports them.
+func (l *Log) CoalesceWrites() error {
+	for _, s := range l.seg.DirtySegments() {
+		if err := s.Coalesce(); err != nil {
+			return fmt.Errorf("commit log: %w", err)
+		}
+	}
+	return nil
+}
+
+// Buffered reports records appended but neither written nor in flight.
+func (l *Log) Buffered() bool {
+	for _, s := range l.seg.DirtySegments() {
+		if s.Buffered() > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // Segments exposes the segment log (flush, retention).
 func (l *Log) Segments() *segment.Log { return l.seg }
 

@@ -94,10 +94,9 @@ type file struct {
 	// The file being written keeps its slot table in memory and buffers
 	// its new units, so indexing a key costs no system call; both reach
 	// the file at the next flush (Index.Flush, before the sync).
-	slots      []int32
-	slotsDirty []bool // per slotPage
-	unitBuf    []byte
-	unitBufN   int32 // unit number of unitBuf's first unit
+	slots    *slotTable
+	unitBuf  []byte
+	unitBufN int32 // unit number of unitBuf's first unit
 }
 
 // slotPageSlots is how many slots one write of the slot table covers.
@@ -112,28 +111,30 @@ func (x *file) loadSlots() error {
 	if x.slots != nil {
 		return nil
 	}
-	slots := make([]int32, x.slotNum)
+	slots := newSlotTable(x.slotNum)
 	buf := make([]byte, slotPageSlots*SlotSize)
 	for i := int32(0); i < x.slotNum; i += slotPageSlots {
 		n := min(slotPageSlots, x.slotNum-i)
 		b := buf[:n*SlotSize]
 		got, _ := x.f.ReadAt(b, x.slotPos(i))
 		for j := int32(0); j < n && int(j+1)*SlotSize <= got; j++ {
-			slots[i+j] = int32(binary.BigEndian.Uint32(b[j*SlotSize:]))
+			if v := int32(binary.BigEndian.Uint32(b[j*SlotSize:])); v != 0 {
+				slots.set(i+j, v)
+			}
 		}
 	}
+	clear(slots.dirty) // as read: nothing to write back
 	x.initSlots(slots)
 	return nil
 }
 
 // initSlots installs an in-memory slot table (all zero for a new file,
 // which then costs no reads: the 5,000,000 default slots are 4,883 preads).
-func (x *file) initSlots(slots []int32) {
+func (x *file) initSlots(slots *slotTable) {
 	if slots == nil {
-		slots = make([]int32, x.slotNum)
+		slots = newSlotTable(x.slotNum)
 	}
 	x.slots = slots
-	x.slotsDirty = make([]bool, (x.slotNum+slotPageSlots-1)/slotPageSlots)
 	x.unitBufN = x.h.indexCount
 }
 
@@ -147,20 +148,20 @@ func (x *file) writeBack() error {
 		x.unitBuf = x.unitBuf[:0]
 	}
 	buf := make([]byte, 0, slotPageSlots*SlotSize)
-	for p, d := range x.slotsDirty {
+	for p, d := range x.slots.dirty {
 		if !d {
 			continue
 		}
 		first := int32(p) * slotPageSlots
 		n := min(slotPageSlots, x.slotNum-first)
 		buf = buf[:0]
-		for _, v := range x.slots[first : first+n] {
+		for _, v := range x.slots.pages[p][:n] { // a dirty page exists
 			buf = binary.BigEndian.AppendUint32(buf, uint32(v))
 		}
 		if _, err := x.f.WriteAt(buf, x.slotPos(first)); err != nil {
 			return fmt.Errorf("index %s: write slots: %w", x.path, err)
 		}
-		x.slotsDirty[p] = false
+		x.slots.dirty[p] = false
 	}
 	return nil
 }
@@ -184,7 +185,7 @@ func (x *file) readUnit(u []byte, n int32) error {
 // slot reads the head of a slot's chain.
 func (x *file) slot(slot int32) int32 {
 	if x.slots != nil {
-		return x.slots[slot]
+		return x.slots.get(slot)
 	}
 	var sb [SlotSize]byte
 	if n, _ := x.f.ReadAt(sb[:], x.slotPos(slot)); n != SlotSize {
@@ -208,7 +209,7 @@ func (x *file) put(hash int32, phy, storeTimestamp int64) error {
 		return err
 	}
 	slot := hash % x.slotNum
-	prev := x.slots[slot]
+	prev := x.slots.get(slot)
 	if prev <= 0 || prev >= x.h.indexCount {
 		prev = 0 // garbage from a torn write: start the chain afresh
 	}
@@ -231,8 +232,7 @@ func (x *file) put(hash int32, phy, storeTimestamp int64) error {
 	x.unitBuf = be.AppendUint64(x.unitBuf, uint64(phy))
 	x.unitBuf = be.AppendUint32(x.unitBuf, uint32(diff))
 	x.unitBuf = be.AppendUint32(x.unitBuf, uint32(prev))
-	x.slots[slot] = n
-	x.slotsDirty[slot/slotPageSlots] = true
+	x.slots.set(slot, n)
 	x.h.indexCount++
 	x.h.endPhyOffset = phy
 	x.h.endTimestamp = storeTimestamp
@@ -274,7 +274,7 @@ func (x *file) query(key string, maxNum int, begin, end int64, out []int64) ([]i
 // cutting the chains of older ones, and units may point at commit log
 // records that were lost.
 func (x *file) rebuildSlots(logEnd int64) error {
-	x.slots, x.slotsDirty, x.unitBuf = nil, nil, nil
+	x.slots, x.unitBuf = nil, nil
 	heads := make(map[int32]int32)
 	var u [UnitSize]byte
 	prevPhy := int64(-1)

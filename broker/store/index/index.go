@@ -217,7 +217,7 @@ func (ix *Index) Flush() (int64, error) {
 				return 0, err
 			}
 			if x.full() {
-				x.slots, x.slotsDirty = nil, nil // done with it: free the table
+				x.slots = nil // done with it: free the table
 			}
 		}
 		if x.headerOut {

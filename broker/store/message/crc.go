@@ -29,22 +29,45 @@ const crcPrefix = CRCProperty + string(NameValueSeparator)
 // message stored again, by the schedule or retry path, carries its old one)
 // and with a zeroed one at the end, for SealCRC to fill.
 func WithCRCPlaceholder(props string) string {
-	if i := strings.Index(props, crcPrefix); i >= 0 && (i == 0 || props[i-1] == PropertySeparator) {
-		end := i + len(crcPrefix)
-		if j := strings.IndexByte(props[end:], PropertySeparator); j >= 0 {
-			props = props[:i] + props[end+j+1:]
-		} else {
-			props = props[:i]
-		}
+	props = WithoutCRC(props)
+	return props + crcTail(props)
+}
+
+// WithoutCRC returns props without a CRC property. It allocates only
+// when one sits before other properties.
+func WithoutCRC(props string) string {
+	i := strings.Index(props, crcPrefix)
+	if i < 0 || (i > 0 && props[i-1] != PropertySeparator) {
+		return props
 	}
+	end := i + len(crcPrefix)
+	if j := strings.IndexByte(props[end:], PropertySeparator); j >= 0 {
+		return props[:i] + props[end+j+1:]
+	}
+	return props[:i]
+}
+
+// crcTail is what follows props for a zeroed CRC property to end them.
+func crcTail(props string) string {
 	if props != "" && props[len(props)-1] != PropertySeparator {
-		return props + string(PropertySeparator) + crcPlaceholder
+		return sepCRCPlaceholder
 	}
-	return props + crcPlaceholder // one allocation per put
+	return crcPlaceholder
+}
+
+// AppendSealable encodes r as Append does, with a zeroed CRC property
+// after its properties (which must hold none: WithoutCRC), for SealCRC to
+// fill: WithCRCPlaceholder and Append without building the longer string
+// (a put's one allocation).
+func AppendSealable(dst []byte, r *Record) ([]byte, error) {
+	return appendRecord(dst, r, crcTail(r.Properties))
 }
 
 // crcPlaceholder is the zeroed CRC property SealCRC fills.
 const crcPlaceholder = crcPrefix + "0000000000" + string(PropertySeparator)
+
+// sepCRCPlaceholder ends properties that lack a final separator.
+const sepCRCPlaceholder = string(PropertySeparator) + crcPlaceholder
 
 // hasCRC reports whether an encoded record ends with the CRC property.
 func hasCRC(rec []byte) bool {

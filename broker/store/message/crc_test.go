@@ -46,3 +46,42 @@ func TestSealedRecord(t *testing.T) {
 		t.Fatalf("flipped topic: %v", err)
 	}
 }
+
+// AppendSealable encodes what Append does with WithCRCPlaceholder's
+// properties, without building them.
+func TestAppendSealableMatchesPlaceholder(t *testing.T) {
+	for _, props := range []string{"", "A\x01b", "A\x01b\x02", "__CRC32#\x010000000042\x02A\x01b\x02", "A\x01b\x02__CRC32#\x010000000042"} {
+		r := sample()
+		r.Properties = WithCRCPlaceholder(props)
+		want, err := Append(nil, &r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Properties = WithoutCRC(props)
+		if strings.Contains(r.Properties, CRCProperty) {
+			t.Fatalf("WithoutCRC(%q) = %q", props, r.Properties)
+		}
+		got, err := AppendSealable(nil, &r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != string(want) {
+			t.Fatalf("props %q: AppendSealable differs from Append with the placeholder", props)
+		}
+		SealCRC(got)
+		if err := VerifySealed(got); err != nil {
+			t.Fatalf("props %q: %v", props, err)
+		}
+	}
+	// The placeholder (and the separator before it) counts toward the
+	// properties limit.
+	r := sample()
+	r.Properties = strings.Repeat("x", PropertiesLenMax-CRCPropertyLen)
+	if _, err := AppendSealable(nil, &r); !errors.Is(err, ErrPropertiesTooLong) {
+		t.Fatalf("properties one byte over with the placeholder: %v", err)
+	}
+	r.Properties = r.Properties[1:]
+	if _, err := AppendSealable(nil, &r); err != nil {
+		t.Fatalf("properties at the limit with the placeholder: %v", err)
+	}
+}

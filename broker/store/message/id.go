@@ -15,11 +15,11 @@ func ID(storeHost Addr, physicalOffset int64) string {
 	buf := storeHost.append(raw[:0])
 	buf = binary.BigEndian.AppendUint64(buf, uint64(physicalOffset))
 	const digits = "0123456789ABCDEF"
-	out := make([]byte, 2*len(buf))
+	var out [2 * len(raw)]byte // on the stack: the string is the one allocation
 	for i, b := range buf {
 		out[2*i], out[2*i+1] = digits[b>>4], digits[b&0xf]
 	}
-	return string(out)
+	return string(out[:2*len(buf)])
 }
 
 // ParseID reverses ID. It accepts 32 (IPv4) or 56 (IPv6) hex characters.

@@ -93,12 +93,15 @@ const fixedSize = 4 + 4 + 4 + 4 + 4 + 8 + 8 + 4 + 8 + 8 + 4 + 8 + 4 + 1 + 2
 // Size is the record's TOTALSIZE, or an error when the format cannot hold
 // it. The host-address widths come from the sysFlag bits, which Size checks
 // against the addresses themselves.
-func Size(r *Record) (int, error) {
+func Size(r *Record) (int, error) { return size(r, 0) }
+
+// size is Size with extra bytes after the properties.
+func size(r *Record, extra int) (int, error) {
 	if len(r.Topic) > TopicLenMax {
 		return 0, fmt.Errorf("topic %q is %d bytes, at most %d: %w", r.Topic, len(r.Topic), TopicLenMax, ErrTopicTooLong)
 	}
-	if len(r.Properties) > PropertiesLenMax {
-		return 0, fmt.Errorf("properties are %d bytes, at most %d: %w", len(r.Properties), PropertiesLenMax, ErrPropertiesTooLong)
+	if props := len(r.Properties) + extra; props > PropertiesLenMax {
+		return 0, fmt.Errorf("properties are %d bytes, at most %d: %w", props, PropertiesLenMax, ErrPropertiesTooLong)
 	}
 	if err := r.BornHost.check(r.SysFlag&FlagBornHostV6 != 0); err != nil {
 		return 0, fmt.Errorf("born host: %w", err)
@@ -107,13 +110,16 @@ func Size(r *Record) (int, error) {
 		return 0, fmt.Errorf("store host: %w", err)
 	}
 	return fixedSize + r.BornHost.wireLen() + r.StoreHost.wireLen() +
-		len(r.Body) + len(r.Topic) + len(r.Properties), nil
+		len(r.Body) + len(r.Topic) + len(r.Properties) + extra, nil
 }
 
 // Append encodes r at the end of dst. It computes the body CRC itself and
 // ignores r.StoreSize and r.BodyCRC.
-func Append(dst []byte, r *Record) ([]byte, error) {
-	n, err := Size(r)
+func Append(dst []byte, r *Record) ([]byte, error) { return appendRecord(dst, r, "") }
+
+// appendRecord is Append with tail after the properties.
+func appendRecord(dst []byte, r *Record, tail string) ([]byte, error) {
+	n, err := size(r, len(tail))
 	if err != nil {
 		return dst, err
 	}
@@ -136,8 +142,9 @@ func Append(dst []byte, r *Record) ([]byte, error) {
 	dst = append(dst, r.Body...)
 	dst = append(dst, byte(len(r.Topic)))
 	dst = append(dst, r.Topic...)
-	dst = be.AppendUint16(dst, uint16(len(r.Properties)))
+	dst = be.AppendUint16(dst, uint16(len(r.Properties)+len(tail)))
 	dst = append(dst, r.Properties...)
+	dst = append(dst, tail...)
 	return dst, nil
 }
 

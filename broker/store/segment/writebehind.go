@@ -71,7 +71,20 @@ func (s *Segment) Landed() int64 {
 // it writes the buffer itself. It returns the error of a blocking write
 // (the buffer stays for a retry) or of a failed flight still waiting for
 // its re-issue.
-func (s *Segment) WriteBehind() error {
+func (s *Segment) WriteBehind() error { return s.writeBehind(false) }
+
+// Coalesce is WriteBehind at the end of a loop turn: while a flight is
+// out, a part chunk stays in the buffer and grows, to go out in one write
+// when the flights land (Buffered tells the owner there is such a rest).
+// The runtime writes flights one at a time in call order, so a part chunk
+// issued behind a flight would land no sooner; held, it saves a write
+// call per turn and hands the kernel larger copies.
+func (s *Segment) Coalesce() error { return s.writeBehind(true) }
+
+// Buffered is how many appended bytes are neither written nor in flight.
+func (s *Segment) Buffered() int { return len(s.buf) }
+
+func (s *Segment) writeBehind(hold bool) error {
 	w := s.wb
 	if w == nil {
 		return s.FlushBuffer()
@@ -94,7 +107,11 @@ func (s *Segment) WriteBehind() error {
 		}
 	}
 	if len(s.buf) > 0 {
-		return s.launch(len(s.buf) < w.chunk && w.outstanding == 0)
+		part := len(s.buf) < w.chunk
+		if part && hold && w.outstanding > 0 {
+			return nil
+		}
+		return s.launch(part && w.outstanding == 0)
 	}
 	return nil
 }

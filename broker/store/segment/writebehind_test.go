@@ -170,3 +170,61 @@ func TestBlockingSyncWritesFlightsItself(t *testing.T) {
 		t.Fatalf("late completions: Landed %d, outstanding %d, flights %d", s.Landed(), s.wb.outstanding, len(s.wb.flights))
 	}
 }
+
+// Coalesce holds a part chunk while a flight is out, so the records of
+// the next turns go out with it in one write; with nothing out it writes
+// it at once, and WriteBehind (an fsync's) never holds.
+func TestCoalesceHoldsPartChunkWhileAFlightIsOut(t *testing.T) {
+	fs, io, s, _ := writeBehindSegment(t, 0)
+	for i := range 3 { // 120 bytes: one chunk goes out
+		if err := s.Append(unit(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Append(unit(3)); err != nil {
+		t.Fatal(err)
+	}
+	writes := fs.Writes
+	if err := s.Coalesce(); err != nil {
+		t.Fatal(err)
+	}
+	if s.Buffered() != 40 || s.wb.outstanding != 1 || fs.Writes != writes {
+		t.Fatalf("Coalesce with a flight out: %d buffered, %d outstanding, %d writes; want 40 held, 1, no write",
+			s.Buffered(), s.wb.outstanding, fs.Writes-writes)
+	}
+	if err := s.Append(unit(4)); err != nil { // the next turn adds to it
+		t.Fatal(err)
+	}
+	io.run()
+	if s.Landed() != 120 {
+		t.Fatalf("Landed = %d after the flight, want 120 (the held bytes are not written)", s.Landed())
+	}
+	// Nothing out now: Coalesce writes the 80 held bytes in one write.
+	if err := s.Coalesce(); err != nil {
+		t.Fatal(err)
+	}
+	io.run()
+	if s.Buffered() != 0 || s.Landed() != 200 || fs.Writes != writes+1 {
+		t.Fatalf("Coalesce with nothing out: %d buffered, Landed %d, %d writes; want 0, 200, 1",
+			s.Buffered(), s.Landed(), fs.Writes-writes)
+	}
+	// WriteBehind does not hold: an fsync must cover what was appended.
+	for i := 5; i < 8; i++ {
+		if err := s.Append(unit(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Append(unit(8)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.WriteBehind(); err != nil {
+		t.Fatal(err)
+	}
+	if s.Buffered() != 0 {
+		t.Fatalf("WriteBehind left %d bytes buffered", s.Buffered())
+	}
+	io.run()
+	if s.Landed() != 360 {
+		t.Fatalf("Landed = %d, want 360", s.Landed())
+	}
+}

@@ -33,8 +33,9 @@ type FS struct {
 	SyncLatency time.Duration
 	// SyncFailProb makes Sync and SyncAsync fail with runtime.ErrIO.
 	SyncFailProb float64
-	// Syncs counts successful syncs.
-	Syncs int
+	// Syncs counts successful syncs; Writes the write calls (WriteAt and
+	// WriteAsync).
+	Syncs, Writes int
 	// OutOfOrderTears: see PowerLoss.
 	OutOfOrderTears bool
 }
@@ -299,6 +300,7 @@ func (f *file) ReadAt(p []byte, off int64) (int, error) {
 }
 
 func (f *file) WriteAt(p []byte, off int64) (int, error) {
+	f.fs.Writes++
 	if err := f.check("write"); err != nil {
 		return 0, err
 	}
