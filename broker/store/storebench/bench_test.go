@@ -104,6 +104,10 @@ func runWritersBatched(b *testing.B, rt *realrt.Runtime, st *store.Store, n, w, 
 // is only meaningful between figures of the same run on a shared machine.
 var rawLogMBps float64
 
+// asyncRate is the msgs/s of async-Nw in this run, by writers, so that
+// sync-Nw can report its share of it.
+var asyncRate = map[int]float64{}
+
 // recordBytes is the commit log size of one bench message: the raw
 // baseline writes as many bytes as the store's commit log does.
 func recordBytes() int64 {
@@ -141,6 +145,8 @@ func recordBytes() int64 {
 // has one put in flight, and each put needs an fsync that started after
 // its write. msgs/fsync shows how close group commit comes to N, and N
 // times the fsync rate bounds sync-Nw's msgs/s whatever the store does.
+// sync-Nw's pct-of-async is its msgs/s over async-Nw's in the same run (the
+// issue asks for 50% or more at 64 writers).
 func BenchmarkRealDisk(b *testing.B) {
 	b.Run("raw-seq-write", func(b *testing.B) {
 		total := int64(b.N) * recordBytes()
@@ -200,6 +206,8 @@ func BenchmarkRealDisk(b *testing.B) {
 		writers int
 		batch   int
 	}{
+		{"async-1w", config.AsyncFlush, 1, 1},
+		{"async-16w", config.AsyncFlush, 16, 1},
 		{"async-64w", config.AsyncFlush, 64, 1},
 		{"async-4w-batch64", config.AsyncFlush, 4, 64},
 		{"sync-1w", config.SyncFlush, 1, 1},
@@ -222,10 +230,22 @@ func BenchmarkRealDisk(b *testing.B) {
 			stopping := time.Now()
 			rt.Stop() // the final fsync is part of the work
 			b.ReportMetric(float64(time.Since(stopping).Milliseconds()), "close-ms")
-			reportRates(b, n, time.Since(start))
-			if c.flush == config.SyncFlush && fsyncs > 0 {
-				// Group commit: how many puts one fsync answered.
-				b.ReportMetric(float64(n)/float64(fsyncs), "msgs/fsync")
+			el := time.Since(start)
+			reportRates(b, n, el)
+			rate := float64(n) / el.Seconds()
+			if c.flush == config.AsyncFlush && c.batch == 1 {
+				asyncRate[c.writers] = rate
+			}
+			if c.flush == config.SyncFlush {
+				if fsyncs > 0 {
+					// Group commit: how many puts one fsync answered.
+					b.ReportMetric(float64(n)/float64(fsyncs), "msgs/fsync")
+				}
+				if a := asyncRate[c.writers]; a > 0 {
+					// The issue's target: at least half of ASYNC_FLUSH
+					// with as many writers, measured in this run.
+					b.ReportMetric(100*rate/a, "pct-of-async")
+				}
 			}
 		})
 	}
