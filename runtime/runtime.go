@@ -170,7 +170,7 @@ type File interface {
 	// loop, and done gets WriteAt's results on the loop. p must stay
 	// unchanged until done runs. A file's writes complete in call order;
 	// Sync and SyncAsync cover every WriteAsync called before them, done
-	// or not. Until done runs, a read of the range may see the old bytes
+	// or not, and WriteAt and Truncate come after them. Until done runs, a read of the range may see the old bytes
 	// or the new ones. A crash may drop a write whose done has not run.
 	WriteAsync(p []byte, off int64, done func(n int, err error))
 	Size() (int64, error)

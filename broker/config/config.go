@@ -198,6 +198,13 @@ type Store struct {
 	MaxIndexNum        int  `prop:"maxIndexNum"`
 	MaxMsgsNumBatch    int  `prop:"maxMsgsNumBatch"`
 	MessageIndexSafe   bool `prop:"messageIndexSafe"`
+
+	// WarmMapedFileEnable (Java's spelling): Java writes zeros over each
+	// new commit log file; here the file is zero-filled a window ahead of
+	// the records (commitlog.WarmAhead), so an fsync finds its blocks
+	// allocated. It raises the SYNC_FLUSH fsync rate; the zeros take disk
+	// space ahead of need, so a full disk is noticed that much later.
+	WarmMapedFileEnable bool `prop:"warmMapedFileEnable"`
 	// DefaultQueryMaxNum bounds a query-by-key answer.
 	DefaultQueryMaxNum int `prop:"defaultQueryMaxNum"`
 

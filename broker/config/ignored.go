@@ -27,7 +27,7 @@ var javaOnlyKeys = setOf(
 	"clientPooledByteBufAllocatorEnable", "clientCloseSocketIfTimeout", "useTLS",
 	// store internals of the mmap implementation
 	"useReentrantLockWhenPutMessage", "transientStorePoolEnable", "transientStorePoolSize",
-	"fastFailIfNoBufferInStorePool", "warmMapedFileEnable", "flushLeastPagesWhenWarmMapedFile",
+	"fastFailIfNoBufferInStorePool", "flushLeastPagesWhenWarmMapedFile",
 	"commitIntervalCommitLog", "commitCommitLogLeastPages", "commitCommitLogThoroughInterval",
 	"enableConsumeQueueExt", "mappedFileSizeConsumeQueueExt", "bitMapLengthConsumeQueueExt",
 	"redeleteHangedFileInterval", "destroyMapedFileIntervalForcibly", "deleteCommitLogFilesInterval",

@@ -52,6 +52,11 @@ type Options struct {
 	// in flight.
 	WriteBehindChunk   int
 	WriteBehindFlights int
+
+	// WarmAhead overrides how far past the end of the commit log its file
+	// is zero-filled ahead of the records when positive (tests); 0 keeps
+	// warmMapedFileEnable's choice (commitlog.WarmAhead or none).
+	WarmAhead int64
 }
 
 // Java's system-property defaults.

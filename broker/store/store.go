@@ -147,6 +147,12 @@ func (s *Store) load() error {
 		flights = s.opt.WriteBehindFlights
 	}
 	s.cl.SetWriteBehind(chunk, flights, s.commitLogWritten)
+	switch {
+	case s.opt.WarmAhead > 0:
+		s.cl.SetWarmAhead(s.opt.WarmAhead)
+	case s.cfg.WarmMapedFileEnable:
+		s.cl.SetWarmAhead(commitlog.WarmAhead)
+	}
 	if err := s.loadQueues(); err != nil {
 		return err
 	}

@@ -50,11 +50,14 @@ func (f *file) ReadAt(p []byte, off int64) (int, error) {
 }
 
 // WriteAt writes at off into the page cache. On a full disk it returns the
-// bytes written and an error matching runtime.ErrNoSpace.
+// bytes written and an error matching runtime.ErrNoSpace. It comes after
+// the file's queued WriteAsync calls (it waits for them), as in the
+// simulator, whose WriteAsync writes at call time.
 func (f *file) WriteAt(p []byte, off int64) (int, error) {
 	if f.closed {
 		return 0, f.errClosed("write")
 	}
+	f.rt.writer.waitWrites(f)
 	return f.writeNow(p, off)
 }
 
@@ -99,6 +102,8 @@ func (f *file) Truncate(size int64) error {
 	if f.closed {
 		return f.errClosed("truncate")
 	}
+	f.rt.writer.waitWrites(f) // a queued write must not extend it again
+
 	if f.rt.diskFault.limited.Load() {
 		return f.capTruncate(size)
 	}

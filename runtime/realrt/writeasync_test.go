@@ -144,6 +144,39 @@ func TestSyncWaitsForQueuedWrites(t *testing.T) {
 	})
 }
 
+// WriteAt and Truncate come after the file's queued writes, as in the
+// simulator (whose WriteAsync writes at call time): a later overwrite is
+// not undone by an earlier queued write, nor a truncation re-extended.
+func TestWriteAtAndTruncateComeAfterQueuedWrites(t *testing.T) {
+	dir := t.TempDir()
+	rt := New("disk", Options{DataDir: dir})
+	rt.testHookWrite = func() { time.Sleep(20 * time.Millisecond) }
+	if err := rt.Start(func(runtime.Runtime) (runtime.Node, error) { return &nopNode{}, nil }); err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Stop()
+	f := openOnLoop(t, rt, "log")
+	onLoop(t, rt, func() {
+		f.WriteAsync(block(0, 30), 0, func(int, error) {})
+		if _, err := f.WriteAt(block(1, 10), 10); err != nil {
+			t.Fatalf("write: %v", err)
+		}
+		f.WriteAsync(block(2, 100), 30, func(int, error) {})
+		if err := f.Truncate(40); err != nil {
+			t.Fatalf("truncate: %v", err)
+		}
+	})
+	rt.Stop() // lets anything still queued run
+	data, err := os.ReadFile(filepath.Join(dir, "log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := append(append(append(block(0, 10), block(1, 10)...), block(0, 10)...), block(2, 10)...)
+	if !bytes.Equal(data, want) {
+		t.Fatalf("file holds %q, want %q", data, want)
+	}
+}
+
 func TestWriteAsyncThenCloseStillWrites(t *testing.T) {
 	dir := t.TempDir()
 	rt := New("disk", Options{DataDir: dir})

@@ -43,6 +43,22 @@ type Log struct {
 	// chunks of wbChunk with at most wbFlights out.
 	onWritten          func(error)
 	wbChunk, wbFlights int
+	// warmAhead: zero-fill this far past the end (Segment.SetWarmAhead).
+	warmAhead int64
+}
+
+// WarmAhead is the zero-filled window the store keeps past the end of the
+// log under SYNC_FLUSH (see Segment.SetWarmAhead): 16 fsyncs' worth of
+// 64 KiB groups and more, few enough zero writes to stay out of the way.
+const WarmAhead = 16 << 20
+
+// SetWarmAhead keeps ahead bytes past the end of the log zero-filled, in
+// the last segment and in each new one; 0 turns it off.
+func (l *Log) SetWarmAhead(ahead int64) {
+	l.warmAhead = ahead
+	if s := l.seg.Last(); s != nil {
+		s.SetWarmAhead(ahead)
+	}
 }
 
 // SetWriteBehind makes the commit log write through File.WriteAsync in
@@ -200,6 +216,7 @@ func (l *Log) CreateSegment(base int64) (*segment.Segment, error) {
 	if l.onWritten != nil {
 		next.SetWriteBehind(l.wbChunk, l.wbFlights, l.onWritten)
 	}
+	next.SetWarmAhead(l.warmAhead)
 	return next, nil
 }
 

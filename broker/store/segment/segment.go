@@ -48,6 +48,8 @@ type Segment struct {
 	// wb: write-behind through the runtime (the commit log); nil writes
 	// the buffer with blocking writes.
 	wb *writeBehind
+	// warm: zero-fill ahead of Wrote (SetWarmAhead); nil: none.
+	warm *warm
 
 	// syncFailed: an fsync failed since the last good one. Linux may have
 	// marked the unsynced pages clean without writing them, so the next
@@ -413,6 +415,9 @@ func (l *Log) TruncateTo(off int64) error {
 	}
 	s.Wrote = rel
 	s.Synced = min(s.Synced, rel)
+	if s.warm != nil && size > rel {
+		s.warm.zeroed = min(s.warm.zeroed, rel) // the cut took the zeros too
+	}
 	l.cleanBefore = min(l.cleanBefore, len(l.segs)-1)
 	return nil
 }

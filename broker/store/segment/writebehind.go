@@ -106,12 +106,15 @@ func (s *Segment) writeBehind(hold bool) error {
 			}
 		}
 	}
+	s.warmUp()
 	if len(s.buf) > 0 {
 		part := len(s.buf) < w.chunk
 		if part && hold && w.outstanding > 0 {
 			return nil
 		}
-		return s.launch(part && w.outstanding == 0)
+		// A blocking write would wait for queued zero writes: hand it
+		// off then.
+		return s.launch(part && w.outstanding == 0 && !s.zeroWritesOut())
 	}
 	return nil
 }

@@ -37,6 +37,12 @@ type storeNode struct{ s *store.Store }
 func (n *storeNode) Stop() { n.s.Close() }
 
 func startRealStore(b testing.TB, dir string, flush config.FlushDiskType) (*realrt.Runtime, *store.Store) {
+	return startRealStoreWarm(b, dir, flush, false)
+}
+
+// startRealStoreWarm is startRealStore with warmMapedFileEnable set as
+// warm says (zero-fill ahead of the records).
+func startRealStoreWarm(b testing.TB, dir string, flush config.FlushDiskType, warm bool) (*realrt.Runtime, *store.Store) {
 	// The store's own logs (recovery, flush) would interleave with the
 	// benchmark's result lines.
 	quiet := slog.New(slog.DiscardHandler)
@@ -45,6 +51,7 @@ func startRealStore(b testing.TB, dir string, flush config.FlushDiskType) (*real
 	err := rt.Start(func(r runtime.Runtime) (runtime.Node, error) {
 		cfg := store.DefaultConfig()
 		cfg.FlushDiskType = flush
+		cfg.WarmMapedFileEnable = warm
 		var err error
 		st, err = store.Open(cfg, store.Options{FS: r.Disk(), Clock: r, Log: r.Log(), Post: r.Post})
 		if err != nil {
@@ -197,26 +204,31 @@ func BenchmarkRealDisk(b *testing.B) {
 	for _, flush := range []config.FlushDiskType{config.AsyncFlush, config.SyncFlush} {
 		for _, inflight := range []int{64, 512} {
 			name := fmt.Sprintf("%s-loop-%d", map[config.FlushDiskType]string{config.AsyncFlush: "async", config.SyncFlush: "sync"}[flush], inflight)
-			b.Run(name, func(b *testing.B) { benchLoop(b, flush, inflight) })
+			b.Run(name, func(b *testing.B) { benchLoop(b, flush, inflight, false) })
 		}
 	}
+	// SYNC_FLUSH with warmMapedFileEnable: the fsyncs find their blocks
+	// allocated (zero-filled ahead).
+	b.Run("sync-loop-64-warm", func(b *testing.B) { benchLoop(b, config.SyncFlush, 64, true) })
 	cases := []struct {
 		name    string
 		flush   config.FlushDiskType
 		writers int
 		batch   int
+		warm    bool // warmMapedFileEnable
 	}{
-		{"async-1w", config.AsyncFlush, 1, 1},
-		{"async-16w", config.AsyncFlush, 16, 1},
-		{"async-64w", config.AsyncFlush, 64, 1},
-		{"async-4w-batch64", config.AsyncFlush, 4, 64},
-		{"sync-1w", config.SyncFlush, 1, 1},
-		{"sync-16w", config.SyncFlush, 16, 1},
-		{"sync-64w", config.SyncFlush, 64, 1},
+		{"async-1w", config.AsyncFlush, 1, 1, false},
+		{"async-16w", config.AsyncFlush, 16, 1, false},
+		{"async-64w", config.AsyncFlush, 64, 1, false},
+		{"async-4w-batch64", config.AsyncFlush, 4, 64, false},
+		{"sync-1w", config.SyncFlush, 1, 1, false},
+		{"sync-16w", config.SyncFlush, 16, 1, false},
+		{"sync-64w", config.SyncFlush, 64, 1, false},
+		{"sync-64w-warm", config.SyncFlush, 64, 1, true},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
-			rt, st := startRealStore(b, b.TempDir(), c.flush)
+			rt, st := startRealStoreWarm(b, b.TempDir(), c.flush, c.warm)
 			n := b.N
 			if c.writers == 1 && c.flush == config.SyncFlush {
 				n = min(n, 2000) // one fsync per message: bound the time
@@ -254,14 +266,14 @@ func BenchmarkRealDisk(b *testing.B) {
 // benchLoop puts b.N messages from the store's own loop with inflight
 // outstanding, best of rawTries, as the raw baseline is measured: the
 // machine is shared, and a busy moment must not decide either figure.
-func benchLoop(b *testing.B, flush config.FlushDiskType, inflight int) {
+func benchLoop(b *testing.B, flush config.FlushDiskType, inflight int, warm bool) {
 	n := max(b.N, inflight)
 	b.SetBytes(benchBodySize)
 	b.ResetTimer()
 	var best, bestClose time.Duration
 	var fsyncs uint64
 	for try := 0; try < rawTries; try++ {
-		rt, st := startRealStore(b, b.TempDir(), flush)
+		rt, st := startRealStoreWarm(b, b.TempDir(), flush, warm)
 		start := time.Now()
 		if err := runOnLoop(rt, st, n, inflight); err != nil {
 			b.Fatal(err)
