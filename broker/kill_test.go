@@ -336,6 +336,8 @@ func runKillFlow(t *testing.T, o killOptions) *killRun {
 		{"namesrvAddr", nsAddr},
 		{"brokerIP1", "127.0.0.1"},
 		{"listenPort", strconv.Itoa(port)},
+		// Not listenPort+1 (the default): another test may hold it.
+		{"haListenPort", strconv.Itoa(freePort(t))},
 		{"brokerRole", "ASYNC_MASTER"},
 		{"flushDiskType", cmp.Or(o.FlushDiskType, "SYNC_FLUSH")},
 		{"storePathRootDir", storeRoot},

@@ -54,6 +54,8 @@ func startClusterAddrs(t *testing.T) (string, string) {
 	cfg, _, err := config.LoadMap(map[string]string{
 		"brokerClusterName": "DefaultCluster", "brokerName": "broker-a", "namesrvAddr": nsAddr,
 		"brokerIP1": "127.0.0.1", "listenPort": strconv.Itoa(brokerPort), "storePathRootDir": "store",
+		// Not listenPort+1 (the default): another test may hold it.
+		"haListenPort":          strconv.Itoa(freePort(t)),
 		"autoCreateTopicEnable": "true", "mappedFileSizeCommitLog": strconv.Itoa(16 << 20),
 		"mappedFileSizeConsumeQueue": strconv.Itoa(20 * 1000),
 	}, "test", config.Host{Name: "broker-a", IP: "127.0.0.1"})

@@ -223,7 +223,10 @@ func (r *Runtime) Start(newNode runtime.NewNode) error {
 		if err == nil && n == nil {
 			panic("realrt: NewNode returned neither a node nor an error")
 		}
-		r.node = n
+		if err == nil {
+			// A failed start may return a typed nil: Stop must not call it.
+			r.node = n
+		}
 		errc <- err
 	})
 	r.wg.Add(3)
