@@ -175,21 +175,20 @@ func TestTurnClock(t *testing.T) {
 	put := func() {
 		h.s.Put(testMessage("T", 0, len(stamps), 100), func(r PutResult) { stamps = append(stamps, r.StoreTimestamp) })
 	}
+	endTurn := func() {
+		for len(posted) > 0 {
+			fn := posted[0]
+			posted = posted[1:]
+			fn()
+		}
+	}
 	put()
 	h.clock.Advance(3 * time.Millisecond)
 	put()
-	for len(posted) > 0 {
-		fn := posted[0]
-		posted = posted[1:]
-		fn()
-	}
+	endTurn()
 	h.clock.Advance(3 * time.Millisecond)
 	put()
-	for len(posted) > 0 {
-		fn := posted[0]
-		posted = posted[1:]
-		fn()
-	}
+	endTurn()
 	if len(stamps) != 3 {
 		t.Fatalf("%d of 3 puts answered", len(stamps))
 	}

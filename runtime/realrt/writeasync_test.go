@@ -117,14 +117,21 @@ func TestSyncAsyncWaitsForEarlierWriteAsync(t *testing.T) {
 
 // TestSyncWaitsForQueuedWrites: a blocking Sync returns only after the
 // writes queued before it reached the file.
-func TestSyncWaitsForQueuedWrites(t *testing.T) {
-	dir := t.TempDir()
+// startSlowWriter starts a runtime whose writer takes 20 ms per write.
+func startSlowWriter(t *testing.T, dir string) *Runtime {
+	t.Helper()
 	rt := New("disk", Options{DataDir: dir})
 	rt.testHookWrite = func() { time.Sleep(20 * time.Millisecond) }
 	if err := rt.Start(func(runtime.Runtime) (runtime.Node, error) { return &nopNode{}, nil }); err != nil {
 		t.Fatal(err)
 	}
-	defer rt.Stop()
+	t.Cleanup(rt.Stop)
+	return rt
+}
+
+func TestSyncWaitsForQueuedWrites(t *testing.T) {
+	dir := t.TempDir()
+	rt := startSlowWriter(t, dir)
 	f := openOnLoop(t, rt, "log")
 	onLoop(t, rt, func() {
 		for i := range 3 {
@@ -149,12 +156,7 @@ func TestSyncWaitsForQueuedWrites(t *testing.T) {
 // not undone by an earlier queued write, nor a truncation re-extended.
 func TestWriteAtAndTruncateComeAfterQueuedWrites(t *testing.T) {
 	dir := t.TempDir()
-	rt := New("disk", Options{DataDir: dir})
-	rt.testHookWrite = func() { time.Sleep(20 * time.Millisecond) }
-	if err := rt.Start(func(runtime.Runtime) (runtime.Node, error) { return &nopNode{}, nil }); err != nil {
-		t.Fatal(err)
-	}
-	defer rt.Stop()
+	rt := startSlowWriter(t, dir)
 	f := openOnLoop(t, rt, "log")
 	onLoop(t, rt, func() {
 		f.WriteAsync(block(0, 30), 0, func(int, error) {})
