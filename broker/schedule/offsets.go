@@ -76,3 +76,7 @@ func loadOffsets(fs runtime.FS, path string) (map[int]int64, error) {
 	}
 	return decodeOffsets(data)
 }
+
+// DecodeOffsets reads a delayOffset.json body (a GET_ALL_DELAY_OFFSET
+// answer carries the same), level by level.
+func DecodeOffsets(data []byte) (map[int]int64, error) { return decodeOffsets(data) }

@@ -38,6 +38,7 @@ package schedule
 import (
 	"fmt"
 	"log/slog"
+	"maps"
 	"strconv"
 	"time"
 
@@ -260,6 +261,23 @@ func (l *level) durableOffset(synced int64) int64 {
 		return l.offset
 	}
 	return l.unsynced[0].from
+}
+
+// Adopt takes table as the recorded offsets and persists them if they
+// changed: a slave copying its master's delayOffset.json (Java's
+// SlaveSynchronize.syncDelayOffset), so that a slave restarted as master
+// resumes delivery where its master was instead of delivering again from
+// the start. Only a service that schedules no level (a slave's) adopts: a
+// scheduling one owns its offsets.
+func (s *Service) Adopt(table map[int]int64) error {
+	if len(s.levels) > 0 {
+		return fmt.Errorf("adopt delay offsets: this service schedules %d levels itself", len(s.levels))
+	}
+	if maps.Equal(s.extra, table) {
+		return nil
+	}
+	s.extra = maps.Clone(table)
+	return s.Persist()
 }
 
 // Persist writes delayOffset.json now.

@@ -10,6 +10,7 @@ import (
 
 	"rocketsim/broker/server"
 	"rocketsim/remoting"
+	"rocketsim/runtime"
 	"rocketsim/sim/simrt"
 )
 
@@ -232,4 +233,40 @@ func TestSlaveChecksNoTransaction(t *testing.T) {
 	require.Positive(t, st.Rounds)
 	require.Zero(t, st.Checks, "the slave checked a transaction")
 	require.Zero(t, e.s().Stats().SlavePutsRefused, "the slave's transaction service tried to put")
+}
+
+// A slave copies its master's delay offsets (Java's syncDelayOffset), so
+// that, restarted as master after its master is gone (4.x's manual
+// failover), it resumes delivery where the master was instead of
+// delivering the same delayed messages again.
+func TestSlaveKeepsDelayOffsetsForFailover(t *testing.T) {
+	e := newHAEnv(t, 10, map[string]string{"messageDelayLevel": "1s 2s"}, false)
+	kv := map[string]string{"brokerRole": "SLAVE", "brokerId": "1", "brokerIP1": slaveHost,
+		"flushDiskType": "ASYNC_FLUSH", "messageDelayLevel": "1s 2s"}
+	e.slave = e.w.AddNode("broker-a-s", simrt.NodeConfig{Host: slaveHost}, func(r runtime.Runtime) (runtime.Node, error) {
+		return server.New(brokerConfig(t, kv))(r)
+	})
+	e.slave.Start()
+	require.NoError(t, e.slave.Err())
+	e.w.RunFor(12 * time.Second)
+
+	r := e.send("TD", 0, "later", "DELAY", "1")
+	require.Equal(t, remoting.RespSuccess, r.Code, code(r))
+	e.w.RunFor(25 * time.Second) // delivered, persisted, copied
+	require.Equal(t, int64(1), e.b().Schedule().Stats.Delivered)
+	require.Equal(t, int64(1), e.b().Schedule().Offsets()[1])
+	require.Equal(t, e.b().Schedule().Offsets(), e.s().Schedule().Offsets(), "the slave's delay offsets")
+	require.GreaterOrEqual(t, e.s().SlaveSyncRounds()["delay"], 1)
+	require.Zero(t, e.s().Schedule().Stats.Delivered)
+
+	// The master goes; the slave comes back as the master.
+	e.broker.Stop()
+	e.slave.Stop()
+	kv["brokerRole"], kv["brokerId"] = "ASYNC_MASTER", "0"
+	e.slave.Start()
+	require.NoError(t, e.slave.Err())
+	e.w.RunFor(10 * time.Second)
+	require.Equal(t, int64(1), e.s().Schedule().Offsets()[1], "the promoted slave's level 1 offset")
+	require.Zero(t, e.s().Schedule().Stats.Delivered, "the promoted slave delivered the delayed message again")
+	require.Equal(t, int64(1), e.s().Store().MaxOffsetInQueue("TD", 0), "one copy of the delivered message")
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"rocketsim/broker/offset"
+	"rocketsim/broker/schedule"
 	"rocketsim/broker/subscription"
 	"rocketsim/broker/topic"
 	"rocketsim/remoting"
@@ -19,7 +20,7 @@ import (
 )
 
 // Java's SlaveSynchronize: a slave copies its master's topic table,
-// consumer offsets and subscription groups, 3 s after start and every
+// consumer offsets, subscription groups and delay offsets, 3 s after start and every
 // 10 s (4.9's handleSlaveSynchronize; 4.0-4.8 waited 10 s, then 60 s),
 // with the admin requests any tool uses. Consumers that fall back to the
 // slave while the master is down then find their topics (the slave
@@ -70,7 +71,7 @@ func (b *Broker) setMasterAddr(addr string) {
 }
 
 // SlaveSyncRounds reports how many copies of each table a slave finished
-// ("topics", "offsets", "groups").
+// ("topics", "offsets", "groups", "delay").
 func (b *Broker) SlaveSyncRounds() map[string]int { return maps.Clone(b.slave.Rounds) }
 
 func (b *Broker) syncFromMaster() {
@@ -104,8 +105,19 @@ func (b *Broker) syncFromMaster() {
 	ask("topics", remoting.ReqGetAllTopicConfig, b.applyMasterTopics)
 	ask("offsets", remoting.ReqGetAllConsumerOffset, b.applyMasterOffsets)
 	ask("groups", remoting.ReqGetAllSubscriptionGroupConfig, b.applyMasterGroups)
-	// Delay offsets are not copied: a slave runs no schedule service, and
-	// 4.x has no failover that would start one on it.
+	// A slave delivers no delayed message, but keeps its master's progress
+	// so that, restarted as master (4.x's manual failover), it resumes
+	// there.
+	ask("delay", remoting.ReqGetAllDelayOffset, b.applyMasterDelayOffsets)
+}
+
+// applyMasterDelayOffsets adopts the master's delayOffset.json.
+func (b *Broker) applyMasterDelayOffsets(body []byte) error {
+	table, err := schedule.DecodeOffsets(body)
+	if err != nil {
+		return err
+	}
+	return b.sched.Adopt(table)
 }
 
 // applyMasterTopics takes every topic whose configuration differs.
