@@ -1,6 +1,7 @@
 // Command broker is the RocketMQ-compatible broker:
 //
 //	go run ./broker -c broker.conf [-n namesrvAddr] [-p] [-data DIR]
+//	    [-control 127.0.0.1:PORT] [-name NODE] [-fault FAULT]...
 //
 // -c names a RocketMQ broker.conf (the keys of Apache RocketMQ 4.x's
 // BrokerConfig, NettyServerConfig and MessageStoreConfig; see
@@ -11,6 +12,17 @@
 // -data (default: the home directory, as Java's user.home). SIGINT or SIGTERM
 // stops it gracefully: the name servers are told, consumer offsets persisted,
 // the store flushed and checkpointed.
+//
+// -control ADDR opens the failpoint control socket (realrt.ServeControl),
+// which the multi-process runner (jepsen/procrun) drives: each line is one
+// fault in flow form ({kind: fsync-fail, nodes: [broker-a], prob: 0.3}),
+// answered "ok" or "error: ...". It is a fault injector with no
+// authentication: bind it to loopback only. -name is the node name those
+// faults must carry (default brokerName; a slave shares its master's, so
+// the runner names each process). -fault FAULT, repeatable, puts a fault in
+// force from boot on, before recovery reads the store (a failing fsync may
+// then stop the boot); a line that does not parse, or that names another
+// node, is refused with exit code 2.
 package main
 
 import (
@@ -24,6 +36,7 @@ import (
 
 	"rocketsim/broker/config"
 	"rocketsim/broker/server"
+	"rocketsim/faults"
 	"rocketsim/properties"
 	"rocketsim/runtime/realrt"
 )
@@ -39,6 +52,10 @@ func run(args []string) int {
 	printConfig := fs.Bool("p", false, "print the effective configuration and exit")
 	home, _ := os.UserHomeDir()
 	dataDir := fs.String("data", home, "data directory; relative store paths are relative to it (Java: user.home)")
+	control := fs.String("control", "", "host:port of the failpoint control socket, loopback only: it is a fault injector (empty: none)")
+	name := fs.String("name", "", "node name the faults of -control and -fault must carry (default brokerName)")
+	var boot faults.FlagList
+	fs.Var(&boot, "fault", "a fault in flow form in force from boot on (repeatable), as -control takes it")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -55,22 +72,55 @@ func run(args []string) int {
 		fmt.Print(properties.Dump(cfg))
 		return 0
 	}
+	// The control socket listens before the boot, so that it is up once
+	// the boot line is out, and a port already taken fails the start.
+	var ln net.Listener
+	if *control != "" {
+		if ln, err = net.Listen("tcp", *control); err != nil {
+			fmt.Fprintln(os.Stderr, "broker: control socket:", err)
+			return 1
+		}
+		defer ln.Close()
+	}
 	// Catch signals before announcing the boot: whoever waits for that line
 	// may stop us at once, and must get a graceful shutdown.
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
-	rt := realrt.New(cfg.BrokerName, realrt.Options{DataDir: *dataDir, Logger: log})
+	node := *name
+	if node == "" {
+		node = cfg.BrokerName
+	}
+	rt := realrt.New(node, realrt.Options{DataDir: *dataDir, Logger: log})
+	for _, f := range boot {
+		if err := rt.ApplyFault(f); err != nil {
+			fmt.Fprintln(os.Stderr, "broker: -fault:", err)
+			return 2
+		}
+	}
 	if err := rt.Start(server.New(*cfg)); err != nil {
 		fmt.Fprintln(os.Stderr, "broker:", err)
 		return 1
+	}
+	if ln != nil {
+		go serveControl(rt, ln, log)
 	}
 	fmt.Printf("The broker[%s, %s] boot success. serializeType=JSON and name server is %v\n",
 		cfg.BrokerName, cfg.ClientAddr(), cfg.NamesrvAddr)
 
 	s := <-sig
 	log.Info("shutting down", slog.String("signal", s.String()))
+	if ln != nil {
+		ln.Close() // no fault after the stop began
+	}
 	rt.Stop()
 	return 0
+}
+
+// serveControl answers the control socket until ln is closed.
+func serveControl(rt *realrt.Runtime, ln net.Listener, log *slog.Logger) {
+	if err := rt.ServeControl(ln); err != nil {
+		log.Error("control socket", slog.Any("err", err))
+	}
 }
 
 // loadConfig reads file (if any) over the defaults, applies -n, and
