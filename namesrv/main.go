@@ -1,6 +1,7 @@
 // Command namesrv is the RocketMQ-compatible name server:
 //
 //	go run ./namesrv [-c namesrv.properties] [-p] [-data DIR]
+//	    [-control 127.0.0.1:PORT] [-name NODE] [-fault FAULT]...
 //
 // -c names a RocketMQ properties file (listenPort, bindAddress,
 // kvConfigPath, orderMessageEnable, scanNotActiveBrokerInterval,
@@ -8,6 +9,15 @@
 // namesrv.properties). Unknown keys and bad values are reported with
 // file:line and the server does not start. -p prints the effective
 // configuration and exits. SIGINT or SIGTERM stops it gracefully.
+//
+// -control ADDR opens the failpoint control socket (realrt.ServeControl),
+// which the multi-process runner (jepsen/procrun) drives: each line is one
+// fault in flow form ({kind: clock-jump, nodes: [namesrv], by: 30s}),
+// answered "ok" or "error: ...". It is a fault injector with no
+// authentication: bind it to loopback only. -name is the node name those
+// faults must carry (default namesrv). -fault FAULT, repeatable, puts a
+// fault in force from boot on; a line that does not parse, or that names
+// another node, is refused with exit code 2.
 package main
 
 import (
@@ -15,10 +25,12 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"syscall"
 
+	"rocketsim/faults"
 	"rocketsim/namesrv/server"
 	"rocketsim/properties"
 	"rocketsim/runtime"
@@ -35,6 +47,10 @@ func run(args []string) int {
 	printConfig := fs.Bool("p", false, "print the effective configuration and exit")
 	home, _ := os.UserHomeDir()
 	dataDir := fs.String("data", home, "data directory; kvConfigPath is relative to it (Java: user.home)")
+	control := fs.String("control", "", "host:port of the failpoint control socket, loopback only: it is a fault injector (empty: none)")
+	name := fs.String("name", nodeNameDefault, "node name the faults of -control and -fault must carry")
+	var boot faults.FlagList
+	fs.Var(&boot, "fault", "a fault in flow form in force from boot on (repeatable), as -control takes it")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -47,12 +63,28 @@ func run(args []string) int {
 		fmt.Print(properties.Dump(cfg))
 		return 0
 	}
+	// The control socket listens before the boot, so that it is up once
+	// the boot line is out, and a port already taken fails the start.
+	var ln net.Listener
+	if *control != "" {
+		if ln, err = net.Listen("tcp", *control); err != nil {
+			fmt.Fprintln(os.Stderr, "namesrv: control socket:", err)
+			return 1
+		}
+		defer ln.Close()
+	}
 	// Catch signals before announcing the boot: whoever waits for that line
 	// may stop us at once, and must get a graceful shutdown.
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	rt := realrt.New("namesrv", realrt.Options{DataDir: *dataDir, MaxFrameSize: cfg.FrameMaxLength, Logger: log})
+	rt := realrt.New(*name, realrt.Options{DataDir: *dataDir, MaxFrameSize: cfg.FrameMaxLength, Logger: log})
+	for _, f := range boot {
+		if err := rt.ApplyFault(f); err != nil {
+			fmt.Fprintln(os.Stderr, "namesrv: -fault:", err)
+			return 2
+		}
+	}
 	addr := make(chan string, 1)
 	err = rt.Start(func(r runtime.Runtime) (runtime.Node, error) {
 		s, err := server.Start(r, cfg)
@@ -65,12 +97,29 @@ func run(args []string) int {
 		fmt.Fprintln(os.Stderr, "namesrv:", err)
 		return 1
 	}
+	if ln != nil {
+		go serveControl(rt, ln, log)
+	}
 	fmt.Printf("The Name Server boot success. serializeType=JSON listen=%s\n", <-addr)
 
 	s := <-sig
 	log.Info("shutting down", slog.String("signal", s.String()))
+	if ln != nil {
+		ln.Close() // no fault after the stop began
+	}
 	rt.Stop()
 	return 0
+}
+
+// nodeNameDefault is the name server's node name unless -name says
+// otherwise: the name its runtime logs under and faults must carry.
+const nodeNameDefault = "namesrv"
+
+// serveControl answers the control socket until ln is closed.
+func serveControl(rt *realrt.Runtime, ln net.Listener, log *slog.Logger) {
+	if err := rt.ServeControl(ln); err != nil {
+		log.Error("control socket", slog.Any("err", err))
+	}
 }
 
 // loadConfig binds file (if any) over the defaults and validates the result.
