@@ -17,13 +17,13 @@ import (
 // Binaries are the executables a cluster runs.
 type Binaries struct {
 	// Namesrv is the name server; it must accept -c, -data and, when
-	// NamesrvControl is set, -control ADDR and -name NODE (fpnamesrv does;
-	// ./namesrv does not yet).
+	// NamesrvControl is set, -control ADDR, -name NODE and -fault FAULT, as
+	// the shipped ./namesrv does.
 	Namesrv        string
 	NamesrvControl bool
 	// Broker is the broker; it must accept -c, -data and, when
-	// BrokerControl is set, -control ADDR (fpbroker does; ./broker does
-	// not yet).
+	// BrokerControl is set, -control ADDR, -name NODE and -fault FAULT, as
+	// the shipped ./broker does.
 	Broker        string
 	BrokerControl bool
 	// BrokerEnv is added to each broker's environment (tests use it to
@@ -31,25 +31,21 @@ type Binaries struct {
 	BrokerEnv []string
 }
 
-// BuildBinaries builds the name server and the broker with their control
-// sockets (fpnamesrv, fpbroker) from the module at root into outDir.
+// BuildBinaries builds the shipped mains, ./namesrv and ./broker, from the
+// module at root into outDir, to run with their failpoint control sockets.
 func BuildBinaries(ctx context.Context, root, outDir string) (Binaries, error) {
-	bins, err := Build(ctx, root, outDir, "./jepsen/procrun/fpnamesrv", "./jepsen/procrun/fpbroker")
+	bins, err := Build(ctx, root, outDir, "./namesrv", "./broker")
 	if err != nil {
 		return Binaries{}, err
 	}
 	return Binaries{Namesrv: bins[0], NamesrvControl: true, Broker: bins[1], BrokerControl: true}, nil
 }
 
-// BuildPlainBinaries builds the shipped mains, ./namesrv and ./broker.
-// They have no control sockets (their mains have no -control flag yet), so
-// failpoint faults are refused.
-func BuildPlainBinaries(ctx context.Context, root, outDir string) (Binaries, error) {
-	bins, err := Build(ctx, root, outDir, "./namesrv", "./broker")
-	if err != nil {
-		return Binaries{}, err
-	}
-	return Binaries{Namesrv: bins[0], Broker: bins[1]}, nil
+// WithoutControls are the same binaries run without -control: no process
+// opens a fault injector, and failpoint faults are refused.
+func (b Binaries) WithoutControls() Binaries {
+	b.NamesrvControl, b.BrokerControl = false, false
+	return b
 }
 
 // ClusterSpec is what to run.

@@ -26,9 +26,9 @@
 //     a chunk lost every time kills its connection.
 //   - disk-full, disk-free, fsync-fail, fsync-latency, clock-offset,
 //     clock-drift, clock-jump: one line to the process's failpoint control
-//     socket (realrt.ServeControl), which fpbroker and fpnamesrv expose
-//     (the shipped mains have no flag for it yet; --plain runs them and
-//     refuses these faults).
+//     socket (realrt.ServeControl), which ./broker and ./namesrv open on
+//     loopback with -control (--plain runs them without it and refuses
+//     these faults).
 //   - power-loss, and crash/pause of client nodes: refused before the run,
 //     naming the fault: a process cannot lose power without its machine,
 //     and the clients live inside the runner.

@@ -95,7 +95,7 @@ func (n *Nemesis) CheckSupported(f faults.Fault) error {
 		faults.ClockOffset, faults.ClockDrift, faults.ClockJump:
 		for _, t := range f.Nodes {
 			if !n.controls[t] {
-				return fmt.Errorf("fault %s on %s: needs the node's failpoint control socket, which only servers run as fpbroker and fpnamesrv have (the shipped mains have no -control flag yet, see --plain; clients run inside the runner): %w", f.Kind, t, ErrUnsupported)
+				return fmt.Errorf("fault %s on %s: needs the node's failpoint control socket, which servers have unless run with --plain (clients run inside the runner): %w", f.Kind, t, ErrUnsupported)
 			}
 		}
 	}
@@ -243,7 +243,7 @@ func (n *Nemesis) applyNode(f faults.Fault, name string) error {
 }
 
 // start starts p with its machine's failpoints and clock in force from
-// its first instruction (the -fault flags of fpbroker and fpnamesrv), so a
+// its first instruction (the -fault flags of ./broker and ./namesrv), so a
 // process whose recovery the disk breaks (a failing fsync) fails to boot,
 // as in the simulator.
 func (n *Nemesis) start(p *Process) error {

@@ -119,8 +119,8 @@ func TestNemesisRefusesBeforeChangingAnything(t *testing.T) {
 	require.ErrorContains(t, err, "power-loss")
 }
 
-// One real broker (fpbroker) and name server: signals and the control
-// socket do what the nemesis relies on.
+// One real broker and name server (./broker and ./namesrv with -control):
+// signals and the control socket do what the nemesis relies on.
 func TestClusterProcessFaults(t *testing.T) {
 	bins := binaries(t)
 	dir := t.TempDir()
@@ -203,16 +203,16 @@ func dialAndRead(addr string, wait time.Duration) bool {
 	return err == nil
 }
 
-// The shipped ./broker runs under the runner too: it boots behind the
-// proxy, is killed and comes back on its data dir; with no control socket,
-// failpoints are refused up front.
+// With --plain (WithoutControls) the same binaries run without -control:
+// the broker boots behind the proxy, is killed and comes back on its data
+// dir; with no control socket, failpoints are refused up front.
 func TestPlainBrokerBinary(t *testing.T) {
-	root, err := ModuleRoot(".")
-	require.NoError(t, err)
 	dir := t.TempDir()
 	ctx := context.Background()
-	bins, err := BuildPlainBinaries(ctx, root, filepath.Join(dir, "bin"))
-	require.NoError(t, err)
+	built := binaries(t)
+	require.True(t, built.BrokerControl && built.NamesrvControl, "the runner's binaries take -control")
+	bins := built.WithoutControls()
+	require.Equal(t, built.Broker, bins.Broker, "the same binaries")
 	require.False(t, bins.BrokerControl)
 	require.False(t, bins.NamesrvControl)
 	c, err := StartCluster(ctx, ClusterSpec{

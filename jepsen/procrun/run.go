@@ -39,9 +39,9 @@ type Options struct {
 	// Bins are the binaries; zero means build them from the module that
 	// holds the working directory.
 	Bins Binaries
-	// Plain, when Bins is zero, builds the shipped ./namesrv and ./broker
-	// instead of fpnamesrv and fpbroker: the real binaries, without
-	// failpoints.
+	// Plain runs the servers without -control (Binaries.WithoutControls):
+	// no process opens a failpoint control socket, and scenarios with disk
+	// or clock faults are refused.
 	Plain bool
 	// Clients are ClientsOurs (default: this project's client) or
 	// ClientsOfficial (the official Go client) for the producers and the
@@ -96,6 +96,9 @@ func Run(ctx context.Context, s *scenario.Scenario, opts Options) (rep *Report, 
 	default:
 		return nil, fmt.Errorf("clients %q: want %s or %s", opts.Clients, ClientsOurs, ClientsOfficial)
 	}
+	if opts.Plain {
+		bins = bins.WithoutControls()
+	}
 	ctl := bins.Controls()
 	if bins.Broker == "" && !opts.Plain {
 		ctl = Controls{Namesrv: true, Broker: true} // BuildBinaries below
@@ -135,12 +138,11 @@ func Run(ctx context.Context, s *scenario.Scenario, opts Options) (rep *Report, 
 			return nil, err
 		}
 		log.Info("building binaries", "module", root)
-		build := BuildBinaries
-		if opts.Plain {
-			build = BuildPlainBinaries
-		}
-		if bins, err = build(ctx, root, filepath.Join(dir, "bin")); err != nil {
+		if bins, err = BuildBinaries(ctx, root, filepath.Join(dir, "bin")); err != nil {
 			return nil, err
+		}
+		if opts.Plain {
+			bins = bins.WithoutControls()
 		}
 	}
 

@@ -12,12 +12,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"rocketsim/broker/bugs"
-	"rocketsim/broker/config"
-	"rocketsim/broker/server"
 	"rocketsim/jepsen/check"
 	"rocketsim/jepsen/history"
-	"rocketsim/runtime"
 	"rocketsim/sim/scenario"
 )
 
@@ -28,17 +24,7 @@ const childBugEnv = "PROCRUN_TEST_BROKER_BUG"
 
 func TestMain(m *testing.M) {
 	if bug := os.Getenv(childBugEnv); bug != "" {
-		os.Exit(BrokerMain(os.Args[1:], func(c config.Config) runtime.NewNode {
-			var sw bugs.Switches
-			switch bug {
-			case "drop-acked":
-				sw.DropAckedMessage = true
-				sw.Limit = 3 // three acknowledged messages vanish per incarnation
-			default:
-				panic("procrun test broker: unknown bug " + bug)
-			}
-			return server.NewWithBugs(c, sw)
-		}))
+		os.Exit(runBuggyBroker(os.Args[1:], bug))
 	}
 	code := m.Run()
 	if binDir != "" {
@@ -54,7 +40,7 @@ var (
 	buildErr  error
 )
 
-// binaries builds the name server and fpbroker once per test binary.
+// binaries builds ./namesrv and ./broker once per test binary.
 func binaries(t *testing.T) Binaries {
 	t.Helper()
 	buildOnce.Do(func() {
@@ -260,9 +246,9 @@ network:
 	}
 	require.Equal(t, []string{"{kind: fsync-fail, prob: 0.1}", "{kind: clock-offset, offset: 2s}"}, init)
 	_, err = checkScenario(ok, Controls{Namesrv: true})
-	require.ErrorContains(t, err, "control socket", "without fpbroker, broker failpoints are refused")
+	require.ErrorContains(t, err, "control socket", "without the broker's control socket, broker failpoints are refused")
 	_, err = checkScenario(parseScenario(t, base("faults:\n  - at: 1s\n    fault: {kind: clock-jump, nodes: [namesrv], by: 1s}\n")), Controls{Broker: true})
-	require.ErrorContains(t, err, "control socket", "without fpnamesrv, name server failpoints are refused")
+	require.ErrorContains(t, err, "control socket", "without the name server's control socket, name server failpoints are refused")
 }
 
 // The liveness measure counts each producer's acknowledged sends after

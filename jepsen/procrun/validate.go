@@ -24,9 +24,8 @@ const (
 // processes; any other key is refused, naming its line.
 var processParams = []string{"topic", "queues", "interval", "timeout", "window", "body", "group", "clients", "clock-error", "drain", "final-power-loss"}
 
-// Controls says which servers have failpoint control sockets: both with
-// fpnamesrv and fpbroker (BuildBinaries), neither with the shipped mains
-// (BuildPlainBinaries).
+// Controls says which servers have failpoint control sockets: both as
+// BuildBinaries builds them, neither with --plain (WithoutControls).
 type Controls struct{ Namesrv, Broker bool }
 
 // Controls are the control sockets these binaries have.
@@ -128,7 +127,7 @@ func checkScenario(s *scenario.Scenario, ctl Controls) (*topo, error) {
 			continue
 		}
 		if !(node.Role == roleBroker && ctl.Broker) && !(node.Role == roleNamesrv && ctl.Namesrv) {
-			refuse("node %s: disk fsync and clock settings need the node's failpoint control socket, which only servers run as fpbroker and fpnamesrv have", node.Name)
+			refuse("node %s: disk fsync and clock settings need the node's failpoint control socket, which servers have unless run with --plain", node.Name)
 			continue
 		}
 		var init []faults.Fault

@@ -6,10 +6,10 @@
 //	go run ./jepsen/procrun/cmd/procrun [--seed N] [--out DIR] [--dir DIR] [-v] [--plain] [--clients ours|official] FILE...
 //	go run ./jepsen/procrun/cmd/procrun scenarios/proc-*.yaml
 //
-// It builds ./jepsen/procrun/fpnamesrv and ./jepsen/procrun/fpbroker first
-// (the name server and the broker with their failpoint control sockets),
-// or with --plain the shipped ./namesrv and ./broker, which have none
-// (scenarios with failpoint faults are then refused).
+// It builds the shipped ./namesrv and ./broker first and runs them with
+// their failpoint control sockets (-control, on loopback); --plain runs
+// them without, so no process opens a fault injector and scenarios with
+// disk or clock faults are refused.
 // --clients official drives the load with the official Go client instead
 // of this project's (the verifier group that reads every queue at the end
 // is always ours). Times in the scenario are real time. --out writes
@@ -47,7 +47,7 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 	verbose := fs.Bool("v", false, "log the runner's progress to stderr")
 	clientLogs := fs.Bool("client-logs", false, "log the clients' own messages to stderr")
 	clients := fs.String("clients", "ours", "whose client drives the load: ours or official (github.com/apache/rocketmq-client-go/v2)")
-	plain := fs.Bool("plain", false, "run the shipped ./namesrv and ./broker (no failpoint control sockets) instead of fpnamesrv and fpbroker")
+	plain := fs.Bool("plain", false, "run ./namesrv and ./broker without -control: no failpoint control sockets, so disk and clock faults are refused")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
