@@ -25,5 +25,12 @@ func TestUsageAndRefusals(t *testing.T) {
 	errs.Reset()
 	require.Equal(t, 2, realMain([]string{bad}, &out, &errs))
 	require.Contains(t, errs.String(), "duraton")
+
+	// --plain runs the servers without control sockets: disk and clock
+	// faults are refused up front.
+	errs.Reset()
+	require.Equal(t, 2, realMain([]string{"--plain", "../../../../scenarios/proc-fsync-fail.yaml"}, &out, &errs))
+	require.Contains(t, errs.String(), "control socket")
+	require.Contains(t, errs.String(), "--plain")
 	require.Empty(t, out.String(), "nothing ran")
 }
