@@ -80,7 +80,7 @@ func run(args []string) int {
 			fmt.Fprintln(os.Stderr, "broker: control socket:", err)
 			return 1
 		}
-		defer ln.Close()
+		defer ln.Close() // on the early returns; a graceful stop closes it first
 	}
 	// Catch signals before announcing the boot: whoever waits for that line
 	// may stop us at once, and must get a graceful shutdown.
