@@ -114,10 +114,23 @@ func (s *Segment) writeBehind(hold bool) error {
 		}
 		// A blocking write would wait for queued zero writes: hand it
 		// off then.
-		return s.launch(part && w.outstanding == 0 && !s.zeroWritesOut())
+		// A big part chunk with nothing out is written by the loop: a
+		// turn that large has its puts all waiting for it. A small one
+		// goes to the writer, so the loop stays free for the puts that
+		// arrive meanwhile, which then coalesce behind it.
+		here := part && w.outstanding == 0 && !s.zeroWritesOut() && len(s.buf) >= w.chunk/writeHereShare
+		return s.launch(here)
 	}
 	return nil
 }
+
+// writeHereShare: a part chunk of at least chunk/writeHereShare bytes with
+// nothing in flight is written by the loop at the end of its turn (64 KiB
+// of the default 256 KiB chunk). Measured on the real disk: with smaller
+// ones handed off too, 64 goroutine writers with one put each store
+// 1.3-2x as much (their puts trickle in and coalesce behind the write in
+// flight), while the loop's own 64-in-flight case keeps its rate.
+const writeHereShare = 4
 
 // launch turns the buffer into a flight. It is issued to the runtime, or,
 // with maxFlights already out, written by the loop itself: the
@@ -125,10 +138,10 @@ func (s *Segment) writeBehind(hold bool) error {
 // copy as it did without write-behind. After a failure it waits for the
 // re-issue.
 //
-// With here, a part chunk goes out with a blocking write when nothing is in
-// flight: the end of a loop turn with little written, where a hand-off to
-// the writer goroutine and back would only add its latency to the puts
-// waiting for these bytes (the loop has nothing else to do meanwhile).
+// With here, a part chunk goes out with a blocking write: the end of a big
+// loop turn with nothing in flight, where a hand-off to the writer
+// goroutine and back would only add its latency to the puts waiting for
+// these bytes (see writeHereShare).
 // Chunks filled mid-turn go to the writer, so the kernel copies them while
 // the loop encodes the rest of the turn.
 func (s *Segment) launch(here bool) error {
