@@ -437,3 +437,41 @@ func TestMQFlowScenarios(t *testing.T) {
 		}
 	}
 }
+
+// TestMQOrderlyNormalVersusStrict runs the two orderly scenario files on a
+// seed where the topic's queue set changes: with RocketMQ's normal
+// ordering keys move to other queues and the ordering checker counts
+// reorders (reported, allowed); with the topic in ORDER_TOPIC_CONFIG
+// (strict) none, at the price of sends that fail while a key's broker is
+// down.
+func TestMQOrderlyNormalVersusStrict(t *testing.T) {
+	reps := map[string]*report{}
+	for _, file := range []string{"../scenarios/mq-orderly.yaml", "../scenarios/mq-orderly-strict.yaml"} {
+		s, err := scenario.Load(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := run(s, 3, runOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !rep.Pass {
+			t.Errorf("%s: failed: %v", file, rep.Problems)
+		}
+		if rep.Metrics["ordering"]["keys"] < 1 {
+			t.Errorf("%s: no sharding key judged", file)
+		}
+		reps[file] = rep
+	}
+	normal, strict := reps["../scenarios/mq-orderly.yaml"], reps["../scenarios/mq-orderly-strict.yaml"]
+	if normal.Metrics["ordering"]["key-reorder"] < 1 {
+		t.Errorf("normal ordering: no key reordered on seed 3; the scenario no longer shows the queue set changing")
+	}
+	if strict.Metrics["ordering"]["key-reorder"] != 0 || strict.Metrics["ordering"]["key-gap"] != 0 {
+		t.Errorf("strict ordering: %v reorders, %v gaps", strict.Metrics["ordering"]["key-reorder"], strict.Metrics["ordering"]["key-gap"])
+	}
+	if strict.Metrics["delivery"]["unknown-sent"] <= normal.Metrics["delivery"]["unknown-sent"] {
+		t.Errorf("strict ordering: %v sends of unknown outcome, normal %v: strict should fail sends while a broker is down",
+			strict.Metrics["delivery"]["unknown-sent"], normal.Metrics["delivery"]["unknown-sent"])
+	}
+}

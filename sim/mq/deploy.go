@@ -10,6 +10,7 @@ import (
 	"rocketsim/broker/config"
 	brokerserver "rocketsim/broker/server"
 	"rocketsim/jepsen/check"
+	"rocketsim/namesrv/kvconfig"
 	nsserver "rocketsim/namesrv/server"
 	"rocketsim/runtime"
 	"rocketsim/sim/simrt"
@@ -368,6 +369,11 @@ func (d *Deployment) NewNode(name string) (runtime.NewNode, error) {
 			cfg := nsserver.DefaultConfig()
 			cfg.BindAddress = d.host(name)
 			cfg.ListenPort = NamesrvPort
+			if d.spec.StrictOrder {
+				if err := d.putOrderConf(rt, &cfg); err != nil {
+					return nil, err
+				}
+			}
 			return nsserver.New(cfg)(rt)
 		}, nil
 	case RoleBroker:
@@ -649,4 +655,24 @@ func (o *ClientOverrides) validate(spec Spec, role Role) error {
 	s := o.apply(spec)
 	s.Brokers, s.Producers, s.Consumers, s.Faults = 1, 1, 1, nil
 	return s.Validate()
+}
+
+// putOrderConf records the topic's strict order, every broker with Queues
+// queues, in the name server's KV config before it starts (what an
+// operator's `mqadmin updateOrderConf` leaves in kvConfig.json), and turns
+// orderMessageEnable on.
+func (d *Deployment) putOrderConf(rt runtime.Runtime, cfg *nsserver.Config) error {
+	cfg.OrderMessageEnable = true
+	parts := make([]string, 0, len(d.brokers))
+	for _, b := range slices.Sorted(slices.Values(d.brokers)) {
+		parts = append(parts, fmt.Sprintf("%s:%d", b, d.spec.Queues))
+	}
+	kv, err := kvconfig.Open(rt.Disk(), cfg.KVConfigPath)
+	if err != nil {
+		return fmt.Errorf("mq deployment: order conf: %w", err)
+	}
+	if err := kv.Put(kvconfig.NamespaceOrderTopicConfig, d.spec.Topic, strings.Join(parts, ";")); err != nil {
+		return fmt.Errorf("mq deployment: order conf: %w", err)
+	}
+	return nil
 }

@@ -34,6 +34,28 @@ func TestOrderlyCore(t *testing.T) {
 	}
 }
 
+// TestStrictOrderKeepsKeysOnTheirQueues: with the topic in
+// ORDER_TOPIC_CONFIG on two brokers, a broker crash makes the keys of its
+// queues fail to send instead of moving to the other broker, so per key
+// the orderly group still sees send order with no gaps.
+func TestStrictOrderKeepsKeysOnTheirQueues(t *testing.T) {
+	s := orderlySpec()
+	s.Brokers = 2
+	s.StrictOrder = true
+	s.Duration = 12 * time.Second
+	s.Faults = []Fault{{Kind: Crash, Node: BrokerName(0), At: 4 * time.Second, For: 3 * time.Second}}
+	for _, seed := range []uint64{1, 2} {
+		res, err := Run(seed, s, Options{})
+		require.NoError(t, err)
+		require.True(t, res.Passed(), "seed %d: %v %s", seed, res.Problems, res.Report.Explain(5))
+		require.Positive(t, res.Metric("ordering", "keys"), "seed %d: no sharding key was judged", seed)
+		require.Zero(t, res.Metric("ordering", "key_reorder"), "seed %d", seed)
+		require.Zero(t, res.Metric("ordering", "key_gap"), "seed %d", seed)
+	}
+	s.Orderly = false
+	require.ErrorContains(t, s.Validate(), "strict order is for orderly runs")
+}
+
 // TestOrderlyNeedsOrderedSends: an orderly spec refuses message kinds that
 // would reorder a queue, and the raw clients.
 func TestOrderlyNeedsOrderedSends(t *testing.T) {

@@ -89,9 +89,16 @@ type Spec struct {
 	// with no gaps (core clients; normal and fail messages only). The
 	// topic is auto-created, so with several brokers its queue count
 	// changes when a second broker first stores it, and keys move: judge
-	// key order with one broker.
+	// key order with one broker, or with StrictOrder.
 	Orderly      bool
 	ShardingKeys int
+	// StrictOrder puts the topic in the name servers' ORDER_TOPIC_CONFIG
+	// (every broker, Queues each) before they start, with
+	// orderMessageEnable, as `mqadmin updateOrderConf` does: routes then
+	// carry orderTopicConf, producers hash over that fixed queue list
+	// whatever brokers are up, and a key whose broker is down fails to
+	// send rather than move (RocketMQ's strict ordering).
+	StrictOrder bool
 	// Broadcast makes the regular group consume in broadcasting mode (core
 	// clients): every consumer reads every message, keeps its offsets on
 	// its own disk, and a failed message is not retried (RocketMQ drops
@@ -203,6 +210,8 @@ func (s Spec) Validate() error {
 		return fmt.Errorf("mq spec: orderly consumption needs the core clients")
 	case s.Broadcast && s.Clients != CoreClients:
 		return fmt.Errorf("mq spec: broadcasting needs the core clients")
+	case s.StrictOrder && !s.Orderly:
+		return fmt.Errorf("mq spec: strict order is for orderly runs")
 	case s.Broadcast && s.Orderly:
 		return fmt.Errorf("mq spec: broadcasting and orderly consumption do not go together here")
 	case s.ShardingKeys < 0 || s.ShardingKeys > ShardingKeysMax:

@@ -64,6 +64,9 @@ type MQParams struct {
 	// one send at a time (core clients; mix of normal and fail only).
 	Orderly      bool `yaml:"orderly"`
 	ShardingKeys int  `yaml:"sharding-keys"`
+	// StrictOrder puts the topic in the name server's ORDER_TOPIC_CONFIG
+	// on every broker (RocketMQ's strict ordering; orderly runs).
+	StrictOrder bool `yaml:"strict-order"`
 	// Broadcast makes the regular group consume in broadcasting mode:
 	// every consumer receives every message (core clients).
 	Broadcast bool `yaml:"broadcast"`
@@ -155,6 +158,7 @@ func (p MQParams) Spec() mq.Spec {
 	s.Tags, s.Subscription = p.Tags, p.Subscription
 	s.MaxReconsumeTimes, s.FailRate, s.ConsumeDelay = p.MaxReconsumeTimes, p.FailRate, p.ConsumeDelay
 	s.Orderly, s.ShardingKeys, s.Broadcast = p.Orderly, p.ShardingKeys, p.Broadcast
+	s.StrictOrder = p.StrictOrder
 	s.Drain = p.Drain
 	s.FinalPowerLoss = p.FinalPowerLoss == nil || *p.FinalPowerLoss
 	return s
