@@ -270,3 +270,30 @@ func TestSlaveKeepsDelayOffsetsForFailover(t *testing.T) {
 	require.Zero(t, e.s().Schedule().Stats.Delivered, "the promoted slave delivered the delayed message again")
 	require.Equal(t, int64(1), e.s().Store().MaxOffsetInQueue("TD", 0), "one copy of the delivered message")
 }
+
+// Topics and groups deleted on the master go from the slave at its next
+// copy (Java replaces the slave's tables with the master's).
+func TestSlaveDropsTopicsAndGroupsTheMasterDeleted(t *testing.T) {
+	e := newHAEnv(t, 11, nil, true)
+	r := e.send("Gone", 0, "x")
+	require.Equal(t, remoting.RespSuccess, r.Code, code(r))
+	r = e.invoke(remoting.ReqUpdateAndCreateSubscriptionGroup, nil, []byte(`{"groupName":"gone-group","consumeEnable":true}`))
+	require.Equal(t, remoting.RespSuccess, r.Code, code(r))
+	e.w.RunFor(11 * time.Second)
+	_, ok := e.s().Topics().Get("Gone")
+	require.True(t, ok, "the slave did not copy the topic")
+	_, ok = e.s().Groups().Get("gone-group")
+	require.True(t, ok, "the slave did not copy the group")
+
+	r = e.invoke(remoting.ReqDeleteTopicInBroker, map[string]string{"topic": "Gone"}, nil)
+	require.Equal(t, remoting.RespSuccess, r.Code, code(r))
+	r = e.invoke(remoting.ReqDeleteSubscriptionGroup, map[string]string{"groupName": "gone-group"}, nil)
+	require.Equal(t, remoting.RespSuccess, r.Code, code(r))
+	e.w.RunFor(11 * time.Second)
+	_, ok = e.s().Topics().Get("Gone")
+	require.False(t, ok, "the slave kept a topic its master deleted")
+	_, ok = e.s().Groups().Get("gone-group")
+	require.False(t, ok, "the slave kept a group its master deleted")
+	_, ok = e.s().Topics().Get("SCHEDULE_TOPIC_XXXX")
+	require.True(t, ok, "the slave lost a system topic")
+}

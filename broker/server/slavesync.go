@@ -120,7 +120,8 @@ func (b *Broker) applyMasterDelayOffsets(body []byte) error {
 	return b.sched.Adopt(table)
 }
 
-// applyMasterTopics takes every topic whose configuration differs.
+// applyMasterTopics takes every topic whose configuration differs, and
+// drops the topics the master no longer has (but its own system topics).
 func (b *Broker) applyMasterTopics(body []byte) error {
 	var w struct {
 		TopicConfigTable map[string]topic.Config `json:"topicConfigTable"`
@@ -143,6 +144,17 @@ func (b *Broker) applyMasterTopics(body []byte) error {
 		}
 		changed = true
 	}
+	// Java replaces the whole table; we keep our own system topics.
+	for _, name := range b.topics.Names() {
+		if _, ok := w.TopicConfigTable[name]; ok || b.topics.IsSystem(name) {
+			continue
+		}
+		if _, err := b.topics.Delete(name); err != nil {
+			b.log.Warn("slave sync: dropping a topic the master no longer has", slog.String("topic", name), slog.Any("err", err))
+			continue
+		}
+		changed = true
+	}
 	if changed {
 		b.topicsChanged()
 	}
@@ -150,7 +162,7 @@ func (b *Broker) applyMasterTopics(body []byte) error {
 }
 
 // applyMasterGroups takes every subscription group whose configuration
-// differs.
+// differs, and drops the groups the master no longer has.
 func (b *Broker) applyMasterGroups(body []byte) error {
 	var w struct {
 		SubscriptionGroupTable map[string]subscription.Group `json:"subscriptionGroupTable"`
@@ -168,6 +180,15 @@ func (b *Broker) applyMasterGroups(body []byte) error {
 		}
 		if err := b.groups.Update(g); err != nil {
 			b.log.Warn("slave sync: master's group refused", slog.String("group", name), slog.Any("err", err))
+		}
+	}
+	// Java replaces the whole table.
+	for _, name := range b.groups.Names() {
+		if _, ok := w.SubscriptionGroupTable[name]; ok {
+			continue
+		}
+		if _, err := b.groups.Delete(name); err != nil {
+			b.log.Warn("slave sync: dropping a group the master no longer has", slog.String("group", name), slog.Any("err", err))
 		}
 	}
 	return nil
