@@ -112,13 +112,14 @@ func (s *Segment) writeBehind(hold bool) error {
 		if part && hold && w.outstanding > 0 {
 			return nil
 		}
-		// A blocking write would wait for queued zero writes: hand it
-		// off then.
-		// A big part chunk with nothing out is written by the loop: a
-		// turn that large has its puts all waiting for it. A small one
+		// With nothing out, the loop writes a part chunk itself when an
+		// fsync waits for it (WriteBehind: the fsync then goes straight
+		// to the flusher, not behind a hand-off to the writer), or at the
+		// end of a big turn, whose puts all wait for it. A small turn's
 		// goes to the writer, so the loop stays free for the puts that
-		// arrive meanwhile, which then coalesce behind it.
-		here := part && w.outstanding == 0 && !s.zeroWritesOut() && len(s.buf) >= w.chunk/writeHereShare
+		// arrive meanwhile, which then coalesce behind it. A blocking
+		// write would wait for queued zero writes: hand it off then.
+		here := part && w.outstanding == 0 && !s.zeroWritesOut() && (!hold || len(s.buf) >= w.chunk/writeHereShare)
 		return s.launch(here)
 	}
 	return nil
