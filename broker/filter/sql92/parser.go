@@ -83,39 +83,25 @@ func asBoolean(n node, at token) (node, error) {
 }
 
 func (p *parser) or() (node, error) {
-	start := p.peek()
-	l, err := p.and()
-	if err != nil {
-		return nil, err
-	}
-	for p.peek().kind == tOr {
-		p.next()
-		rt := p.peek()
-		r, err := p.and()
-		if err != nil {
-			return nil, err
-		}
-		if l, err = asBoolean(l, start); err != nil {
-			return nil, err
-		}
-		if r, err = asBoolean(r, rt); err != nil {
-			return nil, err
-		}
-		l = orNode{l, r}
-	}
-	return l, nil
+	return p.logical(tOr, p.and, func(l, r node) node { return orNode{l, r} })
 }
 
 func (p *parser) and() (node, error) {
+	return p.logical(tAnd, p.equality, func(l, r node) node { return andNode{l, r} })
+}
+
+// logical parses operands joined by op (OR, AND), left-associative, each
+// operand cast to a boolean as Java's asBooleanExpression does.
+func (p *parser) logical(op tokKind, operand func() (node, error), join func(l, r node) node) (node, error) {
 	start := p.peek()
-	l, err := p.equality()
+	l, err := operand()
 	if err != nil {
 		return nil, err
 	}
-	for p.peek().kind == tAnd {
+	for p.peek().kind == op {
 		p.next()
 		rt := p.peek()
-		r, err := p.equality()
+		r, err := operand()
 		if err != nil {
 			return nil, err
 		}
@@ -125,7 +111,7 @@ func (p *parser) and() (node, error) {
 		if r, err = asBoolean(r, rt); err != nil {
 			return nil, err
 		}
-		l = andNode{l, r}
+		l = join(l, r)
 	}
 	return l, nil
 }
