@@ -250,26 +250,24 @@ func (s *Server) getBrokerClusterInfo(req *remoting.Command) *remoting.Command {
 }
 
 func (s *Server) wipeWritePerm(req *remoting.Command) *remoting.Command {
-	v, bad := required(req, "brokerName")
-	if bad != nil {
-		return bad
-	}
-	n := s.table.WipeWritePerm(v[0])
-	s.log.Info("wiped write permission", slog.String("broker", v[0]), slog.Int("topics", n))
-	resp := ok(req)
-	resp.SetExt("wipeTopicCount", strconv.Itoa(n))
-	return resp
+	return s.changeWritePerm(req, s.table.WipeWritePerm, "wiped write permission", "wipeTopicCount")
 }
 
 func (s *Server) addWritePerm(req *remoting.Command) *remoting.Command {
+	return s.changeWritePerm(req, s.table.AddWritePerm, "added write permission", "addTopicCount")
+}
+
+// changeWritePerm applies change to the broker the request names and
+// answers how many of its topics it touched under countField.
+func (s *Server) changeWritePerm(req *remoting.Command, change func(brokerName string) int, what, countField string) *remoting.Command {
 	v, bad := required(req, "brokerName")
 	if bad != nil {
 		return bad
 	}
-	n := s.table.AddWritePerm(v[0])
-	s.log.Info("added write permission", slog.String("broker", v[0]), slog.Int("topics", n))
+	n := change(v[0])
+	s.log.Info(what, slog.String("broker", v[0]), slog.Int("topics", n))
 	resp := ok(req)
-	resp.SetExt("addTopicCount", strconv.Itoa(n))
+	resp.SetExt(countField, strconv.Itoa(n))
 	return resp
 }
 
