@@ -33,46 +33,41 @@ type Header struct {
 // RequestV1 builds SEND_MESSAGE (10) with Java's long header names, as
 // rocketmq-client-go sends single messages.
 func RequestV1(h Header, body []byte) *remoting.Command {
-	cmd := remoting.NewRequest(remoting.ReqSendMessage, map[string]string{
-		"producerGroup":         h.Group,
-		"topic":                 h.Topic,
-		"defaultTopic":          client.DefaultTopic,
-		"defaultTopicQueueNums": strconv.Itoa(client.DefaultTopicQueueNums),
-		"queueId":               strconv.Itoa(h.QueueID),
-		"sysFlag":               strconv.Itoa(int(h.SysFlag)),
-		"bornTimestamp":         strconv.FormatInt(h.BornTimestamp, 10),
-		"flag":                  strconv.Itoa(int(h.Flag)),
-		"properties":            h.Properties,
-		"reconsumeTimes":        strconv.Itoa(int(h.ReconsumeTimes)),
-		"unitMode":              "false",
-		"maxReconsumeTimes":     strconv.Itoa(int(h.MaxReconsumeTimes)),
-		"batch":                 strconv.FormatBool(h.Batch),
-		"bname":                 h.BrokerName,
-	})
-	cmd.Body = body
-	return cmd
+	return sendRequest(remoting.ReqSendMessage, &headerNamesV1, h, body)
 }
 
 // RequestV2 builds a send with the compact one-letter names (Java
 // SendMessageRequestHeaderV2) under code: SEND_BATCH_MESSAGE (320) for
 // batches, as rocketmq-client-go does, or SEND_MESSAGE_V2 (310).
 func RequestV2(code int16, h Header, body []byte) *remoting.Command {
-	cmd := remoting.NewRequest(code, map[string]string{
-		"a": h.Group,
-		"b": h.Topic,
-		"c": client.DefaultTopic,
-		"d": strconv.Itoa(client.DefaultTopicQueueNums),
-		"e": strconv.Itoa(h.QueueID),
-		"f": strconv.Itoa(int(h.SysFlag)),
-		"g": strconv.FormatInt(h.BornTimestamp, 10),
-		"h": strconv.Itoa(int(h.Flag)),
-		"i": h.Properties,
-		"j": strconv.Itoa(int(h.ReconsumeTimes)),
-		"k": "false",
-		"l": strconv.Itoa(int(h.MaxReconsumeTimes)),
-		"m": strconv.FormatBool(h.Batch),
-		"n": h.BrokerName,
-	})
+	return sendRequest(code, &headerNamesV2, h, body)
+}
+
+// headerNamesV1 are SendMessageRequestHeader's field names and
+// headerNamesV2 their V2 aliases, both in the order of Header.values.
+var (
+	headerNamesV1 = [headerFields]string{"producerGroup", "topic", "defaultTopic", "defaultTopicQueueNums",
+		"queueId", "sysFlag", "bornTimestamp", "flag", "properties", "reconsumeTimes", "unitMode",
+		"maxReconsumeTimes", "batch", "bname"}
+	headerNamesV2 = [headerFields]string{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n"}
+)
+
+const headerFields = 14
+
+// values are the header's fields as text, in the names' order.
+func (h Header) values() [headerFields]string {
+	return [headerFields]string{h.Group, h.Topic, client.DefaultTopic, strconv.Itoa(client.DefaultTopicQueueNums),
+		strconv.Itoa(h.QueueID), strconv.Itoa(int(h.SysFlag)), strconv.FormatInt(h.BornTimestamp, 10),
+		strconv.Itoa(int(h.Flag)), h.Properties, strconv.Itoa(int(h.ReconsumeTimes)), "false",
+		strconv.Itoa(int(h.MaxReconsumeTimes)), strconv.FormatBool(h.Batch), h.BrokerName}
+}
+
+func sendRequest(code int16, names *[headerFields]string, h Header, body []byte) *remoting.Command {
+	ext := make(map[string]string, headerFields)
+	for i, v := range h.values() {
+		ext[names[i]] = v
+	}
+	cmd := remoting.NewRequest(code, ext)
 	cmd.Body = body
 	return cmd
 }
