@@ -96,14 +96,17 @@ func (s *Server) open() error {
 		s.rt.Log().Info("pingpong: cut torn tail", slog.Int64("from", size), slog.Int64("to", end))
 	}
 	// What survived a process crash may still be only in the page cache.
-	// Make it durable before building on it; if that fails, treat the
-	// whole log as unsynced so a failed fsync later rewrites all of it.
-	synced := end
+	// Make it durable before building on it. If that fails, the failed
+	// fsync may have dropped those pages (marked clean, never written):
+	// rewrite the whole log from the page cache so the next fsync writes
+	// it, as after any failed fsync. Without the rewrite, records
+	// acknowledged later sit behind a hole and a power loss takes them.
+	s.log, s.end, s.synced, s.recovered = f, end, end, recs
 	if err := f.Sync(); err != nil {
 		s.rt.Log().Warn("pingpong: fsync after recovery failed", slog.Any("err", err))
-		synced = 0
+		s.synced = 0
+		s.rewriteUnsynced()
 	}
-	s.log, s.end, s.synced, s.recovered = f, end, synced, recs
 	return nil
 }
 
@@ -269,7 +272,17 @@ func (s *Server) fsyncFailed(target int64, err error) {
 		}
 	}
 	s.waiting = s.waiting[n:]
-	if s.bugs.RetryFsyncBlindly || s.synced >= s.end {
+	if s.bugs.RetryFsyncBlindly {
+		return
+	}
+	s.rewriteUnsynced()
+}
+
+// rewriteUnsynced writes [synced, end) again from the page cache, so that
+// pages a failed fsync marked clean without writing are dirty again and
+// the next fsync writes them.
+func (s *Server) rewriteUnsynced() {
+	if s.synced >= s.end {
 		return
 	}
 	buf := make([]byte, s.end-s.synced)
