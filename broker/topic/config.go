@@ -3,10 +3,7 @@
 // topics a broker creates at start and auto-creation from TBW102.
 package topic
 
-import (
-	"fmt"
-	"time"
-)
+import "fmt"
 
 // Filter types of a topic (TopicFilterType); informational in RocketMQ 4.x.
 const (
@@ -59,18 +56,4 @@ func (c Config) Validate() error {
 		return fmt.Errorf("topic %s: topicFilterType %q: want %s or %s", c.TopicName, c.TopicFilterType, SingleTag, MultiTag)
 	}
 	return nil
-}
-
-// DataVersion stamps a table so the name server can tell whether a
-// registration changed anything: a wall-clock timestamp in milliseconds and
-// a counter bumped on every change.
-type DataVersion struct {
-	Counter   int64 `json:"counter"`
-	Timestamp int64 `json:"timestamp"`
-}
-
-// Next bumps the version at time now, as DataVersion.nextVersion does.
-func (d *DataVersion) Next(now time.Time) {
-	d.Timestamp = now.UnixMilli()
-	d.Counter++
 }

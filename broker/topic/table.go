@@ -1,21 +1,25 @@
 package topic
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"sort"
-	"time"
 
 	"rocketsim/broker/config"
-	"rocketsim/broker/config/jsonfile"
+	"rocketsim/broker/table"
 	"rocketsim/runtime"
 )
 
 // Clock is what the table needs of time: the node's wall clock, for
 // DataVersion timestamps.
-type Clock interface{ Now() time.Time }
+type Clock = table.Clock
+
+// DataVersion stamps the table for the name server (see table.DataVersion).
+type DataVersion = table.DataVersion
+
+// wrapperField is the entry map's name in topics.json and in the
+// TopicConfigSerializeWrapper body of a broker registration.
+const wrapperField = "topicConfigTable"
 
 // Options is what the table needs of the broker configuration.
 type Options struct {
@@ -59,13 +63,10 @@ var (
 // change in memory (as RocketMQ does) and returns the error, so the caller
 // can answer the client and log, and the next successful write persists it.
 type Table struct {
-	fs      runtime.FS
-	clock   Clock
-	opts    Options
-	log     *slog.Logger
-	topics  map[string]Config
-	system  map[string]bool
-	version DataVersion
+	opts   Options
+	log    *slog.Logger
+	topics *table.Persisted[Config]
+	system map[string]bool
 }
 
 // Open builds the table: the system topics, then whatever topics.json (or
@@ -79,36 +80,23 @@ func Open(fs runtime.FS, clock Clock, opts Options, log *slog.Logger) (*Table, e
 		log = slog.New(slog.DiscardHandler)
 	}
 	t := &Table{
-		fs: fs, clock: clock, opts: opts, log: log,
-		topics:  map[string]Config{},
-		system:  map[string]bool{},
-		version: DataVersion{Timestamp: clock.Now().UnixMilli()},
+		opts: opts, log: log,
+		topics: table.New(fs, clock, table.Spec[Config]{
+			Path: opts.Path, Field: wrapperField, What: "topic table",
+			Name: func(c *Config) *string { return &c.TopicName },
+		}, log),
+		system: map[string]bool{},
 	}
 	t.addSystemTopics()
-	data, from, err := jsonfile.Read(fs, opts.Path, func(b []byte) error {
-		_, err := decode(b)
-		return err
-	})
-	switch {
-	case errors.Is(err, runtime.ErrNotExist):
-		return t, nil
-	case err != nil:
-		return nil, fmt.Errorf("topic table: %w", err)
-	}
-	w, _ := decode(data)
-	for _, name := range sortedKeys(w.TopicConfigTable) {
-		t.topics[name] = w.TopicConfigTable[name]
-	}
-	t.version = w.DataVersion
-	if from != opts.Path {
-		log.Warn("topic table read from backup", slog.String("path", from))
+	if err := t.topics.Load(); err != nil {
+		return nil, err
 	}
 	return t, nil
 }
 
 func (t *Table) addSystemTopics() {
 	add := func(c Config) {
-		t.topics[c.TopicName] = c
+		t.topics.Put(c)
 		t.system[c.TopicName] = true
 	}
 	one := func(name string) Config {
@@ -152,76 +140,42 @@ func (t *Table) addSystemTopics() {
 	add(one(TransOpHalfTopic))
 }
 
-// wrapper is topics.json, and the TopicConfigSerializeWrapper body of a
-// broker registration.
-type wrapper struct {
-	DataVersion      DataVersion       `json:"dataVersion"`
-	TopicConfigTable map[string]Config `json:"topicConfigTable"`
-}
-
-func decode(b []byte) (wrapper, error) {
-	var w wrapper
-	if err := json.Unmarshal(b, &w); err != nil {
-		return w, err
-	}
-	for name, c := range w.TopicConfigTable {
-		if c.TopicName == "" {
-			c.TopicName = name
-			w.TopicConfigTable[name] = c
-		}
-		if c.TopicName != name {
-			return w, fmt.Errorf("entry %q holds topic %q", name, c.TopicName)
-		}
-	}
-	return w, nil
-}
-
 // Encode returns the table as topics.json holds it, which is also the
 // TopicConfigSerializeWrapper a broker registers with. Keys are sorted, so
 // the same table always encodes to the same bytes.
-func (t *Table) Encode() ([]byte, error) {
-	return json.MarshalIndent(wrapper{DataVersion: t.version, TopicConfigTable: t.topics}, "", "\t")
-}
+func (t *Table) Encode() ([]byte, error) { return t.topics.Encode() }
 
 // EncodeCompact is Encode without indentation: the body of
 // GET_ALL_TOPIC_CONFIG and of a registration.
-func (t *Table) EncodeCompact() ([]byte, error) {
-	return json.Marshal(wrapper{DataVersion: t.version, TopicConfigTable: t.topics})
-}
+func (t *Table) EncodeCompact() ([]byte, error) { return t.topics.EncodeCompact() }
 
 // Snapshot returns the version and a copy of every topic's configuration,
 // what a broker registers with the name servers.
 func (t *Table) Snapshot() (DataVersion, map[string]Config) {
-	m := make(map[string]Config, len(t.topics))
-	for k, v := range t.topics {
-		m[k] = v
-	}
-	return t.version, m
+	return t.topics.Version(), t.topics.Snapshot()
 }
 
 // Get returns the topic's configuration.
-func (t *Table) Get(name string) (Config, bool) {
-	c, ok := t.topics[name]
-	return c, ok
-}
+func (t *Table) Get(name string) (Config, bool) { return t.topics.Get(name) }
 
 // Len is the number of topics.
-func (t *Table) Len() int { return len(t.topics) }
+func (t *Table) Len() int { return t.topics.Len() }
 
 // Names returns every topic name, sorted.
-func (t *Table) Names() []string { return sortedKeys(t.topics) }
+func (t *Table) Names() []string { return t.topics.Names() }
 
 // Configs returns every topic's configuration, sorted by name.
 func (t *Table) Configs() []Config {
-	out := make([]Config, 0, len(t.topics))
+	out := make([]Config, 0, t.topics.Len())
 	for _, n := range t.Names() {
-		out = append(out, t.topics[n])
+		c, _ := t.topics.Get(n)
+		out = append(out, c)
 	}
 	return out
 }
 
 // Version is the table's current DataVersion.
-func (t *Table) Version() DataVersion { return t.version }
+func (t *Table) Version() DataVersion { return t.topics.Version() }
 
 // IsSystem reports whether name is a system topic: one of RocketMQ's
 // reserved names, this broker's cluster, broker and reply topics, or a name
@@ -240,21 +194,20 @@ func (t *Table) Update(c Config) error {
 	if c.TopicName == t.opts.ClusterName {
 		return fmt.Errorf("%w: %s is the cluster name", ErrReserved, c.TopicName)
 	}
-	old, existed := t.topics[c.TopicName]
-	t.topics[c.TopicName] = c
+	old, existed := t.topics.Get(c.TopicName)
+	t.topics.Put(c)
 	t.log.Info("topic updated", slog.String("topic", c.TopicName), slog.Bool("existed", existed),
 		slog.Any("old", old), slog.Any("new", c))
-	return t.changed()
+	return t.topics.Changed()
 }
 
 // Delete removes a topic; it reports whether it existed.
 func (t *Table) Delete(name string) (bool, error) {
-	if _, ok := t.topics[name]; !ok {
+	if !t.topics.Remove(name) {
 		return false, nil
 	}
-	delete(t.topics, name)
 	t.log.Info("topic deleted", slog.String("topic", name))
-	return true, t.changed()
+	return true, t.topics.Changed()
 }
 
 // CreateInSend returns the topic a send names, creating it from
@@ -265,13 +218,13 @@ func (t *Table) Delete(name string) (bool, error) {
 // the error is ErrNoDefaultTopic, ErrAutoCreateDisabled, ErrNotInherited or
 // ErrBadName.
 func (t *Table) CreateInSend(name, defaultTopic string, clientQueueNums, sysFlag int) (c Config, created bool, err error) {
-	if c, ok := t.topics[name]; ok {
+	if c, ok := t.topics.Get(name); ok {
 		return c, false, nil
 	}
 	if err := ValidateName(name); err != nil {
 		return Config{}, false, err
 	}
-	def, ok := t.topics[defaultTopic]
+	def, ok := t.topics.Get(defaultTopic)
 	switch {
 	case !ok:
 		return Config{}, false, fmt.Errorf("create topic %s: %w: %s", name, ErrNoDefaultTopic, defaultTopic)
@@ -292,15 +245,15 @@ func (t *Table) CreateInSend(name, defaultTopic string, clientQueueNums, sysFlag
 	if c.TopicFilterType == "" {
 		c.TopicFilterType = SingleTag
 	}
-	t.topics[name] = c
+	t.topics.Put(c)
 	t.log.Info("topic auto-created", slog.String("topic", name), slog.String("from", defaultTopic), slog.Int("queues", n))
-	return c, true, t.changed()
+	return c, true, t.topics.Changed()
 }
 
 // CreateInSendBack returns a retry or dead-letter topic, creating it with
 // the given shape if missing (createTopicInSendMessageBackMethod).
 func (t *Table) CreateInSendBack(name string, queueNums, perm, sysFlag int) (c Config, created bool, err error) {
-	if c, ok := t.topics[name]; ok {
+	if c, ok := t.topics.Get(name); ok {
 		return c, false, nil
 	}
 	c = NewConfig(name)
@@ -308,9 +261,9 @@ func (t *Table) CreateInSendBack(name string, queueNums, perm, sysFlag int) (c C
 	if err := c.Validate(); err != nil {
 		return Config{}, false, err
 	}
-	t.topics[name] = c
+	t.topics.Put(c)
 	t.log.Info("topic created", slog.String("topic", name), slog.Int("queues", queueNums))
-	return c, true, t.changed()
+	return c, true, t.topics.Changed()
 }
 
 // UpdateOrderTopics sets the order flag on exactly the given topics (the
@@ -323,41 +276,18 @@ func (t *Table) UpdateOrderTopics(order []string) (bool, error) {
 	}
 	changed := false
 	for _, n := range t.Names() {
-		c := t.topics[n]
+		c, _ := t.topics.Get(n)
 		if c.Order != want[n] {
 			c.Order = want[n]
-			t.topics[n] = c
+			t.topics.Put(c)
 			changed = true
 		}
 	}
 	if !changed {
 		return false, nil
 	}
-	return true, t.changed()
+	return true, t.topics.Changed()
 }
 
 // Persist writes topics.json now.
-func (t *Table) Persist() error {
-	data, err := t.Encode()
-	if err != nil {
-		return fmt.Errorf("topic table: encode: %w", err)
-	}
-	if err := jsonfile.Write(t.fs, t.opts.Path, data); err != nil {
-		return fmt.Errorf("topic table: %w", err)
-	}
-	return nil
-}
-
-func (t *Table) changed() error {
-	t.version.Next(t.clock.Now())
-	return t.Persist()
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
+func (t *Table) Persist() error { return t.topics.Persist() }

@@ -1,0 +1,202 @@
+package table
+
+import (
+	"encoding/json"
+	"errors"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"rocketsim/runtime"
+	"rocketsim/sim/simdisk"
+)
+
+// entry is a stand-in for topic.Config and subscription.Group.
+type entry struct {
+	N    int    `json:"n"`
+	Name string `json:"name"`
+}
+
+type fakeClock struct{ t time.Time }
+
+func (c *fakeClock) Now() time.Time { return c.t }
+
+const file = "store/config/things.json"
+
+func spec() Spec[entry] {
+	return Spec[entry]{Path: file, Field: "thingTable", What: "thing table",
+		Name: func(e *entry) *string { return &e.Name }}
+}
+
+func newDisk() *simdisk.Disk {
+	return simdisk.New(simdisk.Options{MetadataNeedsSyncDir: true}, rand.New(rand.NewPCG(1, 2)))
+}
+
+func writeFile(t *testing.T, fs runtime.FS, name, data string) {
+	t.Helper()
+	_ = fs.MkdirAll("store/config")
+	f, err := fs.Open(name, runtime.ReadWrite|runtime.Create)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = f.Truncate(0)
+	_, _ = f.WriteAt([]byte(data), 0)
+	_ = f.Close()
+}
+
+// The hand-built encoding is byte for byte what encoding/json writes for the
+// wrapper struct each table used to declare, escaping included.
+func TestEncodeMatchesStructEncoding(t *testing.T) {
+	p := New(newDisk().FS(), &fakeClock{time.UnixMilli(7)}, spec(), nil)
+	for _, e := range []entry{{Name: "b", N: 2}, {Name: "a<&>\u2028é", N: -1}, {Name: "%RETRY%g", N: 0}} {
+		p.Put(e)
+	}
+	p.version.Counter = 3
+	type wrapper struct {
+		DataVersion DataVersion      `json:"dataVersion"`
+		ThingTable  map[string]entry `json:"thingTable"`
+	}
+	w := wrapper{DataVersion: p.Version(), ThingTable: p.Snapshot()}
+	wantIndent, _ := json.MarshalIndent(w, "", "\t")
+	wantCompact, _ := json.Marshal(w)
+	if got, err := p.Encode(); err != nil || string(got) != string(wantIndent) {
+		t.Fatalf("Encode %v:\n%s\nwant\n%s", err, got, wantIndent)
+	}
+	if got, err := p.EncodeCompact(); err != nil || string(got) != string(wantCompact) {
+		t.Fatalf("EncodeCompact %v:\n%s\nwant\n%s", err, got, wantCompact)
+	}
+	if !strings.HasPrefix(string(wantCompact), `{"dataVersion":{"counter":3,"timestamp":7},"thingTable":{"%RETRY%g":`) {
+		t.Fatalf("order or escaping changed: %s", wantCompact)
+	}
+}
+
+func TestChangedBumpsVersionAndPersists(t *testing.T) {
+	d := newDisk()
+	clock := &fakeClock{time.UnixMilli(1000)}
+	p := New(d.FS(), clock, spec(), nil)
+	if v := p.Version(); v != (DataVersion{Timestamp: 1000}) {
+		t.Fatalf("fresh version %+v", v)
+	}
+	p.Put(entry{Name: "x", N: 1})
+	p.Put(entry{Name: "y", N: 2})
+	clock.t = time.UnixMilli(2000)
+	if err := p.Changed(); err != nil {
+		t.Fatal(err)
+	}
+	if !p.Remove("y") || p.Remove("y") {
+		t.Fatal("Remove reports wrong")
+	}
+	clock.t = time.UnixMilli(3000)
+	if err := p.Changed(); err != nil {
+		t.Fatal(err)
+	}
+	if v := p.Version(); v != (DataVersion{Counter: 2, Timestamp: 3000}) {
+		t.Fatalf("version %+v", v)
+	}
+	d.PowerLoss()
+	q := New(d.FS(), &fakeClock{time.UnixMilli(9)}, spec(), nil)
+	if err := q.Load(); err != nil {
+		t.Fatal(err)
+	}
+	if q.Version() != p.Version() || q.Len() != 1 {
+		t.Fatalf("reloaded %+v, %v", q.Version(), q.Names())
+	}
+	if e, ok := q.Get("x"); !ok || e != (entry{Name: "x", N: 1}) {
+		t.Fatalf("x = %+v %v", e, ok)
+	}
+}
+
+// A file entry replaces the built-in one of its name, built-ins the file
+// lacks stay, an empty name takes its key, and the file's version wins.
+func TestLoadOverBuiltIns(t *testing.T) {
+	fs := newDisk().FS()
+	writeFile(t, fs, file, `{"thingTable":{"b":{"n":5},"c":{"name":"c","n":6}},"dataVersion":{"counter":4,"timestamp":44},"other":[1]}`)
+	p := New(fs, &fakeClock{time.UnixMilli(1)}, spec(), nil)
+	p.Put(entry{Name: "a", N: 1})
+	p.Put(entry{Name: "b", N: 1})
+	if err := p.Load(); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(p.Names(), ","); got != "a,b,c" {
+		t.Fatalf("names %s", got)
+	}
+	if b, _ := p.Get("b"); b != (entry{Name: "b", N: 5}) {
+		t.Fatalf("b = %+v", b)
+	}
+	if p.Version() != (DataVersion{Counter: 4, Timestamp: 44}) {
+		t.Fatalf("version %+v", p.Version())
+	}
+}
+
+func TestLoadMissingCorruptAndBackup(t *testing.T) {
+	fs := newDisk().FS()
+	p := New(fs, &fakeClock{time.UnixMilli(5)}, spec(), nil)
+	if err := p.Load(); err != nil || p.Len() != 0 || p.Version().Timestamp != 5 {
+		t.Fatalf("first start: %v, %d entries, %+v", err, p.Len(), p.Version())
+	}
+	for _, bad := range []string{
+		`{"thingTable":{"a":{"name":"b"}}}`, // name differs from key
+		`{"thingTable":[]}`,
+		`{"dataVersion":"x"}`,
+		`[]`,
+		`{`,
+	} {
+		writeFile(t, fs, file, bad)
+		err := New(fs, &fakeClock{}, spec(), nil).Load()
+		if err == nil || errors.Is(err, runtime.ErrNotExist) || !strings.HasPrefix(err.Error(), "thing table: ") {
+			t.Errorf("%s: %v", bad, err)
+		}
+	}
+	// A good .bak rescues a corrupt file.
+	writeFile(t, fs, file+".bak", `{"dataVersion":{"counter":1,"timestamp":2},"thingTable":{"k":{"name":"k","n":3}}}`)
+	q := New(fs, &fakeClock{}, spec(), nil)
+	if err := q.Load(); err != nil {
+		t.Fatal(err)
+	}
+	if k, ok := q.Get("k"); !ok || k.N != 3 || q.Version().Counter != 1 {
+		t.Fatalf("from backup: %+v %v", k, q.Version())
+	}
+}
+
+func TestSnapshotIsACopy(t *testing.T) {
+	p := New(newDisk().FS(), &fakeClock{}, spec(), nil)
+	p.Put(entry{Name: "a", N: 1})
+	s := p.Snapshot()
+	s["a"] = entry{Name: "a", N: 9}
+	s["z"] = entry{Name: "z"}
+	if a, _ := p.Get("a"); a.N != 1 || p.Len() != 1 {
+		t.Fatal("snapshot aliases the table")
+	}
+}
+
+func TestPutWithoutNamePanics(t *testing.T) {
+	p := New(newDisk().FS(), &fakeClock{}, spec(), nil)
+	defer func() {
+		if recover() == nil {
+			t.Fatal("no panic")
+		}
+	}()
+	p.Put(entry{N: 1})
+}
+
+func TestDiskFullKeepsChange(t *testing.T) {
+	d := simdisk.New(simdisk.Options{}, rand.New(rand.NewPCG(5, 6)))
+	p := New(d.FS(), &fakeClock{}, spec(), nil)
+	d.SetCapacity(d.Used())
+	p.Put(entry{Name: "t"})
+	if err := p.Changed(); !errors.Is(err, runtime.ErrNoSpace) || !strings.HasPrefix(err.Error(), "thing table: ") {
+		t.Fatalf("got %v", err)
+	}
+	if _, ok := p.Get("t"); !ok || p.Version().Counter != 1 {
+		t.Fatal("change dropped")
+	}
+	d.SetCapacity(1 << 30)
+	if err := p.Persist(); err != nil {
+		t.Fatal(err)
+	}
+	q := New(d.FS(), &fakeClock{}, spec(), nil)
+	if err := q.Load(); err != nil || q.Len() != 1 {
+		t.Fatalf("%v %d", err, q.Len())
+	}
+}
