@@ -1,16 +1,11 @@
 package subscription
 
 import (
-	"flag"
-	"os"
 	"testing"
 	"time"
-)
 
-// update rewrites the golden file; run it only on a commit whose encoding
-// is known to match RocketMQ's, since the file pins the bytes Java brokers
-// and admin tools read.
-var update = flag.Bool("update", false, "rewrite testdata/*.golden")
+	"rocketsim/broker/table/tabletest"
+)
 
 // The exact bytes of subscriptionGroup.json, which are also the body of
 // GET_ALL_SUBSCRIPTIONGROUP_CONFIG, for a small table.
@@ -34,18 +29,5 @@ func TestEncodePinned(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const file = "testdata/subscriptionGroup.json.golden"
-	if *update {
-		if err := os.WriteFile(file, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(got) != string(want) {
-		t.Fatalf("%s differs:\ngot:\n%s\nwant:\n%s", file, got, want)
-	}
+	tabletest.Golden(t, "testdata/subscriptionGroup.json.golden", got)
 }

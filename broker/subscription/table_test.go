@@ -128,27 +128,3 @@ func TestReadsRocketMQFile(t *testing.T) {
 		t.Fatalf("version %+v", tab.Version())
 	}
 }
-
-func TestCorruptFileAndBackup(t *testing.T) {
-	d := newDisk()
-	fs := d.FS()
-	tab := open(t, fs, true)
-	_ = tab.Update(NewGroup("kept"))
-	_ = tab.Update(NewGroup("newer"))
-	f, _ := fs.Open(path, runtime.ReadWrite)
-	_ = f.Truncate(10)
-	_ = f.Close()
-	tab2 := open(t, fs, true) // falls back to the .bak
-	if _, ok := tab2.Get("kept"); !ok {
-		t.Fatal("backup not used")
-	}
-	if _, ok := tab2.Get("newer"); ok {
-		t.Fatal("backup holds the newer table?")
-	}
-	f, _ = fs.Open(path+".bak", runtime.ReadWrite)
-	_ = f.Truncate(3)
-	_ = f.Close()
-	if _, err := Open(fs, &fakeClock{}, Options{Path: path}, nil); err == nil {
-		t.Fatal("both copies corrupt, no error")
-	}
-}

@@ -148,14 +148,36 @@ func TestLoadMissingCorruptAndBackup(t *testing.T) {
 			t.Errorf("%s: %v", bad, err)
 		}
 	}
-	// A good .bak rescues a corrupt file.
-	writeFile(t, fs, file+".bak", `{"dataVersion":{"counter":1,"timestamp":2},"thingTable":{"k":{"name":"k","n":3}}}`)
+}
+
+// A torn current file falls back to the .bak jsonfile.Write kept, which
+// holds the table before the last change; both torn is an error.
+func TestCorruptFileFallsBackToBackup(t *testing.T) {
+	fs := newDisk().FS()
+	p := New(fs, &fakeClock{}, spec(), nil)
+	p.Put(entry{Name: "kept"})
+	_ = p.Changed()
+	p.Put(entry{Name: "newer"})
+	_ = p.Changed()
+	truncate := func(name string, size int64) {
+		f, _ := fs.Open(name, runtime.ReadWrite)
+		_ = f.Truncate(size)
+		_ = f.Close()
+	}
+	truncate(file, 10)
 	q := New(fs, &fakeClock{}, spec(), nil)
 	if err := q.Load(); err != nil {
 		t.Fatal(err)
 	}
-	if k, ok := q.Get("k"); !ok || k.N != 3 || q.Version().Counter != 1 {
-		t.Fatalf("from backup: %+v %v", k, q.Version())
+	if _, ok := q.Get("kept"); !ok || q.Version().Counter != 1 {
+		t.Fatalf("backup not used: %v %+v", q.Names(), q.Version())
+	}
+	if _, ok := q.Get("newer"); ok {
+		t.Fatal("backup holds the newer table?")
+	}
+	truncate(file+".bak", 3)
+	if err := New(fs, &fakeClock{}, spec(), nil).Load(); err == nil || errors.Is(err, runtime.ErrNotExist) {
+		t.Fatalf("both copies corrupt: %v", err)
 	}
 }
 

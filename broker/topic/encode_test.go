@@ -1,16 +1,11 @@
 package topic
 
 import (
-	"flag"
-	"os"
 	"testing"
 	"time"
-)
 
-// update rewrites the golden files; run it only on a commit whose encoding
-// is known to match RocketMQ's, since the files pin the bytes Java brokers
-// and admin tools read.
-var update = flag.Bool("update", false, "rewrite testdata/*.golden")
+	"rocketsim/broker/table/tabletest"
+)
 
 // The exact bytes of topics.json and of the GET_ALL_TOPIC_CONFIG body for a
 // small table: a change of field order, indentation, key order or escaping
@@ -35,23 +30,6 @@ func TestEncodePinned(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "testdata/topics.json.golden", indented)
-	golden(t, "testdata/topics.compact.golden", compact)
-}
-
-func golden(t *testing.T, file string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(file, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(got) != string(want) {
-		t.Fatalf("%s differs:\ngot:\n%s\nwant:\n%s", file, got, want)
-	}
+	tabletest.Golden(t, "testdata/topics.json.golden", indented)
+	tabletest.Golden(t, "testdata/topics.compact.golden", compact)
 }

@@ -299,27 +299,6 @@ func TestUpdateOrderTopics(t *testing.T) {
 	}
 }
 
-func TestDiskFullKeepsChangeAndReports(t *testing.T) {
-	d := simdisk.New(simdisk.Options{}, rand.New(rand.NewPCG(5, 6)))
-	tab := open(t, d.FS(), &fakeClock{}, testOptions())
-	d.SetCapacity(d.Used())
-	err := tab.Update(NewConfig("t"))
-	if !errors.Is(err, runtime.ErrNoSpace) {
-		t.Fatalf("got %v", err)
-	}
-	if _, ok := tab.Get("t"); !ok {
-		t.Fatal("change dropped")
-	}
-	d.SetCapacity(1 << 30)
-	if err := tab.Persist(); err != nil {
-		t.Fatal(err)
-	}
-	tab2 := open(t, d.FS(), &fakeClock{}, testOptions())
-	if _, ok := tab2.Get("t"); !ok {
-		t.Fatal("not persisted after space came back")
-	}
-}
-
 func TestNamesAndPerm(t *testing.T) {
 	if RetryTopic("g") != "%RETRY%g" || DLQTopic("g") != "%DLQ%g" || !IsRetryTopic("%RETRY%g") || IsRetryTopic("%RETRY%") || !IsDLQTopic("%DLQ%g") {
 		t.Fatal("retry/DLQ names")
