@@ -48,20 +48,18 @@ func Open(fs runtime.FS, clock Clock, opts Options, log *slog.Logger) (*Table, e
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	t := &Table{
-		opts: opts, log: log,
-		groups: table.New(fs, clock, table.Spec[Group]{
-			Path: opts.Path, Field: wrapperField, What: "subscription group table",
-			Name: func(g *Group) *string { return &g.GroupName },
-		}, log),
+	builtIn := make([]Group, 0, len(systemGroups))
+	for _, name := range systemGroups {
+		builtIn = append(builtIn, NewGroup(name))
 	}
-	for _, g := range systemGroups {
-		t.groups.Put(NewGroup(g))
-	}
-	if err := t.groups.Load(); err != nil {
+	groups, err := table.Open(fs, clock, table.Spec[Group]{
+		Path: opts.Path, Field: wrapperField, What: "subscription group table",
+		Name: func(g *Group) *string { return &g.GroupName },
+	}, builtIn, log)
+	if err != nil {
 		return nil, err
 	}
-	return t, nil
+	return &Table{opts: opts, log: log, groups: groups}, nil
 }
 
 // Encode returns the table as subscriptionGroup.json holds it (also the

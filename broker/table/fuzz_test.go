@@ -6,10 +6,10 @@ import (
 	"time"
 )
 
-// Whatever a table file holds, Load either refuses it or yields a table
+// Whatever a table file holds, Open either refuses it or yields a table
 // whose file reloads to the same bytes, every entry stored under its own
 // name; it never panics.
-func FuzzLoad(f *testing.F) {
+func FuzzOpen(f *testing.F) {
 	f.Add([]byte(`{"dataVersion":{"counter":1,"timestamp":2},"thingTable":{"a":{"name":"a","n":6}}}`))
 	f.Add([]byte(`{"thingTable":{"a":{}}}`))
 	f.Add([]byte(`{"thingTable":null,"dataVersion":null}`))
@@ -19,8 +19,8 @@ func FuzzLoad(f *testing.F) {
 		fs := newDisk().FS()
 		writeFile(t, fs, file, string(data))
 		clock := &fakeClock{time.UnixMilli(1)}
-		p := New(fs, clock, spec(), nil)
-		if err := p.Load(); err != nil {
+		p, err := Open(fs, clock, spec(), []entry{{Name: "builtin"}}, nil)
+		if err != nil {
 			return
 		}
 		for _, name := range p.Names() {
@@ -32,8 +32,8 @@ func FuzzLoad(f *testing.F) {
 			t.Fatal(err)
 		}
 		first, _ := p.Encode()
-		q := New(fs, clock, spec(), nil)
-		if err := q.Load(); err != nil {
+		q, err := Open(fs, clock, spec(), []entry{{Name: "builtin"}}, nil)
+		if err != nil {
 			t.Fatalf("reload of our own file: %v", err)
 		}
 		second, _ := q.Encode()

@@ -22,9 +22,7 @@ func TestRandomChangesUnderFaults(t *testing.T) {
 		Name: func(e *entry) *string { return &e.Name }}
 	tabletest.Run(t, tabletest.Model[*table.Persisted[entry]]{
 		Open: func(fs runtime.FS, clock table.Clock) (*table.Persisted[entry], error) {
-			p := table.New(fs, clock, spec, nil)
-			p.Put(entry{Name: "builtin", N: -1})
-			return p, p.Load()
+			return table.Open(fs, clock, spec, []entry{{Name: "builtin", N: -1}}, nil)
 		},
 		Change: func(p *table.Persisted[entry], rng *rand.Rand) (bool, error) {
 			name := fmt.Sprintf("e%d", rng.IntN(6))

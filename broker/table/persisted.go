@@ -46,29 +46,36 @@ type Persisted[V any] struct {
 	version DataVersion
 }
 
-// New returns an empty table whose version is stamped now; Load then reads
-// the file over it. A nil log discards.
-func New[V any](fs runtime.FS, clock Clock, spec Spec[V], log *slog.Logger) *Persisted[V] {
+// Open builds a table from its built-in entries (a broker's system topics
+// or groups) and then its file, as RocketMQ loads a ConfigManager file over
+// the built-in entries: each file entry replaces the built-in one of its
+// name, and the file's version becomes the table's. The file is read from
+// its .bak (with a warning) when it is missing or corrupt. No file at all
+// is a first start: the built-ins alone, versioned now. No valid copy is
+// an error, since a broker must not silently start without its
+// configuration. A nil log discards.
+func Open[V any](fs runtime.FS, clock Clock, spec Spec[V], builtIn []V, log *slog.Logger) (*Persisted[V], error) {
 	if spec.Path == "" || spec.Field == "" || spec.Name == nil {
 		panic(fmt.Sprintf("table %q: path, field and name accessor are required", spec.What))
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Persisted[V]{
+	p := &Persisted[V]{
 		fs: fs, clock: clock, log: log, spec: spec,
-		entries: map[string]V{},
+		entries: make(map[string]V, len(builtIn)),
 		version: DataVersion{Timestamp: clock.Now().UnixMilli()},
 	}
+	for _, v := range builtIn {
+		p.Put(v)
+	}
+	if err := p.load(); err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
-// Load reads the file, or its .bak when the file is missing or corrupt
-// (with a warning), as RocketMQ loads a ConfigManager file over its
-// built-in entries: each file entry replaces the one of the same name and
-// the file's version becomes the table's. Both copies missing is a first
-// start and leaves the table as it is; no valid copy is an error, since a
-// broker must not silently start without its configuration.
-func (p *Persisted[V]) Load() error {
+func (p *Persisted[V]) load() error {
 	data, from, err := jsonfile.Read(p.fs, p.spec.Path, func(b []byte) error {
 		_, _, err := p.decode(b)
 		return err

@@ -33,6 +33,16 @@ func newDisk() *simdisk.Disk {
 	return simdisk.New(simdisk.Options{MetadataNeedsSyncDir: true}, rand.New(rand.NewPCG(1, 2)))
 }
 
+// open opens the test table on fs, failing the test on an error.
+func open(t *testing.T, fs runtime.FS, clock Clock, builtIn ...entry) *Persisted[entry] {
+	t.Helper()
+	p, err := Open(fs, clock, spec(), builtIn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 func writeFile(t *testing.T, fs runtime.FS, name, data string) {
 	t.Helper()
 	_ = fs.MkdirAll("store/config")
@@ -48,7 +58,7 @@ func writeFile(t *testing.T, fs runtime.FS, name, data string) {
 // The hand-built encoding is byte for byte what encoding/json writes for the
 // wrapper struct each table used to declare, escaping included.
 func TestEncodeMatchesStructEncoding(t *testing.T) {
-	p := New(newDisk().FS(), &fakeClock{time.UnixMilli(7)}, spec(), nil)
+	p := open(t, newDisk().FS(), &fakeClock{time.UnixMilli(7)})
 	for _, e := range []entry{{Name: "b", N: 2}, {Name: "a<&>\u2028é", N: -1}, {Name: "%RETRY%g", N: 0}} {
 		p.Put(e)
 	}
@@ -74,7 +84,7 @@ func TestEncodeMatchesStructEncoding(t *testing.T) {
 func TestChangedBumpsVersionAndPersists(t *testing.T) {
 	d := newDisk()
 	clock := &fakeClock{time.UnixMilli(1000)}
-	p := New(d.FS(), clock, spec(), nil)
+	p := open(t, d.FS(), clock)
 	if v := p.Version(); v != (DataVersion{Timestamp: 1000}) {
 		t.Fatalf("fresh version %+v", v)
 	}
@@ -95,10 +105,7 @@ func TestChangedBumpsVersionAndPersists(t *testing.T) {
 		t.Fatalf("version %+v", v)
 	}
 	d.PowerLoss()
-	q := New(d.FS(), &fakeClock{time.UnixMilli(9)}, spec(), nil)
-	if err := q.Load(); err != nil {
-		t.Fatal(err)
-	}
+	q := open(t, d.FS(), &fakeClock{time.UnixMilli(9)})
 	if q.Version() != p.Version() || q.Len() != 1 {
 		t.Fatalf("reloaded %+v, %v", q.Version(), q.Names())
 	}
@@ -109,15 +116,10 @@ func TestChangedBumpsVersionAndPersists(t *testing.T) {
 
 // A file entry replaces the built-in one of its name, built-ins the file
 // lacks stay, an empty name takes its key, and the file's version wins.
-func TestLoadOverBuiltIns(t *testing.T) {
+func TestFileOverBuiltIns(t *testing.T) {
 	fs := newDisk().FS()
 	writeFile(t, fs, file, `{"thingTable":{"b":{"n":5},"c":{"name":"c","n":6}},"dataVersion":{"counter":4,"timestamp":44},"other":[1]}`)
-	p := New(fs, &fakeClock{time.UnixMilli(1)}, spec(), nil)
-	p.Put(entry{Name: "a", N: 1})
-	p.Put(entry{Name: "b", N: 1})
-	if err := p.Load(); err != nil {
-		t.Fatal(err)
-	}
+	p := open(t, fs, &fakeClock{time.UnixMilli(1)}, entry{Name: "a", N: 1}, entry{Name: "b", N: 1})
 	if got := strings.Join(p.Names(), ","); got != "a,b,c" {
 		t.Fatalf("names %s", got)
 	}
@@ -129,11 +131,11 @@ func TestLoadOverBuiltIns(t *testing.T) {
 	}
 }
 
-func TestLoadMissingCorruptAndBackup(t *testing.T) {
+func TestOpenMissingOrCorrupt(t *testing.T) {
 	fs := newDisk().FS()
-	p := New(fs, &fakeClock{time.UnixMilli(5)}, spec(), nil)
-	if err := p.Load(); err != nil || p.Len() != 0 || p.Version().Timestamp != 5 {
-		t.Fatalf("first start: %v, %d entries, %+v", err, p.Len(), p.Version())
+	p := open(t, fs, &fakeClock{time.UnixMilli(5)}, entry{Name: "builtin"})
+	if p.Len() != 1 || p.Version() != (DataVersion{Timestamp: 5}) {
+		t.Fatalf("first start: %v, %+v", p.Names(), p.Version())
 	}
 	for _, bad := range []string{
 		`{"thingTable":{"a":{"name":"b"}}}`, // name differs from key
@@ -143,7 +145,7 @@ func TestLoadMissingCorruptAndBackup(t *testing.T) {
 		`{`,
 	} {
 		writeFile(t, fs, file, bad)
-		err := New(fs, &fakeClock{}, spec(), nil).Load()
+		_, err := Open(fs, &fakeClock{}, spec(), nil, nil)
 		if err == nil || errors.Is(err, runtime.ErrNotExist) || !strings.HasPrefix(err.Error(), "thing table: ") {
 			t.Errorf("%s: %v", bad, err)
 		}
@@ -154,7 +156,7 @@ func TestLoadMissingCorruptAndBackup(t *testing.T) {
 // holds the table before the last change; both torn is an error.
 func TestCorruptFileFallsBackToBackup(t *testing.T) {
 	fs := newDisk().FS()
-	p := New(fs, &fakeClock{}, spec(), nil)
+	p := open(t, fs, &fakeClock{})
 	p.Put(entry{Name: "kept"})
 	_ = p.Changed()
 	p.Put(entry{Name: "newer"})
@@ -165,10 +167,7 @@ func TestCorruptFileFallsBackToBackup(t *testing.T) {
 		_ = f.Close()
 	}
 	truncate(file, 10)
-	q := New(fs, &fakeClock{}, spec(), nil)
-	if err := q.Load(); err != nil {
-		t.Fatal(err)
-	}
+	q := open(t, fs, &fakeClock{})
 	if _, ok := q.Get("kept"); !ok || q.Version().Counter != 1 {
 		t.Fatalf("backup not used: %v %+v", q.Names(), q.Version())
 	}
@@ -176,13 +175,13 @@ func TestCorruptFileFallsBackToBackup(t *testing.T) {
 		t.Fatal("backup holds the newer table?")
 	}
 	truncate(file+".bak", 3)
-	if err := New(fs, &fakeClock{}, spec(), nil).Load(); err == nil || errors.Is(err, runtime.ErrNotExist) {
+	if _, err := Open(fs, &fakeClock{}, spec(), nil, nil); err == nil || errors.Is(err, runtime.ErrNotExist) {
 		t.Fatalf("both copies corrupt: %v", err)
 	}
 }
 
 func TestSnapshotIsACopy(t *testing.T) {
-	p := New(newDisk().FS(), &fakeClock{}, spec(), nil)
+	p := open(t, newDisk().FS(), &fakeClock{})
 	p.Put(entry{Name: "a", N: 1})
 	s := p.Snapshot()
 	s["a"] = entry{Name: "a", N: 9}
@@ -193,7 +192,7 @@ func TestSnapshotIsACopy(t *testing.T) {
 }
 
 func TestPutWithoutNamePanics(t *testing.T) {
-	p := New(newDisk().FS(), &fakeClock{}, spec(), nil)
+	p := open(t, newDisk().FS(), &fakeClock{})
 	defer func() {
 		if recover() == nil {
 			t.Fatal("no panic")
@@ -204,7 +203,7 @@ func TestPutWithoutNamePanics(t *testing.T) {
 
 func TestDiskFullKeepsChange(t *testing.T) {
 	d := simdisk.New(simdisk.Options{}, rand.New(rand.NewPCG(5, 6)))
-	p := New(d.FS(), &fakeClock{}, spec(), nil)
+	p := open(t, d.FS(), &fakeClock{})
 	d.SetCapacity(d.Used())
 	p.Put(entry{Name: "t"})
 	if err := p.Changed(); !errors.Is(err, runtime.ErrNoSpace) || !strings.HasPrefix(err.Error(), "thing table: ") {
@@ -217,8 +216,7 @@ func TestDiskFullKeepsChange(t *testing.T) {
 	if err := p.Persist(); err != nil {
 		t.Fatal(err)
 	}
-	q := New(d.FS(), &fakeClock{}, spec(), nil)
-	if err := q.Load(); err != nil || q.Len() != 1 {
-		t.Fatalf("%v %d", err, q.Len())
+	if q := open(t, d.FS(), &fakeClock{}); q.Len() != 1 {
+		t.Fatalf("reloaded %v", q.Names())
 	}
 }

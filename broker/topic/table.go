@@ -79,24 +79,23 @@ func Open(fs runtime.FS, clock Clock, opts Options, log *slog.Logger) (*Table, e
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	t := &Table{
-		opts: opts, log: log,
-		topics: table.New(fs, clock, table.Spec[Config]{
-			Path: opts.Path, Field: wrapperField, What: "topic table",
-			Name: func(c *Config) *string { return &c.TopicName },
-		}, log),
-		system: map[string]bool{},
-	}
-	t.addSystemTopics()
-	if err := t.topics.Load(); err != nil {
+	t := &Table{opts: opts, log: log, system: map[string]bool{}}
+	spec := table.Spec[Config]{Path: opts.Path, Field: wrapperField, What: "topic table",
+		Name: func(c *Config) *string { return &c.TopicName }}
+	topics, err := table.Open(fs, clock, spec, t.systemTopics(), log)
+	if err != nil {
 		return nil, err
 	}
+	t.topics = topics
 	return t, nil
 }
 
-func (t *Table) addSystemTopics() {
+// systemTopics returns the topics every broker has, marking them system
+// topics.
+func (t *Table) systemTopics() []Config {
+	var out []Config
 	add := func(c Config) {
-		t.topics.Put(c)
+		out = append(out, c)
 		t.system[c.TopicName] = true
 	}
 	one := func(name string) Config {
@@ -138,6 +137,7 @@ func (t *Table) addSystemTopics() {
 	// now costs nothing and makes them visible to admin tools from the start.
 	add(one(TransHalfTopic))
 	add(one(TransOpHalfTopic))
+	return out
 }
 
 // Encode returns the table as topics.json holds it, which is also the
