@@ -17,7 +17,7 @@
 // which the multi-process runner (jepsen/procrun) drives: each line is one
 // fault in flow form ({kind: fsync-fail, nodes: [broker-a], prob: 0.3}),
 // answered "ok" or "error: ...". It is a fault injector with no
-// authentication: bind it to loopback only. -name is the node name those
+// authentication, so only a loopback address is accepted. -name is the node name those
 // faults must carry (default brokerName; a slave shares its master's, so
 // the runner names each process). -fault FAULT, repeatable, puts a fault in
 // force from boot on, before recovery reads the store (a failing fsync may
@@ -76,8 +76,8 @@ func run(args []string) int {
 	// the boot line is out, and a port already taken fails the start.
 	var ln net.Listener
 	if *control != "" {
-		if ln, err = net.Listen("tcp", *control); err != nil {
-			fmt.Fprintln(os.Stderr, "broker: control socket:", err)
+		if ln, err = realrt.ListenControl(*control); err != nil {
+			fmt.Fprintln(os.Stderr, "broker:", err)
 			return 1
 		}
 		defer ln.Close() // on the early returns; a graceful stop closes it first

@@ -14,7 +14,7 @@
 // which the multi-process runner (jepsen/procrun) drives: each line is one
 // fault in flow form ({kind: clock-jump, nodes: [namesrv], by: 30s}),
 // answered "ok" or "error: ...". It is a fault injector with no
-// authentication: bind it to loopback only. -name is the node name those
+// authentication, so only a loopback address is accepted. -name is the node name those
 // faults must carry (default namesrv). -fault FAULT, repeatable, puts a
 // fault in force from boot on; a line that does not parse, or that names
 // another node, is refused with exit code 2.
@@ -67,8 +67,8 @@ func run(args []string) int {
 	// the boot line is out, and a port already taken fails the start.
 	var ln net.Listener
 	if *control != "" {
-		if ln, err = net.Listen("tcp", *control); err != nil {
-			fmt.Fprintln(os.Stderr, "namesrv: control socket:", err)
+		if ln, err = realrt.ListenControl(*control); err != nil {
+			fmt.Fprintln(os.Stderr, "namesrv:", err)
 			return 1
 		}
 		defer ln.Close() // on the early returns; a graceful stop closes it first

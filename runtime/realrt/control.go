@@ -95,3 +95,24 @@ func (r *Runtime) serveControlConn(c net.Conn) {
 		_ = w.Flush()
 	}
 }
+
+// ListenControl listens on addr (host:port) for ServeControl, and refuses
+// an address that is not loopback: the control socket injects faults, so
+// nothing but the same machine may reach it. "localhost" is taken as
+// 127.0.0.1.
+func ListenControl(addr string) (net.Listener, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("control socket %q: %w", addr, err)
+	}
+	if host == "localhost" {
+		addr = net.JoinHostPort("127.0.0.1", addr[strings.LastIndexByte(addr, ':')+1:])
+	} else if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return nil, fmt.Errorf("control socket %q: not a loopback address; it injects faults, bind it to 127.0.0.1 or ::1", addr)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("control socket: %w", err)
+	}
+	return ln, nil
+}

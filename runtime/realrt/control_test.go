@@ -80,3 +80,23 @@ func TestServeControlAppliesFaultsLineByLine(t *testing.T) {
 		t.Fatal("ServeControl did not return after its listener closed")
 	}
 }
+
+// ListenControl binds loopback only: the control socket injects faults.
+func TestListenControlRefusesNonLoopback(t *testing.T) {
+	for _, addr := range []string{"0.0.0.0:0", ":0", "10.1.2.3:9999", "example.com:1", "nocolon"} {
+		if ln, err := ListenControl(addr); err == nil {
+			ln.Close()
+			t.Errorf("ListenControl(%q) listened", addr)
+		}
+	}
+	for _, addr := range []string{"127.0.0.1:0", "localhost:0", "[::1]:0"} {
+		ln, err := ListenControl(addr)
+		if err != nil {
+			if addr == "[::1]:0" { // a machine without IPv6 loopback
+				continue
+			}
+			t.Fatalf("ListenControl(%q): %v", addr, err)
+		}
+		ln.Close()
+	}
+}
