@@ -150,6 +150,14 @@ func TestAdminTopicsGroupsAndStats(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "true", kv["storeWritable"])
 	require.Equal(t, "3", kv["msgPutTotalTodayNow"])
+	// Java's store figures: disk ratio, unflushed bytes, and each delay
+	// level's "delivered,max" (nothing delayed here).
+	ratio, err := strconv.ParseFloat(kv["commitLogDiskRatio"], 64)
+	require.NoError(t, err, kv["commitLogDiskRatio"])
+	require.True(t, ratio >= 0 && ratio <= 1, "commitLogDiskRatio %v", ratio)
+	require.Regexp(t, `^[0-9.]+ (B|KiB|MiB)$`, kv["remainHowManyDataToFlush"])
+	require.Equal(t, "0,0", kv["scheduleMessageOffset_1"])
+	require.Contains(t, kv, "scheduleMessageOffset_18")
 
 	// Subscription groups: create with defaults filled in, list, delete.
 	r = e.invoke(remoting.ReqUpdateAndCreateSubscriptionGroup, nil, []byte(`{"groupName":"sg","retryMaxTimes":3}`))

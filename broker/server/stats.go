@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"rocketsim/broker/filter"
+	"rocketsim/broker/store"
 	"rocketsim/broker/topic"
 	"rocketsim/namesrv/wire"
 	"rocketsim/remoting"
@@ -176,6 +177,14 @@ func (b *Broker) handleRuntimeInfo(req *remoting.Request) {
 		"consumerGroupsOnline":  strconv.Itoa(len(b.clients.ConsumerGroups())),
 		"producerGroupsOnline":  strconv.Itoa(len(b.clients.ProducerGroups())),
 	}
+	// Java's store figures (DefaultMessageStore.getRuntimeInfo, and the
+	// schedule service's progress per level: "delivered,max").
+	kv["commitLogDiskRatio"] = strconv.FormatFloat(b.store.DiskUsageRatio(), 'f', -1, 64)
+	kv["remainHowManyDataToFlush"] = humanBytes(max(b.store.MaxPhyOffset()-b.store.SyncedPhyOffset(), 0))
+	for level, off := range b.sched.Offsets() {
+		kv["scheduleMessageOffset_"+strconv.Itoa(level)] = fmt.Sprintf("%d,%d", off,
+			b.store.MaxOffsetInQueue(store.ScheduleTopic, int32(level-1)))
+	}
 	if err := b.store.Writable(); err != nil {
 		kv["storeWritable"] = "false: " + err.Error()
 	} else {
@@ -187,6 +196,20 @@ func (b *Broker) handleRuntimeInfo(req *remoting.Request) {
 	resp := remoting.NewResponse(req.Cmd, remoting.RespSuccess, "")
 	resp.Body = wire.EncodeKVTable(kv)
 	b.reply(req, resp)
+}
+
+// humanBytes writes a byte count as Java's MixAll.humanReadableByteCount
+// (binary units): "512 B", "1.5 KiB", "3.0 MiB".
+func humanBytes(n int64) string {
+	if n < 1024 {
+		return strconv.FormatInt(n, 10) + " B"
+	}
+	exp, v := 0, float64(n)
+	for v >= 1024 && exp < 6 {
+		v /= 1024
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", v, "KMGTPE"[exp-1])
 }
 
 // uptime writes a duration as Java's broker does: "[ 0 days, 1 hours, 2

@@ -245,6 +245,10 @@ func (s *Store) MaxPhyOffset() int64 { return s.cl.MaxOffset() }
 // SyncedPhyOffset is the commit log offset a finished fsync covers.
 func (s *Store) SyncedPhyOffset() int64 { return s.flush.synced }
 
+// DiskUsageRatio is the store volume's used share at the last check
+// (Java's commitLogDiskRatio).
+func (s *Store) DiskUsageRatio() float64 { return s.lastUsage }
+
 // DispatchedPhyOffset is how far consume queues and index are built.
 func (s *Store) DispatchedPhyOffset() int64 { return s.dispatched }
 
