@@ -77,17 +77,7 @@ func TestTwoGroups(t *testing.T) {
 			{Name: "c1", Role: RoleConsumer}, {Name: "c2", Role: RoleConsumer},
 			{Name: "d1", Role: RoleConsumer, Client: &ClientOverrides{Group: "other", Subscription: "TagA"}}}
 		w := simrt.New(1, simrt.Options{})
-		d, err := NewDeployment(w, spec, nodes, Options{})
-		require.NoError(t, err)
-		for i, n := range nodes {
-			nn, err := d.NewNode(n.Name)
-			require.NoError(t, err)
-			w.AddNode(n.Name, simrt.NodeConfig{Host: fmt.Sprintf("10.9.0.%d", i+1)}, nn)
-		}
-		for _, n := range nodes {
-			w.Node(n.Name).Start()
-			require.NoError(t, w.Node(n.Name).Err())
-		}
+		d := deployOn(t, w, spec, nodes, Options{}, len(nodes))
 		w.RunFor(spec.Duration)
 		res := d.Finish()
 		require.True(t, res.Passed(), "%s: %v %s", clients, res.Problems, res.Report.Explain(5))
@@ -136,4 +126,22 @@ func TestFailsAttempt(t *testing.T) {
 		require.False(t, failsAttempt(key, 0, 0))
 	}
 	require.InDelta(t, 1000, fails, 150)
+}
+
+// deployOn adds nodes to w as spec's deployment (hosts 10.9.0.1, ...) and
+// starts the first start of them; the rest are added but left down.
+func deployOn(t *testing.T, w *simrt.World, spec Spec, nodes []NodeSpec, opts Options, start int) *Deployment {
+	t.Helper()
+	d, err := NewDeployment(w, spec, nodes, opts)
+	require.NoError(t, err)
+	for i, n := range nodes {
+		nn, err := d.NewNode(n.Name)
+		require.NoError(t, err)
+		w.AddNode(n.Name, simrt.NodeConfig{Host: fmt.Sprintf("10.9.0.%d", i+1)}, nn)
+	}
+	for _, n := range nodes[:start] {
+		w.Node(n.Name).Start()
+		require.NoError(t, w.Node(n.Name).Err())
+	}
+	return d
 }

@@ -1,7 +1,6 @@
 package mq
 
 import (
-	"fmt"
 	"testing"
 	"time"
 
@@ -46,17 +45,7 @@ func TestConsumerReadsFromSlaveWhileMasterDown(t *testing.T) {
 	spec.Drain = 2 * time.Minute
 	nodes := slaveNodes()
 	w := simrt.New(3, simrt.Options{})
-	d, err := NewDeployment(w, spec, nodes, Options{})
-	require.NoError(t, err)
-	for i, n := range nodes {
-		nn, err := d.NewNode(n.Name)
-		require.NoError(t, err)
-		w.AddNode(n.Name, simrt.NodeConfig{Host: fmt.Sprintf("10.9.0.%d", i+1)}, nn)
-	}
-	for _, n := range nodes[:4] {
-		w.Node(n.Name).Start()
-		require.NoError(t, w.Node(n.Name).Err())
-	}
+	d := deployOn(t, w, spec, nodes, Options{}, 4)
 	w.RunFor(spec.Duration)
 	w.Node("p").Stop()
 	w.RunFor(spec.Timeout)
@@ -115,17 +104,7 @@ func TestSyncMasterPowerLossAckedOnSlave(t *testing.T) {
 	spec.Drain = 2 * time.Minute
 	nodes := slaveNodes()
 	w := simrt.New(4, simrt.Options{})
-	d, err := NewDeployment(w, spec, nodes, Options{})
-	require.NoError(t, err)
-	for i, n := range nodes {
-		nn, err := d.NewNode(n.Name)
-		require.NoError(t, err)
-		w.AddNode(n.Name, simrt.NodeConfig{Host: fmt.Sprintf("10.9.0.%d", i+1)}, nn)
-	}
-	for _, n := range nodes[:4] {
-		w.Node(n.Name).Start()
-		require.NoError(t, w.Node(n.Name).Err())
-	}
+	d := deployOn(t, w, spec, nodes, Options{}, 4)
 	w.RunFor(10 * time.Second)
 	w.Node("b").PowerLoss() // mid-stream: sends in flight, the last ones unflushed
 	down := w.Now()
@@ -176,17 +155,7 @@ func TestSlaveWithoutReadEnableMakesConsumersSkip(t *testing.T) {
 	// from what a group received, and this group receives nothing.
 	opts := Options{Check: check.Config{Delivery: check.DeliveryOptions{
 		Subscriptions: map[string][]string{spec.Group: {spec.Topic + ":*"}}}}}
-	d, err := NewDeployment(w, spec, nodes, opts)
-	require.NoError(t, err)
-	for i, n := range nodes {
-		nn, err := d.NewNode(n.Name)
-		require.NoError(t, err)
-		w.AddNode(n.Name, simrt.NodeConfig{Host: fmt.Sprintf("10.9.0.%d", i+1)}, nn)
-	}
-	for _, n := range nodes[:4] {
-		w.Node(n.Name).Start()
-		require.NoError(t, w.Node(n.Name).Err())
-	}
+	d := deployOn(t, w, spec, nodes, opts, 4)
 	w.RunFor(10 * time.Second)
 	w.Node("p").Stop()
 	w.RunFor(spec.Timeout)
