@@ -132,10 +132,10 @@ func (c *conn) Close() error {
 }
 
 // closeQuietly closes the connection without telling the handler: the node
-// is gone (Stop). Loop only.
-func (c *conn) closeQuietly(error) {
+// is gone (Stop with linger, Kill without). Loop only.
+func (c *conn) closeQuietly(linger bool) {
 	if c.state != connClosed {
-		c.shut(true)
+		c.shut(linger)
 	}
 }
 

@@ -41,11 +41,16 @@ func (q *queue) push(fn func()) bool {
 	return true
 }
 
-// take waits until events are queued and returns all of them in FIFO order.
-// The caller hands the slice back with recycle when done with it.
+// take waits until events are queued and returns all of them in FIFO order;
+// it returns nil once the queue is closed. The caller hands the slice back
+// with recycle when done with it.
 func (q *queue) take() []func() {
 	for {
 		q.mu.Lock()
+		if q.closed {
+			q.mu.Unlock()
+			return nil
+		}
 		if len(q.items) > 0 {
 			batch := q.items
 			q.items = q.spare[:0]
@@ -69,10 +74,15 @@ func (q *queue) recycle(batch []func()) {
 	q.mu.Unlock()
 }
 
-// close drops everything queued and refuses later pushes.
+// close drops everything queued, refuses later pushes and wakes a waiting
+// take.
 func (q *queue) close() {
 	q.mu.Lock()
 	q.closed = true
 	q.items = nil
 	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
 }

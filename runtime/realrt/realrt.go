@@ -14,7 +14,8 @@
 //   - per Runtime, one writer goroutine that makes WriteAsync's writes;
 //   - timers are a heap on the loop driven by a single time.Timer.
 //
-// Lifecycle: New, then Start(newNode) builds the node on the loop. Stop calls
+// Lifecycle: New, then Start(newNode) builds the node on the loop. Kill ends
+// it like a process crash (no node Stop, nothing queued flushed). Stop calls
 // the node's Stop on the loop, then closes listeners, connections and files
 // and waits for every goroutine the Runtime started. After the node's Stop
 // returns no further callback runs: connections still open are closed
@@ -122,6 +123,9 @@ type Runtime struct {
 	stopped  bool
 	stopOnce sync.Once
 	done     chan struct{} // closed when the loop has exited for good
+	// killed is set by Kill: the loop runs no further event and tears the
+	// node down abruptly (kill) instead of calling its Stop.
+	killed   atomic.Bool
 	doneOnce sync.Once
 
 	// Loop-owned state.
@@ -235,7 +239,14 @@ func (r *Runtime) Start(newNode runtime.NewNode) error {
 	go r.writer.run()
 	r.lifeMu.Unlock()
 
-	if err := <-errc; err != nil {
+	var err error
+	select {
+	case err = <-errc:
+	case <-r.done:
+		// Killed before the constructor ran.
+		err = errors.New("killed before the node was built")
+	}
+	if err != nil {
 		r.Stop()
 		return fmt.Errorf("realrt: start node %s: %w", r.name, err)
 	}
@@ -246,26 +257,47 @@ func (r *Runtime) Start(newNode runtime.NewNode) error {
 // runtime closes listeners, connections (flushing their queued frames for at
 // most closeLinger) and files, and waits for all its goroutines. It must not
 // be called from the loop itself (it would wait for itself). Later calls
-// return at once; concurrent calls return when the first is done.
-func (r *Runtime) Stop() {
+// return at once; concurrent calls return when the first is done. Stop
+// after Kill returns at once.
+func (r *Runtime) Stop() { r.end(false) }
+
+// Kill ends the node the way a crashed process ends: the node's Stop is not
+// called, the loop runs no further event (queued events, timers and fsync
+// callbacks are dropped; a callback already running finishes), connections
+// close at once without writing their queued frames, WriteAsync writes not
+// yet made are dropped, files are closed and every goroutine is waited for.
+// What the node wrote to its files before stays (a process crash keeps the
+// page cache). Like Stop it must not be called from the loop; later calls,
+// and Stop after Kill, return at once.
+func (r *Runtime) Kill() { r.end(true) }
+
+// end is Stop (kill false) or Kill; whichever comes first decides.
+func (r *Runtime) end(kill bool) {
 	r.stopOnce.Do(func() {
 		r.lifeMu.Lock()
 		r.stopped = true
 		started := r.started
 		r.lifeMu.Unlock()
-		if started {
+		switch {
+		case started && kill:
+			// The loop checks killed between events; closing the queue
+			// drops what is queued and wakes a loop waiting for events.
+			r.killed.Store(true)
+			r.q.close()
+			<-r.done
+		case started:
 			done := make(chan struct{})
 			if !r.q.push(func() { r.shutdown(); close(done) }) {
 				panic("realrt: event queue closed before Stop")
 			}
 			<-done
-		} else {
+		default:
 			r.q.close()
 			r.closeDone()
 		}
 		if started {
 			// Its queued syncs go to the flusher: stop it first.
-			r.writer.stop()
+			r.writer.stop(kill)
 		}
 		r.flusher.stop()
 		r.cancel()
@@ -286,13 +318,20 @@ func (r *Runtime) shutdown() {
 	if r.node != nil {
 		r.node.Stop()
 	}
+	r.teardown(true)
+}
+
+// teardown ends the loop's world: no more events, listeners and
+// connections closed (their queued frames written for at most closeLinger
+// when linger is set, dropped otherwise), timers dropped. Loop only.
+func (r *Runtime) teardown(linger bool) {
 	r.exiting = true
 	r.q.close()
 	for l := range r.listeners {
 		_ = l.Close()
 	}
 	for _, c := range r.conns {
-		c.closeQuietly(nil)
+		c.closeQuietly(linger)
 	}
 	if r.alarm != nil {
 		r.alarm.Stop()
@@ -310,10 +349,18 @@ func (r *Runtime) run() {
 	for {
 		batch := r.q.take()
 		for _, fn := range batch {
+			if r.killed.Load() {
+				r.teardown(false)
+				return
+			}
 			fn()
 			if r.exiting {
 				return
 			}
+		}
+		if batch == nil { // the queue was closed: only Kill does that under a running loop
+			r.teardown(false)
+			return
 		}
 		r.q.recycle(batch)
 	}
@@ -345,8 +392,8 @@ func (r *Runtime) TryPost(fn func()) bool {
 	return r.q.push(fn)
 }
 
-// Done is closed once the loop has run its last event: after Stop, or when
-// Stop is called on a Runtime that never started.
+// Done is closed once the loop has run its last event: after Stop or Kill,
+// or when either is called on a Runtime that never started.
 func (r *Runtime) Done() <-chan struct{} { return r.done }
 
 func (r *Runtime) closeDone() { r.doneOnce.Do(func() { close(r.done) }) }

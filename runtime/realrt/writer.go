@@ -1,6 +1,9 @@
 package realrt
 
-import goruntime "runtime"
+import (
+	goruntime "runtime"
+	"sync/atomic"
+)
 
 // writer is the runtime's write-behind goroutine: File.WriteAsync queues a
 // write here, the goroutine makes the pwrite, and the completion runs on the
@@ -21,8 +24,9 @@ import goruntime "runtime"
 // store's commit log has a fixed number).
 type writer struct {
 	fl       *flusher
-	queue    []writeOp // guarded by fl.mu
-	stopping bool      // guarded by fl.mu
+	queue    []writeOp   // guarded by fl.mu
+	stopping bool        // guarded by fl.mu
+	dropping atomic.Bool // Kill: queued writes are dropped, not made
 	wake     chan struct{}
 	exited   chan struct{}
 	idle     chan struct{} // closed and replaced whenever the queue drains
@@ -96,10 +100,13 @@ func (w *writer) poke() bool {
 	}
 }
 
-// stop makes run return once every queued write is done; it waits.
-func (w *writer) stop() {
+// stop makes run return once every queued write is done, or, with drop
+// (Kill), once the write in progress is: a crashed process never made the
+// writes it had only queued. It waits.
+func (w *writer) stop(drop bool) {
 	w.fl.mu.Lock()
 	w.stopping = true
+	w.dropping.Store(drop)
 	w.fl.mu.Unlock()
 	w.poke()
 	<-w.exited
@@ -126,9 +133,13 @@ func (w *writer) run() {
 
 		for i := range batch {
 			op := &batch[i]
-			if op.sync != nil {
+			switch {
+			case w.dropping.Load():
+				// Killed: the loop is gone, so nobody would see the
+				// completion; only the descriptor bookkeeping below runs.
+			case op.sync != nil:
 				w.fl.request(op.f, op.sync)
-			} else {
+			default:
 				if w.fl.rt.testHookWrite != nil {
 					w.fl.rt.testHookWrite()
 				}
