@@ -3,6 +3,7 @@ package ha
 import (
 	"time"
 
+	"rocketsim/broker/fifo"
 	"rocketsim/runtime"
 )
 
@@ -24,12 +25,11 @@ type slaveWaiter struct {
 // loop appends to the log.
 type waitQueue struct {
 	m     *Master
-	list  []slaveWaiter
-	head  int
+	list  fifo.Queue[slaveWaiter]
 	timer runtime.Timer
 }
 
-func (q *waitQueue) len() int { return len(q.list) - q.head }
+func (q *waitQueue) len() int { return q.list.Len() }
 
 func (q *waitQueue) add(end int64, deadline time.Duration, done func(bool)) {
 	if q.len() >= waitersMax {
@@ -37,29 +37,18 @@ func (q *waitQueue) add(end int64, deadline time.Duration, done func(bool)) {
 		done(false)
 		return
 	}
-	q.list = append(q.list, slaveWaiter{end: end, deadline: deadline, done: done})
+	q.list.Push(slaveWaiter{end: end, deadline: deadline, done: done})
 	if q.timer == nil {
 		q.arm()
 	}
 }
 
-func (q *waitQueue) pop() slaveWaiter {
-	w := q.list[q.head]
-	q.list[q.head] = slaveWaiter{}
-	q.head++
-	if q.head == len(q.list) {
-		q.list, q.head = q.list[:0], 0
-	} else if q.head > 1024 && q.head*2 > len(q.list) {
-		n := copy(q.list, q.list[q.head:])
-		q.list, q.head = q.list[:n], 0
-	}
-	return w
-}
+func (q *waitQueue) pop() slaveWaiter { return q.list.Pop() }
 
 // answer completes the puts a slave acknowledged. Ends grow along the
 // queue, so it stops at the first one not covered.
 func (q *waitQueue) answer(acked int64) {
-	for q.len() > 0 && q.list[q.head].end <= acked {
+	for q.len() > 0 && q.list.Front().end <= acked {
 		q.pop().done(true)
 	}
 	if q.len() == 0 && q.timer != nil {
@@ -74,7 +63,7 @@ func (q *waitQueue) arm() {
 	if q.len() == 0 {
 		return
 	}
-	d := q.list[q.head].deadline - q.m.rt.Monotonic()
+	d := q.list.Front().deadline - q.m.rt.Monotonic()
 	q.timer = q.m.rt.AfterFunc(d, q.expire)
 }
 
@@ -82,7 +71,7 @@ func (q *waitQueue) arm() {
 // records stay in the master's log and reach the slave later.
 func (q *waitQueue) expire() {
 	now := q.m.rt.Monotonic()
-	for q.len() > 0 && q.list[q.head].deadline <= now {
+	for q.len() > 0 && q.list.Front().deadline <= now {
 		q.m.Stats.SlaveTimeouts++
 		q.pop().done(false)
 	}

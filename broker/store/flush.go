@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"rocketsim/broker/config"
+	"rocketsim/broker/fifo"
 	"rocketsim/broker/store/segment"
 	"rocketsim/runtime"
 )
@@ -32,8 +33,7 @@ type flusher struct {
 	// the offset below which records left the write buffer.
 	synced   int64
 	written  int64
-	waiters  []waiter
-	head     int // waiters[head:] are pending
+	waiters  fifo.Queue[waiter]
 	inFlight bool
 	// again: records were appended during the fsync in flight.
 	again        bool
@@ -94,12 +94,12 @@ func (f *flusher) flushEagerly() {
 	}
 }
 
-func (f *flusher) pending() int { return len(f.waiters) - f.head }
+func (f *flusher) pending() int { return f.waiters.Len() }
 
 // wait queues a put until its record is written (and, for a sync
 // waiter, synced). Answers keep put order.
 func (f *flusher) wait(w waiter) {
-	f.waiters = append(f.waiters, w)
+	f.waiters.Push(w)
 	if f.timeout == nil {
 		f.armTimeout()
 	}
@@ -221,7 +221,7 @@ func (f *flusher) finished(segs []*segment.Segment, target, ts int64, err error)
 	}
 	// kick, not start: what flushedTo answered and dispatched may have
 	// put again and started the next fsync already.
-	if f.again || (f.pending() > 0 && f.waiters[f.head].end > f.synced) {
+	if f.again || (f.pending() > 0 && f.waiters.Front().end > f.synced) {
 		f.kick()
 	}
 	f.flushEagerly()
@@ -248,7 +248,7 @@ func (f *flusher) answer() {
 	f.written = max(f.written, f.s.cl.WrittenOffset(), f.synced)
 	f.s.dispatchReady()
 	for f.pending() > 0 {
-		h := &f.waiters[f.head]
+		h := f.waiters.Front()
 		if h.end > f.synced && (h.sync || h.end > f.written) {
 			break
 		}
@@ -260,26 +260,14 @@ func (f *flusher) answer() {
 	}
 }
 
-func (f *flusher) pop() waiter {
-	w := f.waiters[f.head]
-	f.waiters[f.head] = waiter{}
-	f.head++
-	if f.head == len(f.waiters) {
-		f.waiters, f.head = f.waiters[:0], 0
-	} else if f.head > 1024 && f.head*2 > len(f.waiters) {
-		// Compact so a long-running queue does not grow forever.
-		n := copy(f.waiters, f.waiters[f.head:])
-		f.waiters, f.head = f.waiters[:n], 0
-	}
-	return w
-}
+func (f *flusher) pop() waiter { return f.waiters.Pop() }
 
 func (f *flusher) armTimeout() {
 	if f.pending() == 0 {
 		f.timeout = nil
 		return
 	}
-	d := f.waiters[f.head].deadline - f.s.clock.Monotonic()
+	d := f.waiters.Front().deadline - f.s.clock.Monotonic()
 	f.timeout = f.s.clock.AfterFunc(d, f.expire)
 }
 
@@ -287,7 +275,7 @@ func (f *flusher) armTimeout() {
 // syncFlushTimeout. Their records stay in the log and may survive.
 func (f *flusher) expire() {
 	now := f.s.clock.Monotonic()
-	for f.pending() > 0 && f.waiters[f.head].deadline <= now {
+	for f.pending() > 0 && f.waiters.Front().deadline <= now {
 		w := f.pop()
 		w.res.Status = FlushDiskTimeout
 		w.res.Err = fmt.Errorf("flush disk timeout: no fsync covered offset %d within syncFlushTimeout %v", w.end, f.s.cfg.SyncFlushTimeout)

@@ -1,6 +1,9 @@
 package store
 
-import "rocketsim/broker/store/message"
+import (
+	"rocketsim/broker/fifo"
+	"rocketsim/broker/store/message"
+)
 
 // dispatchPendingMax bounds the records kept in memory between their put
 // and their dispatch (one loop turn, or one fsync under serveOnlyFlushed);
@@ -16,34 +19,22 @@ type pendingRecord struct {
 }
 
 // pendingRecords is a FIFO of put records in commit log order.
-type pendingRecords struct {
-	list []pendingRecord
-	head int
-}
+type pendingRecords struct{ q fifo.Queue[pendingRecord] }
 
-func (q *pendingRecords) len() int { return len(q.list) - q.head }
+func (p *pendingRecords) len() int { return p.q.Len() }
 
-func (q *pendingRecords) push(p pendingRecord) { q.list = append(q.list, p) }
+func (p *pendingRecords) push(r pendingRecord) { p.q.Push(r) }
 
 // dropBefore forgets records below off (dispatched another way) and
 // returns the first one left, or nil.
-func (q *pendingRecords) dropBefore(off int64) *pendingRecord {
-	for q.len() > 0 && q.list[q.head].off < off {
-		q.pop()
+func (p *pendingRecords) dropBefore(off int64) *pendingRecord {
+	for p.q.Len() > 0 && p.q.Front().off < off {
+		p.q.Pop()
 	}
-	if q.len() == 0 {
+	if p.q.Len() == 0 {
 		return nil
 	}
-	return &q.list[q.head]
+	return p.q.Front()
 }
 
-func (q *pendingRecords) pop() {
-	q.list[q.head] = pendingRecord{} // let the body go
-	q.head++
-	if q.head == len(q.list) {
-		q.list, q.head = q.list[:0], 0
-	} else if q.head > 1024 && q.head*2 > len(q.list) {
-		n := copy(q.list, q.list[q.head:])
-		q.list, q.head = q.list[:n], 0
-	}
-}
+func (p *pendingRecords) pop() { p.q.Pop() }
