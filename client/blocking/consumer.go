@@ -177,3 +177,20 @@ func (c *PushConsumer) Shutdown() {
 	c.stop()
 	rt.Stop()
 }
+
+// Kill ends the consumer as a process crash would: no offset commit, no
+// unregister, no lock release; the handlers' context is cancelled and
+// their verdicts are dropped. The broker keeps the offsets last committed
+// (by the periodic persist), so a new PushConsumer of the same group is
+// redelivered what this one consumed since.
+func (c *PushConsumer) Kill() {
+	c.mu.Lock()
+	rt := c.rt
+	c.rt, c.started = nil, false
+	c.mu.Unlock()
+	if rt == nil {
+		return
+	}
+	rt.Kill()
+	c.stop()
+}

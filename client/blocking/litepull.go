@@ -122,11 +122,13 @@ func (c *LitePullConsumer) Poll(ctx context.Context, max int) ([]*client.Message
 		}
 		ch := make(chan []*client.MessageExt, 1)
 		errc := make(chan error, 1)
-		rt.Post(func() {
+		if !rt.TryPost(func() {
 			if err := c.core.Poll(max, wait, func(ms []*client.MessageExt) { ch <- ms }); err != nil {
 				errc <- err
 			}
-		})
+		}) {
+			return nil, fmt.Errorf("poll: %w", ErrStopped)
+		}
 		select {
 		case ms := <-ch:
 			if len(ms) > 0 {
@@ -134,6 +136,8 @@ func (c *LitePullConsumer) Poll(ctx context.Context, max int) ([]*client.Message
 			}
 		case err := <-errc:
 			return nil, err
+		case <-rt.Done():
+			return nil, fmt.Errorf("poll: %w", ErrStopped)
 		case <-ctx.Done():
 			// The core's poll ends by itself within wait; keep what it
 			// returns for the next Poll.
@@ -144,6 +148,7 @@ func (c *LitePullConsumer) Poll(ctx context.Context, max int) ([]*client.Message
 					c.stash = append(c.stash, ms...)
 					c.mu.Unlock()
 				case <-errc:
+				case <-rt.Done():
 				}
 			}()
 			return nil, ctx.Err()
@@ -158,9 +163,20 @@ func (c *LitePullConsumer) Commit() error {
 		return err
 	}
 	done := make(chan struct{})
-	rt.Post(func() { c.core.Commit(); close(done) })
-	<-done
-	return nil
+	if !rt.TryPost(func() { c.core.Commit(); close(done) }) {
+		return fmt.Errorf("commit: %w", ErrStopped)
+	}
+	select {
+	case <-done:
+		return nil
+	case <-rt.Done():
+		select {
+		case <-done:
+			return nil
+		default:
+			return fmt.Errorf("commit: %w", ErrStopped)
+		}
+	}
 }
 
 // Seek moves an owned queue to offset.
@@ -170,8 +186,20 @@ func (c *LitePullConsumer) Seek(q client.Queue, offset int64) error {
 		return err
 	}
 	errc := make(chan error, 1)
-	rt.Post(func() { errc <- c.core.Seek(q, offset) })
-	return <-errc
+	if !rt.TryPost(func() { errc <- c.core.Seek(q, offset) }) {
+		return fmt.Errorf("seek: %w", ErrStopped)
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-rt.Done():
+		select {
+		case err := <-errc:
+			return err
+		default:
+			return fmt.Errorf("seek: %w", ErrStopped)
+		}
+	}
 }
 
 // Shutdown commits offsets and stops.
@@ -190,4 +218,17 @@ func (c *LitePullConsumer) Shutdown() {
 	case <-time.After(ShutdownWait):
 	}
 	rt.Stop()
+}
+
+// Kill ends the consumer as a process crash would: nothing is committed
+// and calls in flight return ErrStopped. A new LitePullConsumer of the same
+// group resumes from the offsets the broker last stored.
+func (c *LitePullConsumer) Kill() {
+	c.mu.Lock()
+	rt := c.rt
+	c.rt = nil
+	c.mu.Unlock()
+	if rt != nil {
+		rt.Kill()
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 
 	"rocketsim/client"
@@ -16,6 +17,11 @@ import (
 // ErrNotStarted is returned by calls before Start or after Shutdown.
 var ErrNotStarted = errors.New("client not started")
 
+// ErrStopped is returned by a call still in flight when its client was
+// killed (or shut down without answering it): the outcome is unknown, a
+// send may or may not have reached the broker.
+var ErrStopped = errors.New("client stopped with the call in flight: outcome unknown")
+
 // Producer is a blocking producer.
 type Producer struct {
 	opts producer.Options
@@ -25,6 +31,10 @@ type Producer struct {
 	rt      *realrt.Runtime
 	core    *producer.Producer
 	started bool
+	// async holds SendAsync callbacks not yet called, so that a Kill,
+	// after which the core never answers, can fail them.
+	async     map[uint64]func(*producer.SendResult, error)
+	asyncNext uint64
 }
 
 // NewProducer returns a producer; nothing connects until Start. Unset
@@ -71,13 +81,39 @@ func (p *Producer) Start() error {
 }
 
 // Shutdown stops the producer; sends in flight fail.
-func (p *Producer) Shutdown() {
+func (p *Producer) Shutdown() { p.end(false) }
+
+// Kill ends the producer as a process crash would: the core is not shut
+// down, nothing queued is written, and every send in flight (Send,
+// SendAsync, ...) returns ErrStopped: its outcome is unknown. A restart is
+// a new Producer with the same options.
+func (p *Producer) Kill() { p.end(true) }
+
+func (p *Producer) end(kill bool) {
 	p.mu.Lock()
 	rt := p.rt
 	p.rt, p.started = nil, false
 	p.mu.Unlock()
-	if rt != nil {
+	if rt == nil {
+		return
+	}
+	if kill {
+		rt.Kill()
+	} else {
 		rt.Stop()
+	}
+	// The loop is gone: no core callback can run any more.
+	p.mu.Lock()
+	left := p.async
+	p.async = nil
+	p.mu.Unlock()
+	ids := make([]uint64, 0, len(left))
+	for id := range left {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids) // fail them in send order
+	for _, id := range ids {
+		go left[id](nil, fmt.Errorf("send: %w", ErrStopped))
 	}
 }
 
@@ -102,12 +138,22 @@ func (p *Producer) wait(ctx context.Context, start func(core *producer.Producer,
 		return nil, err
 	}
 	ch := make(chan sendResult, 1)
-	rt.Post(func() {
+	if !rt.TryPost(func() {
 		start(p.core, func(r *producer.SendResult, err error) { ch <- sendResult{r, err} })
-	})
+	}) {
+		return nil, fmt.Errorf("send: %w", ErrStopped)
+	}
 	select {
 	case r := <-ch:
 		return r.res, r.err
+	case <-rt.Done():
+		// Stopped or killed: an answer given before the end wins.
+		select {
+		case r := <-ch:
+			return r.res, r.err
+		default:
+			return nil, fmt.Errorf("send: %w", ErrStopped)
+		}
 	case <-ctx.Done():
 		// The send may still complete: its outcome is unknown to the caller.
 		return nil, fmt.Errorf("send: %w", ctx.Err())
@@ -138,9 +184,32 @@ func (p *Producer) SendAsync(msg *client.Message, cb func(*producer.SendResult, 
 	if err != nil {
 		return err
 	}
-	rt.Post(func() {
-		p.core.Send(msg, func(r *producer.SendResult, err error) { go cb(r, err) })
-	})
+	p.mu.Lock()
+	if p.async == nil {
+		p.async = make(map[uint64]func(*producer.SendResult, error))
+	}
+	p.asyncNext++
+	id := p.asyncNext
+	p.async[id] = cb
+	p.mu.Unlock()
+	// once hands cb to whoever comes first: the core's answer or end.
+	once := func() func(*producer.SendResult, error) {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		f := p.async[id]
+		delete(p.async, id)
+		return f
+	}
+	if !rt.TryPost(func() {
+		p.core.Send(msg, func(r *producer.SendResult, err error) {
+			if f := once(); f != nil {
+				go f(r, err)
+			}
+		})
+	}) {
+		once()
+		return fmt.Errorf("send: %w", ErrStopped)
+	}
 	return nil
 }
 
