@@ -17,14 +17,21 @@ var ErrUnsupported = errors.New("not injectable in multi-process mode")
 
 // Nemesis applies the shared fault vocabulary to a Cluster: signals for
 // crash, restart, pause and resume; the proxy for partitions; the control
-// socket for the node-local faults. It implements faults.Injector.
+// socket for the node-local faults. Client nodes run inside the runner:
+// crash kills a client's runtime (realrt's Kill: no unregister, no offset
+// commit, connections closed, sends in flight left unknown) and restart
+// starts a new incarnation with the same configuration. It implements
+// faults.Injector.
 type Nemesis struct {
 	c *Cluster
 	// names are every node (servers and clients), in topology order.
 	names []string
-	// clients are the client nodes: they run inside the runner, so only
-	// the network can touch them.
+	// clients are the client nodes: they run inside the runner, so they
+	// can be crashed and restarted (through clientNodes) and cut off by
+	// the network, not paused nor given failpoints.
 	clients map[string]bool
+	// clientNodes crash and restart the client nodes the run registered.
+	clientNodes map[string]clientNode
 	// controls are the nodes with a failpoint control socket.
 	controls map[string]bool
 	rng      *rand.Rand
@@ -45,6 +52,26 @@ type Nemesis struct {
 }
 
 var _ faults.Injector = (*Nemesis)(nil)
+
+// clientNode is a client node the runner drives (producerRun,
+// consumerRun).
+type clientNode interface {
+	// crash kills the running incarnation, if any.
+	crash() error
+	// restart crashes the running incarnation, if any, and starts a new
+	// one with the same configuration.
+	restart() error
+	// down reports whether no incarnation runs.
+	down() bool
+}
+
+// setClient registers the client node name so crash and restart reach it.
+func (n *Nemesis) setClient(name string, c clientNode) {
+	if n.clientNodes == nil {
+		n.clientNodes = map[string]clientNode{}
+	}
+	n.clientNodes[name] = c
+}
 
 // NewNemesis returns a nemesis over c; names lists every node, clients the
 // client nodes among them; rng draws picks and random halves.
@@ -85,10 +112,10 @@ func (n *Nemesis) CheckSupported(f faults.Fault) error {
 	switch f.Kind {
 	case faults.PowerLoss:
 		return fmt.Errorf("fault %s: a process cannot lose power without its machine (use crash: the page cache survives, or run the simulator): %w", f.Kind, ErrUnsupported)
-	case faults.Crash, faults.Restart, faults.Pause, faults.Resume:
+	case faults.Pause, faults.Resume:
 		for _, t := range f.Nodes {
 			if n.clients[t] {
-				return fmt.Errorf("fault %s on %s: clients run inside the runner, only the network can reach them (isolate it instead): %w", f.Kind, t, ErrUnsupported)
+				return fmt.Errorf("fault %s on %s: clients run as goroutines inside the runner, and a paused goroutine is not a stopped process (its timers and sockets would go on); crash and restart it, or isolate it: %w", f.Kind, t, ErrUnsupported)
 			}
 		}
 	case faults.DiskFull, faults.DiskFree, faults.FsyncFail, faults.FsyncLatency,
@@ -204,6 +231,9 @@ func (n *Nemesis) Apply(f faults.Fault) error {
 }
 
 func (n *Nemesis) applyNode(f faults.Fault, name string) error {
+	if n.clients[name] && (f.Kind == faults.Crash || f.Kind == faults.Restart) {
+		return n.applyClient(f, name)
+	}
 	p := n.c.Process(name)
 	switch f.Kind {
 	case faults.Crash:
@@ -240,6 +270,18 @@ func (n *Nemesis) applyNode(f faults.Fault, name string) error {
 		return err
 	}
 	return nil
+}
+
+// applyClient crashes or restarts client node name.
+func (n *Nemesis) applyClient(f faults.Fault, name string) error {
+	c := n.clientNodes[name]
+	if c == nil {
+		return fmt.Errorf("fault %s on client %s: the run registered no client of that name: %w", f.Kind, name, ErrUnsupported)
+	}
+	if f.Kind == faults.Crash {
+		return c.crash()
+	}
+	return c.restart()
 }
 
 // start starts p with its machine's failpoints and clock in force from
@@ -330,7 +372,7 @@ func (n *Nemesis) halves(names []string) [][]string {
 // HealAll ends every fault for the liveness phase, as the simulator's
 // heal does: links healed and back to the base latency and loss, disks
 // back to their initial failpoints, paused processes resumed, stopped ones
-// started. Clocks keep their offset and rate.
+// (crashed clients too) started. Clocks keep their offset and rate.
 func (n *Nemesis) HealAll() error {
 	n.c.Proxy.Heal()
 	n.c.Proxy.ClearShaping()
@@ -372,6 +414,11 @@ func (n *Nemesis) HealAll() error {
 			errs = append(errs, p.Control(f.String()))
 		}
 		errs = append(errs, n.restoreMachine(p.Name))
+	}
+	for _, name := range n.names {
+		if c := n.clientNodes[name]; c != nil && c.down() {
+			errs = append(errs, c.restart())
+		}
 	}
 	return errors.Join(errs...)
 }

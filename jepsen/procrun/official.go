@@ -40,6 +40,11 @@ func quietOfficial(verbose bool) {
 // Its instance name is the node's, so each producer keeps its own name
 // server address (its own proxied route).
 func startOfficialProducer(name, namesrv string, l Load) (*producerRun, error) {
+	return newProducerRun(name, func() (*producerClient, error) { return newOfficialProducer(name, namesrv, l) })
+}
+
+// newOfficialProducer starts one official producer; it cannot be killed.
+func newOfficialProducer(name, namesrv string, l Load) (*producerClient, error) {
 	p, err := producer.NewDefaultProducer(
 		producer.WithNsResolver(primitive.NewPassthroughResolver([]string{namesrv})),
 		producer.WithGroupName("procrun-"+name),
@@ -60,7 +65,7 @@ func startOfficialProducer(name, namesrv string, l Load) (*producerRun, error) {
 		res, err := p.SendSync(ctx, msg)
 		return official.SendCompletion(res, err)
 	}
-	return &producerRun{name: name, sendMsg: send, shutdown: func() { _ = p.Shutdown() }}, nil
+	return &producerClient{send: send, shutdown: func() { _ = p.Shutdown() }}, nil
 }
 
 // startOfficialConsumer starts a clustering official push consumer of
@@ -70,7 +75,15 @@ func startOfficialProducer(name, namesrv string, l Load) (*producerRun, error) {
 // runs batches on goroutines of their own, and the ordering checker would
 // judge the scheduler).
 func startOfficialConsumer(name, group, namesrv string, l Load, rec *recorder) (*consumerRun, error) {
-	cr := &consumerRun{name: name, group: group, got: map[string]int{}}
+	return newConsumerRun(name, group, func(cr *consumerRun) (*consumerClient, error) {
+		return newOfficialConsumer(cr, namesrv, l, rec)
+	})
+}
+
+// newOfficialConsumer starts one official push consumer; it cannot be
+// killed.
+func newOfficialConsumer(cr *consumerRun, namesrv string, l Load, rec *recorder) (*consumerClient, error) {
+	name, group := cr.name, cr.group
 	c, err := consumer.NewPushConsumer(
 		consumer.WithNsResolver(primitive.NewPassthroughResolver([]string{namesrv})),
 		consumer.WithGroupName(group),
@@ -97,6 +110,5 @@ func startOfficialConsumer(name, group, namesrv string, l Load, rec *recorder) (
 	if err := c.Start(); err != nil {
 		return nil, fmt.Errorf("official consumer %s: %w", name, err)
 	}
-	cr.shutdown = func() { _ = c.Shutdown() }
-	return cr, nil
+	return &consumerClient{shutdown: func() { _ = c.Shutdown() }}, nil
 }

@@ -8,10 +8,12 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"rocketsim/faults"
 	"rocketsim/jepsen/check"
 	"rocketsim/jepsen/history"
 	"rocketsim/sim/scenario"
@@ -106,6 +108,11 @@ func Run(ctx context.Context, s *scenario.Scenario, opts Options) (rep *Report, 
 	t, err := checkScenario(s, ctl)
 	if err != nil {
 		return nil, err
+	}
+	if opts.Clients == ClientsOfficial {
+		if err := officialCrashes(s, t); err != nil {
+			return nil, err
+		}
 	}
 	p := s.Workload.Config.(scenario.MQParams) // checkScenario made sure
 	seed := opts.Seed
@@ -208,6 +215,9 @@ func Run(ctx context.Context, s *scenario.Scenario, opts Options) (rep *Report, 
 		}
 		producers = append(producers, pr)
 	}
+	for _, pr := range producers {
+		nem.setClient(pr.name, pr)
+	}
 	stopSends := make(chan struct{})
 	var sends sync.WaitGroup
 	stopProducers := sync.OnceFunc(func() {
@@ -242,6 +252,7 @@ func Run(ctx context.Context, s *scenario.Scenario, opts Options) (rep *Report, 
 			return nil, err
 		}
 		consumers = append(consumers, cr)
+		nem.setClient(name, cr)
 	}
 
 	// Safety phase: the schedule, in real time.
@@ -319,6 +330,25 @@ func Run(ctx context.Context, s *scenario.Scenario, opts Options) (rep *Report, 
 	}
 	rep.Elapsed = time.Since(start)
 	return rep, nil
+}
+
+// officialCrashes refuses a schedule that crashes or restarts a client
+// when the clients are the official ones, which have no way to die
+// without their graceful shutdown.
+func officialCrashes(s *scenario.Scenario, t *topo) error {
+	clients := t.clients()
+	for i, e := range s.Faults {
+		if e.Fault.Kind != faults.Crash && e.Fault.Kind != faults.Restart {
+			continue
+		}
+		for _, n := range e.Fault.Nodes {
+			if slices.Contains(clients, n) {
+				return fmt.Errorf("%s: faults[%d]: %s on client %s: the official client cannot be killed inside the runner (only this project's client can): %w",
+					cmp.Or(s.Path, s.Name), i, e.Fault.Kind, n, ErrUnsupported)
+			}
+		}
+	}
+	return nil
 }
 
 // consumers0 is the node whose routes the verifier borrows: the first

@@ -203,7 +203,7 @@ workload:
 		name, src, want string
 	}{
 		{"power loss", base("faults:\n  - at: 1s\n    fault: {kind: power-loss, nodes: [broker-a]}\n"), "power-loss: a process cannot lose power"},
-		{"crash a client", base("faults:\n  - at: 1s\n    fault: {kind: crash, nodes: [producer-1]}\n"), "clients run inside the runner"},
+		{"pause a client", base("faults:\n  - at: 1s\n    fault: {kind: pause, nodes: [consumer-1]}\n"), "a paused goroutine is not a stopped process"},
 		{"client failpoint", base("faults:\n  - at: 1s\n    fault: {kind: clock-jump, nodes: [producer-1], by: 1s}\n"), "control socket"},
 		{"network model", base("network:\n  bandwidth: 1MiB\n"), "network: bandwidth"},
 		{"simulated disk", strings.Replace(base(""), "options: {flushDiskType: SYNC_FLUSH}}", "disk: {capacity: 1MiB}}", 1), "disk capacity"},
@@ -233,6 +233,10 @@ workload:
     fault: {kind: pause, nodes: [broker-b]}
   - at: 4s
     fault: {kind: link-latency, from: [producer-1], min: 1ms, max: 5ms}
+  - at: 1500ms
+    fault: {kind: crash, nodes: [producer-1, consumer-1]}
+  - at: 2500ms
+    fault: {kind: restart, nodes: [producer-1, consumer-1]}
 network:
   latency: {min: 100us, max: 1ms}
 `), "options: {flushDiskType: SYNC_FLUSH}}", "clock: {offset: 2s}, disk: {fsync-fail-prob: 0.1}}", 1))

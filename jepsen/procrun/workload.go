@@ -41,22 +41,187 @@ type recorder struct{ h history.Synced }
 
 // sendFunc sends one message with key and body and classifies the
 // outcome for the history: the completion type and what to add to it.
+// The type noCompletion means the client crashed with the send in flight.
 type sendFunc func(ctx context.Context, key string, body []byte) (history.Type, func(*history.Op))
 
-// producerRun is one producer node's client and its send loops.
-type producerRun struct {
-	name     string
-	sendMsg  sendFunc
+// noCompletion is the "type" of a send a client crash interrupted: like
+// the simulator's crashed process, the runner records no completion, so
+// the invoke stays open (its outcome unknown) and its slot is retired.
+const noCompletion history.Type = ""
+
+// producerClient is one incarnation of a producer node's client.
+type producerClient struct {
+	send     sendFunc
 	shutdown func()
-	acks     sync.Map // key -> struct{}: acknowledged sends, to know when the drain is done
+	// kill crashes it (no unregister, sends in flight end unknown); nil
+	// when the client cannot be crashed (the official one).
+	kill func()
+	// inc numbers the node's incarnations from 0.
+	inc int
 }
 
-// consumerRun is one consumer node (or the verifier).
+// producerRun is one producer node: its client, one incarnation after
+// another, and its send loops, which outlive crashes.
+type producerRun struct {
+	name string
+	// start builds a new incarnation with the node's configuration.
+	start func() (*producerClient, error)
+	acks  sync.Map // key -> struct{}: acknowledged sends, to know when the drain is done
+
+	life sync.Mutex
+	cur  *producerClient // nil while crashed or after shutdown
+	incs int             // incarnations started
+}
+
+// newProducerRun starts the first incarnation of node name.
+func newProducerRun(name string, start func() (*producerClient, error)) (*producerRun, error) {
+	pr := &producerRun{name: name, start: start}
+	if err := pr.restart(); err != nil {
+		return nil, err
+	}
+	return pr, nil
+}
+
+// current is the running incarnation, or nil while the node is down.
+func (pr *producerRun) current() *producerClient {
+	pr.life.Lock()
+	defer pr.life.Unlock()
+	return pr.cur
+}
+
+// canCrash reports whether the node's client can be killed.
+func (pr *producerRun) canCrash() bool {
+	cl := pr.current()
+	return cl == nil || cl.kill != nil
+}
+
+// down reports whether the node is crashed.
+func (pr *producerRun) down() bool { return pr.current() == nil }
+
+// crash kills the running incarnation, if any: its sends in flight stay
+// open in the history, as a crashed process's do in the simulator.
+func (pr *producerRun) crash() error {
+	pr.life.Lock()
+	defer pr.life.Unlock()
+	cl := pr.cur
+	if cl == nil {
+		return nil
+	}
+	if cl.kill == nil {
+		return fmt.Errorf("crash producer %s: its client cannot be killed: %w", pr.name, ErrUnsupported)
+	}
+	pr.cur = nil
+	cl.kill()
+	return nil
+}
+
+// restart crashes the running incarnation, if any, and starts a new one
+// with the same configuration, as the simulator's restart does.
+func (pr *producerRun) restart() error {
+	if err := pr.crash(); err != nil {
+		return err
+	}
+	pr.life.Lock()
+	defer pr.life.Unlock()
+	cl, err := pr.start()
+	if err != nil {
+		return err
+	}
+	cl.inc = pr.incs
+	pr.incs++
+	pr.cur = cl
+	return nil
+}
+
+// shutdown stops the running incarnation gracefully.
+func (pr *producerRun) shutdown() {
+	pr.life.Lock()
+	cl := pr.cur
+	pr.cur = nil
+	pr.life.Unlock()
+	if cl != nil {
+		cl.shutdown()
+	}
+}
+
+// consumerClient is one incarnation of a consumer node's client.
+type consumerClient struct {
+	shutdown func()
+	kill     func() // nil: cannot be crashed (the official client)
+}
+
+// consumerRun is one consumer node (or the verifier): its client, one
+// incarnation after another, and what every incarnation received.
 type consumerRun struct {
 	name, group string
-	shutdown    func()
+	start       func() (*consumerClient, error)
 	mu          sync.Mutex
 	got         map[string]int // key -> deliveries
+
+	life sync.Mutex
+	cur  *consumerClient // nil while crashed or after shutdown
+}
+
+// newConsumerRun starts the first incarnation; start is given cr so that
+// its client records into it.
+func newConsumerRun(name, group string, start func(cr *consumerRun) (*consumerClient, error)) (*consumerRun, error) {
+	cr := &consumerRun{name: name, group: group, got: map[string]int{}}
+	cr.start = func() (*consumerClient, error) { return start(cr) }
+	if err := cr.restart(); err != nil {
+		return nil, err
+	}
+	return cr, nil
+}
+
+// down reports whether the node is crashed.
+func (cr *consumerRun) down() bool {
+	cr.life.Lock()
+	defer cr.life.Unlock()
+	return cr.cur == nil
+}
+
+// crash kills the running incarnation: nothing committed, nothing
+// unregistered; the group's next owner of its queues starts from the
+// offsets the brokers have.
+func (cr *consumerRun) crash() error {
+	cr.life.Lock()
+	defer cr.life.Unlock()
+	cl := cr.cur
+	if cl == nil {
+		return nil
+	}
+	if cl.kill == nil {
+		return fmt.Errorf("crash consumer %s: its client cannot be killed: %w", cr.name, ErrUnsupported)
+	}
+	cr.cur = nil
+	cl.kill()
+	return nil
+}
+
+// restart crashes the running incarnation, if any, and starts a new one.
+func (cr *consumerRun) restart() error {
+	if err := cr.crash(); err != nil {
+		return err
+	}
+	cr.life.Lock()
+	defer cr.life.Unlock()
+	cl, err := cr.start()
+	if err != nil {
+		return err
+	}
+	cr.cur = cl
+	return nil
+}
+
+// shutdown stops the running incarnation gracefully.
+func (cr *consumerRun) shutdown() {
+	cr.life.Lock()
+	cl := cr.cur
+	cr.cur = nil
+	cr.life.Unlock()
+	if cl != nil {
+		cl.shutdown()
+	}
 }
 
 // received notes a delivery of key, for the drain.
@@ -70,8 +235,13 @@ func (cr *consumerRun) received(key string) {
 func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 // startProducer starts producer node name, this project's client,
-// against namesrv.
+// against namesrv; a restart builds the same client again.
 func startProducer(name, namesrv string, l Load, log *slog.Logger) (*producerRun, error) {
+	return newProducerRun(name, func() (*producerClient, error) { return newOurProducer(name, namesrv, l, log) })
+}
+
+// newOurProducer starts one incarnation of producer node name.
+func newOurProducer(name, namesrv string, l Load, log *slog.Logger) (*producerClient, error) {
 	p := blocking.NewProducer(producer.Options{
 		Group: "procrun-" + name, NameServers: []string{namesrv}, InstanceName: name,
 		SendTimeout: l.Timeout,
@@ -82,11 +252,14 @@ func startProducer(name, namesrv string, l Load, log *slog.Logger) (*producerRun
 	topic := l.Topic
 	// Every error is unknown (info): the client retries on another broker,
 	// so an attempt that timed out may have been stored, except a message
-	// the client refused before sending.
+	// the client refused before sending, or one sent after the client was
+	// already down.
 	send := func(ctx context.Context, key string, b []byte) (history.Type, func(*history.Op)) {
 		r, err := p.Send(ctx, client.NewMessage(topic, b).WithKeys(key))
 		switch {
-		case errors.Is(err, producer.ErrBadMessage):
+		case errors.Is(err, blocking.ErrStopped):
+			return noCompletion, nil
+		case errors.Is(err, producer.ErrBadMessage), errors.Is(err, blocking.ErrNotStarted):
 			return history.Fail, func(o *history.Op) { o.Error = err.Error() }
 		case err != nil:
 			return history.Info, func(o *history.Op) { o.Error = err.Error() }
@@ -102,17 +275,19 @@ func startProducer(name, namesrv string, l Load, log *slog.Logger) (*producerRun
 			o.MsgID = r.OffsetMsgID
 		}
 	}
-	return &producerRun{name: name, sendMsg: send, shutdown: p.Shutdown}, nil
+	return &producerClient{send: send, shutdown: p.Shutdown, kill: p.Kill}, nil
 }
 
-// run sends until stop is closed: Window goroutines, each its own history
-// process, each one send at a time.
+// run sends until stop is closed: Window goroutines, each one send at a
+// time. Each goroutine is history process "node/N" with N = incarnation *
+// Window + slot: a crash leaves its sends in flight open, so, as in the
+// simulator, a new incarnation never reuses their processes. While the
+// node is down its slots send nothing.
 func (pr *producerRun) run(stop <-chan struct{}, rec *recorder, l Load, session string, wg *sync.WaitGroup) {
 	for slot := range l.Window {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			process := fmt.Sprintf("%s/%d", pr.name, slot)
 			tick := time.NewTicker(l.Interval)
 			defer tick.Stop()
 			for seq := 0; ; seq++ {
@@ -121,8 +296,13 @@ func (pr *producerRun) run(stop <-chan struct{}, rec *recorder, l Load, session 
 					return
 				case <-tick.C:
 				}
+				cl := pr.current()
+				if cl == nil {
+					continue
+				}
+				process := fmt.Sprintf("%s/%d", pr.name, cl.inc*l.Window+slot)
 				key := fmt.Sprintf("%s-%s-%d-%06d", session, pr.name, slot, seq)
-				pr.send(rec, process, key, l)
+				pr.send(cl, rec, process, key, l)
 			}
 		}()
 	}
@@ -136,8 +316,8 @@ func body(key string, size int) []byte {
 	return []byte(key + "-" + strings.Repeat("x", size-len(key)-1))
 }
 
-// send sends one message and records it.
-func (pr *producerRun) send(rec *recorder, process, key string, l Load) {
+// send sends one message with cl and records it.
+func (pr *producerRun) send(cl *producerClient, rec *recorder, process, key string, l Load) {
 	b := body(key, l.Body)
 	inv := rec.h.Invoke(history.Op{
 		Process: process, F: history.FSend, Time: time.Now().UnixNano(),
@@ -146,8 +326,11 @@ func (pr *producerRun) send(rec *recorder, process, key string, l Load) {
 	// The client's own send timeout bounds the send; the context is a
 	// backstop for a client that never answers.
 	ctx, cancel := context.WithTimeout(context.Background(), 2*l.Timeout+time.Second)
-	t, update := pr.sendMsg(ctx, key, b)
+	t, update := cl.send(ctx, key, b)
 	cancel()
+	if t == noCompletion {
+		return
+	}
 	rec.h.Complete(inv, t, time.Now().UnixNano(), update)
 	if t == history.OK {
 		pr.acks.Store(key, struct{}{})
@@ -165,7 +348,14 @@ const pollMax = 32
 // goroutines, whose order is the scheduler's, and the ordering checker
 // would judge that). Each Poll commits what the previous one returned.
 func startConsumer(name, group, namesrv string, l Load, rec *recorder, log *slog.Logger) (*consumerRun, error) {
-	cr := &consumerRun{name: name, group: group, got: map[string]int{}}
+	return newConsumerRun(name, group, func(cr *consumerRun) (*consumerClient, error) {
+		return newOurConsumer(cr, namesrv, l, rec, log)
+	})
+}
+
+// newOurConsumer starts one incarnation of consumer cr and its poll loop.
+func newOurConsumer(cr *consumerRun, namesrv string, l Load, rec *recorder, log *slog.Logger) (*consumerClient, error) {
+	name, group := cr.name, cr.group
 	opts := litepull.Options{AutoCommit: true}
 	opts.Group, opts.NameServers, opts.InstanceName = group, []string{namesrv}, name
 	opts.Model, opts.ConsumeFrom = consumer.Clustering, consumer.ConsumeFromFirstOffset
@@ -177,11 +367,6 @@ func startConsumer(name, group, namesrv string, l Load, rec *recorder, log *slog
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{}) // closed when the poll loop ended
-	cr.shutdown = func() {
-		cancel()
-		<-done
-		c.Shutdown()
-	}
 	go func() {
 		defer close(done)
 		for ctx.Err() == nil {
@@ -205,7 +390,20 @@ func startConsumer(name, group, namesrv string, l Load, rec *recorder, log *slog
 			}
 		}
 	}()
-	return cr, nil
+	return &consumerClient{
+		shutdown: func() {
+			cancel()
+			<-done
+			c.Shutdown()
+		},
+		// The crash comes first, so nothing is committed after it; the
+		// poll loop then ends on its cancelled context.
+		kill: func() {
+			c.Kill()
+			cancel()
+			<-done
+		},
+	}, nil
 }
 
 // rebalanceInterval is the consumers' rebalance period: shorter than

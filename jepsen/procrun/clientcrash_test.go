@@ -1,0 +1,124 @@
+package procrun
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"rocketsim/jepsen/history"
+)
+
+// fakeClient counts what the nemesis does to a client node.
+type fakeClient struct {
+	crashes, restarts int
+	isDown            bool
+}
+
+func (f *fakeClient) crash() error   { f.crashes++; f.isDown = true; return nil }
+func (f *fakeClient) restart() error { f.restarts++; f.isDown = false; return nil }
+func (f *fakeClient) down() bool     { return f.isDown }
+
+func TestNemesisCrashesAndRestartsClients(t *testing.T) {
+	n, px := proxyOnly(t)
+	p, c := &fakeClient{}, &fakeClient{}
+	n.setClient("producer-1", p)
+	n.setClient("consumer-1", c)
+
+	require.NoError(t, n.Apply(mustParse(t, "{kind: crash, nodes: [producer-1, consumer-1]}")))
+	require.Equal(t, 1, p.crashes)
+	require.Equal(t, 1, c.crashes)
+	require.NoError(t, n.Apply(mustParse(t, "{kind: restart, nodes: [consumer-1]}")))
+	require.Equal(t, 1, c.restarts)
+	require.Zero(t, p.restarts)
+
+	// The heal starts what is down, as the simulator's heal does.
+	require.NoError(t, n.HealAll())
+	require.Equal(t, 1, p.restarts, "the crashed producer is started by the heal")
+	require.Equal(t, 1, c.restarts, "the running consumer is left alone")
+
+	for _, s := range []string{"{kind: pause, nodes: [consumer-1]}", "{kind: resume, nodes: [producer-1]}"} {
+		err := n.Apply(mustParse(t, s))
+		require.ErrorIs(t, err, ErrUnsupported, s)
+		require.ErrorContains(t, err, "paused goroutine", s)
+	}
+	require.ErrorContains(t, n.Apply(mustParse(t, "{kind: clock-jump, nodes: [consumer-1], by: 1s}")), "control socket")
+	require.Empty(t, px.Cuts())
+
+	// A client node the run did not register cannot be crashed.
+	bare, _ := proxyOnly(t)
+	require.ErrorIs(t, bare.Apply(mustParse(t, "{kind: crash, nodes: [producer-1]}")), ErrUnsupported)
+}
+
+// A producer node crashed with a send in flight: the send's invoke stays
+// open (as the simulator's crashed process leaves it), nothing is sent
+// while the node is down, and the next incarnation records on processes
+// of its own, with keys no earlier send used.
+func TestProducerCrashLeavesSendsOpenAndRestartUsesNewProcesses(t *testing.T) {
+	const window = 2
+	var incs atomic.Int32
+	var sends sync.Map // key -> incarnation
+	blocked := make(chan struct{}, window)
+	start := func() (*producerClient, error) {
+		inc := incs.Add(1) - 1
+		killed := make(chan struct{})
+		var once sync.Once
+		send := func(ctx context.Context, key string, _ []byte) (history.Type, func(*history.Op)) {
+			if _, dup := sends.LoadOrStore(key, inc); dup {
+				t.Errorf("key %s sent twice", key)
+			}
+			if inc == 0 {
+				// The first incarnation hangs until it is killed.
+				blocked <- struct{}{}
+				<-killed
+				return noCompletion, nil
+			}
+			return history.OK, func(o *history.Op) { o.Offset = history.Int64(1) }
+		}
+		return &producerClient{send: send, shutdown: func() {}, kill: func() { once.Do(func() { close(killed) }) }}, nil
+	}
+	pr, err := newProducerRun("p", start)
+	require.NoError(t, err)
+	rec := &recorder{}
+	l := Load{Topic: "T", Interval: time.Millisecond, Window: window, Timeout: time.Second, Body: 8}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	pr.run(stop, rec, l, "s1", &wg)
+	for range window {
+		<-blocked
+	}
+	require.NoError(t, pr.crash())
+	require.True(t, pr.down())
+	time.Sleep(20 * time.Millisecond) // ticks while down send nothing
+	countSends := func() int {
+		n := 0
+		sends.Range(func(any, any) bool { n++; return true })
+		return n
+	}
+	require.Equal(t, window, countSends(), "a down producer sent")
+	require.NoError(t, pr.restart())
+	require.Eventually(t, func() bool { return countSends() > window+10 }, 5*time.Second, time.Millisecond)
+	close(stop)
+	wg.Wait()
+	pr.shutdown()
+
+	ops, err := history.Pair(rec.h.Snapshot())
+	require.NoError(t, err)
+	open := map[string]bool{}
+	later := map[string]bool{}
+	for _, o := range ops {
+		switch {
+		case o.Completion == nil:
+			open[o.Invoke.Process] = true
+		case o.Completion.Type == history.OK:
+			later[o.Invoke.Process] = true
+		}
+	}
+	require.Equal(t, map[string]bool{"p/0": true, "p/1": true}, open, "the crashed sends stay open")
+	require.Equal(t, map[string]bool{fmt.Sprintf("p/%d", window): true, fmt.Sprintf("p/%d", window+1): true}, later,
+		"the second incarnation records on processes of its own")
+}
