@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"strconv"
 
+	"rocketsim/broker/config"
 	"rocketsim/broker/store"
 	"rocketsim/broker/store/message"
 	"rocketsim/broker/topic"
@@ -67,9 +68,17 @@ func (b *Broker) handleSendBack(req *remoting.Request) {
 	if _, ok := props[propRetryTopic]; !ok {
 		props[propRetryTopic] = rec.Topic
 	}
-	// The retry is internal: its put is answered without waiting for the
-	// fsync (Java setWaitStoreMsgOK(false)).
-	props[message.PropertyWaitStoreOK] = "false"
+	// Java answers a send-back without waiting for the fsync
+	// (setWaitStoreMsgOK(false)) whatever the flush mode, and the consumer
+	// then commits past the message: a power loss right after takes the
+	// only copy left (the simulator found it, mq-retry-dlq seed 71). Under
+	// SYNC_FLUSH ours waits for the fsync, as a send does; under
+	// ASYNC_FLUSH it answers at once, as Java's.
+	if b.cfg.FlushDiskType != config.SyncFlush {
+		props[message.PropertyWaitStoreOK] = "false"
+	} else {
+		delete(props, message.PropertyWaitStoreOK)
+	}
 	maxTimes := int32(g.RetryMaxTimes)
 	if cmd.Version >= versionV3_4_9 {
 		if v := cmd.Ext("maxReconsumeTimes"); v != "" {

@@ -201,6 +201,13 @@ func (c *Consumer) retryOrderly(pq *processQueue, msgs []*client.MessageExt) {
 // or, when the broker refuses it, a plain send to the group's retry topic.
 // done reports whether either took it.
 func (c *Consumer) sendBack(m *client.MessageExt, delayLevel int, done func(bool)) {
+	if c.opts.OnSendBack != nil {
+		outcome, finish := c.opts.OnSendBack(m), done
+		done = func(ok bool) {
+			outcome(ok)
+			finish(ok)
+		}
+	}
 	addr := c.routes.MasterAddr(m.BrokerName)
 	if addr == "" {
 		c.Stats.SendBackFailed++

@@ -159,6 +159,14 @@ type Options struct {
 	// OffsetDir is where broadcasting consumers keep offsets on the
 	// runtime's disk (default "consumer-offsets").
 	OffsetDir string
+
+	// OnSendBack, if set, is told when a failed message is returned to the
+	// broker (CONSUMER_SEND_MSG_BACK, or the fallback send to the retry
+	// topic) and returns what to call with the outcome: a history records
+	// it, since a send-back that fails makes the consumer retry the
+	// message itself with its reconsume count raised, past
+	// maxReconsumeTimes if the broker stays out of reach.
+	OnSendBack func(m *client.MessageExt) (outcome func(ok bool))
 }
 
 func (o *Options) fill() error {

@@ -138,7 +138,13 @@ func Retry(ops []history.Op, opt RetryOptions) Result {
 			maxSeen := -1
 			for _, r := range recv {
 				maxSeen = max(maxSeen, r.Reconsume)
-				if r.Reconsume > maxRe {
+				// When the consumer could not send the failed message back
+				// (broker down), the official client retries it locally after
+				// a fixed pause with the count raised: no delay level applies,
+				// and no limit (maxReconsumeTimes is the broker's rule at
+				// send-back), so the count may pass it.
+				local := r.Reconsume > 0 && sendBackFailed(m.sendBacks, g, r.Reconsume-1)
+				if r.Reconsume > maxRe && !local {
 					b.anomaly("too_many_attempts", id, fmt.Sprintf("group %s: %s delivered with reconsume %d > maxReconsumeTimes %d", g, id, r.Reconsume, maxRe), r.Index)
 				}
 				if r.Reconsume == 0 || orderly(g) {
@@ -154,10 +160,7 @@ func Retry(ops []history.Op, opt RetryOptions) Result {
 				if prev == nil {
 					continue
 				}
-				// When the consumer could not send the failed message back
-				// (broker down), the official client retries it locally after
-				// a fixed pause with the count raised: no delay level applies.
-				if sendBackFailed(m.sendBacks, g, r.Reconsume-1) {
+				if local {
 					b.add("local_retries", 1)
 					continue
 				}

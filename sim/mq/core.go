@@ -197,6 +197,19 @@ func newCoreConsumer(spec Spec, nameservers []string, host string, h *recorder) 
 			RebalanceInterval: coreRebalanceInterval, HeartbeatInterval: coreHeartbeatInterval,
 			MaxReconsumeTimes: spec.MaxReconsumeTimes, ConsumeBatchMax: spec.consumeBatchMax(),
 			Orderly: spec.Orderly,
+			OnSendBack: func(m *client.MessageExt) func(bool) {
+				// The retry checker tells a local retry (send-back failed,
+				// count raised by the consumer) from a broker retry by it.
+				p := h.invoke(rt.Name(), history.Op{F: history.FSendBack, Time: rt.Now().UnixNano(),
+					Group: spec.Group, Topic: spec.Topic, Key: m.Property(client.PropertyKeys), Reconsume: int(m.ReconsumeTimes)})
+				return func(ok bool) {
+					t := history.OK
+					if !ok {
+						t = history.Fail
+					}
+					h.complete(p, t, rt.Now(), nil)
+				}
+			},
 		})
 		if err != nil {
 			return nil, fmt.Errorf("mq core consumer: %w", err)
