@@ -3,6 +3,8 @@ package procrun
 import (
 	"context"
 	"fmt"
+	"rocketsim/jepsen/check"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -121,4 +123,68 @@ func TestProducerCrashLeavesSendsOpenAndRestartUsesNewProcesses(t *testing.T) {
 	require.Equal(t, map[string]bool{"p/0": true, "p/1": true}, open, "the crashed sends stay open")
 	require.Equal(t, map[string]bool{fmt.Sprintf("p/%d", window): true, fmt.Sprintf("p/%d", window+1): true}, later,
 		"the second incarnation records on processes of its own")
+}
+
+// Real brokers, this project's clients crashed and restarted under load:
+// the consumer's successor resumes from the brokers' offsets, the
+// producer's next incarnation sends on new processes, and every checker
+// passes (nothing acknowledged lost, nothing unexpected).
+func TestRunClientCrashAndRestartPasses(t *testing.T) {
+	s := parseScenario(t, `
+name: procrun-test-client-crash
+duration: 10s
+settle: 3s
+`+topology+`
+workload:
+  kind: mq
+  params: {topic: ProcClient, queues: 2, interval: 25ms, timeout: 3s, window: 2, body: 64, drain: 30s}
+faults:
+  - at: 2s
+    fault: {kind: crash, nodes: [consumer-1]}
+  - at: 4s
+    fault: {kind: restart, nodes: [consumer-1]}
+  - at: 5s
+    fault: {kind: crash, nodes: [producer-1]}
+  - at: 7s
+    fault: {kind: restart, nodes: [producer-1]}
+  - at: 8s
+    fault: {kind: restart, nodes: [consumer-1, producer-2]}
+expectations:
+  delivery: {max-lost: 0, max-unexpected: 0}
+  linearizable: {max-queues-illegal: 0}
+  liveness: {min-acks-after-heal: 10}
+`)
+	rep, err := Run(context.Background(), s, Options{Seed: 11, Dir: t.TempDir(), Bins: binaries(t)})
+	require.NoError(t, err)
+	var out strings.Builder
+	PrintReport(&out, rep)
+	t.Log("\n" + out.String())
+
+	require.True(t, rep.Pass, "the run passes")
+	require.Equal(t, check.Pass, rep.Check.Verdict, "every checker passes: %v", rep.Check.Failed)
+	require.Empty(t, rep.Problems)
+	require.Greater(t, rep.Metrics["delivery"]["acknowledged"], 100.0, "the load ran")
+	require.Zero(t, rep.Metrics["delivery"]["lost"])
+
+	// The faults happened: producer-1's second incarnation acknowledged
+	// sends on processes of its own, producer-2's too, and consumer-1
+	// received after its restarts.
+	acked := map[string]bool{}
+	var lastReceive int64
+	var firstSend int64
+	for _, op := range rep.History {
+		if op.F == history.FSend && op.Type == history.OK {
+			acked[op.Process] = true
+		}
+		if op.F == history.FSend && firstSend == 0 {
+			firstSend = op.Time
+		}
+		if op.F == history.FReceive && op.Process == "consumer-1" {
+			lastReceive = max(lastReceive, op.Time)
+		}
+	}
+	for _, p := range []string{"producer-1/0", "producer-1/2", "producer-2/2"} {
+		require.True(t, acked[p], "no acknowledged send on %s: %v", p, acked)
+	}
+	require.Greater(t, lastReceive-firstSend, int64(8*time.Second), "consumer-1 received after its last restart")
 }
