@@ -29,9 +29,21 @@
 //     socket (realrt.ServeControl), which ./broker and ./namesrv open on
 //     loopback with -control (--plain runs them without it and refuses
 //     these faults).
-//   - power-loss, and crash/pause of client nodes: refused before the run,
-//     naming the fault: a process cannot lose power without its machine,
-//     and the clients live inside the runner.
+//   - crash / restart of a client node (this project's clients, which run
+//     inside the runner): crash kills the client's runtime (realrt's Kill:
+//     no unregister, no offset commit, connections closed, queued frames
+//     dropped); its sends in flight stay open in the history, as a crashed
+//     process's do in the simulator, and its consumer's successor resumes
+//     from the offsets the brokers have. Restart (and the heal) starts a
+//     new incarnation with the same configuration; a producer's new
+//     incarnation records on new processes ("producer-1/2" after
+//     "producer-1/0" and "/1" with window 2).
+//   - power-loss, pause/resume of client nodes, clock and disk faults on
+//     client nodes, and crash/restart of the official client: refused
+//     before the run, naming the fault: a process cannot lose power
+//     without its machine, a paused goroutine is not a stopped process,
+//     clients have no control socket, and the official client cannot die
+//     without its graceful shutdown.
 //
 // A node's disk failpoints and clock belong to its machine, as in the
 // simulator: the nemesis keeps them and every new incarnation boots with
