@@ -188,3 +188,27 @@ expectations:
 	}
 	require.Greater(t, lastReceive-firstSend, int64(8*time.Second), "consumer-1 received after its last restart")
 }
+
+// The official client cannot be killed inside the runner: a schedule that
+// crashes one is refused before anything starts; server crashes are not.
+func TestOfficialClientsRefuseClientCrashes(t *testing.T) {
+	src := func(node string) string {
+		return "name: official-crash\nduration: 5s\n" + topology + `
+workload:
+  kind: mq
+  params: {topic: T}
+faults:
+  - at: 1s
+    fault: {kind: restart, nodes: [` + node + `]}
+`
+	}
+	s := parseScenario(t, src("consumer-1"))
+	_, err := Run(context.Background(), s, Options{Clients: ClientsOfficial, Bins: Binaries{Broker: "/nonexistent"}})
+	require.ErrorIs(t, err, ErrUnsupported)
+	require.ErrorContains(t, err, "official client cannot be killed")
+
+	s = parseScenario(t, src("broker-a"))
+	tp, err := checkScenario(s, Controls{})
+	require.NoError(t, err)
+	require.NoError(t, officialCrashes(s, tp))
+}
