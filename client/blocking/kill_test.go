@@ -14,7 +14,9 @@ import (
 	"rocketsim/client"
 	"rocketsim/client/blocking"
 	"rocketsim/client/consumer"
+	"rocketsim/client/litepull"
 	"rocketsim/client/producer"
+	"rocketsim/faults"
 )
 
 // TestKilledConsumerIsRedeliveredWhatItDidNotCommit consumes every message
@@ -144,4 +146,33 @@ func TestKilledProducersPendingSendsFail(t *testing.T) {
 	require.Less(t, time.Since(start), 5*time.Second)
 	_, err = p.Send(ctx, client.NewMessage("K", []byte("after")))
 	require.ErrorIs(t, err, blocking.ErrNotStarted)
+}
+
+// A clock fault applied to a producer moves its clock and the born
+// timestamps it stamps; a killed producer takes no more faults.
+func TestProducerClockFault(t *testing.T) {
+	nsAddr := startCluster(t)
+	p := blocking.NewProducer(producer.Options{Group: "pclock", NameServers: []string{nsAddr}}, nil)
+	require.NoError(t, p.Start())
+	const offset = time.Hour
+	require.NoError(t, p.ApplyFault(faults.Fault{Kind: faults.ClockOffset, Offset: offset, Nodes: []string{"producer-1"}}))
+	require.InDelta(t, float64(offset), float64(time.Until(p.Now())), float64(time.Minute))
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err := p.Send(ctx, client.NewMessage("Clock", []byte("skewed")))
+	require.NoError(t, err)
+	l := blocking.NewLitePullConsumer(litepull.Options{Options: consumer.Options{
+		Group: "clock-reader", NameServers: []string{nsAddr}, ConsumeFrom: consumer.ConsumeFromFirstOffset}})
+	l.Subscribe("Clock", "*")
+	require.NoError(t, l.Start())
+	defer l.Shutdown()
+	msgs, err := l.Poll(ctx, 1)
+	require.NoError(t, err)
+	require.Len(t, msgs, 1)
+	born := time.UnixMilli(msgs[0].BornTimestamp)
+	require.InDelta(t, float64(offset), float64(time.Until(born)), float64(time.Minute), "born %v", born)
+
+	p.Kill()
+	require.ErrorIs(t, p.ApplyFault(faults.Fault{Kind: faults.ClockJump, By: time.Second}), blocking.ErrNotStarted)
 }

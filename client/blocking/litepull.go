@@ -8,6 +8,7 @@ import (
 
 	"rocketsim/client"
 	"rocketsim/client/litepull"
+	"rocketsim/faults"
 	"rocketsim/runtime"
 	"rocketsim/runtime/realrt"
 )
@@ -231,4 +232,24 @@ func (c *LitePullConsumer) Kill() {
 	if rt != nil {
 		rt.Kill()
 	}
+}
+
+// ApplyFault injects a clock fault (clock-offset, clock-drift, clock-jump)
+// into the consumer's runtime, as Producer.ApplyFault does.
+func (c *LitePullConsumer) ApplyFault(f faults.Fault) error {
+	rt, err := c.runtime()
+	if err != nil {
+		return err
+	}
+	f.Nodes, f.Pick = []string{rt.Name()}, 0
+	return rt.ApplyFault(f)
+}
+
+// Now is the consumer's clock: the machine's, moved by clock faults.
+func (c *LitePullConsumer) Now() time.Time {
+	rt, err := c.runtime()
+	if err != nil {
+		return time.Now().Round(0)
+	}
+	return rt.Now()
 }

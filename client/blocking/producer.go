@@ -7,9 +7,11 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"time"
 
 	"rocketsim/client"
 	"rocketsim/client/producer"
+	"rocketsim/faults"
 	"rocketsim/runtime"
 	"rocketsim/runtime/realrt"
 )
@@ -220,4 +222,27 @@ func (p *Producer) SendOneway(ctx context.Context, msg *client.Message) error {
 		core.SendOneway(msg, func(err error) { done(nil, err) })
 	})
 	return err
+}
+
+// ApplyFault injects a clock fault (clock-offset, clock-drift, clock-jump)
+// into the producer's runtime, as realrt.Runtime.ApplyFault does for a
+// server process; a new Producer starts with a true clock. Disk faults are
+// accepted too but a producer writes no files.
+func (p *Producer) ApplyFault(f faults.Fault) error {
+	rt, err := p.runtime()
+	if err != nil {
+		return err
+	}
+	f.Nodes, f.Pick = []string{rt.Name()}, 0 // the caller names its node, not the runtime
+	return rt.ApplyFault(f)
+}
+
+// Now is the producer's clock: the machine's, moved by clock faults. It is
+// the clock the core stamps messages with.
+func (p *Producer) Now() time.Time {
+	rt, err := p.runtime()
+	if err != nil {
+		return time.Now().Round(0)
+	}
+	return rt.Now()
 }
