@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"rocketsim/faults"
 	"rocketsim/jepsen/history"
 )
 
@@ -19,6 +20,14 @@ import (
 type fakeClient struct {
 	crashes, restarts int
 	isDown            bool
+	faults            []string
+}
+
+func (f *fakeClient) applyFault(x faults.Fault) error {
+	if !f.isDown {
+		f.faults = append(f.faults, x.String())
+	}
+	return nil
 }
 
 func (f *fakeClient) crash() error   { f.crashes++; f.isDown = true; return nil }
@@ -48,8 +57,18 @@ func TestNemesisCrashesAndRestartsClients(t *testing.T) {
 		require.ErrorIs(t, err, ErrUnsupported, s)
 		require.ErrorContains(t, err, "paused goroutine", s)
 	}
-	require.ErrorContains(t, n.Apply(mustParse(t, "{kind: clock-jump, nodes: [consumer-1], by: 1s}")), "control socket")
+	require.ErrorContains(t, n.Apply(mustParse(t, "{kind: fsync-fail, nodes: [consumer-1], prob: 1}")), "control socket")
 	require.Empty(t, px.Cuts())
+
+	// A client's clock belongs to its machine: a restart gets it back.
+	require.NoError(t, n.Apply(mustParse(t, "{kind: clock-offset, nodes: [consumer-1], offset: 2s}")))
+	require.Equal(t, []string{"{kind: clock-offset, nodes: [consumer-1], offset: 2s}"}, c.faults)
+	c.faults = nil
+	require.NoError(t, n.Apply(mustParse(t, "{kind: crash, nodes: [consumer-1]}")))
+	require.NoError(t, n.HealAll())
+	require.Len(t, c.faults, 1, "the new incarnation gets the machine's clock")
+	require.Contains(t, c.faults[0], "clock-offset")
+	require.Empty(t, p.faults, "the other client's clock is untouched")
 
 	// A client node the run did not register cannot be crashed.
 	bare, _ := proxyOnly(t)
@@ -145,6 +164,8 @@ faults:
     fault: {kind: restart, nodes: [consumer-1]}
   - at: 5s
     fault: {kind: crash, nodes: [producer-1]}
+  - at: 6s
+    fault: {kind: clock-jump, nodes: [producer-2], by: 1h}
   - at: 7s
     fault: {kind: restart, nodes: [producer-1]}
   - at: 8s
@@ -187,6 +208,21 @@ expectations:
 		require.True(t, acked[p], "no acknowledged send on %s: %v", p, acked)
 	}
 	require.Greater(t, lastReceive-firstSend, int64(8*time.Second), "consumer-1 received after its last restart")
+
+	// producer-2's clock jumped an hour ahead, and its machine kept the
+	// jump across the restart: its second incarnation stamps its events
+	// an hour ahead of producer-1's.
+	var p1Last, p2Last int64
+	for _, op := range rep.History {
+		switch op.Process {
+		case "producer-1/2", "producer-1/3":
+			p1Last = max(p1Last, op.Time)
+		case "producer-2/2", "producer-2/3":
+			p2Last = max(p2Last, op.Time)
+		}
+	}
+	require.InDelta(t, float64(time.Hour), float64(p2Last-p1Last), float64(time.Minute),
+		"producer-2's clock after the jump and the restart")
 }
 
 // The official client cannot be killed inside the runner: a schedule that

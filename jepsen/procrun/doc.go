@@ -38,12 +38,17 @@
 //     new incarnation with the same configuration; a producer's new
 //     incarnation records on new processes ("producer-1/2" after
 //     "producer-1/0" and "/1" with window 2).
-//   - power-loss, pause/resume of client nodes, clock and disk faults on
-//     client nodes, and crash/restart of the official client: refused
-//     before the run, naming the fault: a process cannot lose power
-//     without its machine, a paused goroutine is not a stopped process,
-//     clients have no control socket, and the official client cannot die
-//     without its graceful shutdown.
+//   - clock-offset, clock-drift, clock-jump on a client node: applied to
+//     the client's runtime (realrt's ApplyFault), whose clock stamps the
+//     client's history events; like a server's, the clock belongs to the
+//     machine and each new incarnation gets it back.
+//   - power-loss, pause/resume of client nodes, disk faults on client
+//     nodes, and crash/restart or clock faults of the official client:
+//     refused before the run, naming the fault: a process cannot lose
+//     power without its machine, a paused goroutine is not a stopped
+//     process, clients have no disk worth faulting, and the official
+//     client cannot die without its graceful shutdown and runs on the
+//     runner's clock.
 //
 // A node's disk failpoints and clock belong to its machine, as in the
 // simulator: the nemesis keeps them and every new incarnation boots with

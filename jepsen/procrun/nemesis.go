@@ -63,6 +63,9 @@ type clientNode interface {
 	restart() error
 	// down reports whether no incarnation runs.
 	down() bool
+	// applyFault gives the running incarnation a clock fault (nothing
+	// when down).
+	applyFault(f faults.Fault) error
 }
 
 // setClient registers the client node name so crash and restart reach it.
@@ -120,9 +123,13 @@ func (n *Nemesis) CheckSupported(f faults.Fault) error {
 		}
 	case faults.DiskFull, faults.DiskFree, faults.FsyncFail, faults.FsyncLatency,
 		faults.ClockOffset, faults.ClockDrift, faults.ClockJump:
+		clock := f.Kind == faults.ClockOffset || f.Kind == faults.ClockDrift || f.Kind == faults.ClockJump
 		for _, t := range f.Nodes {
+			if clock && n.clients[t] {
+				continue // the client's runtime takes it directly
+			}
 			if !n.controls[t] {
-				return fmt.Errorf("fault %s on %s: needs the node's failpoint control socket, which servers have unless run with --plain (clients run inside the runner): %w", f.Kind, t, ErrUnsupported)
+				return fmt.Errorf("fault %s on %s: needs the node's failpoint control socket, which servers have unless run with --plain (clients run inside the runner and take clock faults only): %w", f.Kind, t, ErrUnsupported)
 			}
 		}
 	}
@@ -231,8 +238,12 @@ func (n *Nemesis) Apply(f faults.Fault) error {
 }
 
 func (n *Nemesis) applyNode(f faults.Fault, name string) error {
-	if n.clients[name] && (f.Kind == faults.Crash || f.Kind == faults.Restart) {
-		return n.applyClient(f, name)
+	if n.clients[name] {
+		switch f.Kind {
+		case faults.Crash, faults.Restart, faults.ClockOffset, faults.ClockDrift, faults.ClockJump:
+			return n.applyClient(f, name)
+		}
+		return nil // a network fault: the proxy has it
 	}
 	p := n.c.Process(name)
 	switch f.Kind {
@@ -272,16 +283,38 @@ func (n *Nemesis) applyNode(f faults.Fault, name string) error {
 	return nil
 }
 
-// applyClient crashes or restarts client node name.
+// applyClient crashes, restarts or moves the clock of client node name.
+// The clock belongs to the client's machine, as a server's does: each new
+// incarnation gets it back.
 func (n *Nemesis) applyClient(f faults.Fault, name string) error {
 	c := n.clientNodes[name]
 	if c == nil {
 		return fmt.Errorf("fault %s on client %s: the run registered no client of that name: %w", f.Kind, name, ErrUnsupported)
 	}
-	if f.Kind == faults.Crash {
+	switch f.Kind {
+	case faults.Crash:
 		return c.crash()
+	case faults.Restart:
+		return n.restartClient(name, c)
 	}
-	return c.restart()
+	one := f
+	one.Nodes, one.Pick = []string{name}, 0
+	n.machine(name).note(one, time.Now())
+	return c.applyFault(one)
+}
+
+// restartClient starts a new incarnation of client c with its machine's
+// clock.
+func (n *Nemesis) restartClient(name string, c clientNode) error {
+	if err := c.restart(); err != nil {
+		return err
+	}
+	var errs []error
+	for _, f := range n.machine(name).faults(time.Now()) {
+		f.Nodes = []string{name}
+		errs = append(errs, c.applyFault(f))
+	}
+	return errors.Join(errs...)
 }
 
 // start starts p with its machine's failpoints and clock in force from
@@ -417,7 +450,7 @@ func (n *Nemesis) HealAll() error {
 	}
 	for _, name := range n.names {
 		if c := n.clientNodes[name]; c != nil && c.down() {
-			errs = append(errs, c.restart())
+			errs = append(errs, n.restartClient(name, c))
 		}
 	}
 	return errors.Join(errs...)

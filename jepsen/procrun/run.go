@@ -332,19 +332,26 @@ func Run(ctx context.Context, s *scenario.Scenario, opts Options) (rep *Report, 
 	return rep, nil
 }
 
-// officialCrashes refuses a schedule that crashes or restarts a client
-// when the clients are the official ones, which have no way to die
-// without their graceful shutdown.
+// officialCrashes refuses a schedule that crashes, restarts or moves the
+// clock of a client when the clients are the official ones, which have no
+// way to die without their graceful shutdown and run on the runner's
+// clock.
 func officialCrashes(s *scenario.Scenario, t *topo) error {
 	clients := t.clients()
 	for i, e := range s.Faults {
-		if e.Fault.Kind != faults.Crash && e.Fault.Kind != faults.Restart {
+		why := ""
+		switch e.Fault.Kind {
+		case faults.Crash, faults.Restart:
+			why = "the official client cannot be killed inside the runner (only this project's client can)"
+		case faults.ClockOffset, faults.ClockDrift, faults.ClockJump:
+			why = "the official client runs on the runner's clock (only this project's client has a clock of its own)"
+		default:
 			continue
 		}
 		for _, n := range e.Fault.Nodes {
 			if slices.Contains(clients, n) {
-				return fmt.Errorf("%s: faults[%d]: %s on client %s: the official client cannot be killed inside the runner (only this project's client can): %w",
-					cmp.Or(s.Path, s.Name), i, e.Fault.Kind, n, ErrUnsupported)
+				return fmt.Errorf("%s: faults[%d]: %s on client %s: %s: %w",
+					cmp.Or(s.Path, s.Name), i, e.Fault.Kind, n, why, ErrUnsupported)
 			}
 		}
 	}

@@ -204,7 +204,7 @@ workload:
 	}{
 		{"power loss", base("faults:\n  - at: 1s\n    fault: {kind: power-loss, nodes: [broker-a]}\n"), "power-loss: a process cannot lose power"},
 		{"pause a client", base("faults:\n  - at: 1s\n    fault: {kind: pause, nodes: [consumer-1]}\n"), "a paused goroutine is not a stopped process"},
-		{"client failpoint", base("faults:\n  - at: 1s\n    fault: {kind: clock-jump, nodes: [producer-1], by: 1s}\n"), "control socket"},
+		{"client disk failpoint", base("faults:\n  - at: 1s\n    fault: {kind: fsync-fail, nodes: [producer-1], prob: 1}\n"), "control socket"},
 		{"network model", base("network:\n  bandwidth: 1MiB\n"), "network: bandwidth"},
 		{"simulated disk", strings.Replace(base(""), "options: {flushDiskType: SYNC_FLUSH}}", "disk: {capacity: 1MiB}}", 1), "disk capacity"},
 		{"host", strings.Replace(base(""), "{name: broker-b, role: broker,", "{name: broker-b, role: broker, host: 10.0.0.2,", 1), "host: every process runs on loopback"},

@@ -15,6 +15,7 @@ import (
 	"rocketsim/client/consumer"
 	"rocketsim/client/litepull"
 	"rocketsim/client/producer"
+	"rocketsim/faults"
 	"rocketsim/jepsen/history"
 )
 
@@ -56,8 +57,21 @@ type producerClient struct {
 	// kill crashes it (no unregister, sends in flight end unknown); nil
 	// when the client cannot be crashed (the official one).
 	kill func()
+	// now is the client's clock, which stamps its history events;
+	// applyFault moves it (a clock fault). Both nil for the official
+	// client, which runs on the runner's clock.
+	now        func() time.Time
+	applyFault func(faults.Fault) error
 	// inc numbers the node's incarnations from 0.
 	inc int
+}
+
+// clock is cl's clock, or the runner's.
+func (cl *producerClient) clock() time.Time {
+	if cl.now == nil {
+		return time.Now()
+	}
+	return cl.now()
 }
 
 // producerRun is one producer node: its client, one incarnation after
@@ -133,6 +147,19 @@ func (pr *producerRun) restart() error {
 	return nil
 }
 
+// applyFault gives the running incarnation a clock fault; a down node
+// gets it at its next start, from the nemesis.
+func (pr *producerRun) applyFault(f faults.Fault) error {
+	cl := pr.current()
+	switch {
+	case cl == nil:
+		return nil
+	case cl.applyFault == nil:
+		return fmt.Errorf("fault %s on producer %s: its client runs on the runner's clock: %w", f.Kind, pr.name, ErrUnsupported)
+	}
+	return cl.applyFault(f)
+}
+
 // shutdown stops the running incarnation gracefully.
 func (pr *producerRun) shutdown() {
 	pr.life.Lock()
@@ -146,8 +173,9 @@ func (pr *producerRun) shutdown() {
 
 // consumerClient is one incarnation of a consumer node's client.
 type consumerClient struct {
-	shutdown func()
-	kill     func() // nil: cannot be crashed (the official client)
+	shutdown   func()
+	kill       func()                   // nil: cannot be crashed (the official client)
+	applyFault func(faults.Fault) error // nil: runs on the runner's clock (the official client)
 }
 
 // consumerRun is one consumer node (or the verifier): its client, one
@@ -213,6 +241,20 @@ func (cr *consumerRun) restart() error {
 	return nil
 }
 
+// applyFault gives the running incarnation a clock fault; a down node
+// gets it at its next start, from the nemesis.
+func (cr *consumerRun) applyFault(f faults.Fault) error {
+	cr.life.Lock()
+	defer cr.life.Unlock()
+	switch {
+	case cr.cur == nil:
+		return nil
+	case cr.cur.applyFault == nil:
+		return fmt.Errorf("fault %s on consumer %s: its client runs on the runner's clock: %w", f.Kind, cr.name, ErrUnsupported)
+	}
+	return cr.cur.applyFault(f)
+}
+
 // shutdown stops the running incarnation gracefully.
 func (cr *consumerRun) shutdown() {
 	cr.life.Lock()
@@ -275,7 +317,7 @@ func newOurProducer(name, namesrv string, l Load, log *slog.Logger) (*producerCl
 			o.MsgID = r.OffsetMsgID
 		}
 	}
-	return &producerClient{send: send, shutdown: p.Shutdown, kill: p.Kill}, nil
+	return &producerClient{send: send, shutdown: p.Shutdown, kill: p.Kill, now: p.Now, applyFault: p.ApplyFault}, nil
 }
 
 // run sends until stop is closed: Window goroutines, each one send at a
@@ -320,7 +362,7 @@ func body(key string, size int) []byte {
 func (pr *producerRun) send(cl *producerClient, rec *recorder, process, key string, l Load) {
 	b := body(key, l.Body)
 	inv := rec.h.Invoke(history.Op{
-		Process: process, F: history.FSend, Time: time.Now().UnixNano(),
+		Process: process, F: history.FSend, Time: cl.clock().UnixNano(),
 		Topic: l.Topic, Key: key, BodyDigest: history.Digest(b),
 	})
 	// The client's own send timeout bounds the send; the context is a
@@ -331,7 +373,7 @@ func (pr *producerRun) send(cl *producerClient, rec *recorder, process, key stri
 	if t == noCompletion {
 		return
 	}
-	rec.h.Complete(inv, t, time.Now().UnixNano(), update)
+	rec.h.Complete(inv, t, cl.clock().UnixNano(), update)
 	if t == history.OK {
 		pr.acks.Store(key, struct{}{})
 	}
@@ -381,7 +423,7 @@ func newOurConsumer(cr *consumerRun, namesrv string, l Load, rec *recorder, log 
 			for _, m := range msgs {
 				key := m.Property(client.PropertyKeys)
 				rec.h.Add(history.Op{
-					Process: name, Type: history.OK, F: history.FReceive, Time: time.Now().UnixNano(),
+					Process: name, Type: history.OK, F: history.FReceive, Time: c.Now().UnixNano(),
 					Group: group, Topic: l.Topic, Queue: &history.Queue{Broker: m.BrokerName, ID: m.QueueID},
 					Offset: history.Int64(m.QueueOffset), Key: key, MsgID: m.OffsetMsgID,
 					BodyDigest: history.Digest(m.Body), Tags: m.Tag(), Reconsume: int(m.ReconsumeTimes),
@@ -403,6 +445,7 @@ func newOurConsumer(cr *consumerRun, namesrv string, l Load, rec *recorder, log 
 			cancel()
 			<-done
 		},
+		applyFault: c.ApplyFault,
 	}, nil
 }
 
