@@ -2,6 +2,7 @@ package realrt
 
 import (
 	"encoding/binary"
+	"net"
 	"testing"
 	"time"
 
@@ -146,3 +147,22 @@ func dial(t testing.TB, rt *Runtime, addr string, rec *recorder) runtime.Conn {
 
 // timeAfter is the standard wait for one test step.
 func timeAfter() <-chan time.Time { return time.After(waitLimit) }
+
+// rawPeer starts a runtime named name whose connection c goes to a plain
+// TCP peer the test holds (which reads only if the test makes it).
+func rawPeer(t *testing.T, name string) (rt *Runtime, c runtime.Conn, rec *recorder, peer net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	rt = startRT(t, name, Options{}, nil)
+	rec = newRecorder()
+	c = dial(t, rt, ln.Addr().String(), rec)
+	if peer, err = ln.Accept(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { peer.Close() })
+	return rt, c, rec, peer
+}

@@ -129,19 +129,7 @@ func TestKillDropsEventsQueuedBehindTheRunningOne(t *testing.T) {
 // not linger to write, and the marker must never reach the peer, which sees
 // the connection end.
 func TestKillDoesNotFlushQueuedFrames(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	rt := startRT(t, "crashing", Options{}, nil)
-	rec := newRecorder()
-	c := dial(t, rt, ln.Addr().String(), rec)
-	peer, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer peer.Close()
+	rt, c, _, peer := rawPeer(t, "crashing")
 	const frames, size = 256, 64 << 10 // 16 MiB: far more than socket buffers hold
 	const marker = 0xfeed
 	onLoop(t, rt, func() {

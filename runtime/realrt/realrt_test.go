@@ -203,19 +203,7 @@ func TestStopRacingStartNeverHangs(t *testing.T) {
 }
 
 func TestStopIsBoundedWhenPeerDoesNotRead(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	rt := startRT(t, "stuck", Options{}, nil)
-	rec := newRecorder()
-	c := dial(t, rt, ln.Addr().String(), rec)
-	peer, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer peer.Close()
+	rt, c, _, _ := rawPeer(t, "stuck")
 	onLoop(t, rt, func() {
 		for i := range 256 { // 16 MiB: far more than socket buffers hold
 			if err := c.Send(frameOf(uint32(i), 64<<10)); err != nil {
