@@ -67,11 +67,19 @@ func startClusterAddrs(t *testing.T) (string, string) {
 	return nsAddr, fmt.Sprintf("127.0.0.1:%d", brokerPort)
 }
 
-func TestBlockingProducerAndConsumerOnLoopback(t *testing.T) {
-	nsAddr := startCluster(t)
+// startProducer starts a producer of group "pg", shut down when the test
+// ends.
+func startProducer(t *testing.T, nsAddr string) *blocking.Producer {
+	t.Helper()
 	p := blocking.NewProducer(producer.Options{Group: "pg", NameServers: []string{nsAddr}}, nil)
 	require.NoError(t, p.Start())
-	defer p.Shutdown()
+	t.Cleanup(p.Shutdown)
+	return p
+}
+
+func TestBlockingProducerAndConsumerOnLoopback(t *testing.T) {
+	nsAddr := startCluster(t)
+	p := startProducer(t, nsAddr)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -138,9 +146,7 @@ func splitIDs(s string) []string {
 
 func TestBlockingLitePull(t *testing.T) {
 	nsAddr := startCluster(t)
-	p := blocking.NewProducer(producer.Options{Group: "pg", NameServers: []string{nsAddr}}, nil)
-	require.NoError(t, p.Start())
-	defer p.Shutdown()
+	p := startProducer(t, nsAddr)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	q0 := client.Queue{Topic: "LPB", BrokerName: "broker-a", QueueID: 0}
@@ -236,9 +242,7 @@ func TestBlockingTransactions(t *testing.T) {
 // a restarted instance resumes from the offsets in its data directory.
 func TestBlockingBroadcastingResumesFromDisk(t *testing.T) {
 	nsAddr := startCluster(t)
-	p := blocking.NewProducer(producer.Options{Group: "pg", NameServers: []string{nsAddr}}, nil)
-	require.NoError(t, p.Start())
-	defer p.Shutdown()
+	p := startProducer(t, nsAddr)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	send := func(n int, prefix string) {
@@ -299,9 +303,7 @@ func TestBlockingAdminCreatesTopic(t *testing.T) {
 		return err == nil && slices.Contains(ts, "Made")
 	}, 10*time.Second, 50*time.Millisecond)
 
-	p := blocking.NewProducer(producer.Options{Group: "pg", NameServers: []string{nsAddr}}, nil)
-	require.NoError(t, p.Start())
-	defer p.Shutdown()
+	p := startProducer(t, nsAddr)
 	queues := map[int]bool{}
 	for i := 0; i < 9; i++ {
 		r, err := p.Send(ctx, client.NewMessage("Made", []byte("x")))

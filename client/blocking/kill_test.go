@@ -26,9 +26,7 @@ import (
 // gracefully instead commits, and its successor receives nothing.
 func TestKilledConsumerIsRedeliveredWhatItDidNotCommit(t *testing.T) {
 	nsAddr := startCluster(t)
-	p := blocking.NewProducer(producer.Options{Group: "pg", NameServers: []string{nsAddr}}, nil)
-	require.NoError(t, p.Start())
-	defer p.Shutdown()
+	p := startProducer(t, nsAddr)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	const n = 20

@@ -18,7 +18,6 @@ import (
 	"rocketsim/client"
 	"rocketsim/client/blocking"
 	"rocketsim/client/consumer"
-	"rocketsim/client/producer"
 )
 
 // Our producer's messages, compressed ones included, reach the official
@@ -26,9 +25,7 @@ import (
 func TestOfficialConsumerReadsOurProducer(t *testing.T) {
 	rlog.SetLogLevel("error")
 	nsAddr := startCluster(t)
-	p := blocking.NewProducer(producer.Options{Group: "pg", NameServers: []string{nsAddr}}, nil)
-	require.NoError(t, p.Start())
-	defer p.Shutdown()
+	p := startProducer(t, nsAddr)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 
