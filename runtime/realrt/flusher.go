@@ -3,6 +3,7 @@ package realrt
 import (
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // flusher is the runtime's group-commit goroutine. SyncAsync requests queue
@@ -24,7 +25,8 @@ type flusher struct {
 	stopping bool
 	wake     chan struct{} // one slot: "pending changed or stopping"
 
-	fsyncs atomic.Uint64
+	fsyncs     atomic.Uint64
+	fsyncNanos atomic.Int64 // time inside the fsync calls
 }
 
 func newFlusher(rt *Runtime) *flusher {
@@ -101,7 +103,9 @@ func (fl *flusher) run() {
 			if fl.rt.testHookFsync != nil {
 				fl.rt.testHookFsync()
 			}
+			began := time.Now()
 			err := fl.rt.fsync(f.f, f.name)
+			fl.fsyncNanos.Add(int64(time.Since(began)))
 			if fl.rt.testHookFsynced != nil {
 				fl.rt.testHookFsynced()
 			}

@@ -91,6 +91,9 @@ type Options struct {
 type Stats struct {
 	// Fsyncs counts fsyncs issued by the group-commit flusher.
 	Fsyncs uint64
+	// FsyncTime is the time those fsyncs spent in the system call: with
+	// Fsyncs, the disk's share of a group-commit round.
+	FsyncTime time.Duration
 	// SyncAsyncRequests counts File.SyncAsync calls.
 	SyncAsyncRequests uint64
 }
@@ -408,6 +411,7 @@ func (r *Runtime) post(fn func()) bool {
 func (r *Runtime) Stats() Stats {
 	return Stats{
 		Fsyncs:            r.flusher.fsyncs.Load(),
+		FsyncTime:         time.Duration(r.flusher.fsyncNanos.Load()),
 		SyncAsyncRequests: r.syncRequests.Load(),
 	}
 }
