@@ -150,10 +150,20 @@ func Retry(ops []history.Op, opt RetryOptions) Result {
 				if r.Reconsume == 0 || orderly(g) {
 					continue
 				}
-				// The latest failed attempt k-1 recorded before this delivery.
+				// Time the retry from the earliest failed attempt k-1
+				// recorded before it. Broker restarts copy a message (a
+				// scheduled retry moved again from the last persisted
+				// delay offset; a retry redelivered after its offset
+				// commit was lost, failed and sent back again), and the
+				// history does not say which failure a copy came from.
+				// Every copy at k comes from some failure at k-1, none
+				// earlier than the first: a retry before the first
+				// failure's delay is early whichever its parent was. (A
+				// copy early for a later parent but not the first goes
+				// unseen: the price of no false alarms.)
 				var prev *history.Op
 				for _, a := range failAcks {
-					if a.Reconsume == r.Reconsume-1 && a.Index < r.Index {
+					if a.Reconsume == r.Reconsume-1 && a.Index < r.Index && (prev == nil || a.Time < prev.Time) {
 						prev = a
 					}
 				}
