@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -229,5 +230,29 @@ func TestSyncedConcurrent(t *testing.T) {
 	var buf bytes.Buffer
 	if _, err := s.WriteTo(&buf); err != nil || strings.Count(buf.String(), "\n") != 800 {
 		t.Fatalf("WriteTo: %v", err)
+	}
+}
+
+func TestWriteFileRoundTripsAndNamesPath(t *testing.T) {
+	dir := t.TempDir()
+	path := dir + "/history.jsonl"
+	ops := sample()
+	if err := WriteFile(path, ops); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Read(bytes.NewReader(b), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, ops) {
+		t.Fatalf("file round trip differs:\n got %+v\nwant %+v", got, ops)
+	}
+	missing := dir + "/no-such-folder/history.jsonl"
+	if err := WriteFile(missing, ops); err == nil || !strings.Contains(err.Error(), missing) {
+		t.Fatalf("write into a missing folder: %v; want an error naming %s", err, missing)
 	}
 }

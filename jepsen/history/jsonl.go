@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 )
 
 // MaxLineBytes bounds one JSON line. An event is a few hundred bytes; a line
@@ -97,6 +98,23 @@ func Write(w io.Writer, ops []Op) error {
 	}
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("history: flush: %w", err)
+	}
+	return nil
+}
+
+// WriteFile writes events as JSON lines to a new file at path (an output
+// folder's history.jsonl), replacing any file there.
+func WriteFile(path string, ops []Op) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("history: %w", err)
+	}
+	if err := Write(f, ops); err != nil {
+		f.Close()
+		return fmt.Errorf("history: %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("history: %s: %w", path, err)
 	}
 	return nil
 }

@@ -61,15 +61,7 @@ func WriteOut(dir string, rep *Report, replay string) error {
 	if err := os.WriteFile(filepath.Join(dir, "verdict.json"), append(b, '\n'), 0o644); err != nil {
 		return err
 	}
-	f, err := os.Create(filepath.Join(dir, "history.jsonl"))
-	if err != nil {
-		return err
-	}
-	if err := history.Write(f, rep.History); err != nil {
-		f.Close()
-		return fmt.Errorf("history.jsonl: %w", err)
-	}
-	return f.Close()
+	return history.WriteFile(filepath.Join(dir, "history.jsonl"), rep.History)
 }
 
 // jsonLine renders v as one line of JSON.

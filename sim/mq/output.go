@@ -2,7 +2,6 @@ package mq
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -19,17 +18,8 @@ func (r *Result) WriteOut(dir string) error {
 	if err := r.Report.WriteVerdict(dir); err != nil {
 		return fmt.Errorf("mq: write verdict: %w", err)
 	}
-	path := filepath.Join(dir, HistoryFile)
-	f, err := os.Create(path)
-	if err != nil {
+	if err := history.WriteFile(filepath.Join(dir, HistoryFile), r.Ops); err != nil {
 		return fmt.Errorf("mq: write history: %w", err)
-	}
-	if err := history.Write(f, r.Ops); err != nil {
-		f.Close()
-		return fmt.Errorf("mq: write history %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("mq: write history %s: %w", path, err)
 	}
 	return nil
 }
