@@ -1,0 +1,62 @@
+package main
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestMain lets the test binary serve as a server child (startChild
+// re-executes the running binary).
+func TestMain(m *testing.M) {
+	if code, ok := serveChild(); ok {
+		os.Exit(code)
+	}
+	os.Exit(m.Run())
+}
+
+// TestEveryCaseDeliversEverything runs every case with tiny counts against
+// both servers and requires that each side acked every send, and that a
+// drain afterwards finds every acked message and nothing else.
+func TestEveryCaseDeliversEverything(t *testing.T) {
+	o := options{
+		limits: limits{count: 60, duration: time.Minute, size: 1024, verify: true, timeout: time.Minute},
+		tries:  1, queues: 4, pullMax: 16, window: 8, preload: 50,
+		dir: t.TempDir(),
+	}
+	o.cases = defaultCases(o.window, o.preload)
+	var log strings.Builder
+	o.progress = &log
+	rows, err := bench(context.Background(), o)
+	if err != nil {
+		t.Fatalf("bench: %v\n%s", err, log.String())
+	}
+	if len(rows) != len(o.cases) {
+		t.Fatalf("%d rows for %d cases", len(rows), len(o.cases))
+	}
+	for _, r := range rows {
+		want := o.count
+		if r.c.kind == consume {
+			want = r.c.preload
+		}
+		for _, res := range []struct {
+			side string
+			r    result
+		}{{"ours", r.ours}, {"JetStream", r.js}} {
+			if res.r.msgs != want || res.r.errs != 0 {
+				t.Errorf("%s on %s: %d messages, %d errors; want %d, 0", r.c.name, res.side, res.r.msgs, res.r.errs, want)
+			}
+			if r.c.kind != consume && len(res.r.lats) != want {
+				t.Errorf("%s on %s: %d latencies for %d messages", r.c.name, res.side, len(res.r.lats), want)
+			}
+		}
+	}
+	var table strings.Builder
+	printTable(&table, rows, o)
+	if !strings.Contains(table.String(), "publish sync P=64 sync-durability") {
+		t.Errorf("table lacks a row:\n%s", table.String())
+	}
+	t.Logf("\n%s", table.String())
+}
