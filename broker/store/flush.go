@@ -362,6 +362,7 @@ func (s *Store) scheduleWrite() {
 // a full disk refuses new puts until the recheck finds space and retries.
 func (s *Store) flushWrites() {
 	s.writeScheduled = false
+	s.turnClock.valid = false // the turn is over (turnClock)
 	if s.closed {
 		return
 	}

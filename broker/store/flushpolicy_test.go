@@ -137,30 +137,47 @@ func TestAsyncFlushStartsEarlyUnderHeavyWrites(t *testing.T) {
 }
 
 // TestWritesGoThroughPost: with Options.Post the turn's write is posted
-// (one post for many puts), and the puts are answered when it runs.
+// (one post for many puts), and the puts are answered when it runs. The
+// puts of one turn share one clock reading, which that write ends: the
+// turn clock posts nothing of its own.
 func TestWritesGoThroughPost(t *testing.T) {
 	h := &harness{t: t, clock: fakeclock.New(testStart), cfg: testConfig(config.AsyncFlush), fs: memfs.New(0, 1)}
 	h.open()
 	var posted []func()
 	h.s.opt.Post = func(fn func()) { posted = append(posted, fn) }
-	answered := 0
-	for i := 0; i < 5; i++ {
+	var stamps []int64
+	put := func(i int) {
 		h.s.Put(testMessage("T", 0, i, 100), func(r PutResult) {
 			if r.Status != PutOK {
 				t.Errorf("put: %v %v", r.Status, r.Err)
 			}
-			answered++
+			stamps = append(stamps, r.StoreTimestamp)
 		})
 	}
-	// One post for the turn's write, one ending the turn's clock reading.
-	if len(posted) != 2 || answered != 0 {
-		t.Fatalf("%d posts, %d answered before the posted write ran; want 2 and 0", len(posted), answered)
+	for i := 0; i < 5; i++ {
+		put(i)
+		h.clock.Advance(time.Millisecond) // a real clock moves within a turn
 	}
-	for _, fn := range posted {
-		fn()
+	if len(posted) != 1 || len(stamps) != 0 {
+		t.Fatalf("%d posts, %d answered before the posted write ran; want 1 and 0", len(posted), len(stamps))
 	}
-	if answered != 5 {
-		t.Fatalf("%d of 5 answered after the posted write", answered)
+	posted[0]()
+	if len(stamps) != 5 {
+		t.Fatalf("%d of 5 answered after the posted write", len(stamps))
+	}
+	for _, ts := range stamps {
+		if ts != stamps[0] {
+			t.Fatalf("store timestamps within one turn %v: want one reading", stamps)
+		}
+	}
+	// The next turn reads the clock again.
+	put(5)
+	if len(posted) != 2 {
+		t.Fatalf("the next turn posted %d writes, want 1", len(posted)-1)
+	}
+	posted[1]()
+	if len(stamps) != 6 || stamps[5] != stamps[0]+5 {
+		t.Fatalf("store timestamps %v: the next turn's put should read the clock 5 ms later", stamps)
 	}
 }
 
