@@ -562,9 +562,9 @@ func realMessage(rec *message.Record) (*store.Message, error) {
 	if err != nil || qid < 0 {
 		return nil, fmt.Errorf("bad %s %q", message.PropertyRealQueueID, q)
 	}
-	props := removeProperty(rec.Properties, message.PropertyDelayLevel)
+	props := message.RemoveProperty(rec.Properties, message.PropertyDelayLevel)
 	if v, ok := message.Property(props, message.PropertyWaitStoreOK); ok && v == "false" {
-		props = removeProperty(props, message.PropertyWaitStoreOK)
+		props = message.RemoveProperty(props, message.PropertyWaitStoreOK)
 	}
 	return &store.Message{
 		Topic: topic, QueueID: int32(qid), Flag: rec.Flag, Body: rec.Body, Properties: props,

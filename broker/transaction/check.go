@@ -120,7 +120,7 @@ func (s *Service) examine(rec *message.Record, nowMs int64) bool {
 func (s *Service) recheck(rec *message.Record, key string, times int) {
 	off := rec.QueueOffset
 	group, _ := message.Property(rec.Properties, PropertyProducerGroup)
-	props := setProperty(rec.Properties, PropertyCheckTimes, strconv.Itoa(times))
+	props := message.SetProperty(rec.Properties, PropertyCheckTimes, strconv.Itoa(times))
 	m := &store.Message{Topic: HalfTopic, QueueID: rec.QueueID, Flag: rec.Flag, Body: rec.Body, Properties: props,
 		SysFlag: rec.SysFlag &^ message.FlagStoreHostV6, BornTimestamp: rec.BornTimestamp, BornHost: rec.BornHost,
 		ReconsumeTimes: rec.ReconsumeTimes}
@@ -156,7 +156,7 @@ func (s *Service) sendCheck(group, key string, res store.PutResult) {
 			rec.QueueID = int32(v)
 		}
 	}
-	rec.Properties = removeProperty(rec.Properties, message.CRCProperty)
+	rec.Properties = message.RemoveProperty(rec.Properties, message.CRCProperty)
 	rec.SysFlag &^= message.FlagStoreHostV6
 	if len(rec.StoreHost.IP) == 16 {
 		rec.SysFlag |= message.FlagStoreHostV6

@@ -219,7 +219,7 @@ func committed(rec *message.Record, halfOffset int64) (*store.Message, error) {
 	}
 	props := rec.Properties
 	if v, ok := message.Property(props, message.PropertyWaitStoreOK); ok && v == "false" {
-		props = removeProperty(props, message.PropertyWaitStoreOK)
+		props = message.RemoveProperty(props, message.PropertyWaitStoreOK)
 	}
 	return &store.Message{
 		Topic: topic, QueueID: int32(qid), Flag: rec.Flag, Body: rec.Body, Properties: props,

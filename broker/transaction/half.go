@@ -72,34 +72,3 @@ func PrepareHalf(m *store.Message) {
 	m.Topic = HalfTopic
 	m.QueueID = 0
 }
-
-// removeProperty drops every item called name from a properties string,
-// keeping the others in order.
-func removeProperty(props, name string) string {
-	if _, ok := message.Property(props, name); !ok {
-		return props
-	}
-	var b strings.Builder
-	b.Grow(len(props))
-	for item := range strings.SplitSeq(props, string(message.PropertySeparator)) {
-		if item == "" {
-			continue
-		}
-		if k, _, ok := strings.Cut(item, string(message.NameValueSeparator)); ok && k == name {
-			continue
-		}
-		b.WriteString(item)
-		b.WriteByte(message.PropertySeparator)
-	}
-	return b.String()
-}
-
-// setProperty sets name to value, replacing an earlier value, keeping the
-// other items in order.
-func setProperty(props, name, value string) string {
-	props = removeProperty(props, name)
-	if props != "" && !strings.HasSuffix(props, string(message.PropertySeparator)) {
-		props += string(message.PropertySeparator)
-	}
-	return props + name + string(message.NameValueSeparator) + value + string(message.PropertySeparator)
-}

@@ -29,14 +29,6 @@ func TestPrepareHalf(t *testing.T) {
 		message.PropertyUniqKey: "U", message.PropertyRealTopic: "Orders", message.PropertyRealQueueID: "3"}, got)
 }
 
-func TestSetAndRemoveProperty(t *testing.T) {
-	p := "A\x011\x02B\x012\x02C\x013\x02"
-	require.Equal(t, "A\x011\x02C\x013\x02", removeProperty(p, "B"))
-	require.Equal(t, p, removeProperty(p, "Z"))
-	require.Equal(t, "A\x011\x02C\x013\x02B\x019\x02", setProperty(p, "B", "9"))
-	require.Equal(t, "X\x011\x02", setProperty("", "X", "1"))
-}
-
 func TestParseEnd(t *testing.T) {
 	ext := map[string]string{"producerGroup": "g", "tranStateTableOffset": "7", "commitLogOffset": "1234",
 		"commitOrRollback": "8", "fromTransactionCheck": "true", "msgId": "M", "transactionId": "T"}

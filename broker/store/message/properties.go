@@ -85,6 +85,38 @@ func Property(s, name string) (string, bool) {
 	return "", false
 }
 
+// RemoveProperty drops every NAME\x01VALUE item called name from a
+// properties string and keeps the others in their order, so a re-put
+// message differs from the one it was made from only where it must.
+func RemoveProperty(props, name string) string {
+	if _, ok := Property(props, name); !ok {
+		return props
+	}
+	var b strings.Builder
+	b.Grow(len(props))
+	for item := range strings.SplitSeq(props, string(PropertySeparator)) {
+		if item == "" {
+			continue
+		}
+		if k, _, ok := strings.Cut(item, string(NameValueSeparator)); ok && k == name {
+			continue
+		}
+		b.WriteString(item)
+		b.WriteByte(PropertySeparator)
+	}
+	return b.String()
+}
+
+// SetProperty sets name to value, replacing an earlier value, keeping the
+// other items in order (the new item goes last).
+func SetProperty(props, name, value string) string {
+	props = RemoveProperty(props, name)
+	if props != "" && !strings.HasSuffix(props, string(PropertySeparator)) {
+		props += string(PropertySeparator)
+	}
+	return props + name + string(NameValueSeparator) + value + string(PropertySeparator)
+}
+
 // TagsCode is the consume queue's tag hash: Java's String.hashCode of the
 // TAGS value (31*h + UTF-16 unit), 0 for no tags
 // (MessageExtBrokerInner.tagsString2tagsCode). Consumers compare it to the

@@ -54,3 +54,20 @@ func TestCRCPlaceholderLength(t *testing.T) {
 		t.Fatalf("WithCRCPlaceholder = %q", got)
 	}
 }
+
+func TestSetAndRemoveProperty(t *testing.T) {
+	p := "A\x011\x02B\x012\x02C\x013\x02"
+	cases := []struct{ got, want string }{
+		{RemoveProperty(p, "B"), "A\x011\x02C\x013\x02"},
+		{RemoveProperty(p, "Z"), p},
+		{RemoveProperty("A\x011\x02B\x012\x02B\x013\x02", "B"), "A\x011\x02"}, // every item of that name
+		{SetProperty(p, "B", "9"), "A\x011\x02C\x013\x02B\x019\x02"},
+		{SetProperty("", "X", "1"), "X\x011\x02"},
+		{SetProperty("A\x011", "X", "1"), "A\x011\x02X\x011\x02"}, // no trailing separator
+	}
+	for i, c := range cases {
+		if c.got != c.want {
+			t.Errorf("case %d: got %q, want %q", i, c.got, c.want)
+		}
+	}
+}
