@@ -62,13 +62,7 @@ func (b *Broker) handleCreateTopic(req *remoting.Request) {
 // TopicConfigSerializeWrapper.
 func (b *Broker) handleGetAllTopicConfig(req *remoting.Request) {
 	body, err := b.topics.EncodeCompact()
-	if err != nil {
-		b.replyCode(req, remoting.RespSystemError, err.Error())
-		return
-	}
-	resp := remoting.NewResponse(req.Cmd, remoting.RespSuccess, "")
-	resp.Body = body
-	b.reply(req, resp)
+	b.replyEncoded(req, body, err)
 }
 
 // handleDeleteTopic serves DELETE_TOPIC_IN_BROKER (215): the topic's
@@ -142,13 +136,7 @@ func (b *Broker) handleUpdateGroup(req *remoting.Request) {
 // handleGetAllGroups serves GET_ALL_SUBSCRIPTIONGROUP_CONFIG (201).
 func (b *Broker) handleGetAllGroups(req *remoting.Request) {
 	body, err := b.groups.Encode()
-	if err != nil {
-		b.replyCode(req, remoting.RespSystemError, err.Error())
-		return
-	}
-	resp := remoting.NewResponse(req.Cmd, remoting.RespSuccess, "")
-	resp.Body = body
-	b.reply(req, resp)
+	b.replyEncoded(req, body, err)
 }
 
 // handleDeleteGroup serves DELETE_SUBSCRIPTIONGROUP (207); with

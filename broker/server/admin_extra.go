@@ -18,9 +18,7 @@ import (
 // handleGetAllConsumerOffset serves GET_ALL_CONSUMER_OFFSET (43): the
 // consumer offset table as consumerOffset.json holds it.
 func (b *Broker) handleGetAllConsumerOffset(req *remoting.Request) {
-	resp := remoting.NewResponse(req.Cmd, remoting.RespSuccess, "")
-	resp.Body = b.offsets.Encode()
-	b.reply(req, resp)
+	b.replyBody(req, b.offsets.Encode())
 }
 
 // handleGetAllDelayOffset serves GET_ALL_DELAY_OFFSET (45): the schedule
@@ -36,9 +34,7 @@ func (b *Broker) handleGetAllDelayOffset(req *remoting.Request) {
 		fmt.Fprintf(&buf, "%d:%d", level, offs[level])
 	}
 	buf.WriteString("}}")
-	resp := remoting.NewResponse(req.Cmd, remoting.RespSuccess, "")
-	resp.Body = buf.Bytes()
-	b.reply(req, resp)
+	b.replyBody(req, buf.Bytes())
 }
 
 // handleGetTopicConfig serves GET_TOPIC_CONFIG (351): one TopicConfig.
@@ -55,9 +51,7 @@ func (b *Broker) handleGetTopicConfig(req *remoting.Request) {
 	if err != nil {
 		panic(fmt.Sprintf("encoding a topic config: %v", err)) // plain struct
 	}
-	resp := remoting.NewResponse(req.Cmd, remoting.RespSuccess, "")
-	resp.Body = body
-	b.reply(req, resp)
+	b.replyBody(req, body)
 }
 
 // producerConnection is Java's ProducerConnection.
@@ -79,9 +73,7 @@ func (b *Broker) handleProducerConnections(req *remoting.Request) {
 			Language: ch.Language, Version: ch.Version})
 	}
 	body, _ := json.Marshal(pc)
-	resp := remoting.NewResponse(req.Cmd, remoting.RespSuccess, "")
-	resp.Body = body
-	b.reply(req, resp)
+	b.replyBody(req, body)
 }
 
 // handleConsumedBy serves QUERY_TOPIC_CONSUME_BY_WHO (300): the groups with
@@ -102,9 +94,7 @@ func (b *Broker) handleConsumedBy(req *remoting.Request) {
 	body, _ := json.Marshal(struct {
 		GroupList []string `json:"groupList"`
 	}{slices.Sorted(maps.Keys(groups))})
-	resp := remoting.NewResponse(req.Cmd, remoting.RespSuccess, "")
-	resp.Body = body
-	b.reply(req, resp)
+	b.replyBody(req, body)
 }
 
 // handleGetBrokerConfig serves GET_BROKER_CONFIG (26): the effective

@@ -59,7 +59,5 @@ func (b *Broker) handleViewMessage(req *remoting.Request) {
 		b.replyCode(req, remoting.RespSystemError, fmt.Sprintf("can not find message by the offset, %d: %v", phy, err))
 		return
 	}
-	resp := remoting.NewResponse(req.Cmd, remoting.RespSuccess, "")
-	resp.Body = bytes.Clone(raw)
-	b.reply(req, resp)
+	b.replyBody(req, bytes.Clone(raw))
 }

@@ -383,6 +383,23 @@ func (b *Broker) reply(req *remoting.Request, resp *remoting.Command) {
 	}
 }
 
+// replyBody answers SUCCESS with body.
+func (b *Broker) replyBody(req *remoting.Request, body []byte) {
+	resp := remoting.NewResponse(req.Cmd, remoting.RespSuccess, "")
+	resp.Body = body
+	b.reply(req, resp)
+}
+
+// replyEncoded answers SUCCESS with body, or SYSTEM_ERROR when encoding
+// it failed.
+func (b *Broker) replyEncoded(req *remoting.Request, body []byte, err error) {
+	if err != nil {
+		b.replyCode(req, remoting.RespSystemError, err.Error())
+		return
+	}
+	b.replyBody(req, body)
+}
+
 // replyCode answers with just a code and remark.
 func (b *Broker) replyCode(req *remoting.Request, code int16, remark string) {
 	b.reply(req, remoting.NewResponse(req.Cmd, code, remark))

@@ -144,9 +144,7 @@ func (b *Broker) handleConsumerConnections(req *remoting.Request) {
 	if err != nil {
 		panic(fmt.Sprintf("encoding a consumer connection: %v", err)) // plain structs always encode
 	}
-	resp := remoting.NewResponse(req.Cmd, remoting.RespSuccess, "")
-	resp.Body = body
-	b.reply(req, resp)
+	b.replyBody(req, body)
 }
 
 // brokerVersionDesc is the version we claim: the Java release whose
