@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -23,6 +24,9 @@ type options struct {
 	profileDir string
 	// progress receives a line per try; nil discards them.
 	progress io.Writer
+	// only, if set, runs that side alone ("ours" or "JetStream"), to
+	// profile it without the other's clients in the same profile.
+	only string
 }
 
 // row is one case's best tries, one per side.
@@ -144,15 +148,19 @@ func bench(ctx context.Context, o options) ([]row, error) {
 			rw := row{c: c, oursDurab: sv.sides[0].Durability(), jsDurab: sv.sides[1].Durability()}
 			for t := 0; t < o.tries; t++ {
 				for i, s := range sv.sides {
+					if o.only != "" && !strings.EqualFold(o.only, s.Name()) {
+						continue
+					}
 					try++
-					r, err := run1(ctx, s, c, o.limits, try)
+					r, err := run1(ctx, s, meter{serverPID: sv.children[i].cmd.Process.Pid}, c, o.limits, try)
 					if err != nil {
 						_ = sv.stop()
 						return rows, fmt.Errorf("%s, try %d: %w", c.name, t+1, err)
 					}
 					if o.progress != nil {
-						fmt.Fprintf(o.progress, "%-40s %-9s try %d: %9.0f msgs/s  (%d msgs, %d errors, %v)\n",
-							c.name, s.Name(), t+1, r.rate(), r.msgs, r.errs, r.elapsed.Round(time.Millisecond))
+						fmt.Fprintf(o.progress, "%-40s %-9s try %d: %9.0f msgs/s  (%d msgs, %d errors, %v; CPU server %v, clients %v)\n",
+							c.name, s.Name(), t+1, r.rate(), r.msgs, r.errs, r.elapsed.Round(time.Millisecond),
+							r.cpu.server.Round(time.Millisecond), r.cpu.client.Round(time.Millisecond))
 					}
 					if i == 0 {
 						rw.oursTries = append(rw.oursTries, r.rate())
@@ -178,8 +186,8 @@ func bench(ctx context.Context, o options) ([]row, error) {
 
 // run1 is run, with failed sends turned into an error: a benchmark whose
 // sends fail measures the wrong thing.
-func run1(ctx context.Context, s side, c benchCase, lim limits, try int) (result, error) {
-	r, err := run(ctx, s, c, lim, try)
+func run1(ctx context.Context, s side, m meter, c benchCase, lim limits, try int) (result, error) {
+	r, err := run(ctx, s, m, c, lim, try)
 	if err != nil {
 		return r, err
 	}

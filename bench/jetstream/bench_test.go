@@ -60,3 +60,21 @@ func TestEveryCaseDeliversEverything(t *testing.T) {
 	}
 	t.Logf("\n%s", table.String())
 }
+
+func TestBodyCarriesID(t *testing.T) {
+	for _, size := range []int{0, 8, 9, 1024, bodyFillMax + 100} {
+		b := newBody(size, 0xabcdef12345)
+		if len(b) != max(size, bodyIDSize) {
+			t.Errorf("size %d: body of %d bytes", size, len(b))
+		}
+		if id, ok := bodyID(b); !ok || id != 0xabcdef12345 {
+			t.Errorf("size %d: id %x, %v", size, id, ok)
+		}
+		if size > bodyIDSize && b[len(b)-1] == 0 {
+			t.Errorf("size %d: body not filled to its end", size)
+		}
+	}
+	if _, ok := bodyID([]byte{1, 2, 3}); ok {
+		t.Error("a 3-byte body has an id")
+	}
+}

@@ -1,7 +1,8 @@
 // Command jetstream compares our broker's end-to-end throughput with NATS
 // JetStream's on this machine, in one run:
 //
-//	cd bench/jetstream && go run . [-dur 3s] [-n 0] [-tries 3] [-cases REGEXP] [-profile DIR]
+//	cd bench/jetstream && go run . [-dur 3s] [-n 0] [-tries 3] [-cases REGEXP]
+//	    [-profile DIR] [-cpuprofile FILE] [-verify]
 //
 // It starts, as child processes of its own binary, our name server and one
 // broker (realrt, loopback TCP, the same node constructors the ./namesrv
@@ -26,6 +27,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"runtime/pprof"
 	"time"
 )
 
@@ -52,7 +54,9 @@ func runMain(args []string) int {
 	match := fs.String("cases", "", "run only the cases whose name matches this regexp")
 	fs.StringVar(&o.profileDir, "profile", "", "directory for each server child's CPU profile (go tool pprof -top BINARY FILE)")
 	fs.StringVar(&o.dir, "dir", "", "parent of the servers' data directories (default: a new temporary directory, removed afterwards)")
+	fs.StringVar(&o.only, "only", "", "run one side alone, ours or jetstream (for profiling; the table's other columns stay empty)")
 	quiet := fs.Bool("q", false, "no per-try progress lines on stderr")
+	cpuProfile := fs.String("cpuprofile", "", "write this process's CPU profile (the clients of both sides) to this file")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -88,6 +92,19 @@ func runMain(args []string) int {
 	}
 	if !*quiet {
 		o.progress = os.Stderr
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "jetstream:", err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, "jetstream:", err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
 	}
 	rows, err := bench(context.Background(), o)
 	if len(rows) > 0 {

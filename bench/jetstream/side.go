@@ -31,11 +31,24 @@ type side interface {
 // back to tell which published messages a drain saw.
 const bodyIDSize = 8
 
+// bodyFillMax bounds the filler newBody copies from; longer bodies repeat it.
+const bodyFillMax = 64 << 10
+
+// bodyFill is text to fill bodies with (compressible, as real payloads
+// often are; neither side compresses a 1 KiB body).
+var bodyFill = func() []byte {
+	b := make([]byte, bodyFillMax)
+	for i := range b {
+		b[i] = byte('a' + i%26)
+	}
+	return b
+}()
+
 // newBody returns a body of size bytes (at least bodyIDSize) carrying id.
+// Each send gets a body of its own: a client may hold it until the ack.
 func newBody(size int, id uint64) []byte {
 	b := make([]byte, max(size, bodyIDSize))
-	for i := bodyIDSize; i < len(b); i++ {
-		b[i] = byte('a' + i%26) // compressible text, as real payloads often are; neither side compresses 1 KiB
+	for i := bodyIDSize; i < len(b); i += copy(b[i:], bodyFill) {
 	}
 	binary.BigEndian.PutUint64(b, id)
 	return b

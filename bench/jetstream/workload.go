@@ -57,6 +57,16 @@ type result struct {
 	lats    []time.Duration // sorted; empty for consume
 	// firstErr is the first failed publish's error, for the report.
 	firstErr error
+	// cpu is the CPU the server and the clients used in the timed phase.
+	cpu cpuSample
+}
+
+// cpuPerMsg is CPU time per message; 0 when not measured.
+func (r result) cpuPerMsg(d time.Duration) time.Duration {
+	if r.msgs == 0 {
+		return 0
+	}
+	return d / time.Duration(r.msgs)
 }
 
 func (r result) rate() float64 {
@@ -139,7 +149,7 @@ func (l *ledger) check(ctx context.Context, s side, dest string) error {
 }
 
 // run runs one try of c on s against a fresh destination.
-func run(ctx context.Context, s side, c benchCase, lim limits, try int) (result, error) {
+func run(ctx context.Context, s side, m meter, c benchCase, lim limits, try int) (result, error) {
 	ctx, cancel := context.WithTimeout(ctx, lim.timeout)
 	defer cancel()
 	dest, err := s.NewDestination(ctx, try)
@@ -153,11 +163,15 @@ func run(ctx context.Context, s side, c benchCase, lim limits, try int) (result,
 	var r result
 	switch c.kind {
 	case publishSync:
+		before := m.read()
 		r = runPublishSync(ctx, s, dest, c.publishers, lim, led)
+		r.cpu = m.since(before)
 	case publishAsync:
+		before := m.read()
 		r, err = runPublishAsync(ctx, s, dest, c.window, lim, led)
+		r.cpu = m.since(before)
 	case consume:
-		r, err = runConsume(ctx, s, dest, c, lim)
+		r, err = runConsume(ctx, s, m, dest, c, lim)
 	}
 	if err != nil {
 		return r, err
@@ -306,7 +320,7 @@ const preloadWindow = 256
 
 // runConsume preloads c.preload messages (untimed, checked), then times a
 // new consumer reading them all from the start.
-func runConsume(ctx context.Context, s side, dest string, c benchCase, lim limits) (result, error) {
+func runConsume(ctx context.Context, s side, m meter, dest string, c benchCase, lim limits) (result, error) {
 	n := c.preload
 	if lim.count > 0 {
 		n = min(n, lim.count)
@@ -320,6 +334,7 @@ func runConsume(ctx context.Context, s side, dest string, c benchCase, lim limit
 	}
 	seen := make(map[uint64]bool, n)
 	var bad int
+	before := m.read()
 	start := time.Now()
 	err = s.Drain(ctx, dest, n, func(b []byte) {
 		id, ok := bodyID(b)
@@ -328,7 +343,7 @@ func runConsume(ctx context.Context, s side, dest string, c benchCase, lim limit
 		}
 		seen[id] = true
 	})
-	r := result{elapsed: time.Since(start), msgs: len(seen)}
+	r := result{elapsed: time.Since(start), msgs: len(seen), cpu: m.since(before)}
 	if err != nil {
 		return r, err
 	}
