@@ -19,9 +19,11 @@ import (
 
 // Failpoints let the multi-process runner inject, into a real process, the
 // node-local faults the simulator injects through its runtime: a full disk,
-// slow or failing fsync, and clock offset, drift and jumps. Crashes, pauses
-// and partitions need no help from the process (signals, proxies), and power
-// loss cannot be faked from inside it; ApplyFault refuses those kinds.
+// slow or failing fsync, and clock offset, drift and jumps; and pause and
+// resume for nodes that run inside another program (pause.go; a process
+// of its own is paused by SIGSTOP). Crashes and partitions need no help
+// from the process (signals, proxies), and power loss cannot be faked
+// from inside it; ApplyFault refuses those kinds.
 //
 // The semantics follow the simulated disk and clock so one scenario means
 // the same in both worlds:
@@ -208,6 +210,10 @@ func (r *Runtime) ApplyFault(f faults.Fault) error {
 		d.mu.Unlock()
 	case faults.ClockOffset, faults.ClockJump, faults.ClockDrift:
 		r.applyClockFault(f)
+	case faults.Pause:
+		r.pauseLoop()
+	case faults.Resume:
+		r.resumeLoop()
 	default:
 		return fmt.Errorf("realrt: apply fault %s: %w", f.Kind, ErrNotLocalFault)
 	}

@@ -113,6 +113,8 @@ type Runtime struct {
 	clock     atomic.Pointer[clockModel]
 	clockMu   sync.Mutex // serialises clock changes
 	diskFault diskFaults
+	pauseMu   sync.Mutex
+	resume    chan struct{} // closed by Resume; nil unless paused (pause.go)
 
 	q       *queue
 	wg      sync.WaitGroup // every goroutine the Runtime started
@@ -287,12 +289,14 @@ func (r *Runtime) end(kill bool) {
 			// drops what is queued and wakes a loop waiting for events.
 			r.killed.Store(true)
 			r.q.close()
+			r.resumeLoop()
 			<-r.done
 		case started:
 			done := make(chan struct{})
 			if !r.q.push(func() { r.shutdown(); close(done) }) {
 				panic("realrt: event queue closed before Stop")
 			}
+			r.resumeLoop() // a paused node resumes to stop
 			<-done
 		default:
 			r.q.close()
