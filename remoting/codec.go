@@ -4,7 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
 	"strconv"
 	"unicode/utf8"
 )
@@ -29,8 +29,38 @@ var ErrMalformed = errors.New("malformed remoting frame")
 // the same command always yields the same bytes, which the simulator's trace
 // hash relies on.
 func Encode(cmd *Command) []byte {
-	header := appendJSONHeader(make([]byte, 0, 128+16*len(cmd.ExtFields)), cmd)
-	return frame(SerializeJSON, header, cmd.Body)
+	// The header is written straight into the frame, after room for the
+	// two length words: one allocation, and the header is never copied
+	// (on the send path this function was a fifth of the client's CPU).
+	out := make([]byte, 8, 8+headerSizeGuess(cmd)+len(cmd.Body))
+	out = appendJSONHeader(out, cmd)
+	headerLen := len(out) - 8
+	if headerLen > headerLengthMax {
+		panic(fmt.Sprintf("remoting: header of %d bytes exceeds the 24-bit length field", headerLen))
+	}
+	binary.BigEndian.PutUint32(out[0:4], uint32(4+headerLen+len(cmd.Body)))
+	binary.BigEndian.PutUint32(out[4:8], uint32(SerializeJSON)<<24|uint32(headerLen))
+	return append(out, cmd.Body...)
+}
+
+// headerJSONFixed is the JSON header's size without its strings' text:
+// field names, punctuation, numbers at their longest.
+const headerJSONFixed = 128
+
+// headerSizeGuess is an upper estimate of cmd's JSON header, so that
+// Encode's one allocation is usually big enough: escapes can make it
+// longer, and append then grows the frame.
+func headerSizeGuess(cmd *Command) int {
+	n := headerJSONFixed + len(cmd.Language) + len(cmd.Remark)
+	for k, v := range cmd.ExtFields {
+		n += len(k) + len(v) + 6 // quotes, colon, comma
+		for i := 0; i < len(v); i++ {
+			if v[i] < 0x20 {
+				n += 5 // \u00XX: the properties header separates with \x01 and \x02
+			}
+		}
+	}
+	return n
 }
 
 // EncodeROCKETMQ returns the frame for cmd with Java's binary header
@@ -103,7 +133,8 @@ func appendJSONHeader(b []byte, c *Command) []byte {
 	b = strconv.AppendInt(b, int64(c.Code), 10)
 	if c.ExtFields != nil {
 		b = append(b, `,"extFields":{`...)
-		for i, k := range sortedKeys(c.ExtFields) {
+		var buf [sortedKeysOnStack]string
+		for i, k := range sortedKeysInto(buf[:0], c.ExtFields) {
 			if i > 0 {
 				b = append(b, ',')
 			}
@@ -127,11 +158,20 @@ func appendJSONHeader(b []byte, c *Command) []byte {
 }
 
 func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
+	return sortedKeysInto(make([]string, 0, len(m)), m)
+}
+
+// sortedKeysOnStack is how many keys an encoder sorts in an array on its
+// stack: a SEND_MESSAGE header has 14, and a heap slice cost an
+// allocation plus a GC write barrier for every string moved by the sort.
+const sortedKeysOnStack = 24
+
+// sortedKeysInto appends m's keys to keys, sorted.
+func sortedKeysInto(keys []string, m map[string]string) []string {
 	for k := range m {
 		keys = append(keys, k)
 	}
-	sort.Strings(keys)
+	slices.Sort(keys)
 	return keys
 }
 

@@ -84,7 +84,7 @@ func (p *headerParser) object(field func(key string) error) error {
 		return nil
 	}
 	for {
-		key, err := p.str()
+		key, err := p.key()
 		if err != nil {
 			return err
 		}
@@ -319,6 +319,58 @@ func (p *headerParser) number() error {
 	}
 	p.pos = i
 	return nil
+}
+
+// knownKeys are the header's own field names and the extFields keys of
+// the frequent requests and responses (send, pull, offsets). A key among
+// them, written without escapes, is returned as this table's string
+// instead of a new one: a send's header has 14 of them, each an
+// allocation on the broker's hot path otherwise.
+var knownKeys = func() map[string]string {
+	names := []string{
+		// Command
+		"code", "extFields", "flag", "language", "opaque", "remark", "serializeTypeCurrentRPC", "version",
+		// SendMessageRequestHeader, then its V2 one-letter aliases
+		"producerGroup", "topic", "defaultTopic", "defaultTopicQueueNums", "queueId", "sysFlag",
+		"bornTimestamp", "properties", "reconsumeTimes", "unitMode", "maxReconsumeTimes", "batch", "bname",
+		"a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n",
+		// SendMessageResponseHeader
+		"msgId", "queueOffset", "transactionId", "MSG_REGION", "TRACE_ON", "batchUniqId",
+		// PullMessageRequestHeader and its response
+		"consumerGroup", "maxMsgNums", "commitOffset", "suspendTimeoutMillis", "subscription", "subVersion",
+		"expressionType", "suggestWhichBrokerId", "nextBeginOffset", "minOffset", "maxOffset",
+		// offsets and heartbeats
+		"offset", "clientID", "brokerName",
+	}
+	m := make(map[string]string, len(names))
+	for _, n := range names {
+		m[n] = n
+	}
+	return m
+}()
+
+// key reads an object key: a known one without escapes comes from
+// knownKeys, anything else from str.
+func (p *headerParser) key() (string, error) {
+	if err := p.expect('"'); err != nil {
+		return "", err
+	}
+	start := p.pos
+	for i := start; i < len(p.data); i++ {
+		c := p.data[i]
+		if c == '"' {
+			if k, ok := knownKeys[string(p.data[start:i])]; ok { // no allocation: Go looks up []byte keys in place
+				p.pos = i + 1
+				return k, nil
+			}
+			break
+		}
+		if c == '\\' || c < 0x20 || c >= utf8.RuneSelf {
+			break
+		}
+	}
+	p.pos = start - 1 // str reads the string again, quote included
+	return p.str()
 }
 
 // str reads a JSON string. Text without escapes is sliced; escapes are
