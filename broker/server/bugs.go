@@ -52,7 +52,9 @@ func userTopic(name string) bool {
 // offset it would have taken, without storing it, and reports true when it
 // did.
 func (b *Broker) bugDropAcked(req *remoting.Request, m *store.Message, respQueue int32) bool {
-	if !userTopic(m.Topic) || transaction.IsHalf(m.Properties) {
+	// A healthy broker (no switch on) has no Set: answer before scanning
+	// the properties twice, which cost 2% of the broker's CPU per send.
+	if b.bugs == nil || !userTopic(m.Topic) || transaction.IsHalf(m.Properties) {
 		return false
 	}
 	if _, delayed := message.Property(m.Properties, message.PropertyDelayLevel); delayed {
