@@ -52,11 +52,20 @@ func TestNemesisCrashesAndRestartsClients(t *testing.T) {
 	require.Equal(t, 1, p.restarts, "the crashed producer is started by the heal")
 	require.Equal(t, 1, c.restarts, "the running consumer is left alone")
 
-	for _, s := range []string{"{kind: pause, nodes: [consumer-1]}", "{kind: resume, nodes: [producer-1]}"} {
-		err := n.Apply(mustParse(t, s))
-		require.ErrorIs(t, err, ErrUnsupported, s)
-		require.ErrorContains(t, err, "paused goroutine", s)
-	}
+	// A pause goes to the client's runtime, and the heal resumes every
+	// running client; a pause is not the machine's: a new incarnation
+	// does not get it back.
+	c.faults, p.faults = nil, nil
+	require.NoError(t, n.Apply(mustParse(t, "{kind: pause, nodes: [consumer-1]}")))
+	require.Equal(t, []string{"{kind: pause, nodes: [consumer-1]}"}, c.faults)
+	require.NoError(t, n.HealAll())
+	require.Equal(t, []string{"{kind: pause, nodes: [consumer-1]}", "{kind: resume, nodes: [consumer-1]}"}, c.faults)
+	require.Equal(t, []string{"{kind: resume, nodes: [producer-1]}"}, p.faults)
+	c.faults, p.faults = nil, nil
+	require.NoError(t, n.Apply(mustParse(t, "{kind: pause, nodes: [consumer-1]}")))
+	require.NoError(t, n.Apply(mustParse(t, "{kind: restart, nodes: [consumer-1]}")))
+	require.Equal(t, []string{"{kind: pause, nodes: [consumer-1]}"}, c.faults, "the restarted consumer is not paused again")
+	c.faults, p.faults = nil, nil
 	require.ErrorContains(t, n.Apply(mustParse(t, "{kind: fsync-fail, nodes: [consumer-1], prob: 1}")), "control socket")
 	require.Empty(t, px.Cuts())
 
@@ -68,7 +77,7 @@ func TestNemesisCrashesAndRestartsClients(t *testing.T) {
 	require.NoError(t, n.HealAll())
 	require.Len(t, c.faults, 1, "the new incarnation gets the machine's clock")
 	require.Contains(t, c.faults[0], "clock-offset")
-	require.Empty(t, p.faults, "the other client's clock is untouched")
+	require.Equal(t, []string{"{kind: resume, nodes: [producer-1]}"}, p.faults, "the other client's clock is untouched (the heal only resumes it)")
 
 	// A client node the run did not register cannot be crashed.
 	bare, _ := proxyOnly(t)
@@ -144,6 +153,46 @@ func TestProducerCrashLeavesSendsOpenAndRestartUsesNewProcesses(t *testing.T) {
 		"the second incarnation records on processes of its own")
 }
 
+// A paused producer starts no send until it is resumed, as a stopped
+// process would not, and the pause reaches its client.
+func TestPausedProducerStartsNoSends(t *testing.T) {
+	var sent atomic.Int32
+	var applied []string
+	var mu sync.Mutex
+	start := func() (*producerClient, error) {
+		send := func(context.Context, string, []byte) (history.Type, func(*history.Op)) {
+			sent.Add(1)
+			return history.OK, func(o *history.Op) { o.Offset = history.Int64(1) }
+		}
+		apply := func(f faults.Fault) error {
+			mu.Lock()
+			defer mu.Unlock()
+			applied = append(applied, f.String())
+			return nil
+		}
+		return &producerClient{send: send, shutdown: func() {}, kill: func() {}, now: time.Now, applyFault: apply}, nil
+	}
+	pr, err := newProducerRun("p", start)
+	require.NoError(t, err)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	pr.run(stop, &recorder{}, Load{Topic: "T", Interval: time.Millisecond, Window: 2, Timeout: time.Second, Body: 8}, "s1", &wg)
+	defer func() { close(stop); wg.Wait(); pr.shutdown() }()
+	require.Eventually(t, func() bool { return sent.Load() > 5 }, 5*time.Second, time.Millisecond)
+
+	require.NoError(t, pr.applyFault(faults.Fault{Kind: faults.Pause, Nodes: []string{"p"}}))
+	time.Sleep(10 * time.Millisecond) // a send that began before the pause ends
+	before := sent.Load()
+	time.Sleep(50 * time.Millisecond) // fifty ticks while paused
+	require.Equal(t, before, sent.Load(), "a paused producer sent")
+
+	require.NoError(t, pr.applyFault(faults.Fault{Kind: faults.Resume, Nodes: []string{"p"}}))
+	require.Eventually(t, func() bool { return sent.Load() > before+5 }, 5*time.Second, time.Millisecond)
+	mu.Lock()
+	defer mu.Unlock()
+	require.Equal(t, []string{"{kind: pause, nodes: [p]}", "{kind: resume, nodes: [p]}"}, applied)
+}
+
 // Real brokers, this project's clients crashed and restarted under load:
 // the consumer's successor resumes from the brokers' offsets, the
 // producer's next incarnation sends on new processes, and every checker
@@ -162,8 +211,12 @@ faults:
     fault: {kind: crash, nodes: [consumer-1]}
   - at: 4s
     fault: {kind: restart, nodes: [consumer-1]}
+  - at: 2500ms
+    fault: {kind: pause, nodes: [producer-2]}
   - at: 5s
     fault: {kind: crash, nodes: [producer-1]}
+  - at: 5500ms
+    fault: {kind: resume, nodes: [producer-2]}
   - at: 6s
     fault: {kind: clock-jump, nodes: [producer-2], by: 1h}
   - at: 7s
@@ -209,6 +262,27 @@ expectations:
 	}
 	require.Greater(t, lastReceive-firstSend, int64(8*time.Second), "consumer-1 received after its last restart")
 
+	// producer-2 was paused from 2.5 s to 5.5 s: it started no send in
+	// between (a margin of half a second either side for the schedule's
+	// timing against the first send), and sent before and after.
+	var p2Before, p2During, p2After int
+	for _, op := range rep.History {
+		if op.F != history.FSend || op.Type != history.Invoke || !strings.HasPrefix(op.Process, "producer-2/") {
+			continue
+		}
+		switch at := time.Duration(op.Time - firstSend); {
+		case at < 2*time.Second:
+			p2Before++
+		case at > 3*time.Second && at < 5*time.Second:
+			p2During++
+		case at > 6*time.Second:
+			p2After++
+		}
+	}
+	require.Positive(t, p2Before, "producer-2 sent before its pause")
+	require.Zero(t, p2During, "producer-2 started sends while paused")
+	require.Positive(t, p2After, "producer-2 sent after its resume")
+
 	// producer-2's clock jumped an hour ahead, and its machine kept the
 	// jump across the restart: its second incarnation stamps its events
 	// an hour ahead of producer-1's.
@@ -242,6 +316,11 @@ faults:
 	_, err := Run(context.Background(), s, Options{Clients: ClientsOfficial, Bins: Binaries{Broker: "/nonexistent"}})
 	require.ErrorIs(t, err, ErrUnsupported)
 	require.ErrorContains(t, err, "official client cannot be killed")
+
+	paused := strings.Replace(src("consumer-1"), "kind: restart", "kind: pause", 1)
+	_, err = Run(context.Background(), parseScenario(t, paused), Options{Clients: ClientsOfficial, Bins: Binaries{Broker: "/nonexistent"}})
+	require.ErrorIs(t, err, ErrUnsupported)
+	require.ErrorContains(t, err, "official client's goroutines cannot be held")
 
 	s = parseScenario(t, src("broker-a"))
 	tp, err := checkScenario(s, Controls{})

@@ -42,13 +42,17 @@
 //     the client's runtime (realrt's ApplyFault), whose clock stamps the
 //     client's history events; like a server's, the clock belongs to the
 //     machine and each new incarnation gets it back.
-//   - power-loss, pause/resume of client nodes, disk faults on client
-//     nodes, and crash/restart or clock faults of the official client:
-//     refused before the run, naming the fault: a process cannot lose
-//     power without its machine, a paused goroutine is not a stopped
-//     process, clients have no disk worth faulting, and the official
-//     client cannot die without its graceful shutdown and runs on the
-//     runner's clock.
+//   - pause / resume of a client node: the client runtime's loop holds
+//     (realrt's pause: its timers, frames and callbacks wait and run late,
+//     as a stopped process's would) and its send loops start no send; a
+//     send in flight waits for the resume. The pause belongs to the
+//     incarnation (a crash ends it); the heal resumes every client.
+//   - power-loss, disk faults on client nodes, and crash/restart, pause or
+//     clock faults of the official client: refused before the run, naming
+//     the fault: a process cannot lose power without its machine, clients
+//     have no disk worth faulting, and the official client cannot die
+//     without its graceful shutdown, runs on the runner's clock and has
+//     no single loop to hold.
 //
 // A node's disk failpoints and clock belong to its machine, as in the
 // simulator: the nemesis keeps them and every new incarnation boots with

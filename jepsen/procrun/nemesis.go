@@ -63,8 +63,8 @@ type clientNode interface {
 	restart() error
 	// down reports whether no incarnation runs.
 	down() bool
-	// applyFault gives the running incarnation a clock fault (nothing
-	// when down).
+	// applyFault gives the running incarnation a clock fault, a pause or
+	// a resume (nothing when down).
 	applyFault(f faults.Fault) error
 }
 
@@ -115,12 +115,6 @@ func (n *Nemesis) CheckSupported(f faults.Fault) error {
 	switch f.Kind {
 	case faults.PowerLoss:
 		return fmt.Errorf("fault %s: a process cannot lose power without its machine (use crash: the page cache survives, or run the simulator): %w", f.Kind, ErrUnsupported)
-	case faults.Pause, faults.Resume:
-		for _, t := range f.Nodes {
-			if n.clients[t] {
-				return fmt.Errorf("fault %s on %s: clients run as goroutines inside the runner, and a paused goroutine is not a stopped process (its timers and sockets would go on); crash and restart it, or isolate it: %w", f.Kind, t, ErrUnsupported)
-			}
-		}
 	case faults.DiskFull, faults.DiskFree, faults.FsyncFail, faults.FsyncLatency,
 		faults.ClockOffset, faults.ClockDrift, faults.ClockJump:
 		clock := f.Kind == faults.ClockOffset || f.Kind == faults.ClockDrift || f.Kind == faults.ClockJump
@@ -240,7 +234,8 @@ func (n *Nemesis) Apply(f faults.Fault) error {
 func (n *Nemesis) applyNode(f faults.Fault, name string) error {
 	if n.clients[name] {
 		switch f.Kind {
-		case faults.Crash, faults.Restart, faults.ClockOffset, faults.ClockDrift, faults.ClockJump:
+		case faults.Crash, faults.Restart, faults.Pause, faults.Resume,
+			faults.ClockOffset, faults.ClockDrift, faults.ClockJump:
 			return n.applyClient(f, name)
 		}
 		return nil // a network fault: the proxy has it
@@ -283,9 +278,11 @@ func (n *Nemesis) applyNode(f faults.Fault, name string) error {
 	return nil
 }
 
-// applyClient crashes, restarts or moves the clock of client node name.
-// The clock belongs to the client's machine, as a server's does: each new
-// incarnation gets it back.
+// applyClient crashes, restarts, pauses, resumes or moves the clock of
+// client node name. The clock belongs to the client's machine, as a
+// server's does: each new incarnation gets it back. A pause belongs to the
+// incarnation (its runtime's loop holds, realrt's pause): a crash ends it
+// and the next incarnation runs.
 func (n *Nemesis) applyClient(f faults.Fault, name string) error {
 	c := n.clientNodes[name]
 	if c == nil {
@@ -299,7 +296,9 @@ func (n *Nemesis) applyClient(f faults.Fault, name string) error {
 	}
 	one := f
 	one.Nodes, one.Pick = []string{name}, 0
-	n.machine(name).note(one, time.Now())
+	if f.Kind != faults.Pause && f.Kind != faults.Resume {
+		n.machine(name).note(one, time.Now())
+	}
 	return c.applyFault(one)
 }
 
@@ -404,8 +403,8 @@ func (n *Nemesis) halves(names []string) [][]string {
 
 // HealAll ends every fault for the liveness phase, as the simulator's
 // heal does: links healed and back to the base latency and loss, disks
-// back to their initial failpoints, paused processes resumed, stopped ones
-// (crashed clients too) started. Clocks keep their offset and rate.
+// back to their initial failpoints, paused processes and clients resumed,
+// stopped ones (crashed clients too) started. Clocks keep their offset and rate.
 func (n *Nemesis) HealAll() error {
 	n.c.Proxy.Heal()
 	n.c.Proxy.ClearShaping()
@@ -449,8 +448,14 @@ func (n *Nemesis) HealAll() error {
 		errs = append(errs, n.restoreMachine(p.Name))
 	}
 	for _, name := range n.names {
-		if c := n.clientNodes[name]; c != nil && c.down() {
+		c := n.clientNodes[name]
+		switch {
+		case c == nil:
+		case c.down():
 			errs = append(errs, n.restartClient(name, c))
+		default:
+			// Resume is a no-op on a client that is not paused.
+			errs = append(errs, c.applyFault(faults.Fault{Kind: faults.Resume, Nodes: []string{name}}))
 		}
 	}
 	return errors.Join(errs...)

@@ -332,10 +332,10 @@ func Run(ctx context.Context, s *scenario.Scenario, opts Options) (rep *Report, 
 	return rep, nil
 }
 
-// officialCrashes refuses a schedule that crashes, restarts or moves the
-// clock of a client when the clients are the official ones, which have no
-// way to die without their graceful shutdown and run on the runner's
-// clock.
+// officialCrashes refuses a schedule that crashes, restarts, pauses or
+// moves the clock of a client when the clients are the official ones,
+// which have no way to die without their graceful shutdown, run on the
+// runner's clock, and have no single loop to hold.
 func officialCrashes(s *scenario.Scenario, t *topo) error {
 	clients := t.clients()
 	for i, e := range s.Faults {
@@ -345,6 +345,8 @@ func officialCrashes(s *scenario.Scenario, t *topo) error {
 			why = "the official client cannot be killed inside the runner (only this project's client can)"
 		case faults.ClockOffset, faults.ClockDrift, faults.ClockJump:
 			why = "the official client runs on the runner's clock (only this project's client has a clock of its own)"
+		case faults.Pause, faults.Resume:
+			why = "the official client's goroutines cannot be held inside the runner (only this project's client, whose loop can, is paused)"
 		default:
 			continue
 		}

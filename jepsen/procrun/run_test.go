@@ -203,7 +203,6 @@ workload:
 		name, src, want string
 	}{
 		{"power loss", base("faults:\n  - at: 1s\n    fault: {kind: power-loss, nodes: [broker-a]}\n"), "power-loss: a process cannot lose power"},
-		{"pause a client", base("faults:\n  - at: 1s\n    fault: {kind: pause, nodes: [consumer-1]}\n"), "a paused goroutine is not a stopped process"},
 		{"client disk failpoint", base("faults:\n  - at: 1s\n    fault: {kind: fsync-fail, nodes: [producer-1], prob: 1}\n"), "control socket"},
 		{"network model", base("network:\n  bandwidth: 1MiB\n"), "network: bandwidth"},
 		{"simulated disk", strings.Replace(base(""), "options: {flushDiskType: SYNC_FLUSH}}", "disk: {capacity: 1MiB}}", 1), "disk capacity"},

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"rocketsim/client"
@@ -64,6 +65,10 @@ type producerClient struct {
 	applyFault func(faults.Fault) error
 	// inc numbers the node's incarnations from 0.
 	inc int
+	// paused: a pause fault holds this incarnation's loop. The send loops
+	// start no send meanwhile, as a stopped process's would not; a send
+	// already in flight waits for the resume.
+	paused atomic.Bool
 }
 
 // clock is cl's clock, or the runner's.
@@ -147,17 +152,26 @@ func (pr *producerRun) restart() error {
 	return nil
 }
 
-// applyFault gives the running incarnation a clock fault; a down node
-// gets it at its next start, from the nemesis.
+// applyFault gives the running incarnation a clock fault (a down node
+// gets it at its next start, from the nemesis), a pause or a resume.
 func (pr *producerRun) applyFault(f faults.Fault) error {
 	cl := pr.current()
 	switch {
-	case cl == nil:
-		return nil
+	case cl == nil, cl.applyFault == nil && f.Kind == faults.Resume:
+		return nil // down, or never paused (the heal resumes every client)
 	case cl.applyFault == nil:
 		return fmt.Errorf("fault %s on producer %s: its client runs on the runner's clock: %w", f.Kind, pr.name, ErrUnsupported)
 	}
-	return cl.applyFault(f)
+	if err := cl.applyFault(f); err != nil {
+		return err
+	}
+	switch f.Kind {
+	case faults.Pause:
+		cl.paused.Store(true)
+	case faults.Resume:
+		cl.paused.Store(false)
+	}
+	return nil
 }
 
 // shutdown stops the running incarnation gracefully.
@@ -247,8 +261,8 @@ func (cr *consumerRun) applyFault(f faults.Fault) error {
 	cr.life.Lock()
 	defer cr.life.Unlock()
 	switch {
-	case cr.cur == nil:
-		return nil
+	case cr.cur == nil, cr.cur.applyFault == nil && f.Kind == faults.Resume:
+		return nil // down, or never paused (the heal resumes every client)
 	case cr.cur.applyFault == nil:
 		return fmt.Errorf("fault %s on consumer %s: its client runs on the runner's clock: %w", f.Kind, cr.name, ErrUnsupported)
 	}
@@ -339,7 +353,7 @@ func (pr *producerRun) run(stop <-chan struct{}, rec *recorder, l Load, session 
 				case <-tick.C:
 				}
 				cl := pr.current()
-				if cl == nil {
+				if cl == nil || cl.paused.Load() {
 					continue
 				}
 				process := fmt.Sprintf("%s/%d", pr.name, cl.inc*l.Window+slot)
