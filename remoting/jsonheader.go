@@ -226,7 +226,7 @@ func (p *headerParser) extFields(cmd *Command) error {
 	}
 	m := cmd.ExtFields
 	if m == nil {
-		m = map[string]string{}
+		m = make(map[string]string, 16)
 	}
 	err := p.object(func(key string) error {
 		b, err := p.peek()
