@@ -226,7 +226,7 @@ func (p *headerParser) extFields(cmd *Command) error {
 	}
 	m := cmd.ExtFields
 	if m == nil {
-		m = make(map[string]string, 16)
+		m = map[string]string{}
 	}
 	err := p.object(func(key string) error {
 		b, err := p.peek()
