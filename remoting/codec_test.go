@@ -152,3 +152,45 @@ func TestDecodeRejects(t *testing.T) {
 		}
 	}
 }
+
+// Encode caches the sorted keys of the last map of each size; maps of the
+// same size with other keys, or some keys in common, must still come out
+// sorted and whole.
+func TestEncodeKeyOrderCacheNeverChangesBytes(t *testing.T) {
+	maps := []map[string]string{
+		{"b": "1", "a": "2", "c": "3"},
+		{"z": "1", "y": "2", "x": "3"},
+		{"a": "1", "z": "2", "m": "3"},
+		{"b": "1", "a": "2", "c": "3"},
+		{"a": "x", "b": "y", "d": "z"},
+		{},
+		{"only": "1"},
+	}
+	for round := 0; round < 2; round++ {
+		for _, m := range maps {
+			cmd := NewRequest(ReqSendMessage, m)
+			got := appendJSONHeader(nil, cmd)
+			var want []byte
+			want = append(want, `{"code":10,"extFields":{`...)
+			for i, k := range sortedKeys(m) {
+				want = appendMember(want, i, k, m[k])
+			}
+			want = append(want, '}')
+			if !bytes.HasPrefix(got, want) {
+				t.Fatalf("round %d, %v: header %s, want it to start %s", round, m, got, want)
+			}
+			back, err := Decode(Encode(cmd), 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(back.ExtFields) != len(m) {
+				t.Fatalf("round %d: %v came back as %v", round, m, back.ExtFields)
+			}
+			for k, v := range m {
+				if back.ExtFields[k] != v {
+					t.Fatalf("round %d: %v came back as %v", round, m, back.ExtFields)
+				}
+			}
+		}
+	}
+}
