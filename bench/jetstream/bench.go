@@ -24,6 +24,9 @@ type options struct {
 	profileDir string
 	// progress receives a line per try; nil discards them.
 	progress io.Writer
+	// asyncCore sends our async publishes through the producer core on
+	// its own runtime instead of the blocking facade's SendAsync.
+	asyncCore bool
 	// only, if set, runs that side alone ("ours" or "JetStream"), to
 	// profile it without the other's clients in the same profile.
 	only string
@@ -91,7 +94,7 @@ func startServers(o options, durable bool, run string) (*servers, error) {
 		return nil, err
 	}
 	sv.children = append(sv.children, jc)
-	ou, err := newOurs(rc.addr, durable, o.queues, o.pullMax, run)
+	ou, err := newOurs(rc.addr, durable, o.queues, o.pullMax, run, o.asyncCore)
 	if err != nil {
 		sv.stop()
 		return nil, err

@@ -78,3 +78,33 @@ func TestBodyCarriesID(t *testing.T) {
 		t.Error("a 3-byte body has an id")
 	}
 }
+
+// TestAsyncCoreDeliversEverything runs the async cases with our sends going
+// to the producer core directly (-async-core).
+func TestAsyncCoreDeliversEverything(t *testing.T) {
+	o := options{
+		limits: limits{count: 50, duration: time.Minute, size: 512, verify: true, timeout: time.Minute},
+		tries:  1, queues: 2, pullMax: 16, window: 8, preload: 10,
+		dir: t.TempDir(), asyncCore: true, only: "ours",
+	}
+	for _, c := range defaultCases(o.window, o.preload) {
+		if c.kind == publishAsync {
+			o.cases = append(o.cases, c)
+		}
+	}
+	rows, err := bench(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 2 {
+		t.Fatalf("%d rows, want the 2 async cases", len(rows))
+	}
+	for _, r := range rows {
+		if r.ours.msgs != 50 || r.ours.errs != 0 || len(r.ours.lats) != 50 {
+			t.Errorf("%s: %d msgs, %d errors, %d latencies; want 50, 0, 50", r.c.name, r.ours.msgs, r.ours.errs, len(r.ours.lats))
+		}
+		if r.js.msgs != 0 {
+			t.Errorf("%s: JetStream ran %d msgs under -only ours", r.c.name, r.js.msgs)
+		}
+	}
+}

@@ -54,6 +54,7 @@ func runMain(args []string) int {
 	match := fs.String("cases", "", "run only the cases whose name matches this regexp")
 	fs.StringVar(&o.profileDir, "profile", "", "directory for each server child's CPU profile (go tool pprof -top BINARY FILE)")
 	fs.StringVar(&o.dir, "dir", "", "parent of the servers' data directories (default: a new temporary directory, removed afterwards)")
+	fs.BoolVar(&o.asyncCore, "async-core", false, "our async publishes go to the event-driven producer core directly, not through client/blocking's SendAsync (shows the facade's cost)")
 	fs.StringVar(&o.only, "only", "", "run one side alone, ours or jetstream (for profiling; the table's other columns stay empty)")
 	quiet := fs.Bool("q", false, "no per-try progress lines on stderr")
 	cpuProfile := fs.String("cpuprofile", "", "write this process's CPU profile (the clients of both sides) to this file")

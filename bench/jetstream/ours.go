@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 	"time"
 
@@ -14,6 +15,8 @@ import (
 	"rocketsim/client/consumer"
 	"rocketsim/client/litepull"
 	"rocketsim/client/producer"
+	"rocketsim/runtime"
+	"rocketsim/runtime/realrt"
 )
 
 // ours drives our broker with the project's own blocking clients: one
@@ -29,6 +32,37 @@ type ours struct {
 	admin      *blocking.Admin
 	prod       *blocking.Producer
 	run        string // makes topic and group names unique per process
+	// core, when set, takes PublishAsync: the event-driven producer core
+	// on a realrt runtime of its own, driven without the blocking facade,
+	// to tell the facade's cost from the core's (-async-core).
+	core *coreProducer
+}
+
+// coreProducer is client/producer's core on its own real runtime.
+type coreProducer struct {
+	rt   *realrt.Runtime
+	core *producer.Producer
+}
+
+type coreNode struct{ p *producer.Producer }
+
+func (n coreNode) Stop() { n.p.Shutdown() }
+
+func startCoreProducer(opts producer.Options) (*coreProducer, error) {
+	c := &coreProducer{rt: realrt.New("bench-core-producer", realrt.Options{Logger: quietLog})}
+	err := c.rt.Start(func(r runtime.Runtime) (runtime.Node, error) {
+		p, err := producer.New(r, opts)
+		if err != nil {
+			return nil, err
+		}
+		p.Start()
+		c.core = p
+		return coreNode{p}, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("core producer: %w", err)
+	}
+	return c, nil
 }
 
 // quietLog drops the clients' logs: a benchmark prints only its table.
@@ -36,7 +70,7 @@ var quietLog = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // newOurs connects to the name server and broker at addr ("ns broker", as
 // the child announces them).
-func newOurs(addr string, durable bool, queues, pollMax int, run string) (*ours, error) {
+func newOurs(addr string, durable bool, queues, pollMax int, run string, asyncCore bool) (*ours, error) {
 	ns, broker, ok := strings.Cut(addr, " ")
 	if !ok {
 		return nil, fmt.Errorf("rocketmq child announced %q, want \"namesrv broker\"", addr)
@@ -45,15 +79,25 @@ func newOurs(addr string, durable bool, queues, pollMax int, run string) (*ours,
 	if err != nil {
 		return nil, err
 	}
-	p := blocking.NewProducer(producer.Options{
+	opts := producer.Options{
 		Group:       "bench-producers-" + run,
 		NameServers: []string{ns},
-	}, quietLog)
+	}
+	p := blocking.NewProducer(opts, quietLog)
 	if err := p.Start(); err != nil {
 		a.Close()
 		return nil, err
 	}
-	return &ours{nameServer: ns, broker: broker, durable: durable, queues: queues, pollMax: pollMax, admin: a, prod: p, run: run}, nil
+	o := &ours{nameServer: ns, broker: broker, durable: durable, queues: queues, pollMax: pollMax, admin: a, prod: p, run: run}
+	if asyncCore {
+		opts.Group += "-core"
+		opts.ClientIP, opts.PID = "127.0.0.1", os.Getpid()
+		if o.core, err = startCoreProducer(opts); err != nil {
+			o.Close()
+			return nil, err
+		}
+	}
+	return o, nil
 }
 
 func (o *ours) Name() string { return "ours" }
@@ -111,6 +155,22 @@ func (o *ours) Publish(ctx context.Context, dest string, body []byte) error {
 }
 
 func (o *ours) PublishAsync(dest string, body []byte, done func(error)) error {
+	if o.core != nil {
+		// done runs on the core's loop; the workload's callback does not
+		// block.
+		msg := client.NewMessage(dest, body)
+		if !o.core.rt.TryPost(func() {
+			o.core.core.Send(msg, func(res *producer.SendResult, err error) {
+				if err == nil && res.Status != producer.SendOK {
+					err = fmt.Errorf("send: status %v", res.Status)
+				}
+				done(err)
+			})
+		}) {
+			return fmt.Errorf("send: core producer stopped")
+		}
+		return nil
+	}
 	return o.prod.SendAsync(client.NewMessage(dest, body), func(res *producer.SendResult, err error) {
 		if err == nil && res.Status != producer.SendOK {
 			err = fmt.Errorf("send: status %v", res.Status)
@@ -148,6 +208,9 @@ func (o *ours) Drain(ctx context.Context, dest string, want int, got func([]byte
 }
 
 func (o *ours) Close() {
+	if o.core != nil {
+		o.core.rt.Stop()
+	}
 	o.prod.Shutdown()
 	o.admin.Close()
 }
