@@ -26,8 +26,10 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/signal"
 	"regexp"
 	"runtime/pprof"
+	"syscall"
 	"time"
 )
 
@@ -107,7 +109,12 @@ func runMain(args []string) int {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	rows, err := bench(context.Background(), o)
+	// Ctrl-C ends the run cleanly: the try in progress fails on the
+	// cancelled context, the children are stopped through their stdin
+	// (they ignore the signal themselves), and the data directory goes.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	rows, err := bench(ctx, o)
 	if len(rows) > 0 {
 		printTable(os.Stdout, rows, o)
 	}

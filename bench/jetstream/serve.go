@@ -8,9 +8,11 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"runtime/pprof"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -56,6 +58,9 @@ func serveChild() (code int, child bool) {
 	if role == "" {
 		return 0, false
 	}
+	// A Ctrl-C reaches the whole process group; the parent stops us in
+	// order (stdin closed), so that our stores are flushed and closed.
+	signal.Ignore(os.Interrupt, syscall.SIGTERM)
 	if err := serve(role, os.Getenv(dirEnv), os.Getenv(syncEnv) == "1", os.Getenv(profileEnv), os.Stdin, os.Stdout); err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", role, err)
 		return 1, true
