@@ -521,3 +521,42 @@ func TestRetryDLQSeedsFoundBySweep(t *testing.T) {
 		}
 	}
 }
+
+// TestMQBuggifyReachesEverySite: the buggify scenario passes on three
+// seeds that between them take every rare path a SYNC_FLUSH cluster has
+// (store/flush-early is ASYNC_FLUSH's), so a site that stops being
+// reached, or that breaks a promise, fails here; and without buggify the
+// same scenario takes none.
+func TestMQBuggifyReachesEverySite(t *testing.T) {
+	s, err := scenario.Load("../scenarios/mq-buggify.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fired := map[string]int{}
+	for _, seed := range []uint64{3, 5, 7} {
+		rep, err := run(s, seed, runOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !rep.Pass {
+			t.Errorf("seed %d failed: %v %v", seed, rep.Problems, rep.Judgements)
+		}
+		for site, n := range rep.Buggified {
+			fired[site] += n
+		}
+	}
+	for _, site := range []string{"broker/pull-one", "broker/pull-no-hold", "namesrv/route-shuffled", "store/no-linger",
+		"consumer/persist-late", "consumer/rebalance-extra", "producer/queue-jump"} {
+		if fired[site] == 0 {
+			t.Errorf("site %s never fired on seeds 3, 5, 7 (fired: %v)", site, fired)
+		}
+	}
+	s.Buggify = false
+	rep, err := run(s, 3, runOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Buggified) != 0 {
+		t.Errorf("buggify off took rare paths: %v", rep.Buggified)
+	}
+}

@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"rocketsim/jepsen/history"
 )
@@ -19,6 +21,13 @@ func printReport(w io.Writer, rep *report) {
 	}
 	fmt.Fprintf(w, "simulated: %v, %d events\n", rep.Simulated, rep.Events)
 	fmt.Fprintf(w, "%s: %s\n", rep.Workload, rep.Counts)
+	if len(rep.Buggified) > 0 {
+		fmt.Fprint(w, "buggify:")
+		for _, site := range slices.Sorted(maps.Keys(rep.Buggified)) {
+			fmt.Fprintf(w, " %s=%d", site, rep.Buggified[site])
+		}
+		fmt.Fprintln(w)
+	}
 	for _, p := range rep.Problems {
 		fmt.Fprintf(w, "problem: %s\n", p)
 	}

@@ -39,6 +39,9 @@ type report struct {
 	Judgements []scenario.Judgement          `json:"judgements"`
 	Metrics    map[string]map[string]float64 `json:"metrics"`
 	Counts     string                        `json:"counts"`
+	// Buggified counts the rare paths the nodes took, per site (a
+	// scenario with buggify: true).
+	Buggified map[string]int `json:"buggified,omitempty"`
 	// History is what the clients observed, in the shared format.
 	History []history.Op `json:"-"`
 }
@@ -54,7 +57,7 @@ const settleTeardown = time.Second
 // scheduled faults, a liveness phase with every fault healed, and a final
 // recovery that the workload's checkers judge.
 func run(s *scenario.Scenario, seed uint64, opts runOptions) (*report, error) {
-	w := simrt.New(seed, simrt.Options{LogWriter: opts.log, TraceWriter: opts.trace})
+	w := simrt.New(seed, simrt.Options{LogWriter: opts.log, TraceWriter: opts.trace, Buggify: s.Buggify})
 	rep := &report{Scenario: s.Name, Workload: s.Workload.Kind, Path: s.Path, Seed: seed}
 	wl, err := newWorkload(w, s, opts)
 	if err != nil {
@@ -133,6 +136,7 @@ func run(s *scenario.Scenario, seed uint64, opts runOptions) (*report, error) {
 	}
 	rep.Events = w.Events()
 	rep.Simulated = w.Now()
+	rep.Buggified = w.BuggifyFired()
 	rep.TraceHash = w.TraceHash()
 	return rep, nil
 }

@@ -12,6 +12,7 @@ import (
 	"rocketsim/broker/subscription"
 	"rocketsim/broker/topic"
 	"rocketsim/remoting"
+	"rocketsim/runtime"
 )
 
 // Pull sysFlag bits (Java PullSysFlag).
@@ -105,7 +106,9 @@ func (b *Broker) pull(p *pullCall, first bool) {
 	if !ok {
 		return // answered with an error
 	}
-	if resp.Code == remoting.RespPullNotFound && p.h.sysFlag&pullFlagSuspend != 0 {
+	// Buggify: answer at once, as a broker with long polling off
+	// (brokerAllowSuspend false) does; the client pulls again.
+	if resp.Code == remoting.RespPullNotFound && p.h.sysFlag&pullFlagSuspend != 0 && !runtime.Buggify(b.rt, "broker/pull-no-hold") {
 		now := b.rt.Monotonic()
 		if first {
 			wait := b.cfg.ShortPollingTimeMills
@@ -177,6 +180,12 @@ func (b *Broker) pullOnce(p *pullCall, first bool) (*remoting.Command, bool) {
 	n := h.maxMsgNums
 	if n <= 0 || n > pullMsgNumsMax {
 		n = pullMsgNumsMax
+	}
+	if runtime.Buggify(b.rt, "broker/pull-one") {
+		// Fewer messages than asked is always allowed (the store stops at
+		// its byte limits too): the client must carry on from
+		// nextBeginOffset.
+		n = 1
 	}
 	res := b.store.GetMessage(h.topic, h.queueID, h.queueOffset, n, f)
 	resp := remoting.NewResponse(req.Cmd, pullCode(res.Status, h.queueOffset), "")

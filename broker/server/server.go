@@ -165,7 +165,8 @@ func Start(rt runtime.Runtime, cfg config.Config) (*Broker, error) {
 	if b.offsets, err = offset.Open(fs, cfg.ConsumerOffsetPath()); err != nil {
 		return fail(fmt.Errorf("broker: %w", err))
 	}
-	if b.store, err = store.Open(cfg.Store, store.Options{FS: fs, Clock: rt, Post: rt.Post, Log: b.log, StoreHost: b.storeHost, MessageArriving: b.arrived}); err != nil {
+	if b.store, err = store.Open(cfg.Store, store.Options{FS: fs, Clock: rt, Post: rt.Post, Log: b.log,
+		Buggify: func(site string) bool { return runtime.Buggify(rt, site) }, StoreHost: b.storeHost, MessageArriving: b.arrived}); err != nil {
 		return fail(fmt.Errorf("broker: %w", err))
 	}
 	if b.sched, err = schedule.Start(b.store, b.put, schedule.Options{Clock: rt, FS: fs, Log: b.log,

@@ -31,6 +31,10 @@ type Options struct {
 	// message id (brokerIP1:listenPort).
 	StoreHost message.Addr
 
+	// Buggify, if set, is runtime.Buggify for the store's runtime: the
+	// store asks it where it may take a rare but legal path.
+	Buggify func(site string) bool
+
 	// MessageArriving, if set, is called on the loop after each new
 	// message's consume queue unit is written (Java's
 	// MessageArrivingListener): the broker wakes long-polling pulls with

@@ -89,7 +89,11 @@ func (f *flusher) flushEagerly() {
 	if s.cfg.FlushDiskType != config.AsyncFlush || f.inFlight || f.retry != nil || s.closed {
 		return
 	}
-	if s.cl.Segments().DirtyBytes() >= asyncFlushEagerBytes {
+	dirty := s.cl.Segments().DirtyBytes()
+	// Buggify: an fsync as soon as anything is dirty, as a broker with
+	// flushCommitLogLeastPages=0 and a short interval would: more durable,
+	// and fsyncs now overlap puts, crashes and power losses everywhere.
+	if dirty >= asyncFlushEagerBytes || dirty > 0 && s.buggify("store/flush-early") {
 		f.kick()
 	}
 }
@@ -121,7 +125,9 @@ func (f *flusher) kick() {
 	if f.retry != nil {
 		return // a failed fsync is being retried shortly
 	}
-	if f.expect > 0 && f.pending() < f.expect {
+	// Buggify: no linger, as group commit before it (two groups of
+	// writers taking turns): legal, only slower.
+	if f.expect > 0 && f.pending() < f.expect && !f.s.buggify("store/no-linger") {
 		if left := f.lingerUntil - f.s.clock.Monotonic(); left > 0 {
 			f.again = true
 			if f.linger == nil {

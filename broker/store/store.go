@@ -398,3 +398,6 @@ func (s *Store) flushLogics() (err error) {
 	s.cpState = cp
 	return nil
 }
+
+// buggify is Options.Buggify, false without it.
+func (s *Store) buggify(site string) bool { return s.opt.Buggify != nil && s.opt.Buggify(site) }

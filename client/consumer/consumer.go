@@ -197,9 +197,23 @@ func (c *Consumer) Start() error {
 	for _, t := range c.topics() {
 		c.routes.Watch(t)
 	}
-	c.every("heartbeat", c.opts.HeartbeatInterval, func() { c.heartbeat(nil) })
+	c.every("heartbeat", c.opts.HeartbeatInterval, func() {
+		c.heartbeat(nil)
+		if runtime.Buggify(c.rt, "consumer/rebalance-extra") {
+			// A rebalance at any moment is legal: brokers ask for one
+			// whenever the group's members change.
+			c.Rebalance()
+		}
+	})
 	c.every("rebalance", c.opts.RebalanceInterval, c.Rebalance)
-	c.every("persist", c.opts.PersistInterval, func() { c.offsets.persistAll(nil) })
+	c.every("persist", c.opts.PersistInterval, func() {
+		if runtime.Buggify(c.rt, "consumer/persist-late") {
+			// Offsets committed a round late: a crash or a rebalance now
+			// redelivers more (at least once, as RocketMQ promises).
+			return
+		}
+		c.offsets.persistAll(nil)
+	})
 	if c.opts.Orderly {
 		c.every("lock", LockIntervalDefault, c.lockAll)
 	}

@@ -12,6 +12,7 @@ import (
 	"rocketsim/client"
 	"rocketsim/client/route"
 	"rocketsim/remoting"
+	"rocketsim/runtime"
 )
 
 var (
@@ -323,6 +324,11 @@ func (op *sendOp) finish(res *SendResult, err error) {
 func (p *Producer) pickQueue(topic string, queues []client.Queue, lastBroker string) client.Queue {
 	idx := p.roundRobin[topic]
 	n := len(queues)
+	if n > 0 && runtime.Buggify(p.rt, "producer/queue-jump") {
+		// Java's producer starts its round robin at a random queue: no
+		// one may rely on where a normal message lands.
+		idx = p.rt.Rand().IntN(n)
+	}
 	now := p.rt.Monotonic()
 	pick := func(ok func(q client.Queue) bool) (client.Queue, bool) {
 		for i := 0; i < n; i++ {

@@ -12,6 +12,7 @@ import (
 	"rocketsim/namesrv/wire"
 	"rocketsim/properties"
 	"rocketsim/remoting"
+	"rocketsim/runtime"
 )
 
 // register installs a handler per request code the name server serves (Java
@@ -232,6 +233,13 @@ func (s *Server) getRouteInfoByTopic(req *remoting.Command) *remoting.Command {
 	}
 	if s.cfg.OrderMessageEnable {
 		route.OrderTopicConf, _ = s.kv.Get(kvconfig.NamespaceOrderTopicConfig, v[0])
+	}
+	if runtime.Buggify(s.rt, "namesrv/route-shuffled") {
+		// Java's name server lists brokers and queues in hash-map order:
+		// a client must not depend on the order it gets.
+		rng := s.rt.Rand()
+		rng.Shuffle(len(route.QueueDatas), func(i, j int) { route.QueueDatas[i], route.QueueDatas[j] = route.QueueDatas[j], route.QueueDatas[i] })
+		rng.Shuffle(len(route.BrokerDatas), func(i, j int) { route.BrokerDatas[i], route.BrokerDatas[j] = route.BrokerDatas[j], route.BrokerDatas[i] })
 	}
 	standard := req.Version >= remoting.VersionV4_9_4 || req.ExtBool("acceptStandardJsonOnly")
 	resp := ok(req)

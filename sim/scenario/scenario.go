@@ -47,6 +47,11 @@ type Scenario struct {
 	Faults   []Scheduled `yaml:"faults"`
 	// Expectations are by checker, then by bound: see Expect.
 	Expectations map[string]map[string]Expect `yaml:"expectations"`
+	// Buggify lets the nodes take their rare but legal paths on purpose
+	// (runtime.Buggify): pulls answered with one message, long polls
+	// ended early, shuffled routes, late offset commits, extra
+	// rebalances and fsyncs.
+	Buggify bool `yaml:"buggify"`
 
 	// root is the parsed document, kept to put line numbers on errors
 	// found after decoding.

@@ -46,6 +46,7 @@ type Node struct {
 	value    runtime.Node
 	err      error
 	deferred []*event // events held while paused, in delivery order
+	bug      *buggify // nil until a core first asks (Options.Buggify)
 }
 
 // AddNode adds a machine called name that runs newNode when started. It

@@ -39,6 +39,9 @@ type Options struct {
 	LogLevel slog.Leveler
 	// TraceWriter, when set, receives one line per delivered event.
 	TraceWriter io.Writer
+	// Buggify lets the nodes' cores take their rare but legal paths
+	// (runtime.Buggify; buggify.go).
+	Buggify bool
 }
 
 // eventPoolMax bounds the free list of recycled events; beyond it, spent
@@ -60,8 +63,10 @@ type World struct {
 
 	hash   uint64
 	events uint64
-	trace  io.Writer
-	line   []byte
+
+	buggifyFired map[string]int // rare paths taken, per site
+	trace        io.Writer
+	line         []byte
 }
 
 // New returns an empty world whose every random choice derives from seed.
