@@ -239,7 +239,9 @@ func (s *Server) getRouteInfoByTopic(req *remoting.Command) *remoting.Command {
 		// a client must not depend on the order it gets.
 		rng := s.rt.Rand()
 		rng.Shuffle(len(route.QueueDatas), func(i, j int) { route.QueueDatas[i], route.QueueDatas[j] = route.QueueDatas[j], route.QueueDatas[i] })
-		rng.Shuffle(len(route.BrokerDatas), func(i, j int) { route.BrokerDatas[i], route.BrokerDatas[j] = route.BrokerDatas[j], route.BrokerDatas[i] })
+		rng.Shuffle(len(route.BrokerDatas), func(i, j int) {
+			route.BrokerDatas[i], route.BrokerDatas[j] = route.BrokerDatas[j], route.BrokerDatas[i]
+		})
 	}
 	standard := req.Version >= remoting.VersionV4_9_4 || req.ExtBool("acceptStandardJsonOnly")
 	resp := ok(req)
