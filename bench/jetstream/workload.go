@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -76,13 +77,15 @@ func (r result) rate() float64 {
 	return float64(r.msgs) / r.elapsed.Seconds()
 }
 
-// quantile is the q-quantile of the sorted latencies (0 when none).
+// quantile is the q-quantile of the sorted latencies by nearest rank (the
+// smallest latency at least q of them do not exceed); 0 when none.
 func (r result) quantile(q float64) time.Duration {
-	if len(r.lats) == 0 {
+	n := len(r.lats)
+	if n == 0 {
 		return 0
 	}
-	i := int(q * float64(len(r.lats)-1))
-	return r.lats[i]
+	i := int(math.Ceil(q*float64(n))) - 1
+	return r.lats[min(max(i, 0), n-1)]
 }
 
 // ledger remembers which ids were acked and which were sent, to check a
