@@ -27,6 +27,9 @@ type options struct {
 	// asyncCore sends our async publishes through the producer core on
 	// its own runtime instead of the blocking facade's SendAsync.
 	asyncCore bool
+	// loadStart and loadEnd are the machine's load averages around the
+	// run (from /proc/loadavg; empty elsewhere), printed with the table.
+	loadStart, loadEnd string
 	// only, if set, runs that side alone ("ours" or "JetStream"), to
 	// profile it without the other's clients in the same profile.
 	only string

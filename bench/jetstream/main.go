@@ -29,6 +29,7 @@ import (
 	"os/signal"
 	"regexp"
 	"runtime/pprof"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -114,7 +115,9 @@ func runMain(args []string) int {
 	// (they ignore the signal themselves), and the data directory goes.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	o.loadStart = loadAverage()
 	rows, err := bench(ctx, o)
+	o.loadEnd = loadAverage()
 	if len(rows) > 0 {
 		printTable(os.Stdout, rows, o)
 	}
@@ -123,4 +126,18 @@ func runMain(args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// loadAverage is the first three fields of /proc/loadavg, or "" where
+// there is none: other work on the machine shows in the results.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return ""
+	}
+	return strings.Join(f[:3], " ")
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"runtime"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -16,7 +17,12 @@ func printTable(w io.Writer, rows []row, o options) {
 	if o.count > 0 {
 		fmt.Fprintf(w, " or %d messages", o.count)
 	}
-	fmt.Fprintf(w, "; our topics have %d queues; consumers pull %d at a time.\n\n", o.queues, o.pullMax)
+	fmt.Fprintf(w, "; our topics have %d queues; consumers pull %d at a time.\n", o.queues, o.pullMax)
+	fmt.Fprintf(w, "%d CPUs (GOMAXPROCS %d)", runtime.NumCPU(), runtime.GOMAXPROCS(0))
+	if o.loadStart != "" {
+		fmt.Fprintf(w, "; load average %s before the run, %s after", o.loadStart, o.loadEnd)
+	}
+	fmt.Fprint(w, ".\n\n")
 	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', tabwriter.Debug)
 	fmt.Fprintln(tw, "| case\t ours msgs/s\t JetStream msgs/s\t ours/JS\t ours p50\t ours p99\t JS p50\t JS p99\t ours srv/cli CPU µs/msg\t JS srv/cli CPU µs/msg\t")
 	fmt.Fprintln(tw, "|---\t---\t---\t---\t---\t---\t---\t---\t---\t---\t")
