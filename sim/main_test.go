@@ -522,7 +522,7 @@ func TestRetryDLQSeedsFoundBySweep(t *testing.T) {
 	}
 }
 
-// TestMQBuggifyReachesEverySite: the buggify scenario passes on three
+// TestMQBuggifyReachesEverySite: the buggify scenario passes on two
 // seeds that between them take every rare path a SYNC_FLUSH cluster has
 // (store/flush-early is ASYNC_FLUSH's), so a site that stops being
 // reached, or that breaks a promise, fails here; and without buggify the
@@ -533,7 +533,7 @@ func TestMQBuggifyReachesEverySite(t *testing.T) {
 		t.Fatal(err)
 	}
 	fired := map[string]int{}
-	for _, seed := range []uint64{3, 5, 7} {
+	for _, seed := range []uint64{3, 6} {
 		rep, err := run(s, seed, runOptions{})
 		if err != nil {
 			t.Fatal(err)
@@ -545,10 +545,10 @@ func TestMQBuggifyReachesEverySite(t *testing.T) {
 			fired[site] += n
 		}
 	}
-	for _, site := range []string{"broker/pull-one", "broker/pull-no-hold", "namesrv/route-shuffled", "store/no-linger",
-		"consumer/persist-late", "consumer/rebalance-extra", "producer/queue-jump"} {
+	for _, site := range []string{"broker/pull-one", "broker/pull-no-hold", "broker/send-busy", "namesrv/route-shuffled", "store/no-linger",
+		"consumer/persist-late", "consumer/rebalance-extra", "consumer/pull-later", "producer/queue-jump"} {
 		if fired[site] == 0 {
-			t.Errorf("site %s never fired on seeds 3, 5, 7 (fired: %v)", site, fired)
+			t.Errorf("site %s never fired on seeds 3 and 6 (fired: %v)", site, fired)
 		}
 	}
 	s.Buggify = false

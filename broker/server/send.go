@@ -138,6 +138,14 @@ func (b *Broker) checkSend(req *remoting.Request, h *sendHeader) (sendTarget, bo
 			w.FrameWaited().Milliseconds(), b.sendsWaiting))
 		return sendTarget{}, false
 	}
+	if runtime.Buggify(b.rt, "broker/send-busy") {
+		// Flow control at any moment is legal (Java's page cache busy
+		// check): the send was not stored, and the client backs off and
+		// retries.
+		b.stats.SendRefused++
+		b.replyCode(req, remoting.RespSystemBusy, "[PCBUSY_CLEAN_QUEUE]broker busy, start flow control for a while")
+		return sendTarget{}, false
+	}
 	if b.sendsWaiting >= b.cfg.SendThreadPoolQueueCapacity {
 		// Sends answered only after their fsync pile up when the disk is
 		// slow; past the bound the client is told to back off (Java's

@@ -8,6 +8,7 @@ import (
 
 	"rocketsim/client"
 	"rocketsim/remoting"
+	"rocketsim/runtime"
 )
 
 // Pull sysFlag bits (Java PullSysFlag).
@@ -28,7 +29,9 @@ func (c *Consumer) pull(pq *processQueue) {
 		return
 	}
 	o := &c.opts
-	if len(pq.msgs) >= o.PullThresholdForQueue || pq.bytes >= o.PullThresholdSizeForQueue {
+	// Buggify: flow control as if the queue were full, which the client
+	// may do at any time; the pull comes FlowControlDelay later.
+	if len(pq.msgs) >= o.PullThresholdForQueue || pq.bytes >= o.PullThresholdSizeForQueue || runtime.Buggify(c.rt, "consumer/pull-later") {
 		c.pullLater(pq, FlowControlDelay)
 		return
 	}

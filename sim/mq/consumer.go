@@ -217,10 +217,14 @@ func (c *rawConsumer) onPull(i int, resp *remoting.Command) {
 		}
 		c.pull(i)
 	case remoting.RespTopicNotExist:
-		// The topic does not exist yet: a dead-letter topic is created by
-		// the first message that exhausts its retries, so none means the
-		// queue is empty.
-		c.caughtUp[i] = t.dlqOf != ""
+		// The topic does not exist on this broker: a dead-letter topic is
+		// created by the first message that exhausts its retries, and an
+		// auto-created topic only on the brokers that took a send before
+		// the producers had its route (one broker refusing the first sends,
+		// busy or down, leaves it on the others for good). Either way no
+		// acknowledged message is here; should the broker have lost one,
+		// the delivery checker reports it missing.
+		c.caughtUp[i] = true
 		c.later(func() { c.pull(i) })
 	default:
 		// The broker is starting.

@@ -82,3 +82,32 @@ func TestBuggifyDeadProcessSaysNo(t *testing.T) {
 		t.Fatalf("a dead process's runtime answered yes: %v", yes)
 	}
 }
+
+// Neighbouring seeds arm a site independently: about a quarter of seeds
+// 1..400, and no long run of small seeds all arming it (a PCG stream's
+// first draw correlates across neighbouring seeds; the arming draw must
+// not).
+func TestBuggifyArmingVariesWithTheSeed(t *testing.T) {
+	armedIn := func(seed uint64) bool {
+		w := New(seed, Options{Buggify: true})
+		n := w.AddNode("broker-b", NodeConfig{}, newIdle)
+		n.Start()
+		runtime.Buggify(n.Runtime(), "broker/send-busy")
+		return n.bug.armed["broker/send-busy"]
+	}
+	total, first := 0, 0
+	for seed := uint64(1); seed <= 400; seed++ {
+		if armedIn(seed) {
+			total++
+			if seed <= 16 {
+				first++
+			}
+		}
+	}
+	if total < 60 || total > 140 {
+		t.Fatalf("armed in %d of 400 seeds, want about 100", total)
+	}
+	if first > 9 {
+		t.Fatalf("armed in %d of seeds 1..16, want about 4", first)
+	}
+}
