@@ -1,6 +1,7 @@
 package store
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -211,5 +212,30 @@ func TestTurnClock(t *testing.T) {
 	}
 	if stamps[0] != stamps[1] || stamps[2] != stamps[1]+6 {
 		t.Fatalf("store timestamps %v: want the first two equal (one turn) and the third 6 ms later", stamps)
+	}
+}
+
+// TestBuggifyFlushEarly: with the store/flush-early site firing, ASYNC_FLUSH
+// syncs a small dirty tail at once instead of at the 500 ms tick; other
+// sites' answers change nothing here.
+func TestBuggifyFlushEarly(t *testing.T) {
+	for _, fire := range []string{"", "store/flush-early"} {
+		h := &harness{t: t, clock: fakeclock.New(testStart), cfg: testConfig(config.AsyncFlush)}
+		mfs := memfs.New(0, 1)
+		mfs.Schedule = h.clock.Schedule
+		mfs.SyncLatency = time.Millisecond
+		h.fs = mfs
+		h.open()
+		var asked []string
+		h.s.opt.Buggify = func(site string) bool { asked = append(asked, site); return site == fire }
+		syncs := mfs.Syncs
+		h.s.Put(testMessage("T", 0, 1, 1<<10), func(PutResult) {})
+		h.clock.Advance(10 * time.Millisecond) // well before the tick
+		if got, want := mfs.Syncs > syncs, fire != ""; got != want {
+			t.Fatalf("site %q firing: fsync before the tick = %v, want %v (asked %v)", fire, got, want, asked)
+		}
+		if !slices.Contains(asked, "store/flush-early") {
+			t.Fatalf("the store never asked store/flush-early (asked %v)", asked)
+		}
 	}
 }
