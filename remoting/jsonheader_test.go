@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -110,5 +111,34 @@ func TestJSONHeaderEscapes(t *testing.T) {
 		if (errGot == nil) != (errWant == nil) || (errGot == nil && !reflect.DeepEqual(got, want)) {
 			t.Errorf("%q:\n ours %+v %v\n std  %+v %v", s, got, errGot, want, errWant)
 		}
+	}
+}
+
+// The decoder gathers extFields on its stack and unescapes strings into a
+// stack buffer; past either bound (extFieldsOnStack entries,
+// unescapeOnStack bytes) it spills to the heap, and the result must not
+// change.
+func TestJSONHeaderPastStackBounds(t *testing.T) {
+	var many strings.Builder
+	many.WriteString(`{"code":1,"extFields":{`)
+	for i := range extFieldsOnStack*2 + 3 {
+		if i > 0 {
+			many.WriteByte(',')
+		}
+		fmt.Fprintf(&many, `"k%d":"v\u0001%d"`, i, i)
+	}
+	many.WriteString(`,"k0":"last wins"}}`)
+	long := `{"code":1,"remark":"` + strings.Repeat(`ab\u0002é`, unescapeOnStack) + `","extFields":{"p":"` +
+		strings.Repeat("x", unescapeOnStack) + `\u0001` + strings.Repeat("y", unescapeOnStack) + `"}}`
+	for _, s := range []string{many.String(), long} {
+		got, errGot := decodeJSONHeader([]byte(s))
+		want, errWant := decodeJSONHeaderStd([]byte(s))
+		if errGot != nil || errWant != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("%.80q...:\n ours %.200v %v\n std  %.200v %v", s, got, errGot, want, errWant)
+		}
+	}
+	got, _ := decodeJSONHeader([]byte(many.String()))
+	if len(got.ExtFields) != extFieldsOnStack*2+3 || got.ExtFields["k0"] != "last wins" || got.ExtFields["k50"] != "v\x0150" {
+		t.Errorf("extFields: %d entries, k0=%q k50=%q", len(got.ExtFields), got.ExtFields["k0"], got.ExtFields["k50"])
 	}
 }
