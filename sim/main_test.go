@@ -546,7 +546,8 @@ func TestMQBuggifyReachesEverySite(t *testing.T) {
 		}
 	}
 	for _, site := range []string{"broker/pull-one", "broker/pull-no-hold", "broker/send-busy", "namesrv/route-shuffled", "store/no-linger",
-		"consumer/persist-late", "consumer/rebalance-extra", "consumer/pull-later", "producer/queue-jump"} {
+		"consumer/persist-late", "consumer/rebalance-extra", "consumer/pull-later", "producer/queue-jump",
+		"schedule/deliver-late", "schedule/persist-late"} {
 		if fired[site] == 0 {
 			t.Errorf("site %s never fired on seeds 3 and 6 (fired: %v)", site, fired)
 		}

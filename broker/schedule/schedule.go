@@ -96,7 +96,17 @@ type Options struct {
 	Path string
 	// FlushInterval is flushDelayOffsetInterval (0: 10 s).
 	FlushInterval time.Duration
+	// Buggify, if set, is runtime.Buggify for the broker's runtime: the
+	// service asks it where it may take a rare but legal path.
+	Buggify func(site string) bool
 }
+
+// buggify is Options.Buggify, false without it.
+func (s *Service) buggify(site string) bool { return s.opt.Buggify != nil && s.opt.Buggify(site) }
+
+// buggifyLate is how much later a level runs when schedule/deliver-late
+// fires.
+const buggifyLate = 100 * time.Millisecond
 
 // Stats count what the service did, for tests and reports.
 type Stats struct {
@@ -321,7 +331,10 @@ func (s *Service) armFlush() {
 		if s.stopped {
 			return
 		}
-		if s.dirty {
+		// Buggify: the offsets persisted a round late; a crash now
+		// delivers more delayed messages twice (Java persists every 10 s
+		// too, so this is within what a consumer must expect).
+		if s.dirty && !s.buggify("schedule/persist-late") {
 			if err := s.Persist(); err != nil {
 				s.log.Error("persisting delay offsets", slog.Any("err", err))
 			}
@@ -334,6 +347,10 @@ func (s *Service) armFlush() {
 func (s *Service) arm(l *level, d time.Duration) {
 	if l.timer != nil {
 		l.timer.Stop()
+	}
+	if s.buggify("schedule/deliver-late") {
+		// Later than due is allowed (a busy broker); earlier never.
+		d += buggifyLate
 	}
 	l.timer = s.opt.Clock.AfterFunc(d, func() {
 		l.timer = nil

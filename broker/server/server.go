@@ -170,7 +170,8 @@ func Start(rt runtime.Runtime, cfg config.Config) (*Broker, error) {
 		return fail(fmt.Errorf("broker: %w", err))
 	}
 	if b.sched, err = schedule.Start(b.store, b.put, schedule.Options{Clock: rt, FS: fs, Log: b.log,
-		Levels: scheduleLevels(&cfg), Path: cfg.DelayOffsetPath(), FlushInterval: cfg.FlushDelayOffsetInterval}); err != nil {
+		Levels: scheduleLevels(&cfg), Path: cfg.DelayOffsetPath(), FlushInterval: cfg.FlushDelayOffsetInterval,
+		Buggify: func(site string) bool { return runtime.Buggify(rt, site) }}); err != nil {
 		return fail(fmt.Errorf("broker: %w", err))
 	}
 	if err := b.startTransactions(); err != nil {
