@@ -7,7 +7,8 @@ import (
 )
 
 // Selector picks the queue a message goes to among a topic's writable queues
-// (sorted by broker name and queue id, never empty).
+// (sorted by broker name and queue id, never empty). The queues slice is
+// the route cache's own: Select must not change it.
 type Selector interface {
 	Select(msg *client.Message, queues []client.Queue) client.Queue
 }

@@ -190,7 +190,7 @@ func (c *Client) query(topic string, tried int) {
 				fail(fmt.Errorf("bad route body from %s: %v", addr, err))
 				return
 			}
-			r := &Route{Topic: topic, Data: data}
+			r := (&Route{Topic: topic, Data: data}).seal()
 			c.store(topic, r)
 			c.finish(topic, r, nil)
 		case remoting.RespTopicNotExist:
@@ -230,7 +230,9 @@ func (c *Client) finish(topic string, r *Route, err error) {
 // route capped at client.DefaultTopicQueueNums, so the broker auto-creates
 // the topic on the first send. It watches topic.
 func (c *Client) PublishRoute(topic string, done func(*Route, error)) {
-	c.Watch(topic)
+	if !c.watched[topic] { // a lookup, not a map write, on every send
+		c.Watch(topic)
+	}
 	if r := c.routes[topic]; r != nil && len(r.PublishQueues()) > 0 {
 		done(r, nil)
 		return

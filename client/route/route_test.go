@@ -111,6 +111,16 @@ func TestPublishRouteFallsBackToDefaultTopic(t *testing.T) {
 	require.NotEmpty(t, pub)
 	require.LessOrEqual(t, len(pub), client.DefaultTopicQueueNums)
 	require.Equal(t, "NewTopic", pub[0].Topic)
+	// The Client's routes keep their publish queues: the same slice on
+	// every call, equal to what the route's data yields afresh.
+	require.Same(t, &pub[0], &got.PublishQueues()[0])
+	require.Equal(t, (&route.Route{Topic: got.Topic, Data: got.Data}).PublishQueues(), pub)
+	var def *route.Route
+	c.Post(node, func() { rn.rc.Fetch(client.DefaultTopic, func(r *route.Route, _ error) { def = r }) })
+	c.RunUntil("default route", func() bool { return def != nil }, 10*time.Second)
+	require.NotEmpty(t, def.PublishQueues())
+	require.Same(t, &def.PublishQueues()[0], &def.PublishQueues()[0])
+	require.Equal(t, (&route.Route{Topic: def.Topic, Data: def.Data}).PublishQueues(), def.PublishQueues())
 	require.Same(t, got, rn.rc.Get("NewTopic"))
 	require.Equal(t, c.BrokerAddrs[0], rn.rc.MasterAddr("broker-a"))
 }
