@@ -30,39 +30,27 @@ var ErrMalformed = errors.New("malformed remoting frame")
 // the same command always yields the same bytes, which the simulator's trace
 // hash relies on.
 func Encode(cmd *Command) []byte {
-	// The header is written straight into the frame, after room for the
-	// two length words: one allocation, and the header is never copied
-	// (on the send path this function was a fifth of the client's CPU).
-	out := make([]byte, 8, 8+headerSizeGuess(cmd)+len(cmd.Body))
-	out = appendJSONHeader(out, cmd)
-	headerLen := len(out) - 8
-	if headerLen > headerLengthMax {
-		panic(fmt.Sprintf("remoting: header of %d bytes exceeds the 24-bit length field", headerLen))
+	// The header is written into a buffer on the stack, then the frame
+	// is allocated at its exact size: one allocation, no estimate of the
+	// header's size to compute (that scan, and regrowing a frame when it
+	// fell short, cost more than copying a few hundred bytes).
+	var buf [headerOnStack]byte
+	header := appendJSONHeader(buf[:0], cmd)
+	if len(header) > headerLengthMax {
+		panic(fmt.Sprintf("remoting: header of %d bytes exceeds the 24-bit length field", len(header)))
 	}
-	binary.BigEndian.PutUint32(out[0:4], uint32(4+headerLen+len(cmd.Body)))
-	binary.BigEndian.PutUint32(out[4:8], uint32(SerializeJSON)<<24|uint32(headerLen))
-	return append(out, cmd.Body...)
+	out := make([]byte, 8+len(header)+len(cmd.Body))
+	binary.BigEndian.PutUint32(out[0:4], uint32(4+len(header)+len(cmd.Body)))
+	binary.BigEndian.PutUint32(out[4:8], uint32(SerializeJSON)<<24|uint32(len(header)))
+	copy(out[8:], header)
+	copy(out[8+len(header):], cmd.Body)
+	return out
 }
 
-// headerJSONFixed is the JSON header's size without its strings' text:
-// field names, punctuation, numbers at their longest.
-const headerJSONFixed = 128
-
-// headerSizeGuess is an upper estimate of cmd's JSON header, so that
-// Encode's one allocation is usually big enough: escapes can make it
-// longer, and append then grows the frame.
-func headerSizeGuess(cmd *Command) int {
-	n := headerJSONFixed + len(cmd.Language) + len(cmd.Remark)
-	for k, v := range cmd.ExtFields {
-		n += len(k) + len(v) + 6 // quotes, colon, comma
-		for i := 0; i < len(v); i++ {
-			if v[i] < 0x20 {
-				n += 5 // \u00XX: the properties header separates with \x01 and \x02
-			}
-		}
-	}
-	return n
-}
+// headerOnStack is the JSON header size Encode builds on its stack; a
+// longer header (a big remark or properties) spills to the heap. A
+// SEND_MESSAGE header is about 500 bytes.
+const headerOnStack = 1024
 
 // EncodeROCKETMQ returns the frame for cmd with Java's binary header
 // (RocketMQSerializable). We never send it to peers; it exists so tests and
@@ -135,6 +123,15 @@ func appendJSONHeader(b []byte, c *Command) []byte {
 	if c.ExtFields != nil {
 		b = append(b, `,"extFields":{`...)
 		b = appendExtFields(b, c.ExtFields)
+		b = append(b, '}')
+	} else if c.ExtList != nil {
+		b = append(b, `,"extFields":{`...)
+		for i, f := range c.ExtList {
+			if i > 0 && f.Key <= c.ExtList[i-1].Key {
+				panic(fmt.Sprintf("remoting: ExtList keys out of order or repeated: %q after %q", f.Key, c.ExtList[i-1].Key))
+			}
+			b = appendMember(b, i, f.Key, f.Value)
+		}
 		b = append(b, '}')
 	}
 	b = append(b, `,"flag":`...)
@@ -229,12 +226,29 @@ func sortedKeysInto(keys []string, m map[string]string) []string {
 
 const hexDigits = "0123456789abcdef"
 
+// jsonPlain marks the ASCII bytes appendJSONString copies as they are.
+var jsonPlain = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\' && c != 0x7f
+	}
+	return t
+}()
+
 // appendJSONString writes s as a JSON string. Non-ASCII text is written as
 // is (as fastjson does); invalid UTF-8 becomes U+FFFD so the output is always
 // valid JSON.
 func appendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
 	for i := 0; i < len(s); {
+		// Copy the run of bytes that need no escape in one append.
+		j := i
+		for j < len(s) && jsonPlain[s[j]] {
+			j++
+		}
+		b = append(b, s[i:j]...)
+		if i = j; i >= len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			switch {

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func sample() *Command {
@@ -190,6 +192,91 @@ func TestEncodeKeyOrderCacheNeverChangesBytes(t *testing.T) {
 				if back.ExtFields[k] != v {
 					t.Fatalf("round %d: %v came back as %v", round, m, back.ExtFields)
 				}
+			}
+		}
+	}
+}
+
+// A command with an ExtList encodes to the very bytes of the same command
+// with the entries in a map, and reads back through Ext the same way.
+func TestExtListEncodesAsTheMap(t *testing.T) {
+	m := map[string]string{"topic": "T", "properties": "UNIQ_KEY\x01AB\x02WAIT\x01true\x02", "queueId": "3",
+		"quote": `a"b\c`, "utf": "hé\xff", "a": "", "n": "-12"}
+	mapped := sample()
+	mapped.ExtFields = m
+	listed := sample()
+	listed.ExtFields = nil
+	for _, k := range sortedKeys(m) {
+		listed.ExtList = append(listed.ExtList, Field{k, m[k]})
+	}
+	if a, b := Encode(mapped), Encode(listed); !bytes.Equal(a, b) {
+		t.Fatalf("ExtList frame\n%q\nmap frame\n%q", b, a)
+	}
+	for k, v := range m {
+		if got := listed.Ext(k); got != v {
+			t.Errorf("Ext(%q) = %q, want %q", k, got, v)
+		}
+	}
+	if n, err := listed.ExtInt64("n"); err != nil || n != -12 {
+		t.Errorf("ExtInt64(n) = %d, %v", n, err)
+	}
+	if _, err := listed.ExtInt64("missing"); err == nil {
+		t.Error("ExtInt64 of a missing key: no error")
+	}
+	if listed.Ext("missing") != "" || listed.ExtBool("topic") {
+		t.Error("missing key or non-boolean read as set")
+	}
+	listed.SetExt("b", "x")
+	if listed.ExtList != nil || len(listed.ExtFields) != len(m)+1 || listed.Ext("b") != "x" || listed.Ext("topic") != "T" {
+		t.Fatalf("SetExt on an ExtList command: list %v, map %v", listed.ExtList, listed.ExtFields)
+	}
+	// The map wins when both are set; an unsorted list is a caller's bug.
+	both := &Command{Code: 1, ExtFields: map[string]string{"a": "map"}, ExtList: []Field{{"a", "list"}}}
+	if both.Ext("a") != "map" || !bytes.Contains(Encode(both), []byte(`"a":"map"`)) {
+		t.Error("ExtFields does not win over ExtList")
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("Encode of an unsorted ExtList did not panic")
+		}
+	}()
+	Encode(&Command{Code: 1, ExtList: []Field{{"b", "1"}, {"a", "2"}}})
+}
+
+// appendJSONString copies plain runs in bulk; every byte class still
+// comes out as encoding rules want, wherever it sits in the string.
+func TestAppendJSONStringEveryByte(t *testing.T) {
+	for c := 0; c < 256; c++ {
+		for _, s := range []string{string(rune(c)), "ab" + string([]byte{byte(c)}) + "cd", string([]byte{byte(c)}) + "xyz"} {
+			got := string(appendJSONString(nil, s))
+			var want strings.Builder
+			want.WriteByte('"')
+			for i := 0; i < len(s); {
+				r, size := rune(s[i]), 1
+				if s[i] >= 0x80 {
+					r, size = utf8.DecodeRuneInString(s[i:])
+				}
+				switch {
+				case r == '"' || r == '\\':
+					want.WriteString(`\` + string(r))
+				case r == '\n':
+					want.WriteString(`\n`)
+				case r == '\r':
+					want.WriteString(`\r`)
+				case r == '\t':
+					want.WriteString(`\t`)
+				case r < 0x20 || r == 0x7f:
+					fmt.Fprintf(&want, `\u%04x`, r)
+				case r == 0xfffd && size == 1:
+					want.WriteString(`\ufffd`)
+				default:
+					want.WriteString(s[i : i+size])
+				}
+				i += size
+			}
+			want.WriteByte('"')
+			if got != want.String() {
+				t.Fatalf("%q: got %s, want %s", s, got, want.String())
 			}
 		}
 	}

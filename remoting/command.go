@@ -38,8 +38,17 @@ type Command struct {
 	Flag      int32
 	Remark    string
 	ExtFields map[string]string
-	Body      []byte
+	// ExtList is the custom header of a command built the same way many
+	// times (a producer's sends), as entries sorted by key with no key
+	// twice: Encode writes it when ExtFields is nil, without a map to
+	// fill and look up. Decode never sets it; Ext, ExtInt64, ExtBool and
+	// SetExt see it.
+	ExtList []Field
+	Body    []byte
 }
+
+// Field is one custom header entry.
+type Field struct{ Key, Value string }
 
 // NewRequest builds a request with code and the given custom header. The
 // endpoint assigns Opaque when it sends it.
@@ -71,12 +80,33 @@ func (c *Command) IsResponse() bool { return c.Flag&FlagResponse != 0 }
 func (c *Command) IsOneway() bool { return c.Flag&FlagOneway != 0 }
 
 // Ext returns the custom header value for key, "" when absent.
-func (c *Command) Ext(key string) string { return c.ExtFields[key] }
+func (c *Command) Ext(key string) string {
+	v, _ := c.ext(key)
+	return v
+}
 
-// SetExt sets a custom header value, creating the map when needed.
+func (c *Command) ext(key string) (string, bool) {
+	if c.ExtFields == nil && c.ExtList != nil {
+		for _, f := range c.ExtList {
+			if f.Key == key {
+				return f.Value, true
+			}
+		}
+		return "", false
+	}
+	v, ok := c.ExtFields[key]
+	return v, ok
+}
+
+// SetExt sets a custom header value, creating the map when needed (an
+// ExtList moves into it).
 func (c *Command) SetExt(key, value string) {
 	if c.ExtFields == nil {
-		c.ExtFields = map[string]string{}
+		c.ExtFields = make(map[string]string, len(c.ExtList)+1)
+		for _, f := range c.ExtList {
+			c.ExtFields[f.Key] = f.Value
+		}
+		c.ExtList = nil
 	}
 	c.ExtFields[key] = value
 }
@@ -84,7 +114,7 @@ func (c *Command) SetExt(key, value string) {
 // ExtInt64 parses a custom header value as a decimal integer; the error names
 // the key, so a handler can put it straight into a response remark.
 func (c *Command) ExtInt64(key string) (int64, error) {
-	v, ok := c.ExtFields[key]
+	v, ok := c.ext(key)
 	if !ok {
 		return 0, fmt.Errorf("header field %q missing", key)
 	}
@@ -98,7 +128,7 @@ func (c *Command) ExtInt64(key string) (int64, error) {
 // ExtBool parses a custom header value as Java's Boolean.parseBoolean does:
 // "true" in any case is true, everything else (absent included) is false.
 func (c *Command) ExtBool(key string) bool {
-	return strings.EqualFold(strings.TrimSpace(c.ExtFields[key]), "true")
+	return strings.EqualFold(strings.TrimSpace(c.Ext(key)), "true")
 }
 
 // String is a short description for logs.
@@ -107,9 +137,14 @@ func (c *Command) String() string {
 	if c.IsResponse() {
 		kind = "response"
 	}
-	keys := make([]string, 0, len(c.ExtFields))
+	keys := make([]string, 0, len(c.ExtFields)+len(c.ExtList))
 	for k := range c.ExtFields {
 		keys = append(keys, k)
+	}
+	if c.ExtFields == nil {
+		for _, f := range c.ExtList {
+			keys = append(keys, f.Key)
+		}
 	}
 	sort.Strings(keys)
 	var b strings.Builder
@@ -118,7 +153,7 @@ func (c *Command) String() string {
 		fmt.Fprintf(&b, " remark=%q", c.Remark)
 	}
 	for _, k := range keys {
-		fmt.Fprintf(&b, " %s=%q", k, c.ExtFields[k])
+		fmt.Fprintf(&b, " %s=%q", k, c.Ext(k))
 	}
 	fmt.Fprintf(&b, " body=%dB", len(c.Body))
 	return b.String()
