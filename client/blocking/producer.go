@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"sync"
 	"time"
 
@@ -33,10 +32,15 @@ type Producer struct {
 	rt      *realrt.Runtime
 	core    *producer.Producer
 	started bool
-	// async holds SendAsync callbacks not yet called, so that a Kill,
-	// after which the core never answers, can fail them.
-	async     map[uint64]func(*producer.SendResult, error)
-	asyncNext uint64
+
+	// amu guards async, the SendAsync calls not yet answered, so that a
+	// Kill, after which the core never answers, can fail them. A list,
+	// not a map: a send links and unlinks itself without hashing, and
+	// the list is already in send order.
+	amu   sync.Mutex
+	async asyncList
+	// callbacks runs SendAsync callbacks off the loop.
+	callbacks callbackRunner
 }
 
 // NewProducer returns a producer; nothing connects until Start. Unset
@@ -104,18 +108,13 @@ func (p *Producer) end(kill bool) {
 	} else {
 		rt.Stop()
 	}
-	// The loop is gone: no core callback can run any more.
-	p.mu.Lock()
-	left := p.async
-	p.async = nil
-	p.mu.Unlock()
-	ids := make([]uint64, 0, len(left))
-	for id := range left {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids) // fail them in send order
-	for _, id := range ids {
-		go left[id](nil, fmt.Errorf("send: %w", ErrStopped))
+	// The loop is gone: no core callback can run any more. Fail what is
+	// left, in send order.
+	p.amu.Lock()
+	left := p.async.takeAll()
+	p.amu.Unlock()
+	for _, a := range left {
+		p.callbacks.run(a.cb, nil, fmt.Errorf("send: %w", ErrStopped))
 	}
 }
 
@@ -179,37 +178,35 @@ func (p *Producer) SendBatch(ctx context.Context, msgs []*client.Message) (*prod
 	return p.wait(ctx, func(core *producer.Producer, done func(*producer.SendResult, error)) { core.SendBatch(msgs, done) })
 }
 
-// SendAsync sends msg and returns at once; cb runs later on a goroutine of
-// its own with the result.
+// SendAsync sends msg and returns at once; cb runs later, off the
+// producer's loop, with the result. Callbacks run one at a time, in the
+// order the answers came, on a goroutine the producer starts when one is
+// due and ends when none is (as the Java client's callback executor, with
+// one thread): a callback that blocks delays the callbacks after it, never
+// the producer, and must not wait for a later callback.
 func (p *Producer) SendAsync(msg *client.Message, cb func(*producer.SendResult, error)) error {
 	rt, err := p.runtime()
 	if err != nil {
 		return err
 	}
-	p.mu.Lock()
-	if p.async == nil {
-		p.async = make(map[uint64]func(*producer.SendResult, error))
-	}
-	p.asyncNext++
-	id := p.asyncNext
-	p.async[id] = cb
-	p.mu.Unlock()
-	// once hands cb to whoever comes first: the core's answer or end.
-	once := func() func(*producer.SendResult, error) {
-		p.mu.Lock()
-		defer p.mu.Unlock()
-		f := p.async[id]
-		delete(p.async, id)
-		return f
-	}
+	a := &asyncSend{cb: cb}
+	p.amu.Lock()
+	p.async.push(a)
+	p.amu.Unlock()
+	// The core's answer and end race for a: whoever unlinks it calls cb.
 	if !rt.TryPost(func() {
 		p.core.Send(msg, func(r *producer.SendResult, err error) {
-			if f := once(); f != nil {
-				go f(r, err)
+			p.amu.Lock()
+			mine := p.async.remove(a)
+			p.amu.Unlock()
+			if mine {
+				p.callbacks.run(cb, r, err)
 			}
 		})
 	}) {
-		once()
+		p.amu.Lock()
+		p.async.remove(a)
+		p.amu.Unlock()
 		return fmt.Errorf("send: %w", ErrStopped)
 	}
 	return nil
