@@ -301,7 +301,13 @@ func (c *masterConn) pump() {
 		return
 	}
 	for c.next < m.st.MaxPhyOffset() && c.next-c.reported < transferWindowMax {
-		data, next, err := m.st.ReadReplica(c.next, m.cfg.TransferBatchSize)
+		size := m.cfg.TransferBatchSize
+		if runtime.Buggify(m.rt, "ha/batch-one") {
+			// One record per batch: any batch size is legal, and the
+			// slave's acknowledgements then move in the smallest steps.
+			size = 1
+		}
+		data, next, err := m.st.ReadReplica(c.next, size)
 		if err != nil {
 			c.close(fmt.Errorf("ha: read the log for slave %s at %d: %w", c.c.RemoteAddr(), c.next, err))
 			return
