@@ -61,6 +61,11 @@ type Broker struct {
 	ep        *remoting.Endpoint
 	ln        runtime.Listener
 	conns     map[uint64]runtime.Conn
+	// bornHostLast is the last sender address bornHost parsed.
+	bornHostLast struct {
+		text string
+		addr message.Addr
+	}
 
 	store   *store.Store
 	topics  *topic.Table
