@@ -61,6 +61,46 @@ func TestDecodeMessagesRoundTrip(t *testing.T) {
 
 	_, err = client.DecodeMessages(body[:len(body)-3], "broker-a")
 	require.Error(t, err, "a truncated record is an error")
+
+	// Host texts are reused across a pull only while the address stays
+	// the same.
+	hosts := []message.Addr{message.AddrV4(10, 0, 2, 1, 5000), message.AddrV4(10, 0, 2, 1, 5001),
+		message.AddrV4(10, 0, 2, 9, 5001), message.AddrV4(10, 0, 2, 9, 5001), message.AddrV4(10, 0, 2, 1, 5000)}
+	body = nil
+	for i, h := range hosts {
+		r := message.Record{QueueOffset: int64(i), BornHost: h, StoreHost: hosts[len(hosts)-1-i], Body: []byte("b"), Topic: "T"}
+		body, err = message.Append(body, &r)
+		require.NoError(t, err)
+	}
+	msgs, err = client.DecodeMessages(body, "broker-a")
+	require.NoError(t, err)
+	require.Len(t, msgs, len(hosts))
+	for i, m := range msgs {
+		require.Equal(t, hosts[i].String(), m.BornHost, "message %d", i)
+		require.Equal(t, hosts[len(hosts)-1-i].String(), m.StoreHost, "message %d", i)
+	}
+}
+
+// BenchmarkDecodeMessages is a consumer's decoding of one pull: 32
+// records of 1 KiB with a producer's properties.
+func BenchmarkDecodeMessages(b *testing.B) {
+	var body []byte
+	for i := 0; i < 32; i++ {
+		r := message.Record{QueueID: 3, QueueOffset: int64(i), PhysicalOffset: int64(i) * 1200,
+			BornHost: message.AddrV4(10, 0, 2, 1, 5000), StoreHost: message.AddrV4(10, 0, 1, 1, 10911),
+			Body: make([]byte, 1024), Topic: "BenchTopic",
+			Properties: "CLUSTER\x01DefaultCluster\x02UNIQ_KEY\x01C0A80001000000000000000000000001\x02WAIT\x01true\x02"}
+		var err error
+		if body, err = message.Append(body, &r); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if msgs, err := client.DecodeMessages(body, "broker-a"); err != nil || len(msgs) != 32 {
+			b.Fatalf("%d messages, %v", len(msgs), err)
+		}
+	}
 }
 
 func TestInflateBound(t *testing.T) {

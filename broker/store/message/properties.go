@@ -33,11 +33,20 @@ const KeySeparator = " "
 // ParseProperties splits a properties string into a map. Like the Java and
 // Go clients, an item that is not exactly NAME\x01VALUE is dropped.
 func ParseProperties(s string) map[string]string {
-	m := make(map[string]string)
-	for item := range strings.SplitSeq(s, string(PropertySeparator)) {
-		parts := strings.Split(item, string(NameValueSeparator))
-		if len(parts) == 2 {
-			m[parts[0]] = parts[1]
+	// Sized for every item at once, and sliced without Split: a
+	// consumer parses every message's properties, and the two Splits
+	// allocated a slice per item.
+	m := make(map[string]string, strings.Count(s, string(PropertySeparator))+1)
+	for len(s) > 0 {
+		item := s
+		if i := strings.IndexByte(s, PropertySeparator); i >= 0 {
+			item, s = s[:i], s[i+1:]
+		} else {
+			s = ""
+		}
+		// Exactly one separator makes a pair; none or more, nothing.
+		if i := strings.IndexByte(item, NameValueSeparator); i >= 0 && strings.IndexByte(item[i+1:], NameValueSeparator) < 0 {
+			m[item[:i]] = item[i+1:]
 		}
 	}
 	return m

@@ -71,3 +71,45 @@ func TestSetAndRemoveProperty(t *testing.T) {
 		}
 	}
 }
+
+// parsePropertiesReference is ParseProperties as it was written first,
+// with Split, kept to check the one that slices.
+func parsePropertiesReference(s string) map[string]string {
+	m := make(map[string]string)
+	for _, item := range strings.Split(s, string(PropertySeparator)) {
+		parts := strings.Split(item, string(NameValueSeparator))
+		if len(parts) == 2 {
+			m[parts[0]] = parts[1]
+		}
+	}
+	return m
+}
+
+func TestParsePropertiesMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	alphabet := []string{"A", "AB", "B", "\x01", "\x02", "TAGS", "x"}
+	for i := 0; i < 100000; i++ {
+		var sb strings.Builder
+		for n := rng.IntN(10); n > 0; n-- {
+			sb.WriteString(alphabet[rng.IntN(len(alphabet))])
+		}
+		s := sb.String()
+		got, want := ParseProperties(s), parsePropertiesReference(s)
+		if len(got) != len(want) {
+			t.Fatalf("%q: got %q, want %q", s, got, want)
+		}
+		for k, v := range want {
+			if g, ok := got[k]; !ok || g != v {
+				t.Fatalf("%q: got %q, want %q", s, got, want)
+			}
+		}
+	}
+}
+
+func BenchmarkParseProperties(b *testing.B) {
+	s := "KEYS\x01k1 k2\x02TAGS\x01tagA\x02UNIQ_KEY\x01C0A80001000000000000000000000001\x02WAIT\x01true\x02"
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		ParseProperties(s)
+	}
+}
