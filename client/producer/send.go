@@ -165,10 +165,20 @@ func (p *Producer) check(m *client.Message) error {
 		return fmt.Errorf("%w: empty body (topic %s)", ErrBadMessage, m.Topic)
 	case len(m.Body) > p.opts.MessageSizeMax:
 		return fmt.Errorf("%w: body of %d bytes over %d (topic %s)", ErrBadMessage, len(m.Body), p.opts.MessageSizeMax, m.Topic)
-	case len(message.FormatProperties(m.Properties)) > propertiesMax:
+	case propertiesLen(m.Properties) > propertiesMax:
 		return fmt.Errorf("%w: properties over %d bytes (topic %s)", ErrBadMessage, propertiesMax, m.Topic)
 	}
 	return nil
+}
+
+// propertiesLen is len(message.FormatProperties(props)), counted without
+// building the string: the send formats the properties once, later.
+func propertiesLen(props map[string]string) int {
+	n := 0
+	for k, v := range props {
+		n += len(k) + len(v) + 2 // two separators
+	}
+	return n
 }
 
 // attempt makes one try, or ends the send when time or attempts ran out.
