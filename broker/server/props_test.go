@@ -1,11 +1,14 @@
 package server
 
 import (
+	"bytes"
 	"math/rand/v2"
 	"strings"
 	"testing"
 
+	"rocketsim/broker/store"
 	"rocketsim/broker/store/message"
+	"rocketsim/remoting"
 )
 
 // withProperty's answer, when it gives one, is exactly what parsing and
@@ -87,4 +90,27 @@ func BenchmarkWithProperty(b *testing.B) {
 			message.FormatProperties(m)
 		}
 	})
+}
+
+// Send answers carry their custom header as an ExtList; on the wire it must
+// be the map Java's broker and ours wrote before, for a stored send (five
+// entries) and a refused one (two).
+func TestSendResponseBytesMatchTheMap(t *testing.T) {
+	b := &Broker{}
+	req := &remoting.Request{Cmd: &remoting.Command{Code: remoting.ReqSendMessage, Opaque: 77}}
+	for _, st := range []store.PutStatus{store.PutOK, store.OSPageCacheBusy, store.FlushDiskTimeout} {
+		resp := b.sendResponse(req, store.PutResult{Status: st})
+		want := remoting.NewResponse(req.Cmd, resp.Code, resp.Remark)
+		want.ExtFields = map[string]string{propMsgRegion: regionDefault, propTraceSwitch: "true"}
+		if stored(st) {
+			resp.ExtList = append(resp.ExtList,
+				remoting.Field{Key: "msgId", Value: "C0A8000100002A9F0000000000000064"},
+				remoting.Field{Key: "queueId", Value: "3"},
+				remoting.Field{Key: "queueOffset", Value: "12"})
+			want.ExtFields["msgId"], want.ExtFields["queueId"], want.ExtFields["queueOffset"] = "C0A8000100002A9F0000000000000064", "3", "12"
+		}
+		if got, w := remoting.Encode(resp), remoting.Encode(want); !bytes.Equal(got, w) {
+			t.Errorf("%v:\n got %q\nwant %q", st, got, w)
+		}
+	}
 }

@@ -401,12 +401,12 @@ func (b *Broker) sendResponse(req *remoting.Request, res store.PutResult) *remot
 	if code == remoting.RespSuccess {
 		b.stats.PutMessages++
 	}
-	resp := remoting.NewResponse(req.Cmd, code, remark)
-	// Every send answer has these two, and a stored one three more: an
-	// ExtList, in key order, spares the map (SetExt still works on it).
-	resp.ExtFields = nil
-	resp.ExtList = make([]remoting.Field, 2, 5)
-	resp.ExtList[0] = remoting.Field{Key: propMsgRegion, Value: regionDefault}
-	resp.ExtList[1] = remoting.Field{Key: propTraceSwitch, Value: "true"}
-	return resp
+	// NewResponse's fields, with the custom header as an ExtList instead
+	// of a map: every send answer has these two entries and a stored one
+	// three more, in key order (SetExt still works on it).
+	ext := make([]remoting.Field, 2, 5)
+	ext[0] = remoting.Field{Key: propMsgRegion, Value: regionDefault}
+	ext[1] = remoting.Field{Key: propTraceSwitch, Value: "true"}
+	return &remoting.Command{Code: code, Language: remoting.LanguageGo, Version: remoting.VersionDefault,
+		Opaque: req.Cmd.Opaque, Flag: remoting.FlagResponse, Remark: remark, ExtList: ext}
 }
