@@ -1,6 +1,8 @@
 package producer
 
 import (
+	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -27,5 +29,21 @@ func TestPropertiesLenIsTheFormattedLength(t *testing.T) {
 		if (extra > 0) != (err != nil) {
 			t.Errorf("properties of %d bytes (bound %d): %v", len(message.FormatProperties(m.Properties)), propertiesMax, err)
 		}
+	}
+}
+
+func TestFormatPropertiesMatchesTheStores(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for i := 0; i < 2000; i++ {
+		props := map[string]string{}
+		for range r.IntN(propertyKeysOnStack + 4) { // past the stack bound too
+			props[strconv.Itoa(r.IntN(40))] = strings.Repeat("v", r.IntN(3))
+		}
+		if got, want := formatProperties(props), message.FormatProperties(props); got != want {
+			t.Fatalf("%q: got %q, want %q", props, got, want)
+		}
+	}
+	if got := formatProperties(nil); got != "" {
+		t.Fatalf("nil: %q", got)
 	}
 }
