@@ -228,11 +228,7 @@ expectations:
   linearizable: {max-queues-illegal: 0}
   liveness: {min-acks-after-heal: 10}
 `)
-	rep, err := Run(context.Background(), s, Options{Seed: 11, Dir: t.TempDir(), Bins: binaries(t)})
-	require.NoError(t, err)
-	var out strings.Builder
-	PrintReport(&out, rep)
-	t.Log("\n" + out.String())
+	rep, _ := runLogged(t, s, Options{Seed: 11, Dir: t.TempDir(), Bins: binaries(t)})
 
 	require.True(t, rep.Pass, "the run passes")
 	require.Equal(t, check.Pass, rep.Check.Verdict, "every checker passes: %v", rep.Check.Failed)

@@ -41,6 +41,18 @@ var (
 )
 
 // binaries builds ./namesrv and ./broker once per test binary.
+// runLogged runs s with opts, fails the test if the run could not happen,
+// and logs its report, which it also returns as printed.
+func runLogged(t *testing.T, s *scenario.Scenario, opts Options) (*Report, string) {
+	t.Helper()
+	rep, err := Run(context.Background(), s, opts)
+	require.NoError(t, err)
+	var out strings.Builder
+	PrintReport(&out, rep)
+	t.Log("\n" + out.String())
+	return rep, out.String()
+}
+
 func binaries(t *testing.T) Binaries {
 	t.Helper()
 	buildOnce.Do(func() {
@@ -112,11 +124,7 @@ expectations:
   liveness: {min-acks-after-heal: 10}
 `)
 	dir := t.TempDir()
-	rep, err := Run(context.Background(), s, Options{Seed: 7, Dir: dir, Bins: binaries(t)})
-	require.NoError(t, err)
-	var out strings.Builder
-	PrintReport(&out, rep)
-	t.Log("\n" + out.String())
+	rep, _ := runLogged(t, s, Options{Seed: 7, Dir: dir, Bins: binaries(t)})
 
 	require.True(t, rep.Pass, "the run passes")
 	require.Equal(t, check.Pass, rep.Check.Verdict, "every checker passes: %v", rep.Check.Failed)
@@ -168,11 +176,7 @@ workload:
 expectations:
   delivery: {max-lost: 0}
 `)
-	rep, err := Run(context.Background(), s, Options{Seed: 3, Dir: t.TempDir(), Bins: bins, Clients: ClientsOfficial})
-	require.NoError(t, err)
-	var out strings.Builder
-	PrintReport(&out, rep)
-	t.Log("\n" + out.String())
+	rep, out := runLogged(t, s, Options{Seed: 3, Dir: t.TempDir(), Bins: bins, Clients: ClientsOfficial})
 
 	require.False(t, rep.Pass, "the run fails")
 	require.Equal(t, check.Fail, rep.Check.Verdict)
@@ -185,8 +189,8 @@ expectations:
 		}
 	}
 	require.True(t, violated, "the scenario's bound on loss is what fails: %v", rep.Judgements)
-	require.Contains(t, out.String(), "verdict: FAIL")
-	require.Contains(t, out.String(), "official clients")
+	require.Contains(t, out, "verdict: FAIL")
+	require.Contains(t, out, "official clients")
 }
 
 // Scenarios asking what processes cannot do are refused before anything
