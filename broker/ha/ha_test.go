@@ -84,6 +84,20 @@ type pair struct {
 }
 
 func newPair(t *testing.T, seed uint64, masterFlush config.FlushDiskType) *pair {
+	return newPairWith(t, seed, masterFlush, nil)
+}
+
+// buggyRuntime takes the rare path at one buggify site, always.
+type buggyRuntime struct {
+	runtime.Runtime
+	site string
+}
+
+func (b buggyRuntime) Buggify(site string) bool { return site == b.site }
+
+// newPairWith is newPair whose master's HA service sees its runtime
+// through wrap (nil: as it is).
+func newPairWith(t *testing.T, seed uint64, masterFlush config.FlushDiskType, wrap func(runtime.Runtime) runtime.Runtime) *pair {
 	w := simrt.New(seed, simrt.Options{})
 	disk := simdisk.Options{FsyncLatency: func(r *rand.Rand) time.Duration { return time.Duration(r.IntN(2000)) * time.Microsecond }}
 	p := &pair{t: t, w: w}
@@ -93,7 +107,11 @@ func newPair(t *testing.T, seed uint64, masterFlush config.FlushDiskType) *pair 
 		if err != nil {
 			return nil, err
 		}
-		m := NewMaster(rt, st, haConfig())
+		haRT := rt
+		if wrap != nil {
+			haRT = wrap(rt)
+		}
+		m := NewMaster(haRT, st, haConfig())
 		if err := m.Listen(haAddr); err != nil {
 			st.Close()
 			return nil, err
@@ -422,5 +440,24 @@ func TestSlaveRefusesMismatchedOffset(t *testing.T) {
 	}
 	if got := p.s().st.MaxPhyOffset(); got != before {
 		t.Fatalf("slave log moved from %d to %d on refused batches", before, got)
+	}
+}
+
+// With the ha/batch-one buggify site always firing the master sends one
+// record per batch, and the slave still ends with the master's log, byte
+// for byte.
+func TestSlaveFollowsOneRecordBatches(t *testing.T) {
+	p := newPairWith(t, 5, config.AsyncFlush, func(rt runtime.Runtime) runtime.Runtime {
+		return buggyRuntime{Runtime: rt, site: "ha/batch-one"}
+	})
+	p.master.Start()
+	p.slave.Start()
+	for range 8 {
+		p.put(25)
+	}
+	p.converge(time.Minute)
+	p.same()
+	if b := p.m().ha.Stats.Batches; b < 200 {
+		t.Fatalf("%d batches for 200 records: the site did not make batches of one", b)
 	}
 }
