@@ -12,13 +12,7 @@ import (
 
 // lingerHarness is a SYNC_FLUSH store whose fsyncs take syncLatency.
 func lingerHarness(t *testing.T, syncLatency time.Duration) (*harness, *memfs.FS) {
-	h := &harness{t: t, clock: fakeclock.New(testStart), cfg: testConfig(config.SyncFlush)}
-	h.cfg.MappedFileSizeCommitLog = 64 << 20 // no segment rolls in the count
-	mfs := memfs.New(0, 1)
-	mfs.Schedule = h.clock.Schedule
-	mfs.SyncLatency = syncLatency
-	h.fs = mfs
-	h.open()
+	h, mfs := slowSyncHarness(t, config.SyncFlush, syncLatency, func(c *Config) { c.MappedFileSizeCommitLog = 64 << 20 }) // no segment rolls in the count
 	return h, mfs
 }
 
@@ -111,14 +105,10 @@ func TestAsyncFlushStartsEarlyUnderHeavyWrites(t *testing.T) {
 		bytes int
 		early bool
 	}{{1 << 20, false}, {asyncFlushEagerBytes + 1<<20, true}} {
-		h := &harness{t: t, clock: fakeclock.New(testStart), cfg: testConfig(config.AsyncFlush)}
-		h.cfg.MappedFileSizeCommitLog = 64 << 20
-		h.cfg.MaxMessageSize = 64 << 10
-		mfs := memfs.New(0, 1)
-		mfs.Schedule = h.clock.Schedule
-		mfs.SyncLatency = time.Millisecond
-		h.fs = mfs
-		h.open()
+		h, mfs := slowSyncHarness(t, config.AsyncFlush, time.Millisecond, func(c *Config) {
+			c.MappedFileSizeCommitLog = 64 << 20
+			c.MaxMessageSize = 64 << 10
+		})
 		syncs := mfs.Syncs
 		answered := 0
 		for i := 0; i*32<<10 < c.bytes; i++ {
@@ -220,12 +210,7 @@ func TestTurnClock(t *testing.T) {
 // sites' answers change nothing here.
 func TestBuggifyFlushEarly(t *testing.T) {
 	for _, fire := range []string{"", "store/flush-early"} {
-		h := &harness{t: t, clock: fakeclock.New(testStart), cfg: testConfig(config.AsyncFlush)}
-		mfs := memfs.New(0, 1)
-		mfs.Schedule = h.clock.Schedule
-		mfs.SyncLatency = time.Millisecond
-		h.fs = mfs
-		h.open()
+		h, mfs := slowSyncHarness(t, config.AsyncFlush, time.Millisecond, nil)
 		var asked []string
 		h.s.opt.Buggify = func(site string) bool { asked = append(asked, site); return site == fire }
 		syncs := mfs.Syncs

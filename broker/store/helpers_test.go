@@ -8,6 +8,7 @@ import (
 
 	"rocketsim/broker/config"
 	"rocketsim/broker/store/internal/fakeclock"
+	"rocketsim/broker/store/internal/memfs"
 	"rocketsim/broker/store/message"
 	"rocketsim/runtime"
 )
@@ -86,4 +87,21 @@ func (h *harness) putSync(m *Message) PutResult {
 		h.t.Fatal("put never answered")
 	}
 	return *got
+}
+
+// slowSyncHarness opens a store (flush mode flush, its config first
+// changed by tweak when not nil) over an in-memory disk whose fsyncs take
+// latency on the harness's fake clock.
+func slowSyncHarness(t *testing.T, flush config.FlushDiskType, latency time.Duration, tweak func(*Config)) (*harness, *memfs.FS) {
+	t.Helper()
+	h := &harness{t: t, clock: fakeclock.New(testStart), cfg: testConfig(flush)}
+	if tweak != nil {
+		tweak(&h.cfg)
+	}
+	mfs := memfs.New(0, 1)
+	mfs.Schedule = h.clock.Schedule
+	mfs.SyncLatency = latency
+	h.fs = mfs
+	h.open()
+	return h, mfs
 }

@@ -5,20 +5,13 @@ import (
 	"time"
 
 	"rocketsim/broker/config"
-	"rocketsim/broker/store/internal/fakeclock"
 	"rocketsim/broker/store/internal/memfs"
 )
 
 // serveHarness opens a SYNC_FLUSH store whose fsyncs take 5 ms, counting
 // the arrivals it announces.
 func serveHarness(t *testing.T, serveOnlyFlushed bool) (*harness, *memfs.FS, *int) {
-	h := &harness{t: t, clock: fakeclock.New(testStart), cfg: testConfig(config.SyncFlush)}
-	h.cfg.ServeOnlyFlushed = serveOnlyFlushed
-	mfs := memfs.New(0, 1)
-	mfs.Schedule = h.clock.Schedule
-	mfs.SyncLatency = 5 * time.Millisecond
-	h.fs = mfs
-	h.open()
+	h, mfs := slowSyncHarness(t, config.SyncFlush, 5*time.Millisecond, func(c *Config) { c.ServeOnlyFlushed = serveOnlyFlushed })
 	arrivals := new(int)
 	h.s.opt.MessageArriving = func(Arrival) { *arrivals++ }
 	return h, mfs, arrivals

@@ -95,12 +95,7 @@ func indexOf[T any](s []T, f func(T) bool) int {
 }
 
 func TestSyncFlushGroupCommit(t *testing.T) {
-	h := &harness{t: t, clock: fakeclock.New(testStart), cfg: testConfig(config.SyncFlush)}
-	mfs := memfs.New(0, 1)
-	mfs.Schedule = h.clock.Schedule
-	mfs.SyncLatency = 2 * time.Millisecond
-	h.fs = mfs
-	h.open()
+	h, mfs := slowSyncHarness(t, config.SyncFlush, 2*time.Millisecond, nil)
 	syncsBefore := mfs.Syncs
 	var results []PutResult
 	for i := 0; i < 200; i++ {
@@ -131,12 +126,7 @@ func TestSyncFlushGroupCommit(t *testing.T) {
 }
 
 func TestSyncFlushTimeout(t *testing.T) {
-	h := &harness{t: t, clock: fakeclock.New(testStart), cfg: testConfig(config.SyncFlush)}
-	mfs := memfs.New(0, 1)
-	mfs.Schedule = h.clock.Schedule
-	mfs.SyncLatency = 7 * time.Second
-	h.fs = mfs
-	h.open()
+	h, _ := slowSyncHarness(t, config.SyncFlush, 7*time.Second, nil)
 	var got *PutResult
 	h.s.Put(testMessage("T", 0, 1, 10), func(r PutResult) { got = &r })
 	h.clock.Advance(4999 * time.Millisecond)
@@ -154,12 +144,7 @@ func TestSyncFlushTimeout(t *testing.T) {
 }
 
 func TestWaitFalseAnswersAtOnce(t *testing.T) {
-	h := &harness{t: t, clock: fakeclock.New(testStart), cfg: testConfig(config.SyncFlush)}
-	mfs := memfs.New(0, 1)
-	mfs.Schedule = h.clock.Schedule
-	mfs.SyncLatency = time.Second
-	h.fs = mfs
-	h.open()
+	h, _ := slowSyncHarness(t, config.SyncFlush, time.Second, nil)
 	m := testMessage("T", 0, 1, 10)
 	m.Properties += "WAIT\x01false\x02"
 	var got *PutResult
